@@ -1,0 +1,141 @@
+"""The event store's interface and the pure rules of appending to it.
+
+The store is append-only. For each run it keeps a head (last stored seq,
+current attempt, whether the run has ended, who holds its lease); an append
+is judged against the head by `judge_append`, which is the whole of the
+idempotency, gap and fencing rules and is unit-tested without any I/O.
+"""
+
+from __future__ import annotations
+
+import abc
+import enum
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+
+from graphmesh import envelope as ev
+from graphmesh.envelope import Event
+
+
+class AppendOutcome(enum.IntEnum):
+    """Mirrors graphmesh.v1.AppendOutcome."""
+
+    APPENDED = 1
+    DUPLICATE = 2
+    REJECTED_GAP = 3
+    REJECTED_STALE_ATTEMPT = 4
+    REJECTED_CONFLICT = 5
+
+    @property
+    def is_rejection(self) -> bool:
+        """True when the event was refused (and counted)."""
+        return self not in (AppendOutcome.APPENDED, AppendOutcome.DUPLICATE)
+
+
+class ClaimOutcome(enum.IntEnum):
+    """Mirrors graphmesh.v1.ClaimOutcome."""
+
+    CLAIMED = 1
+    ALREADY_ENDED = 2
+    LEASED_ELSEWHERE = 3
+    UNKNOWN_RUN = 4
+
+
+@dataclass(frozen=True, slots=True)
+class RunHead:
+    """The store's bookkeeping for one run."""
+
+    run_id: str
+    thread_id: str
+    last_seq: int
+    attempt: int
+    ended: bool
+    lease_owner: str = ""
+    lease_until: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimResult:
+    """The answer to an executor asking for a run."""
+
+    outcome: ClaimOutcome
+    attempt: int = 0
+    last_seq: int = 0
+    retry_after_ms: int = 0
+
+
+def judge_append(
+    head: RunHead | None, event: Event, stored_attempt: int | None
+) -> tuple[AppendOutcome, RunHead | None]:
+    """Decides one append. `stored_attempt` is the attempt of the event
+    already stored at (run, seq), if any. Returns the outcome and the head
+    after it."""
+    if head is None:
+        if event.type == ev.RUN_CREATED and event.seq == 1 and event.attempt == 0:
+            return AppendOutcome.APPENDED, RunHead(
+                run_id=event.run_id, thread_id=event.thread_id, last_seq=1, attempt=0, ended=False
+            )
+        return AppendOutcome.REJECTED_CONFLICT, None
+    if event.seq <= head.last_seq:
+        if stored_attempt == event.attempt:
+            return AppendOutcome.DUPLICATE, head
+        return AppendOutcome.REJECTED_CONFLICT, head
+    if event.attempt < head.attempt:
+        return AppendOutcome.REJECTED_STALE_ATTEMPT, head
+    if head.ended or event.attempt > head.attempt:
+        return AppendOutcome.REJECTED_CONFLICT, head
+    if event.seq > head.last_seq + 1:
+        return AppendOutcome.REJECTED_GAP, head
+    return AppendOutcome.APPENDED, replace(head, last_seq=event.seq, ended=event.is_terminal)
+
+
+def judge_claim(
+    head: RunHead | None, executor_id: str, now: datetime, lease: timedelta
+) -> tuple[ClaimResult, RunHead | None]:
+    """Decides whether `executor_id` may run the run now; a claim by a new
+    owner starts a new attempt, which fences off the previous one."""
+    if head is None:
+        return ClaimResult(ClaimOutcome.UNKNOWN_RUN), None
+    if head.ended:
+        return ClaimResult(ClaimOutcome.ALREADY_ENDED, head.attempt, head.last_seq), head
+    lease_live = head.lease_until is not None and head.lease_until > now
+    if lease_live and head.lease_owner != executor_id:
+        assert head.lease_until is not None
+        wait_ms = int((head.lease_until - now).total_seconds() * 1000) + 1
+        return ClaimResult(ClaimOutcome.LEASED_ELSEWHERE, retry_after_ms=wait_ms), head
+    attempt = head.attempt if lease_live else head.attempt + 1
+    new_head = replace(head, attempt=attempt, lease_owner=executor_id, lease_until=now + lease)
+    return ClaimResult(ClaimOutcome.CLAIMED, attempt, head.last_seq), new_head
+
+
+class EventStore(abc.ABC):
+    """Append-only store of run events, the source of truth."""
+
+    @abc.abstractmethod
+    async def append(self, events: Sequence[Event]) -> list[AppendOutcome]:
+        """Appends events (those of one run in seq order); one outcome each."""
+
+    @abc.abstractmethod
+    async def read(self, run_id: str, after_seq: int = 0, limit: int = 1000) -> list[Event]:
+        """A run's stored events with seq > after_seq, in seq order."""
+
+    @abc.abstractmethod
+    async def head(self, run_id: str) -> RunHead | None:
+        """The run's head, or None if the store holds no such run."""
+
+    @abc.abstractmethod
+    async def read_all(self, after_position: int, limit: int) -> list[Event]:
+        """Stored events of every run after a store position, in position order."""
+
+    @abc.abstractmethod
+    async def claim(self, run_id: str, executor_id: str, lease_ms: int) -> ClaimResult:
+        """Takes a run for an executor (see `judge_claim`)."""
+
+    @abc.abstractmethod
+    async def renew(self, executor_id: str, run_ids: Sequence[str], lease_ms: int) -> list[str]:
+        """Extends leases; returns the runs whose lease the executor lost."""
+
+    @abc.abstractmethod
+    async def rejections(self, run_id: str | None = None) -> int:
+        """How many appends were rejected (for one run, or in all)."""

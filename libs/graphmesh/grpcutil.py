@@ -1,0 +1,175 @@
+"""gRPC plumbing shared by the services: the one mapping from graphmesh
+errors to `google.rpc.Status`, server start-up with health and reflection,
+and the translation of errors from calls to other services."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from collections.abc import AsyncIterator, Callable, Iterable
+from typing import Any, TypeVar
+
+import grpc
+import structlog
+from google.protobuf import any_pb2
+from google.rpc import code_pb2, error_details_pb2, status_pb2
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+from grpc_status import rpc_status
+
+from graphmesh.errors import ERROR_DOMAIN, GraphmeshError, Unavailable
+
+log = structlog.get_logger(__name__)
+
+#: Largest message a service accepts; requests are checked against their own,
+#: smaller limits first so that clients get a precise status.
+MAX_MESSAGE_BYTES = 64 << 20
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def status_for(error: GraphmeshError) -> grpc.Status:
+    """The gRPC status (with ErrorInfo and BadRequest details) for an error."""
+    info = error_details_pb2.ErrorInfo(
+        reason=error.reason, domain=ERROR_DOMAIN, metadata=error.metadata
+    )
+    details = [_pack(info)]
+    if error.field is not None:
+        bad = error_details_pb2.BadRequest(
+            field_violations=[
+                error_details_pb2.BadRequest.FieldViolation(
+                    field=error.field, description=error.message
+                )
+            ]
+        )
+        details.append(_pack(bad))
+    status = status_pb2.Status(
+        code=getattr(code_pb2, error.code.name), message=error.message, details=details
+    )
+    return rpc_status.to_status(status)
+
+
+def _pack(message: Any) -> any_pb2.Any:
+    packed = any_pb2.Any()
+    packed.Pack(message)
+    return packed
+
+
+def _internal(exc: BaseException) -> grpc.Status:
+    return status_for(GraphmeshError(f"internal error: {type(exc).__name__}", reason="INTERNAL"))
+
+
+def handle_errors(method: _F) -> _F:
+    """Makes a servicer method answer graphmesh errors with their status and
+    unexpected exceptions with INTERNAL (logged), for unary and streaming
+    methods alike."""
+
+    async def _abort(context: grpc.aio.ServicerContext, exc: BaseException) -> None:
+        if isinstance(exc, GraphmeshError):
+            await context.abort_with_status(status_for(exc))
+        log.exception("rpc_failed", method=method.__name__)
+        await context.abort_with_status(_internal(exc))
+
+    if _is_async_gen(method):
+
+        @functools.wraps(method)
+        async def stream_wrapper(self: Any, request: Any, context: Any) -> AsyncIterator[Any]:
+            try:
+                async for item in method(self, request, context):
+                    yield item
+            except (asyncio.CancelledError, grpc.aio.AbortError):
+                raise
+            except Exception as exc:
+                await _abort(context, exc)
+
+        return stream_wrapper  # type: ignore[return-value]
+
+    @functools.wraps(method)
+    async def unary_wrapper(self: Any, request: Any, context: Any) -> Any:
+        try:
+            return await method(self, request, context)
+        except (asyncio.CancelledError, grpc.aio.AbortError):
+            raise
+        except Exception as exc:
+            await _abort(context, exc)
+
+    return unary_wrapper  # type: ignore[return-value]
+
+
+def _is_async_gen(fn: Callable[..., Any]) -> bool:
+    import inspect
+
+    return inspect.isasyncgenfunction(fn)
+
+
+def translate_rpc_error(exc: grpc.aio.AioRpcError, what: str) -> GraphmeshError:
+    """A graphmesh error for a failed call to another graphmesh service,
+    keeping its reason and code when it carried ErrorInfo."""
+    from graphmesh import errors
+
+    reason = "UPSTREAM_ERROR"
+    status = rpc_status.from_call(exc)  # type: ignore[arg-type]
+    if status is not None:
+        for detail in status.details:
+            info = error_details_pb2.ErrorInfo()
+            if detail.Unpack(info):
+                reason = info.reason
+    by_code: dict[grpc.StatusCode, type[GraphmeshError]] = {
+        grpc.StatusCode.INVALID_ARGUMENT: errors.InvalidArgument,
+        grpc.StatusCode.NOT_FOUND: errors.NotFound,
+        grpc.StatusCode.ALREADY_EXISTS: errors.AlreadyExists,
+        grpc.StatusCode.FAILED_PRECONDITION: errors.FailedPrecondition,
+    }
+    cls = by_code.get(exc.code(), Unavailable)
+    if cls is Unavailable and reason == "UPSTREAM_ERROR":
+        reason = "UPSTREAM_UNAVAILABLE"
+    return cls(f"{what}: {exc.details()}", reason=reason)
+
+
+def create_server() -> grpc.aio.Server:
+    """An aio server with graphmesh's message limits."""
+    return grpc.aio.server(
+        options=[
+            ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
+            ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+            ("grpc.so_reuseport", 0),
+        ]
+    )
+
+
+def add_health_and_reflection(
+    server: grpc.aio.Server, service_names: Iterable[str]
+) -> health.aio.HealthServicer:
+    """Adds gRPC health checking (all NOT_SERVING until `set_serving`) and
+    server reflection for `service_names`."""
+    names = list(service_names)
+    servicer = health.aio.HealthServicer()
+    health_pb2_grpc.add_HealthServicer_to_server(servicer, server)
+    reflection.enable_server_reflection(
+        [*names, health.SERVICE_NAME, reflection.SERVICE_NAME], server
+    )
+    return servicer
+
+
+async def set_serving(
+    servicer: health.aio.HealthServicer, service_names: Iterable[str], serving: bool
+) -> None:
+    """Marks the server and each named service SERVING or NOT_SERVING."""
+    status = (
+        health_pb2.HealthCheckResponse.SERVING
+        if serving
+        else health_pb2.HealthCheckResponse.NOT_SERVING
+    )
+    for name in ["", *service_names]:
+        await servicer.set(name, status)
+
+
+def channel(target: str) -> grpc.aio.Channel:
+    """A client channel to another graphmesh service."""
+    return grpc.aio.insecure_channel(
+        target,
+        options=[
+            ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
+            ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+        ],
+    )

@@ -1,0 +1,167 @@
+"""A run's state, folded from its events: pure logic, no I/O.
+
+The projector folds events into run rows, and the gateway folds a run's
+stored events when the read model has not caught up yet; both use `fold`, so
+they can never disagree.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from enum import IntEnum
+from typing import Any
+
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from graphmesh import envelope as ev
+from graphmesh.envelope import Event
+from graphmesh.v1 import run_pb2
+
+
+class RunStatus(IntEnum):
+    """Mirrors graphmesh.v1.RunStatus."""
+
+    UNSPECIFIED = 0
+    PENDING = 1
+    RUNNING = 2
+    SUCCEEDED = 3
+    FAILED = 4
+    CANCELLED = 5
+    INTERRUPTED = 6
+
+    @property
+    def is_terminal(self) -> bool:
+        """True once the run has ended."""
+        return self in _TERMINAL_STATUSES
+
+
+_TERMINAL_STATUSES = frozenset(
+    {RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.CANCELLED, RunStatus.INTERRUPTED}
+)
+
+_STATUS_AFTER = {
+    ev.RUN_STARTED: RunStatus.RUNNING,
+    ev.RUN_SUCCEEDED: RunStatus.SUCCEEDED,
+    ev.RUN_FAILED: RunStatus.FAILED,
+    ev.RUN_CANCELLED: RunStatus.CANCELLED,
+    ev.RUN_INTERRUPTED: RunStatus.INTERRUPTED,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class RunView:
+    """What is known of a run after folding its events up to `last_seq`."""
+
+    run_id: str
+    thread_id: str
+    graph_id: str
+    status: RunStatus
+    input_json: str
+    request_id: str
+    created_at: datetime
+    updated_at: datetime
+    last_seq: int
+    attempt: int = 0
+    output_json: str = ""
+    error_type: str = ""
+    error_message: str = ""
+    metadata: dict[str, str] = field(default_factory=dict)
+    fingerprint: str = ""
+
+
+def created_payload(
+    graph_id: str,
+    input_value: Any,
+    request_id: str,
+    metadata: dict[str, str],
+    fingerprint: str,
+) -> str:
+    """The JSON payload of a RunCreated event."""
+    return json.dumps(
+        {
+            "graph_id": graph_id,
+            "input": input_value,
+            "request_id": request_id,
+            "metadata": metadata,
+            "fingerprint": fingerprint,
+        },
+        separators=(",", ":"),
+        ensure_ascii=False,
+    )
+
+
+def fold(view: RunView | None, event: Event) -> RunView:
+    """The run after `event`. Events must come in seq order; an event at or
+    below the view's `last_seq` changes nothing (idempotent replay)."""
+    if view is None:
+        if event.type != ev.RUN_CREATED:
+            raise ValueError(f"run {event.run_id} starts with {event.type}, not RunCreated")
+        payload = json.loads(event.payload_json)
+        return RunView(
+            run_id=event.run_id,
+            thread_id=event.thread_id,
+            graph_id=payload["graph_id"],
+            status=RunStatus.PENDING,
+            input_json=json.dumps(payload["input"], separators=(",", ":"), ensure_ascii=False),
+            request_id=payload.get("request_id", ""),
+            created_at=event.time,
+            updated_at=event.time,
+            last_seq=event.seq,
+            metadata=dict(payload.get("metadata") or {}),
+            fingerprint=payload.get("fingerprint", ""),
+        )
+    if event.seq <= view.last_seq:
+        return view
+    changes: dict[str, Any] = {
+        "last_seq": event.seq,
+        "updated_at": event.time,
+        "attempt": max(view.attempt, event.attempt),
+    }
+    status = _STATUS_AFTER.get(event.type)
+    if status is not None:
+        changes["status"] = status
+    if event.type in (ev.RUN_SUCCEEDED, ev.RUN_INTERRUPTED):
+        payload = json.loads(event.payload_json)
+        changes["output_json"] = json.dumps(
+            payload.get("output"), separators=(",", ":"), ensure_ascii=False
+        )
+    elif event.type == ev.RUN_FAILED:
+        error = json.loads(event.payload_json).get("error") or {}
+        changes["error_type"] = str(error.get("type", ""))
+        changes["error_message"] = str(error.get("message", ""))
+    return replace(view, **changes)
+
+
+def fold_all(events: list[Event]) -> RunView | None:
+    """The run after all of `events` (in seq order); None for no events."""
+    view: RunView | None = None
+    for event in events:
+        view = fold(view, event)
+    return view
+
+
+def to_proto(view: RunView) -> run_pb2.Run:
+    """The run as the public protobuf message."""
+    created = Timestamp()
+    created.FromDatetime(view.created_at)
+    updated = Timestamp()
+    updated.FromDatetime(view.updated_at)
+    run = run_pb2.Run(
+        run_id=view.run_id,
+        thread_id=view.thread_id,
+        graph_id=view.graph_id,
+        status=int(view.status),
+        input_json=view.input_json,
+        output_json=view.output_json,
+        request_id=view.request_id,
+        created_at=created,
+        updated_at=updated,
+        last_seq=view.last_seq,
+        attempt=view.attempt,
+        metadata=view.metadata,
+    )
+    if view.error_type or view.error_message:
+        run.error.CopyFrom(run_pb2.RunError(type=view.error_type, message=view.error_message))
+    return run

@@ -1,0 +1,103 @@
+"""The database tables, as SQLAlchemy Core objects for queries.
+
+The tables are created by the alembic migrations in `graphmesh.migrations`;
+this module only describes them. A test checks the two agree.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+
+metadata = MetaData()
+
+#: The event store: append-only, one row per stored event. `position` orders
+#: every event of every run; the projector tails it.
+events = Table(
+    "events",
+    metadata,
+    Column("position", BigInteger, primary_key=True, autoincrement=True),
+    Column("event_id", String(36), nullable=False, unique=True),
+    Column("run_id", String(36), nullable=False),
+    Column("thread_id", Text, nullable=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("attempt", Integer, nullable=False),
+    Column("type", Text, nullable=False),
+    Column("schema_version", Integer, nullable=False),
+    Column("time", DateTime(timezone=True), nullable=False),
+    Column("payload", Text, nullable=False),
+    UniqueConstraint("run_id", "seq", name="events_run_seq_key"),
+)
+
+#: Per-run bookkeeping of the write side: last seq, attempt fencing, lease.
+run_heads = Table(
+    "run_heads",
+    metadata,
+    Column("run_id", String(36), primary_key=True),
+    Column("thread_id", Text, nullable=False),
+    Column("last_seq", BigInteger, nullable=False),
+    Column("attempt", Integer, nullable=False),
+    Column("ended", Boolean, nullable=False),
+    Column("lease_owner", Text, nullable=False, server_default=""),
+    Column("lease_until", DateTime(timezone=True), nullable=True),
+)
+
+#: Every append the store refused, so that rejections are counted.
+event_rejections = Table(
+    "event_rejections",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("event_id", String(36), nullable=False),
+    Column("run_id", String(36), nullable=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("attempt", Integer, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("time", DateTime(timezone=True), nullable=False),
+    Index("event_rejections_run_idx", "run_id"),
+)
+
+#: Read model: one row per run, maintained by the projector.
+run_views = Table(
+    "run_views",
+    metadata,
+    Column("run_id", String(36), primary_key=True),
+    Column("thread_id", Text, nullable=False),
+    Column("graph_id", Text, nullable=False),
+    Column("status", Integer, nullable=False),
+    Column("input_json", Text, nullable=False),
+    Column("output_json", Text, nullable=False),
+    Column("error_type", Text, nullable=False),
+    Column("error_message", Text, nullable=False),
+    Column("request_id", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("last_seq", BigInteger, nullable=False),
+    Column("attempt", Integer, nullable=False),
+    Column("metadata", JSONB, nullable=False),
+    Column("fingerprint", Text, nullable=False),
+    Index("run_views_created_idx", "created_at", "run_id"),
+    Index("run_views_graph_idx", "graph_id", "created_at", "run_id"),
+    Index("run_views_thread_idx", "thread_id", "created_at", "run_id"),
+    Index("run_views_status_idx", "status", "created_at", "run_id"),
+)
+
+#: Where each projection is in the event store, updated in the same
+#: transaction as the rows it changes.
+projection_positions = Table(
+    "projection_positions",
+    metadata,
+    Column("projection", Text, primary_key=True),
+    Column("position", BigInteger, nullable=False),
+)

@@ -1,0 +1,185 @@
+"""The whole mesh on one machine: PostgreSQL, the broker, and the four
+services as separate processes. Used by `graphmesh up`, `graphmesh bench`
+and the end-to-end tests."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from graphmesh.infra import procs
+from graphmesh.infra.broker import LocalBroker
+from graphmesh.infra.postgres import PrivatePostgres
+from graphmesh.migrations import upgrade
+from graphmesh.registry import DEFAULT_REGISTRY
+
+SERVICES = ("checkpoint", "projector", "executor", "gateway")
+
+
+@dataclass(frozen=True, slots=True)
+class StackConfig:
+    """Where the stack keeps its data, which ports it uses, what it runs."""
+
+    data_dir: Path
+    gateway_port: int = 50051
+    checkpoint_port: int = 50052
+    projector_port: int = 50053
+    executor_port: int = 50054
+    postgres_port: int = 55432
+    broker_port: int = 59092
+    graphs: Path = DEFAULT_REGISTRY
+    executors: int = 1
+    partitions: int = 8
+    durable: bool = True
+    log_level: str = "INFO"
+    extra_env: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def with_free_ports(cls, data_dir: Path, **kwargs: object) -> StackConfig:
+        """A config whose ports are all free right now (for tests)."""
+        ports = {
+            name: procs.free_port()
+            for name in (
+                "gateway_port",
+                "checkpoint_port",
+                "projector_port",
+                "executor_port",
+                "postgres_port",
+                "broker_port",
+            )
+        }
+        return cls(data_dir=data_dir, **ports, **kwargs)  # type: ignore[arg-type]
+
+
+@dataclass
+class ServiceProcess:
+    """One running service process."""
+
+    name: str
+    port: int
+    proc: subprocess.Popen[bytes]
+
+
+class LocalStack:
+    """Starts and stops everything; services are reachable while it runs."""
+
+    def __init__(self, config: StackConfig) -> None:
+        self.config = config
+        self.postgres = PrivatePostgres(
+            config.data_dir / "postgres", config.postgres_port, config.durable
+        )
+        self.broker = LocalBroker(config.data_dir / "broker", config.broker_port)
+        self.services: list[ServiceProcess] = []
+
+    @property
+    def gateway_target(self) -> str:
+        """Where the public API listens."""
+        return f"127.0.0.1:{self.config.gateway_port}"
+
+    @property
+    def database_url(self) -> str:
+        """The SQLAlchemy URL of graphmesh's database."""
+        return self.postgres.url()
+
+    def env(self) -> dict[str, str]:
+        """The environment every service process gets."""
+        c = self.config
+        env = dict(os.environ)
+        env.update(
+            {
+                "GRAPHMESH_DATABASE_URL": self.database_url,
+                "GRAPHMESH_KAFKA_BOOTSTRAP": self.broker.bootstrap,
+                "GRAPHMESH_PARTITIONS": str(c.partitions),
+                "GRAPHMESH_GRAPHS": str(c.graphs),
+                "GRAPHMESH_GATEWAY_LISTEN": f"127.0.0.1:{c.gateway_port}",
+                "GRAPHMESH_CHECKPOINT_LISTEN": f"127.0.0.1:{c.checkpoint_port}",
+                "GRAPHMESH_PROJECTOR_LISTEN": f"127.0.0.1:{c.projector_port}",
+                "GRAPHMESH_CHECKPOINT_TARGET": f"127.0.0.1:{c.checkpoint_port}",
+                "GRAPHMESH_PROJECTOR_TARGET": f"127.0.0.1:{c.projector_port}",
+                "GRAPHMESH_LOG_LEVEL": c.log_level,
+            }
+        )
+        env.update(c.extra_env)
+        return env
+
+    def start_infrastructure(self) -> None:
+        """Starts PostgreSQL and the broker and migrates the database."""
+        self.config.data_dir.mkdir(parents=True, exist_ok=True)
+        self.postgres.start()
+        self.broker.start()
+        upgrade(self.database_url)
+
+    def start_service(self, name: str, index: int = 0) -> ServiceProcess:
+        """Starts one service process (executors may run several)."""
+        c = self.config
+        env = self.env()
+        if name == "executor":
+            port = c.executor_port if index == 0 else procs.free_port()
+            env["GRAPHMESH_EXECUTOR_LISTEN"] = f"127.0.0.1:{port}"
+        else:
+            port = {
+                "gateway": c.gateway_port,
+                "checkpoint": c.checkpoint_port,
+                "projector": c.projector_port,
+            }[name]
+        log_path = c.data_dir / "logs" / f"{name}{index or ''}.log"
+        proc = procs.start([sys.executable, "-m", f"graphmesh_{name}"], log_path, env)
+        service = ServiceProcess(f"{name}{index or ''}", port, proc)
+        self.services.append(service)
+        return service
+
+    def start(self, timeout: float = 60) -> None:
+        """Starts everything and waits until every service is healthy."""
+        self.start_infrastructure()
+        for name in SERVICES:
+            for index in range(self.config.executors if name == "executor" else 1):
+                self.start_service(name, index)
+        self.wait_healthy(timeout)
+
+    def wait_healthy(self, timeout: float = 60) -> None:
+        """Waits until every service answers SERVING to a gRPC health check."""
+        deadline = time.monotonic() + timeout
+        for service in self.services:
+            wait_serving(f"127.0.0.1:{service.port}", deadline, service)
+
+    def service(self, name: str) -> ServiceProcess:
+        """The running service called `name` ("executor", "executor1", ...)."""
+        for service in self.services:
+            if service.name == name:
+                return service
+        raise KeyError(name)
+
+    def stop(self) -> None:
+        """Stops the services (gateway first), then the broker and PostgreSQL."""
+        for service in reversed(self.services):
+            procs.stop(service.proc)
+        self.services.clear()
+        self.broker.stop()
+        self.postgres.stop()
+
+
+def wait_serving(target: str, deadline: float, service: ServiceProcess | None = None) -> None:
+    """Waits until `target` reports SERVING, failing early if its process exits."""
+    with grpc.insecure_channel(target) as channel:
+        stub = health_pb2_grpc.HealthStub(channel)
+        while True:
+            if service is not None and service.proc.poll() is not None:
+                raise RuntimeError(
+                    f"{service.name} exited with code {service.proc.returncode} while starting"
+                )
+            try:
+                answer = stub.Check(health_pb2.HealthCheckRequest(), timeout=1)
+                if answer.status == health_pb2.HealthCheckResponse.SERVING:
+                    return
+            except grpc.RpcError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{target} did not become healthy in time")
+            time.sleep(0.1)

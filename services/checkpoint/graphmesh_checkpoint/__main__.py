@@ -1,0 +1,63 @@
+"""Entry point: python -m graphmesh_checkpoint."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+
+import structlog
+
+from graphmesh import db
+from graphmesh.eventstore.postgres import PostgresEventStore
+from graphmesh.grpcutil import add_health_and_reflection, create_server, set_serving
+from graphmesh.kafka import CHECKPOINT_GROUP, ensure_topics, make_consumer
+from graphmesh.logs import configure_logging
+from graphmesh.service import run_service
+from graphmesh.v1 import event_store_service_pb2, event_store_service_pb2_grpc
+from graphmesh_checkpoint.ingest import EventIngestor
+from graphmesh_checkpoint.notifier import RunNotifier
+from graphmesh_checkpoint.server import EventStoreServicer
+from graphmesh_checkpoint.settings import CheckpointSettings
+
+log = structlog.get_logger("graphmesh_checkpoint")
+SERVICE_NAMES = [event_store_service_pb2.DESCRIPTOR.services_by_name["EventStoreService"].full_name]
+
+
+async def serve(settings: CheckpointSettings, stop: asyncio.Event) -> None:
+    """Runs the checkpoint service until `stop` is set."""
+    engine = db.create_engine(settings.database)
+    store = PostgresEventStore(engine)
+    notifier = RunNotifier(settings.database)
+    await notifier.start()
+    server = create_server()
+    event_store_service_pb2_grpc.add_EventStoreServiceServicer_to_server(
+        EventStoreServicer(store, notifier), server
+    )
+    health = add_health_and_reflection(server, SERVICE_NAMES)
+    server.add_insecure_port(settings.listen)
+    await server.start()
+    await ensure_topics(settings.kafka)
+    consumer = make_consumer(settings.kafka, settings.kafka.events_topic, CHECKPOINT_GROUP)
+    await consumer.start()
+    ingestor = EventIngestor(consumer, store, settings.batch_max)
+    ingest_task = asyncio.create_task(ingestor.run(stop))
+    await set_serving(health, SERVICE_NAMES, True)
+    log.info("serving", listen=settings.listen)
+    await stop.wait()
+    await set_serving(health, SERVICE_NAMES, False)
+    await ingest_task
+    await consumer.stop()
+    await server.stop(grace=5)
+    await notifier.stop()
+    await engine.dispose()
+
+
+def main() -> None:
+    """Reads the settings from the environment and serves."""
+    settings = CheckpointSettings.from_env(os.environ)
+    configure_logging("checkpoint", settings.log_level, settings.log_format)
+    run_service(lambda stop: serve(settings, stop))
+
+
+if __name__ == "__main__":
+    main()

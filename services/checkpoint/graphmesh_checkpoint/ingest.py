@@ -1,0 +1,86 @@
+"""Consumes executors' events from Kafka and appends them to the store.
+
+Offsets are committed only after the batch's transaction has committed, so
+a crash re-delivers the batch and the store's idempotency absorbs it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+
+import structlog
+from aiokafka import AIOKafkaConsumer
+from aiokafka.errors import KafkaError
+
+from graphmesh import envelope
+from graphmesh.errors import Unavailable
+from graphmesh.eventstore import AppendOutcome, EventStore
+
+log = structlog.get_logger(__name__)
+
+
+class EventIngestor:
+    """The loop from the events topic into the event store."""
+
+    def __init__(self, consumer: AIOKafkaConsumer, store: EventStore, batch_max: int) -> None:
+        self._consumer = consumer
+        self._store = store
+        self._batch_max = batch_max
+        self.outcomes: Counter[str] = Counter()
+        self.undecodable = 0
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Ingests until `stop` is set."""
+        while not stop.is_set():
+            try:
+                batch = await self._consumer.getmany(timeout_ms=200, max_records=self._batch_max)
+            except KafkaError as exc:
+                log.warning("consume_failed", error=str(exc))
+                await asyncio.sleep(0.5)
+                continue
+            if not batch:
+                continue
+            await self._append_until_stored(batch, stop)
+
+    async def _append_until_stored(self, batch: dict, stop: asyncio.Event) -> None:  # type: ignore[type-arg]
+        events = []
+        for messages in batch.values():
+            for message in messages:
+                try:
+                    events.append(envelope.decode(message.value))
+                except ValueError as exc:
+                    # A message that is not an event can never become one:
+                    # count it and move past it rather than block the partition.
+                    self.undecodable += 1
+                    log.error("undecodable_event", offset=message.offset, error=str(exc))
+        delay = 0.2
+        while True:
+            try:
+                outcomes = await self._store.append(events)
+                break
+            except Unavailable as exc:
+                if stop.is_set():
+                    return  # not committed: the batch is re-delivered after restart
+                log.warning("append_failed_retrying", error=str(exc))
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+        for event, outcome in zip(events, outcomes, strict=True):
+            self.outcomes[outcome.name] += 1
+            if outcome.is_rejection:
+                log.warning(
+                    "event_rejected",
+                    run_id=event.run_id,
+                    seq=event.seq,
+                    attempt=event.attempt,
+                    reason=outcome.name,
+                )
+        offsets = {tp: messages[-1].offset + 1 for tp, messages in batch.items()}
+        try:
+            await self._consumer.commit(offsets)
+        except KafkaError as exc:
+            # The batch is stored; a re-delivery after a rebalance is a no-op.
+            log.warning("commit_failed", error=str(exc))
+
+
+__all__ = ["AppendOutcome", "EventIngestor"]

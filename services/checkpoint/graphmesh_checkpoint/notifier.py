@@ -1,0 +1,90 @@
+"""Wakes watchers of a run when the event store commits events for it.
+
+One LISTEN connection per process hears every committed append (NOTIFY is
+transactional, so a notification means the events are visible). Watchers
+re-read the store when woken; a notification lost while reconnecting is
+covered by waking everyone after a reconnect and by the watchers' poll.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections import defaultdict
+from typing import Any
+
+import structlog
+
+from graphmesh.db import EVENTS_CHANNEL, DatabaseSettings, connect_listener
+
+log = structlog.get_logger(__name__)
+
+
+class RunNotifier:
+    """Run id -> waiting watchers; woken by the store's notifications."""
+
+    def __init__(self, database: DatabaseSettings) -> None:
+        self._database = database
+        self._waiters: dict[str, set[asyncio.Event]] = defaultdict(set)
+        self._task: asyncio.Task[None] | None = None
+        self._conn: Any = None
+
+    def subscribe(self, run_id: str) -> asyncio.Event:
+        """An event set whenever `run_id` gets new stored events."""
+        flag = asyncio.Event()
+        self._waiters[run_id].add(flag)
+        return flag
+
+    def unsubscribe(self, run_id: str, flag: asyncio.Event) -> None:
+        """Stops waking `flag`."""
+        waiters = self._waiters.get(run_id)
+        if waiters is not None:
+            waiters.discard(flag)
+            if not waiters:
+                del self._waiters[run_id]
+
+    def wake(self, run_ids: list[str]) -> None:
+        """Wakes the watchers of these runs."""
+        for run_id in run_ids:
+            for flag in self._waiters.get(run_id, ()):
+                flag.set()
+
+    def wake_all(self) -> None:
+        """Wakes every watcher (after a reconnect, when notifications may be lost)."""
+        for waiters in self._waiters.values():
+            for flag in waiters:
+                flag.set()
+
+    async def start(self) -> None:
+        """Connects and starts listening (reconnecting on its own)."""
+        await self._connect()
+        self._task = asyncio.create_task(self._keep_connected())
+
+    async def stop(self) -> None:
+        """Stops listening."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        if self._conn is not None:
+            with contextlib.suppress(Exception):
+                await self._conn.close()
+
+    def _on_notify(self, _conn: Any, _pid: int, _channel: str, payload: str) -> None:
+        self.wake(payload.split(","))
+
+    async def _connect(self) -> None:
+        self._conn = await connect_listener(self._database)
+        await self._conn.add_listener(EVENTS_CHANNEL, self._on_notify)
+
+    async def _keep_connected(self) -> None:
+        while True:
+            await asyncio.sleep(1.0)
+            if self._conn is not None and not self._conn.is_closed():
+                continue
+            try:
+                await self._connect()
+                log.info("listener_reconnected")
+                self.wake_all()
+            except (OSError, Exception) as exc:  # asyncpg raises many types here
+                log.warning("listener_reconnect_failed", error=str(exc))

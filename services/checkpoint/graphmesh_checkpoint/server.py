@@ -1,0 +1,100 @@
+"""The checkpoint service's internal gRPC API (EventStoreService)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+import grpc
+
+from graphmesh import envelope
+from graphmesh.errors import InvalidArgument, NotFound
+from graphmesh.eventstore import EventStore
+from graphmesh.grpcutil import handle_errors
+from graphmesh.v1 import event_store_service_pb2 as pb
+from graphmesh.v1 import event_store_service_pb2_grpc as pb_grpc
+from graphmesh_checkpoint.notifier import RunNotifier
+
+#: How often a watcher re-reads the store even without a notification.
+_WATCH_POLL_SECONDS = 2.0
+_READ_LIMIT_MAX = 10000
+
+
+class EventStoreServicer(pb_grpc.EventStoreServiceServicer):
+    """Serves the event store to the gateway and the executors."""
+
+    def __init__(self, store: EventStore, notifier: RunNotifier) -> None:
+        self._store = store
+        self._notifier = notifier
+
+    @handle_errors
+    async def AppendEvents(
+        self, request: pb.AppendEventsRequest, context: grpc.aio.ServicerContext
+    ) -> pb.AppendEventsResponse:
+        try:
+            events = [envelope.decode(e.SerializeToString()) for e in request.events]
+        except ValueError as exc:
+            raise InvalidArgument(str(exc), reason="EVENT_MALFORMED", field="events") from exc
+        outcomes = await self._store.append(events)
+        return pb.AppendEventsResponse(outcomes=[int(o) for o in outcomes])
+
+    @handle_errors
+    async def ReadEvents(
+        self, request: pb.ReadEventsRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ReadEventsResponse:
+        limit = min(request.limit or 1000, _READ_LIMIT_MAX)
+        events = await self._store.read(request.run_id, request.after_seq, limit)
+        exists = bool(events) or await self._store.head(request.run_id) is not None
+        return pb.ReadEventsResponse(
+            events=[envelope.to_proto(e) for e in events], run_exists=exists
+        )
+
+    @handle_errors
+    async def WatchEvents(
+        self, request: pb.WatchEventsRequest, context: grpc.aio.ServicerContext
+    ) -> AsyncIterator[pb.WatchEventsResponse]:
+        run_id, after = request.run_id, request.after_seq
+        flag = self._notifier.subscribe(run_id)
+        try:
+            while True:
+                flag.clear()
+                events = await self._store.read(run_id, after, 1000)
+                for event in events:
+                    yield pb.WatchEventsResponse(event=envelope.to_proto(event))
+                    after = event.seq
+                    if event.is_terminal:
+                        return
+                if events:
+                    continue
+                head = await self._store.head(run_id)
+                if head is None:
+                    raise NotFound(f"no run {run_id}", reason="RUN_NOT_FOUND", field="run_id")
+                if head.ended and head.last_seq <= after:
+                    return
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(flag.wait(), _WATCH_POLL_SECONDS)
+        finally:
+            self._notifier.unsubscribe(run_id, flag)
+
+    @handle_errors
+    async def ClaimRun(
+        self, request: pb.ClaimRunRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ClaimRunResponse:
+        if not request.executor_id or request.lease_ms == 0:
+            raise InvalidArgument("executor_id and lease_ms are required", reason="CLAIM_MALFORMED")
+        result = await self._store.claim(request.run_id, request.executor_id, request.lease_ms)
+        return pb.ClaimRunResponse(
+            outcome=int(result.outcome),
+            attempt=result.attempt,
+            last_seq=result.last_seq,
+            retry_after_ms=result.retry_after_ms,
+        )
+
+    @handle_errors
+    async def RenewLeases(
+        self, request: pb.RenewLeasesRequest, context: grpc.aio.ServicerContext
+    ) -> pb.RenewLeasesResponse:
+        lost = await self._store.renew(request.executor_id, list(request.run_ids), request.lease_ms)
+        return pb.RenewLeasesResponse(lost_run_ids=lost)
+

@@ -1,0 +1,34 @@
+"""The checkpoint service's settings, read once from the environment."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from graphmesh.db import DatabaseSettings
+from graphmesh.kafka import KafkaSettings
+from graphmesh.settings import database_from_env, env_int, env_str, kafka_from_env
+
+
+@dataclass(frozen=True, slots=True)
+class CheckpointSettings:
+    """Everything the checkpoint service is configured with."""
+
+    listen: str
+    database: DatabaseSettings
+    kafka: KafkaSettings
+    batch_max: int = 1000
+    log_level: str = "INFO"
+    log_format: str = "json"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> CheckpointSettings:
+        """Reads GRAPHMESH_CHECKPOINT_LISTEN and the shared variables."""
+        return cls(
+            listen=env_str(env, "GRAPHMESH_CHECKPOINT_LISTEN", "127.0.0.1:50052"),
+            database=database_from_env(env),
+            kafka=kafka_from_env(env),
+            batch_max=env_int(env, "GRAPHMESH_CHECKPOINT_BATCH_MAX", 1000, 1, 100000),
+            log_level=env_str(env, "GRAPHMESH_LOG_LEVEL", "INFO"),
+            log_format=env_str(env, "GRAPHMESH_LOG_FORMAT", "json"),
+        )

@@ -1,0 +1,66 @@
+"""Entry point: python -m graphmesh_executor."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+
+import structlog
+
+from graphmesh import grpcutil
+from graphmesh.grpcutil import add_health_and_reflection, create_server, set_serving
+from graphmesh.kafka import EXECUTOR_GROUP, ensure_topics, make_consumer, make_producer
+from graphmesh.logs import configure_logging
+from graphmesh.registry import load_registry
+from graphmesh.service import run_service
+from graphmesh.v1 import event_store_service_pb2_grpc
+from graphmesh_executor.settings import ExecutorSettings
+from graphmesh_executor.worker import ExecutorWorker
+
+log = structlog.get_logger("graphmesh_executor")
+SERVICE_NAMES: list[str] = []  # work arrives over Kafka; gRPC serves health only
+
+
+async def serve(settings: ExecutorSettings, stop: asyncio.Event) -> None:
+    """Runs the executor until `stop` is set."""
+    registry = load_registry(settings.graphs)
+    server = create_server()
+    health = add_health_and_reflection(server, SERVICE_NAMES)
+    server.add_insecure_port(settings.listen)
+    await server.start()
+    await ensure_topics(settings.kafka)
+    producer = make_producer(settings.kafka)
+    await producer.start()
+    consumer = make_consumer(settings.kafka, settings.kafka.runs_topic, EXECUTOR_GROUP)
+    await consumer.start()
+    async with grpcutil.channel(settings.checkpoint_target) as channel:
+        worker = ExecutorWorker(
+            settings.executor_id,
+            registry,
+            settings.kafka,
+            consumer,
+            producer,
+            event_store_service_pb2_grpc.EventStoreServiceStub(channel),
+            settings.max_runs,
+            settings.lease_ms,
+        )
+        task = asyncio.create_task(worker.run(stop))
+        await set_serving(health, SERVICE_NAMES, True)
+        log.info("serving", executor_id=settings.executor_id, graphs=len(registry.entries()))
+        await stop.wait()
+        await set_serving(health, SERVICE_NAMES, False)
+        await task
+    await consumer.stop()
+    await producer.stop()
+    await server.stop(grace=5)
+
+
+def main() -> None:
+    """Reads the settings from the environment and serves."""
+    settings = ExecutorSettings.from_env(os.environ)
+    configure_logging("executor", settings.log_level, settings.log_format)
+    run_service(lambda stop: serve(settings, stop))
+
+
+if __name__ == "__main__":
+    main()

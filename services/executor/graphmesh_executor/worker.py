@@ -1,0 +1,245 @@
+"""The executor's loop: take run commands from Kafka, claim, run, emit.
+
+- Runs of one thread run one after another, in the order they were submitted.
+- A run is claimed from the checkpoint service before it starts; the claim
+  gives the attempt number that fences off any earlier executor of the run.
+- A Kafka offset is committed only when every run before it in its
+  partition has emitted its terminal event and Kafka has acknowledged it.
+- Leases on running runs are renewed; a run whose lease was lost (taken
+  over after this process stalled) is stopped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections import defaultdict
+
+import grpc
+import structlog
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka.errors import KafkaError
+
+from graphmesh import envelope as ev
+from graphmesh.envelope import Event
+from graphmesh.eventstore import ClaimOutcome
+from graphmesh.kafka import KafkaSettings
+from graphmesh.registry import GraphRegistry
+from graphmesh.v1 import event_store_service_pb2 as es_pb2
+from graphmesh.v1 import event_store_service_pb2_grpc as es_grpc
+from graphmesh_executor.progress import PartitionProgress
+from graphmesh_executor.runner import execute_run
+
+log = structlog.get_logger(__name__)
+
+_CLAIM_RETRY_MAX_SECONDS = 5.0
+
+
+class ExecutorWorker:
+    """Consumes the runs topic and executes runs."""
+
+    def __init__(
+        self,
+        executor_id: str,
+        registry: GraphRegistry,
+        kafka: KafkaSettings,
+        consumer: AIOKafkaConsumer,
+        producer: AIOKafkaProducer,
+        store: es_grpc.EventStoreServiceStub,
+        max_runs: int,
+        lease_ms: int,
+    ) -> None:
+        self._executor_id = executor_id
+        self._registry = registry
+        self._kafka = kafka
+        self._consumer = consumer
+        self._producer = producer
+        self._store = store
+        self._max_runs = max_runs
+        self._lease_ms = lease_ms
+        self._slots = asyncio.Semaphore(max_runs)
+        self._progress: dict[TopicPartition, PartitionProgress] = defaultdict(PartitionProgress)
+        self._thread_tail: dict[str, asyncio.Task[None]] = {}
+        self._running: dict[str, asyncio.Task[None]] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._committed: dict[TopicPartition, int] = {}
+        self.completed = 0
+
+    @property
+    def in_flight(self) -> int:
+        """Messages taken and not done, over all partitions."""
+        return sum(p.in_flight for p in self._progress.values())
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Works until `stop` is set, then lets in-flight runs finish."""
+        renewer = asyncio.create_task(self._renew_leases(stop))
+        while not stop.is_set():
+            if self.in_flight >= self._max_runs * 2:
+                await asyncio.sleep(0.005)
+                await self._commit()
+                continue
+            try:
+                batch = await self._consumer.getmany(timeout_ms=100, max_records=self._max_runs)
+            except KafkaError as exc:
+                log.warning("consume_failed", error=str(exc))
+                await asyncio.sleep(0.5)
+                continue
+            for tp, messages in batch.items():
+                for message in messages:
+                    self._progress[tp].take(message.offset)
+                    self._start(tp, message)
+            await self._commit()
+        if self._tasks:
+            await asyncio.wait(self._tasks)
+        await self._commit()
+        renewer.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await renewer
+
+    def _start(self, tp: TopicPartition, message: ConsumerRecord) -> None:
+        try:
+            created = ev.decode(message.value)
+        except ValueError as exc:
+            log.error("undecodable_command", offset=message.offset, error=str(exc))
+            self._progress[tp].done(message.offset)
+            return
+        if created.type != ev.RUN_CREATED:
+            log.error("unexpected_command", type=created.type, run_id=created.run_id)
+            self._progress[tp].done(message.offset)
+            return
+        previous = self._thread_tail.get(created.thread_id)
+        task = asyncio.create_task(self._handle(tp, message.offset, created, previous))
+        self._thread_tail[created.thread_id] = task
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _handle(
+        self,
+        tp: TopicPartition,
+        offset: int,
+        created: Event,
+        previous: asyncio.Task[None] | None,
+    ) -> None:
+        log_ = log.bind(run_id=created.run_id, thread_id=created.thread_id)
+        try:
+            if previous is not None:
+                await asyncio.wait([previous])
+            async with self._slots:
+                if created.run_id in self._running:
+                    return  # a duplicate delivery of a run this process is running
+                await self._claim_and_run(created, log_)
+            self._progress[tp].done(offset)
+        except asyncio.CancelledError:
+            # Only a lost lease cancels a run (shutdown waits for runs): a
+            # newer attempt owns the run now, so this message is finished.
+            log_.warning("run_stopped_lease_lost")
+            self._progress[tp].done(offset)
+        except Exception:
+            # Not marked done: the offset stays uncommitted, and the run is
+            # re-delivered to whichever executor owns the partition next.
+            log_.exception("run_handling_failed")
+        finally:
+            if self._thread_tail.get(created.thread_id) is asyncio.current_task():
+                del self._thread_tail[created.thread_id]
+
+    async def _claim_and_run(self, created: Event, log_: structlog.BoundLogger) -> None:
+        delay = 0.1
+        while True:
+            try:
+                claim = await self._store.ClaimRun(
+                    es_pb2.ClaimRunRequest(
+                        run_id=created.run_id,
+                        executor_id=self._executor_id,
+                        lease_ms=self._lease_ms,
+                    )
+                )
+            except grpc.aio.AioRpcError as exc:
+                log_.warning("claim_failed_retrying", error=exc.details())
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, _CLAIM_RETRY_MAX_SECONDS)
+                continue
+            outcome = ClaimOutcome(claim.outcome)
+            if outcome is ClaimOutcome.CLAIMED:
+                await self._run(created, claim.attempt, claim.last_seq, log_)
+                return
+            if outcome is ClaimOutcome.ALREADY_ENDED:
+                return
+            if outcome is ClaimOutcome.UNKNOWN_RUN:
+                # The command is the RunCreated event itself: store it, then claim.
+                await self._store.AppendEvents(
+                    es_pb2.AppendEventsRequest(events=[ev.to_proto(created)])
+                )
+                continue
+            await asyncio.sleep(min(claim.retry_after_ms / 1000, _CLAIM_RETRY_MAX_SECONDS))
+
+    async def _run(
+        self, created: Event, attempt: int, last_seq: int, log_: structlog.BoundLogger
+    ) -> None:
+        graph_id = _graph_id(created)
+        sends: list[asyncio.Future[object]] = []
+
+        def emit(event: Event) -> None:
+            sends.append(
+                asyncio.ensure_future(
+                    self._producer.send(
+                        self._kafka.events_topic,
+                        ev.encode(event),
+                        key=event.thread_id.encode(),
+                    )
+                )
+            )
+
+        self._running[created.run_id] = asyncio.current_task()  # type: ignore[assignment]
+        try:
+            entry = self._registry.get(graph_id) if graph_id in self._registry else None
+            terminal = await execute_run(
+                entry.graph if entry else None, created, attempt, last_seq, self._executor_id, emit
+            )
+            log_.debug("run_finished", type=terminal.type, attempt=attempt)
+            # Each send() resolved to a delivery future; wait for Kafka's acks.
+            deliveries = await asyncio.gather(*sends)
+            await asyncio.gather(*deliveries)  # type: ignore[arg-type]
+            self.completed += 1
+        finally:
+            self._running.pop(created.run_id, None)
+
+    async def _commit(self) -> None:
+        offsets = {}
+        for tp, progress in self._progress.items():
+            offset = progress.committable()
+            if offset is not None and self._committed.get(tp) != offset:
+                offsets[tp] = offset
+        if not offsets:
+            return
+        try:
+            await self._consumer.commit(offsets)
+            self._committed.update(offsets)
+        except KafkaError as exc:
+            log.warning("commit_failed", error=str(exc))
+
+    async def _renew_leases(self, stop: asyncio.Event) -> None:
+        interval = self._lease_ms / 3000
+        while True:
+            await asyncio.sleep(interval)
+            run_ids = list(self._running)
+            if not run_ids:
+                continue
+            try:
+                answer = await self._store.RenewLeases(
+                    es_pb2.RenewLeasesRequest(
+                        executor_id=self._executor_id, run_ids=run_ids, lease_ms=self._lease_ms
+                    )
+                )
+            except grpc.aio.AioRpcError as exc:
+                log.warning("lease_renewal_failed", error=exc.details())
+                continue
+            for run_id in answer.lost_run_ids:
+                task = self._running.get(run_id)
+                if task is not None:
+                    log.warning("lease_lost_stopping_run", run_id=run_id)
+                    task.cancel()
+
+
+def _graph_id(created: Event) -> str:
+    return str(json.loads(created.payload_json).get("graph_id", ""))

@@ -1,0 +1,1 @@
+"""The gateway: graphmesh's public gRPC API (RunService, GraphService)."""

@@ -1,0 +1,76 @@
+"""Entry point: python -m graphmesh_gateway."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+
+import structlog
+
+from graphmesh import grpcutil
+from graphmesh.grpcutil import add_health_and_reflection, create_server, set_serving
+from graphmesh.kafka import ensure_topics, make_producer
+from graphmesh.logs import configure_logging
+from graphmesh.registry import load_registry
+from graphmesh.service import run_service
+from graphmesh.v1 import (
+    event_store_service_pb2_grpc,
+    graph_service_pb2,
+    graph_service_pb2_grpc,
+    projection_service_pb2_grpc,
+    run_service_pb2,
+    run_service_pb2_grpc,
+)
+from graphmesh_gateway.graphs import GraphServicer
+from graphmesh_gateway.runs import RunServicer
+from graphmesh_gateway.settings import GatewaySettings
+
+log = structlog.get_logger("graphmesh_gateway")
+SERVICE_NAMES = [
+    run_service_pb2.DESCRIPTOR.services_by_name["RunService"].full_name,
+    graph_service_pb2.DESCRIPTOR.services_by_name["GraphService"].full_name,
+]
+
+
+async def serve(settings: GatewaySettings, stop: asyncio.Event) -> None:
+    """Runs the gateway until `stop` is set."""
+    registry = load_registry(settings.graphs)
+    await ensure_topics(settings.kafka)
+    producer = make_producer(settings.kafka)
+    await producer.start()
+    async with (
+        grpcutil.channel(settings.checkpoint_target) as store_channel,
+        grpcutil.channel(settings.projector_target) as projector_channel,
+    ):
+        server = create_server()
+        run_service_pb2_grpc.add_RunServiceServicer_to_server(
+            RunServicer(
+                settings,
+                registry,
+                event_store_service_pb2_grpc.EventStoreServiceStub(store_channel),
+                projection_service_pb2_grpc.ProjectionServiceStub(projector_channel),
+                producer,
+            ),
+            server,
+        )
+        graph_service_pb2_grpc.add_GraphServiceServicer_to_server(GraphServicer(registry), server)
+        health = add_health_and_reflection(server, SERVICE_NAMES)
+        server.add_insecure_port(settings.listen)
+        await server.start()
+        await set_serving(health, SERVICE_NAMES, True)
+        log.info("serving", listen=settings.listen, graphs=[e.graph_id for e in registry.entries()])
+        await stop.wait()
+        await set_serving(health, SERVICE_NAMES, False)
+        await server.stop(grace=5)
+    await producer.stop()
+
+
+def main() -> None:
+    """Reads the settings from the environment and serves."""
+    settings = GatewaySettings.from_env(os.environ)
+    configure_logging("gateway", settings.log_level, settings.log_format)
+    run_service(lambda stop: serve(settings, stop))
+
+
+if __name__ == "__main__":
+    main()

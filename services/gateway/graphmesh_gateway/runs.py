@@ -1,0 +1,235 @@
+"""RunService: submit, query, wait for and stream runs."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import grpc
+from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
+
+from graphmesh import envelope as ev
+from graphmesh.envelope import Event
+from graphmesh.errors import AlreadyExists, NotFound, Unavailable
+from graphmesh.eventstore import AppendOutcome
+from graphmesh.grpcutil import handle_errors, translate_rpc_error
+from graphmesh.registry import GraphRegistry
+from graphmesh.runs import RunStatus, RunView, created_payload, fold, fold_all, to_proto
+from graphmesh.v1 import event_store_service_pb2 as es_pb2
+from graphmesh.v1 import event_store_service_pb2_grpc as es_grpc
+from graphmesh.v1 import projection_service_pb2 as pj_pb2
+from graphmesh.v1 import projection_service_pb2_grpc as pj_grpc
+from graphmesh.v1 import run_pb2
+from graphmesh.v1 import run_service_pb2 as pb
+from graphmesh.v1 import run_service_pb2_grpc as pb_grpc
+from graphmesh_gateway import tokens, validation
+from graphmesh_gateway.settings import GatewaySettings
+
+
+def _not_found(run_id: str) -> NotFound:
+    return NotFound(
+        f"no run {run_id}", reason="RUN_NOT_FOUND", field="run_id", metadata={"run_id": run_id}
+    )
+
+
+class RunServicer(pb_grpc.RunServiceServicer):
+    """The public run API over the event store, the read models and Kafka."""
+
+    def __init__(
+        self,
+        settings: GatewaySettings,
+        registry: GraphRegistry,
+        store: es_grpc.EventStoreServiceStub,
+        projections: pj_grpc.ProjectionServiceStub,
+        producer: AIOKafkaProducer,
+    ) -> None:
+        self._settings = settings
+        self._registry = registry
+        self._store = store
+        self._projections = projections
+        self._producer = producer
+
+    @handle_errors
+    async def CreateRun(
+        self, request: pb.CreateRunRequest, context: grpc.aio.ServicerContext
+    ) -> pb.CreateRunResponse:
+        self._registry.get(request.graph_id)
+        raw_thread = validation.thread_id(request.thread_id)
+        request_id = validation.request_id(request.request_id)
+        labels = validation.metadata(dict(request.metadata))
+        input_value = validation.input_json(request.input_json, self._settings.max_input_bytes)
+        run_id = ev.run_id_for_request(request_id) if request_id else str(uuid.uuid4())
+        thread = raw_thread or str(uuid.uuid5(ev.GRAPHMESH_NAMESPACE, f"thread:{run_id}"))
+        digest = validation.fingerprint(request.graph_id, raw_thread, input_value, labels)
+        created = ev.new_event(
+            run_id,
+            thread,
+            1,
+            0,
+            ev.RUN_CREATED,
+            created_payload(request.graph_id, input_value, request_id, labels, digest),
+        )
+        outcome = await self._append(created)
+        if outcome is AppendOutcome.APPENDED:
+            await self._publish(created)
+            return pb.CreateRunResponse(run=to_proto(fold(None, created)), created=True)
+        # The request id was seen before: this is a retry, or a reuse.
+        events = await self._read(run_id)
+        view = fold_all(events)
+        if view is None:
+            raise Unavailable("run vanished during create; retry", reason="RETRY")
+        if view.fingerprint != digest:
+            raise AlreadyExists(
+                "request_id was already used for a run with other parameters",
+                reason="REQUEST_ID_REUSED",
+                field="request_id",
+                metadata={"run_id": run_id},
+            )
+        if view.status is RunStatus.PENDING:
+            # The first attempt may have died between storing and publishing;
+            # publishing again is harmless (executors claim runs once).
+            await self._publish(events[0])
+        return pb.CreateRunResponse(run=to_proto(view), created=False)
+
+    async def _append(self, event: Event) -> AppendOutcome:
+        try:
+            answer = await self._store.AppendEvents(
+                es_pb2.AppendEventsRequest(events=[ev.to_proto(event)])
+            )
+        except grpc.aio.AioRpcError as exc:
+            raise translate_rpc_error(exc, "storing the run") from exc
+        return AppendOutcome(answer.outcomes[0])
+
+    async def _publish(self, created: Event) -> None:
+        try:
+            await self._producer.send_and_wait(
+                self._settings.kafka.runs_topic,
+                ev.encode(created),
+                key=created.thread_id.encode(),
+            )
+        except KafkaError as exc:
+            raise Unavailable(
+                f"the run is stored but could not be queued: {exc}; retry with the same request_id",
+                reason="BROKER_UNAVAILABLE",
+            ) from exc
+
+    async def _read(self, run_id: str, after_seq: int = 0) -> list[Event]:
+        events: list[Event] = []
+        while True:
+            try:
+                answer = await self._store.ReadEvents(
+                    es_pb2.ReadEventsRequest(run_id=run_id, after_seq=after_seq, limit=1000)
+                )
+            except grpc.aio.AioRpcError as exc:
+                raise translate_rpc_error(exc, "reading the run's events") from exc
+            batch = [ev.from_proto(e) for e in answer.events]
+            events.extend(batch)
+            if len(batch) < 1000:
+                return events
+            after_seq = batch[-1].seq
+
+    async def _view(self, run_id: str) -> RunView | run_pb2.Run:
+        """The run from the read model, or folded from the store while the
+        projector has not caught up (read your writes)."""
+        try:
+            answer = await self._projections.GetRunView(pj_pb2.GetRunViewRequest(run_id=run_id))
+        except grpc.aio.AioRpcError as exc:
+            raise translate_rpc_error(exc, "querying the run") from exc
+        if answer.found:
+            return answer.run
+        view = fold_all(await self._read(run_id))
+        if view is None:
+            raise _not_found(run_id)
+        return view
+
+    @handle_errors
+    async def GetRun(
+        self, request: pb.GetRunRequest, context: grpc.aio.ServicerContext
+    ) -> pb.GetRunResponse:
+        found = await self._view(validation.run_id(request.run_id))
+        return pb.GetRunResponse(run=found if isinstance(found, run_pb2.Run) else to_proto(found))
+
+    @handle_errors
+    async def ListRuns(
+        self, request: pb.ListRunsRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ListRunsResponse:
+        size = validation.page_size(request.page_size if request.HasField("page_size") else None)
+        if request.thread_id:
+            validation.thread_id(request.thread_id)
+        if request.status not in run_pb2.RunStatus.values():
+            validation.status_out_of_range(request.status)
+        filters = (request.graph_id, request.thread_id, str(request.status))
+        position = tokens.decode_page_token(request.page_token, filters)
+        try:
+            answer = await self._projections.ListRunViews(
+                pj_pb2.ListRunViewsRequest(
+                    graph_id=request.graph_id,
+                    thread_id=request.thread_id,
+                    status=request.status,
+                    limit=size,
+                    before_created_at_us=position.created_at_us if position else 0,
+                    before_run_id=position.run_id if position else "",
+                )
+            )
+        except grpc.aio.AioRpcError as exc:
+            raise translate_rpc_error(exc, "listing runs") from exc
+        next_token = ""
+        if answer.has_more and answer.runs:
+            last = answer.runs[-1]
+            next_token = tokens.encode_page_token(
+                tokens.PagePosition(_micros(last.created_at), last.run_id), filters
+            )
+        return pb.ListRunsResponse(runs=answer.runs, next_page_token=next_token)
+
+    async def _watch(self, run_id: str, after_seq: int) -> AsyncIterator[Event]:
+        call = self._store.WatchEvents(es_pb2.WatchEventsRequest(run_id=run_id, after_seq=after_seq))
+        try:
+            async for answer in call:
+                yield ev.from_proto(answer.event)
+        except grpc.aio.AioRpcError as exc:
+            raise translate_rpc_error(exc, "following the run") from exc
+        finally:
+            call.cancel()
+
+    @handle_errors
+    async def WaitRun(
+        self, request: pb.WaitRunRequest, context: grpc.aio.ServicerContext
+    ) -> pb.WaitRunResponse:
+        run_id = validation.run_id(request.run_id)
+        view: RunView | None = None
+        async for event in self._watch(run_id, 0):
+            view = fold(view, event)
+            if view.status.is_terminal:
+                return pb.WaitRunResponse(run=to_proto(view))
+        raise Unavailable("the event stream ended before the run did; retry", reason="RETRY")
+
+    @handle_errors
+    async def StreamRun(
+        self, request: pb.StreamRunRequest, context: grpc.aio.ServicerContext
+    ) -> AsyncIterator[pb.StreamRunResponse]:
+        run_id = validation.run_id(request.run_id)
+        after = tokens.decode_cursor(request.cursor, run_id)
+        async for event in self._watch(run_id, after):
+            yield pb.StreamRunResponse(event=_public_event(event))
+
+
+def _public_event(event: Event) -> run_pb2.RunEvent:
+    message = run_pb2.RunEvent(
+        event_id=event.event_id,
+        run_id=event.run_id,
+        thread_id=event.thread_id,
+        seq=event.seq,
+        type=event.type,
+        schema_version=event.schema_version,
+        payload_json=event.payload_json,
+        attempt=event.attempt,
+        cursor=tokens.encode_cursor(event.run_id, event.seq),
+    )
+    message.time.FromDatetime(event.time)
+    return message
+
+
+def _micros(ts: Any) -> int:
+    return int(ts.seconds) * 1_000_000 + int(ts.nanos) // 1000

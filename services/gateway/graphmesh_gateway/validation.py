@@ -1,0 +1,149 @@
+"""Checking public requests: pure functions that return typed values or
+raise InvalidArgument with the offending field. No I/O."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import uuid
+from typing import Any
+
+from graphmesh.errors import InvalidArgument
+
+THREAD_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
+MAX_REQUEST_ID_CHARS = 128
+MAX_METADATA_ENTRIES = 64
+MAX_METADATA_CHARS = 1024
+DEFAULT_PAGE_SIZE = 50
+MAX_PAGE_SIZE = 1000
+MAX_JSON_DEPTH = 100
+
+
+def run_id(value: str, field: str = "run_id") -> str:
+    """A run id: a UUID in canonical form."""
+    try:
+        parsed = uuid.UUID(value)
+    except (ValueError, AttributeError, TypeError):
+        raise InvalidArgument(
+            f"{field} must be a UUID, got {value[:64]!r}", reason="RUN_ID_MALFORMED", field=field
+        ) from None
+    return str(parsed)
+
+
+def thread_id(value: str) -> str:
+    """A client-given thread id ("" means: make one)."""
+    if value and not THREAD_ID_PATTERN.match(value):
+        raise InvalidArgument(
+            "thread_id must be 1-128 letters, digits or '._:-', starting with a letter or digit",
+            reason="THREAD_ID_MALFORMED",
+            field="thread_id",
+        )
+    return value
+
+
+def request_id(value: str) -> str:
+    """An idempotency key."""
+    if len(value) > MAX_REQUEST_ID_CHARS:
+        raise InvalidArgument(
+            f"request_id is longer than {MAX_REQUEST_ID_CHARS} characters",
+            reason="REQUEST_ID_TOO_LONG",
+            field="request_id",
+        )
+    return value
+
+
+def metadata(value: dict[str, str]) -> dict[str, str]:
+    """Run labels."""
+    if len(value) > MAX_METADATA_ENTRIES:
+        raise InvalidArgument(
+            f"metadata has more than {MAX_METADATA_ENTRIES} entries",
+            reason="METADATA_TOO_LARGE",
+            field="metadata",
+        )
+    for key, item in value.items():
+        if len(key) > MAX_METADATA_CHARS or len(item) > MAX_METADATA_CHARS:
+            raise InvalidArgument(
+                f"metadata keys and values are limited to {MAX_METADATA_CHARS} characters",
+                reason="METADATA_TOO_LARGE",
+                field="metadata",
+            )
+    return dict(value)
+
+
+def input_json(text: str, max_bytes: int) -> dict[str, Any]:
+    """The run input: a JSON object of at most `max_bytes` bytes of UTF-8."""
+    size = len(text.encode("utf-8"))
+    if size > max_bytes:
+        raise InvalidArgument(
+            f"input_json is {size} bytes; the limit is {max_bytes}",
+            reason="INPUT_TOO_LARGE",
+            field="input_json",
+            metadata={"limit_bytes": str(max_bytes), "size_bytes": str(size)},
+        )
+    if not text.strip():
+        return {}
+    try:
+        value = json.loads(text)
+    except (ValueError, RecursionError) as exc:
+        raise InvalidArgument(
+            f"input_json is not valid JSON: {exc}", reason="INPUT_MALFORMED_JSON", field="input_json"
+        ) from None
+    if not isinstance(value, dict):
+        raise InvalidArgument(
+            f"input_json must be a JSON object, got {type(value).__name__}",
+            reason="INPUT_NOT_OBJECT",
+            field="input_json",
+        )
+    if _depth(value) > MAX_JSON_DEPTH:
+        raise InvalidArgument(
+            f"input_json nests deeper than {MAX_JSON_DEPTH} levels",
+            reason="INPUT_TOO_DEEP",
+            field="input_json",
+        )
+    return value
+
+
+def _depth(value: Any) -> int:
+    depth, level = 0, [value]
+    while level:
+        depth += 1
+        nxt: list[Any] = []
+        for item in level:
+            if isinstance(item, dict):
+                nxt.extend(item.values())
+            elif isinstance(item, list):
+                nxt.extend(item)
+        level = nxt
+    return depth - 1
+
+
+def page_size(value: int | None) -> int:
+    """A page size: unset means the default; 0, negative or too large is refused."""
+    if value is None:
+        return DEFAULT_PAGE_SIZE
+    if value <= 0 or value > MAX_PAGE_SIZE:
+        raise InvalidArgument(
+            f"page_size must be between 1 and {MAX_PAGE_SIZE}, got {value}",
+            reason="PAGE_SIZE_OUT_OF_RANGE",
+            field="page_size",
+        )
+    return value
+
+
+def fingerprint(
+    graph_id: str, raw_thread_id: str, input_value: dict[str, Any], labels: dict[str, str]
+) -> str:
+    """A digest of what a CreateRun asked for, to tell a retry from a reuse of
+    its request id."""
+    canonical = json.dumps(
+        [graph_id, raw_thread_id, input_value, labels], sort_keys=True, separators=(",", ":")
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def status_out_of_range(value: int) -> None:
+    """Refuses a RunStatus number the API does not define."""
+    raise InvalidArgument(
+        f"status {value} is not a RunStatus", reason="STATUS_UNKNOWN", field="status"
+    )

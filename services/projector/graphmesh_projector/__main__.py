@@ -1,0 +1,58 @@
+"""Entry point: python -m graphmesh_projector."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+
+import structlog
+
+from graphmesh import db
+from graphmesh.eventstore.postgres import PostgresEventStore
+from graphmesh.grpcutil import add_health_and_reflection, create_server, set_serving
+from graphmesh.logs import configure_logging
+from graphmesh.service import run_service
+from graphmesh.v1 import projection_service_pb2, projection_service_pb2_grpc
+from graphmesh_projector.projection import RUNS_PROJECTION
+from graphmesh_projector.readmodel import RunViewStore
+from graphmesh_projector.server import ProjectionServicer
+from graphmesh_projector.settings import ProjectorSettings
+from graphmesh_projector.worker import Projector
+
+log = structlog.get_logger("graphmesh_projector")
+SERVICE_NAMES = [projection_service_pb2.DESCRIPTOR.services_by_name["ProjectionService"].full_name]
+
+
+async def serve(settings: ProjectorSettings, stop: asyncio.Event) -> None:
+    """Runs the projector until `stop` is set."""
+    engine = db.create_engine(settings.database)
+    views = RunViewStore(engine, RUNS_PROJECTION)
+    projector = Projector(
+        engine, PostgresEventStore(engine), views, settings.database, settings.batch_max
+    )
+    server = create_server()
+    projection_service_pb2_grpc.add_ProjectionServiceServicer_to_server(
+        ProjectionServicer(views), server
+    )
+    health = add_health_and_reflection(server, SERVICE_NAMES)
+    server.add_insecure_port(settings.listen)
+    await server.start()
+    task = asyncio.create_task(projector.run(stop))
+    await set_serving(health, SERVICE_NAMES, True)
+    log.info("serving", listen=settings.listen)
+    await stop.wait()
+    await set_serving(health, SERVICE_NAMES, False)
+    await task
+    await server.stop(grace=5)
+    await engine.dispose()
+
+
+def main() -> None:
+    """Reads the settings from the environment and serves."""
+    settings = ProjectorSettings.from_env(os.environ)
+    configure_logging("projector", settings.log_level, settings.log_format)
+    run_service(lambda stop: serve(settings, stop))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,83 @@
+"""The projection loop: tail the event store, fold, save with the position."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+import structlog
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from graphmesh.db import EVENTS_CHANNEL, DatabaseSettings, connect_listener, translate_errors
+from graphmesh.errors import Unavailable
+from graphmesh.eventstore import EventStore
+from graphmesh_projector.projection import project
+from graphmesh_projector.readmodel import RunViewStore
+
+log = structlog.get_logger(__name__)
+
+_IDLE_POLL_SECONDS = 1.0
+
+
+class Projector:
+    """Keeps the runs read model up to date with the event store."""
+
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        store: EventStore,
+        views: RunViewStore,
+        database: DatabaseSettings,
+        batch_max: int = 1000,
+    ) -> None:
+        self._engine = engine
+        self._store = store
+        self._views = views
+        self._database = database
+        self._batch_max = batch_max
+        self._wake = asyncio.Event()
+        self.position = 0
+        self.applied = 0
+
+    async def catch_up(self) -> int:
+        """Applies every stored event not applied yet; returns how many."""
+        total = 0
+        while True:
+            events = await self._store.read_all(self.position, self._batch_max)
+            if not events:
+                return total
+            async with translate_errors("project"), self._engine.begin() as conn:
+                current = await self._views.load(conn, list({e.run_id for e in events}))
+                changed = project(current, events)
+                await self._views.save(conn, list(changed.values()), events[-1].position)
+            self.position = events[-1].position
+            self.applied += len(events)
+            total += len(events)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Projects until `stop` is set, woken by the store's notifications."""
+        self.position = await self._views.position()
+        listener = None
+        while not stop.is_set():
+            if listener is None or listener.is_closed():
+                listener = await self._listen()
+            try:
+                await self.catch_up()
+            except Unavailable as exc:
+                log.warning("projection_failed_retrying", error=str(exc))
+                await asyncio.sleep(0.5)
+                continue
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), _IDLE_POLL_SECONDS)
+        if listener is not None:
+            await listener.close()
+
+    async def _listen(self):  # type: ignore[no-untyped-def]
+        try:
+            conn = await connect_listener(self._database)
+            await conn.add_listener(EVENTS_CHANNEL, lambda *_: self._wake.set())
+            return conn
+        except Exception as exc:  # asyncpg raises many types while PostgreSQL is away
+            log.warning("listen_failed", error=str(exc))
+            return None
