@@ -37,7 +37,7 @@ def create_engine(settings: DatabaseSettings) -> AsyncEngine:
         settings.url,
         pool_size=settings.pool_size,
         max_overflow=settings.pool_size,
-        pool_pre_ping=True,
+        pool_pre_ping=False,  # translate_errors turns a dead connection into Unavailable
     )
 
 

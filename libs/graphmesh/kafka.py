@@ -29,6 +29,10 @@ class KafkaSettings:
     topic_prefix: str = "graphmesh"
     partitions: int = 8
     replication: int = 1
+    #: How long a fetch waits for data on the broker. Apache Kafka answers a
+    #: waiting fetch as soon as data arrives; the local broker holds it for
+    #: the whole wait, so the local stack sets this low.
+    fetch_max_wait_ms: int = 100
 
     @property
     def runs_topic(self) -> str:
@@ -74,7 +78,7 @@ def make_producer(settings: KafkaSettings) -> AIOKafkaProducer:
     return AIOKafkaProducer(
         bootstrap_servers=settings.bootstrap,
         acks="all",
-        linger_ms=1,
+        linger_ms=0,
         max_batch_size=1 << 20,
         max_request_size=8 << 20,
         request_timeout_ms=30000,
@@ -91,7 +95,7 @@ def make_consumer(settings: KafkaSettings, topic: str, group: str) -> AIOKafkaCo
         group_id=group,
         enable_auto_commit=False,
         auto_offset_reset="earliest",
-        fetch_max_wait_ms=100,
+        fetch_max_wait_ms=settings.fetch_max_wait_ms,
         max_partition_fetch_bytes=8 << 20,
         fetch_max_bytes=16 << 20,
         session_timeout_ms=10000,

@@ -52,10 +52,12 @@ def database_from_env(env: Mapping[str, str]) -> DatabaseSettings:
 
 
 def kafka_from_env(env: Mapping[str, str]) -> KafkaSettings:
-    """GRAPHMESH_KAFKA_BOOTSTRAP, GRAPHMESH_TOPIC_PREFIX, GRAPHMESH_PARTITIONS."""
+    """GRAPHMESH_KAFKA_BOOTSTRAP, GRAPHMESH_TOPIC_PREFIX, GRAPHMESH_PARTITIONS,
+    GRAPHMESH_REPLICATION and GRAPHMESH_KAFKA_FETCH_MAX_WAIT_MS."""
     return KafkaSettings(
         bootstrap=env_str(env, "GRAPHMESH_KAFKA_BOOTSTRAP"),
         topic_prefix=env_str(env, "GRAPHMESH_TOPIC_PREFIX", "graphmesh"),
         partitions=env_int(env, "GRAPHMESH_PARTITIONS", 8, 1, 1024),
         replication=env_int(env, "GRAPHMESH_REPLICATION", 1, 1, 16),
+        fetch_max_wait_ms=env_int(env, "GRAPHMESH_KAFKA_FETCH_MAX_WAIT_MS", 100, 0, 60000),
     )

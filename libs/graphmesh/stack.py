@@ -104,6 +104,8 @@ class LocalStack:
                 "GRAPHMESH_CHECKPOINT_TARGET": f"127.0.0.1:{c.checkpoint_port}",
                 "GRAPHMESH_PROJECTOR_TARGET": f"127.0.0.1:{c.projector_port}",
                 "GRAPHMESH_LOG_LEVEL": c.log_level,
+                # The local broker holds a fetch for its whole wait (see KafkaSettings).
+                "GRAPHMESH_KAFKA_FETCH_MAX_WAIT_MS": "5",
             }
         )
         env.update(c.extra_env)

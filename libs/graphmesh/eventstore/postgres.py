@@ -1,19 +1,25 @@
 """The event store in PostgreSQL.
 
-Appends are serialised by a transaction-level advisory lock so that store
+SQLAlchemy owns the engine, the pool and the schema (created by the alembic
+migrations); the hot statements here run on the pooled connection's asyncpg
+driver with hand-written SQL, since they are on every run's critical path
+and SQLAlchemy's statement layer costs more than the database does (0.7 ms
+against 0.2 ms for a read, measured). Each batch append is one transaction of
+a few statements whatever its size.
+
+Appends are serialised by a transaction-level advisory lock, so that store
 positions become visible in commit order: the projector tails events by
 position and must never skip one that commits late.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, select, text, tuple_, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from graphmesh.db import EVENTS_CHANNEL, translate_errors
 from graphmesh.envelope import Event
@@ -25,58 +31,86 @@ from graphmesh.eventstore.base import (
     judge_append,
     judge_claim,
 )
-from graphmesh.schema import event_rejections, events, run_heads
 
 #: Key of the advisory lock that serialises appends (an arbitrary constant).
-_APPEND_LOCK_KEY = 0x6772_6D73_6801
+APPEND_LOCK_KEY = 0x6772_6D73_6801
 _NOTIFY_CHUNK = 200  # run ids per NOTIFY payload, well under its 8000-byte limit
 
-_EVENT_COLUMNS = (
-    events.c.position,
-    events.c.event_id,
-    events.c.run_id,
-    events.c.thread_id,
-    events.c.seq,
-    events.c.attempt,
-    events.c.type,
-    events.c.schema_version,
-    events.c.time,
-    events.c.payload,
+_EVENT_COLUMNS = "position, event_id, run_id, thread_id, seq, attempt, type, schema_version, time, payload"
+_HEAD_COLUMNS = "run_id, thread_id, last_seq, attempt, ended, lease_owner, lease_until"
+
+_LOCK_HEADS = f"""
+SELECT {_HEAD_COLUMNS} FROM run_heads WHERE run_id = ANY($1::text[])
+ORDER BY run_id FOR UPDATE
+"""
+
+_STORED_ATTEMPTS = """
+SELECT e.run_id, e.seq, e.attempt FROM events e
+JOIN unnest($1::text[], $2::bigint[]) AS k(run_id, seq) ON e.run_id = k.run_id AND e.seq = k.seq
+"""
+
+# Inserts the events, moves the heads and announces the runs, in one round trip.
+_WRITE = """
+WITH new_events AS (
+    INSERT INTO events (event_id, run_id, thread_id, seq, attempt, type, schema_version, time, payload)
+    SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::int[], $6::text[],
+                         $7::int[], $8::timestamptz[], $9::text[])
+), heads AS (
+    INSERT INTO run_heads (run_id, thread_id, last_seq, attempt, ended, lease_owner)
+    SELECT r, t, s, a, e, '' FROM unnest($10::text[], $11::text[], $12::bigint[], $13::int[],
+                                         $14::bool[]) AS h(r, t, s, a, e)
+    ON CONFLICT (run_id) DO UPDATE SET last_seq = EXCLUDED.last_seq, ended = EXCLUDED.ended
 )
+SELECT pg_notify($15, $16)
+"""
+
+_REJECT = """
+INSERT INTO event_rejections (event_id, run_id, seq, attempt, reason, time)
+SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::int[], $5::text[], $6::timestamptz[])
+"""
+
+_READ = f"""
+SELECT {_EVENT_COLUMNS} FROM events WHERE run_id = $1 AND seq > $2 ORDER BY seq LIMIT $3
+"""
+
+_READ_ALL = f"SELECT {_EVENT_COLUMNS} FROM events WHERE position > $1 ORDER BY position LIMIT $2"
+
+_HEAD = f"SELECT {_HEAD_COLUMNS} FROM run_heads WHERE run_id = $1"
+
+_CLAIM = "UPDATE run_heads SET attempt = $2, lease_owner = $3, lease_until = $4 WHERE run_id = $1"
+
+_RENEW = """
+UPDATE run_heads SET lease_until = now() + make_interval(secs => $3::float8 / 1000)
+WHERE run_id = ANY($1::text[]) AND lease_owner = $2 AND NOT ended
+RETURNING run_id
+"""
 
 
 def _event_from_row(row: Any) -> Event:
     return Event(
-        run_id=row.run_id,
-        thread_id=row.thread_id,
-        seq=row.seq,
-        attempt=row.attempt,
-        type=row.type,
-        payload_json=row.payload,
-        time=row.time,
-        schema_version=row.schema_version,
-        event_id=row.event_id,
-        position=row.position,
+        run_id=row["run_id"],
+        thread_id=row["thread_id"],
+        seq=row["seq"],
+        attempt=row["attempt"],
+        type=row["type"],
+        payload_json=row["payload"],
+        time=row["time"],
+        schema_version=row["schema_version"],
+        event_id=row["event_id"],
+        position=row["position"],
     )
 
 
 def _head_from_row(row: Any) -> RunHead:
     return RunHead(
-        run_id=row.run_id,
-        thread_id=row.thread_id,
-        last_seq=row.last_seq,
-        attempt=row.attempt,
-        ended=row.ended,
-        lease_owner=row.lease_owner,
-        lease_until=row.lease_until,
+        run_id=row["run_id"],
+        thread_id=row["thread_id"],
+        last_seq=row["last_seq"],
+        attempt=row["attempt"],
+        ended=row["ended"],
+        lease_owner=row["lease_owner"],
+        lease_until=row["lease_until"],
     )
-
-
-async def _lock_heads(conn: AsyncConnection, run_ids: Sequence[str]) -> dict[str, RunHead]:
-    rows = await conn.execute(
-        select(run_heads).where(run_heads.c.run_id.in_(sorted(set(run_ids)))).with_for_update()
-    )
-    return {row.run_id: _head_from_row(row) for row in rows}
 
 
 class PostgresEventStore(EventStore):
@@ -85,175 +119,135 @@ class PostgresEventStore(EventStore):
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
 
+    @asynccontextmanager
+    async def _driver(self, what: str) -> AsyncIterator[Any]:
+        """A pooled connection's asyncpg driver connection."""
+        async with translate_errors(what), self._engine.connect() as conn:
+            raw = await conn.get_raw_connection()
+            yield raw.driver_connection
+
     async def append(self, batch: Sequence[Event]) -> list[AppendOutcome]:
         if not batch:
             return []
-        async with translate_errors("append"), self._engine.begin() as conn:
-            await conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _APPEND_LOCK_KEY})
-            heads: dict[str, RunHead | None] = dict(
-                await _lock_heads(conn, [e.run_id for e in batch])
-            )
-            stored_attempts = await self._stored_attempts(conn, batch, heads)
+        async with self._driver("append") as conn, conn.transaction():
+            await conn.execute("SELECT pg_advisory_xact_lock($1)", APPEND_LOCK_KEY)
+            rows = await conn.fetch(_LOCK_HEADS, sorted({e.run_id for e in batch}))
+            heads: dict[str, RunHead | None] = {r["run_id"]: _head_from_row(r) for r in rows}
+            stored = await self._stored_attempts(conn, batch, heads)
             outcomes: list[AppendOutcome] = []
-            new_rows: list[dict[str, Any]] = []
-            rejected: list[dict[str, Any]] = []
-            touched: set[str] = set()
+            appended: list[Event] = []
+            rejected: list[tuple[Event, AppendOutcome]] = []
             for event in batch:
-                outcome, head = judge_append(
-                    heads.get(event.run_id), event, stored_attempts.get((event.run_id, event.seq))
-                )
+                key = (event.run_id, event.seq)
+                outcome, head = judge_append(heads.get(event.run_id), event, stored.get(key))
                 outcomes.append(outcome)
                 if outcome is AppendOutcome.APPENDED:
                     heads[event.run_id] = head
-                    touched.add(event.run_id)
-                    stored_attempts[(event.run_id, event.seq)] = event.attempt
-                    new_rows.append(_event_row(event))
+                    stored[key] = event.attempt
+                    appended.append(event)
                 elif outcome.is_rejection:
-                    rejected.append(_rejection_row(event, outcome))
-            if new_rows:
-                await conn.execute(events.insert(), new_rows)
-                await self._save_heads(conn, [h for r in touched if (h := heads[r]) is not None])
-                for i in range(0, len(touched), _NOTIFY_CHUNK):
-                    chunk = ",".join(sorted(touched)[i : i + _NOTIFY_CHUNK])
-                    await conn.execute(
-                        text("SELECT pg_notify(:c, :p)"), {"c": EVENTS_CHANNEL, "p": chunk}
-                    )
+                    rejected.append((event, outcome))
+            if appended:
+                await self._write(conn, appended, heads)
             if rejected:
-                await conn.execute(event_rejections.insert(), rejected)
+                await _record_rejections(conn, rejected)
             return outcomes
 
     async def _stored_attempts(
-        self, conn: AsyncConnection, batch: Sequence[Event], heads: dict[str, RunHead | None]
+        self, conn: Any, batch: Sequence[Event], heads: dict[str, RunHead | None]
     ) -> dict[tuple[str, int], int]:
         """Attempts of stored events at the (run, seq) of events that would be
-        re-sends, so duplicates can be told from conflicts."""
-        keys = []
-        for e in batch:
-            head = heads.get(e.run_id)
-            if head is not None and e.seq <= head.last_seq:
-                keys.append((e.run_id, e.seq))
+        re-sends, so that a duplicate can be told from a conflict."""
+        keys = [
+            (e.run_id, e.seq)
+            for e in batch
+            if (head := heads.get(e.run_id)) is not None and e.seq <= head.last_seq
+        ]
         if not keys:
             return {}
-        rows = await conn.execute(
-            select(events.c.run_id, events.c.seq, events.c.attempt).where(
-                tuple_(events.c.run_id, events.c.seq).in_(keys)
-            )
-        )
-        return {(r.run_id, r.seq): r.attempt for r in rows}
+        rows = await conn.fetch(_STORED_ATTEMPTS, [k[0] for k in keys], [k[1] for k in keys])
+        return {(r["run_id"], r["seq"]): r["attempt"] for r in rows}
 
-    async def _save_heads(self, conn: AsyncConnection, heads: list[RunHead]) -> None:
-        stmt = pg_insert(run_heads).values(
-            [
-                {
-                    "run_id": h.run_id,
-                    "thread_id": h.thread_id,
-                    "last_seq": h.last_seq,
-                    "attempt": h.attempt,
-                    "ended": h.ended,
-                    "lease_owner": h.lease_owner,
-                    "lease_until": h.lease_until,
-                }
-                for h in heads
-            ]
-        )
+    async def _write(
+        self, conn: Any, appended: list[Event], heads: dict[str, RunHead | None]
+    ) -> None:
+        touched = sorted({e.run_id for e in appended})
+        moved = [h for r in touched if (h := heads[r]) is not None]
         await conn.execute(
-            stmt.on_conflict_do_update(
-                index_elements=[run_heads.c.run_id],
-                set_={"last_seq": stmt.excluded.last_seq, "ended": stmt.excluded.ended},
-            )
+            _WRITE,
+            [e.event_id for e in appended],
+            [e.run_id for e in appended],
+            [e.thread_id for e in appended],
+            [e.seq for e in appended],
+            [e.attempt for e in appended],
+            [e.type for e in appended],
+            [e.schema_version for e in appended],
+            [e.time for e in appended],
+            [e.payload_json for e in appended],
+            [h.run_id for h in moved],
+            [h.thread_id for h in moved],
+            [h.last_seq for h in moved],
+            [h.attempt for h in moved],
+            [h.ended for h in moved],
+            EVENTS_CHANNEL,
+            ",".join(touched[:_NOTIFY_CHUNK]),
         )
+        for i in range(_NOTIFY_CHUNK, len(touched), _NOTIFY_CHUNK):
+            chunk = ",".join(touched[i : i + _NOTIFY_CHUNK])
+            await conn.execute("SELECT pg_notify($1, $2)", EVENTS_CHANNEL, chunk)
 
     async def read(self, run_id: str, after_seq: int = 0, limit: int = 1000) -> list[Event]:
-        async with translate_errors("read"), self._engine.connect() as conn:
-            rows = await conn.execute(
-                select(*_EVENT_COLUMNS)
-                .where(and_(events.c.run_id == run_id, events.c.seq > after_seq))
-                .order_by(events.c.seq)
-                .limit(limit)
-            )
-            return [_event_from_row(r) for r in rows]
+        async with self._driver("read") as conn:
+            return [_event_from_row(r) for r in await conn.fetch(_READ, run_id, after_seq, limit)]
 
     async def head(self, run_id: str) -> RunHead | None:
-        async with translate_errors("head"), self._engine.connect() as conn:
-            row = (
-                await conn.execute(select(run_heads).where(run_heads.c.run_id == run_id))
-            ).first()
+        async with self._driver("head") as conn:
+            row = await conn.fetchrow(_HEAD, run_id)
             return _head_from_row(row) if row is not None else None
 
     async def read_all(self, after_position: int, limit: int) -> list[Event]:
-        async with translate_errors("read_all"), self._engine.connect() as conn:
-            rows = await conn.execute(
-                select(*_EVENT_COLUMNS)
-                .where(events.c.position > after_position)
-                .order_by(events.c.position)
-                .limit(limit)
-            )
+        async with self._driver("read_all") as conn:
+            rows = await conn.fetch(_READ_ALL, after_position, limit)
             return [_event_from_row(r) for r in rows]
 
     async def claim(self, run_id: str, executor_id: str, lease_ms: int) -> ClaimResult:
-        async with translate_errors("claim"), self._engine.begin() as conn:
-            head = (await _lock_heads(conn, [run_id])).get(run_id)
-            now = datetime.now(UTC)
-            result, new_head = judge_claim(head, executor_id, now, timedelta(milliseconds=lease_ms))
+        async with self._driver("claim") as conn, conn.transaction():
+            rows = await conn.fetch(_LOCK_HEADS, [run_id])
+            head = _head_from_row(rows[0]) if rows else None
+            result, new_head = judge_claim(
+                head, executor_id, datetime.now(UTC), timedelta(milliseconds=lease_ms)
+            )
             if new_head is not None and new_head != head:
                 await conn.execute(
-                    update(run_heads)
-                    .where(run_heads.c.run_id == run_id)
-                    .values(
-                        attempt=new_head.attempt,
-                        lease_owner=new_head.lease_owner,
-                        lease_until=new_head.lease_until,
-                    )
+                    _CLAIM, run_id, new_head.attempt, new_head.lease_owner, new_head.lease_until
                 )
             return result
 
     async def renew(self, executor_id: str, run_ids: Sequence[str], lease_ms: int) -> list[str]:
         if not run_ids:
             return []
-        async with translate_errors("renew"), self._engine.begin() as conn:
-            rows = await conn.execute(
-                update(run_heads)
-                .where(
-                    and_(
-                        run_heads.c.run_id.in_(list(run_ids)),
-                        run_heads.c.lease_owner == executor_id,
-                        run_heads.c.ended.is_(False),
-                    )
-                )
-                .values(lease_until=func.now() + bindparam("lease", timedelta(milliseconds=lease_ms)))
-                .returning(run_heads.c.run_id)
-            )
-            kept = {r.run_id for r in rows}
+        async with self._driver("renew") as conn:
+            rows = await conn.fetch(_RENEW, list(run_ids), executor_id, lease_ms)
+            kept = {r["run_id"] for r in rows}
             return [r for r in run_ids if r not in kept]
 
     async def rejections(self, run_id: str | None = None) -> int:
-        query = select(func.count()).select_from(event_rejections)
-        if run_id is not None:
-            query = query.where(event_rejections.c.run_id == run_id)
-        async with translate_errors("rejections"), self._engine.connect() as conn:
-            return int((await conn.execute(query)).scalar_one())
+        async with self._driver("rejections") as conn:
+            if run_id is None:
+                return int(await conn.fetchval("SELECT count(*) FROM event_rejections"))
+            return int(
+                await conn.fetchval("SELECT count(*) FROM event_rejections WHERE run_id = $1", run_id)
+            )
 
 
-def _event_row(event: Event) -> dict[str, Any]:
-    return {
-        "event_id": event.event_id,
-        "run_id": event.run_id,
-        "thread_id": event.thread_id,
-        "seq": event.seq,
-        "attempt": event.attempt,
-        "type": event.type,
-        "schema_version": event.schema_version,
-        "time": event.time,
-        "payload": event.payload_json,
-    }
-
-
-def _rejection_row(event: Event, outcome: AppendOutcome) -> dict[str, Any]:
-    return {
-        "event_id": event.event_id,
-        "run_id": event.run_id,
-        "seq": event.seq,
-        "attempt": event.attempt,
-        "reason": outcome.name,
-        "time": datetime.now(UTC),
-    }
+async def _record_rejections(conn: Any, rejected: list[tuple[Event, AppendOutcome]]) -> None:
+    now = datetime.now(UTC)
+    await conn.execute(
+        _REJECT,
+        [e.event_id for e, _ in rejected],
+        [e.run_id for e, _ in rejected],
+        [e.seq for e, _ in rejected],
+        [e.attempt for e, _ in rejected],
+        [o.name for _, o in rejected],
+        [now for _ in rejected],
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from alembic import command
@@ -19,5 +20,7 @@ def alembic_config(database_url: str) -> Config:
 
 
 def upgrade(database_url: str, revision: str = "head") -> None:
-    """Brings the database to `revision` (blocking; run it outside an event loop)."""
-    command.upgrade(alembic_config(database_url), revision)
+    """Brings the database to `revision`. Blocking; safe to call from inside a
+    running event loop (the migration runs its own loop in a worker thread)."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(command.upgrade, alembic_config(database_url), revision).result()

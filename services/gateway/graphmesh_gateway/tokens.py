@@ -26,12 +26,19 @@ def _b64encode(text: str) -> str:
 
 def _b64decode(token: str) -> str:
     padded = token + "=" * (-len(token) % 4)
-    return base64.urlsafe_b64decode(padded.encode("ascii")).decode("utf-8")
+    raw = base64.b64decode(padded.encode("ascii"), altchars=b"-_", validate=True)
+    return raw.decode("utf-8")
+
+
+def _check(body: str) -> str:
+    # Catches truncated and mangled tokens; not a secret (see docs/security).
+    return hashlib.sha256(body.encode()).hexdigest()[:8]
 
 
 def encode_cursor(run_id: str, seq: int) -> str:
     """The cursor after event `seq` of `run_id`."""
-    return _b64encode(f"{_CURSOR_VERSION}:{run_id}:{seq}")
+    body = f"{_CURSOR_VERSION}:{run_id}:{seq}"
+    return _b64encode(f"{body}:{_check(body)}")
 
 
 def decode_cursor(cursor: str, run_id: str) -> int:
@@ -40,9 +47,9 @@ def decode_cursor(cursor: str, run_id: str) -> int:
     if not cursor:
         return 0
     try:
-        version, cursor_run, seq_text = _b64decode(cursor).split(":")
+        version, cursor_run, seq_text, check = _b64decode(cursor).split(":")
         seq = int(seq_text)
-        if version != _CURSOR_VERSION or seq < 0:
+        if version != _CURSOR_VERSION or seq < 0 or check != _check(f"{version}:{cursor_run}:{seq_text}"):
             raise ValueError(version)
     except (ValueError, UnicodeError, binascii.Error):
         raise InvalidArgument(
@@ -72,7 +79,8 @@ def _filter_digest(filters: tuple[str, ...]) -> str:
 def encode_page_token(position: PagePosition, filters: tuple[str, ...]) -> str:
     """The token for the page after `position`, valid for `filters` only."""
     body = [_PAGE_VERSION, _filter_digest(filters), position.created_at_us, position.run_id]
-    return _b64encode(json.dumps(body, separators=(",", ":")))
+    text = json.dumps(body, separators=(",", ":"))
+    return _b64encode(f"{text}|{_check(text)}")
 
 
 def decode_page_token(token: str, filters: tuple[str, ...]) -> PagePosition | None:
@@ -80,7 +88,10 @@ def decode_page_token(token: str, filters: tuple[str, ...]) -> PagePosition | No
     if not token:
         return None
     try:
-        version, digest, created_at_us, run_id = json.loads(_b64decode(token))
+        text, check = _b64decode(token).rsplit("|", 1)
+        if check != _check(text):
+            raise ValueError(check)
+        version, digest, created_at_us, run_id = json.loads(text)
         if version != _PAGE_VERSION or not isinstance(created_at_us, int):
             raise ValueError(version)
     except (ValueError, TypeError, UnicodeError, binascii.Error):

@@ -1,0 +1,75 @@
+#!/usr/bin/env node
+// Creates a graphmesh run and streams its events to the end, then prints the
+// final state. Uses the .proto files directly (no generated code):
+//
+//   node client.js --target 127.0.0.1:50051 --graph chain3 --input '{"n": 0, "trail": []}'
+//
+// Prints one JSON line per streamed event, then {"status": ..., "output": ...}.
+// Exits 0 when the run succeeded, 1 otherwise.
+"use strict";
+
+const path = require("path");
+const grpc = require("@grpc/grpc-js");
+const protoLoader = require("@grpc/proto-loader");
+
+function parseArgs(argv) {
+  const args = { target: "127.0.0.1:50051", graph: "chain3", input: '{"n": 0, "trail": []}', thread: "" };
+  for (let i = 0; i < argv.length; i += 2) {
+    const key = argv[i].replace(/^--/, "");
+    if (!(key in args)) throw new Error(`unknown option --${key}`);
+    args[key] = argv[i + 1];
+  }
+  return args;
+}
+
+function loadApi() {
+  const protoDir = process.env.GRAPHMESH_PROTOS || path.resolve(__dirname, "../../../protos");
+  const definition = protoLoader.loadSync(["graphmesh/v1/run_service.proto"], {
+    includeDirs: [protoDir],
+    keepCase: true,
+    longs: Number,
+    enums: String,
+    defaults: true,
+  });
+  return grpc.loadPackageDefinition(definition).graphmesh.v1;
+}
+
+function call(client, method, request) {
+  return new Promise((resolve, reject) => {
+    client[method](request, (err, response) => (err ? reject(err) : resolve(response)));
+  });
+}
+
+async function main() {
+  const args = parseArgs(process.argv.slice(2));
+  const api = loadApi();
+  const client = new api.RunService(args.target, grpc.credentials.createInsecure());
+  const created = await call(client, "CreateRun", {
+    graph_id: args.graph,
+    input_json: args.input,
+    thread_id: args.thread,
+  });
+  const runId = created.run.run_id;
+  await new Promise((resolve, reject) => {
+    const stream = client.StreamRun({ run_id: runId, cursor: "" });
+    stream.on("data", (message) => {
+      const event = message.event;
+      console.log(JSON.stringify({ seq: event.seq, type: event.type, payload: JSON.parse(event.payload_json) }));
+    });
+    stream.on("end", resolve);
+    stream.on("error", reject);
+  });
+  const done = await call(client, "WaitRun", { run_id: runId });
+  const run = done.run;
+  console.log(JSON.stringify({ run_id: runId, status: run.status, output: run.output_json ? JSON.parse(run.output_json) : null }));
+  client.close();
+  return run.status === "RUN_STATUS_SUCCEEDED" ? 0 : 1;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err) => {
+    console.error(`error: ${err.code !== undefined ? `gRPC ${err.code}: ` : ""}${err.details || err.message}`);
+    process.exit(2);
+  },
+);

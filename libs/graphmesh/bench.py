@@ -1,0 +1,206 @@
+"""The reference benchmark: graphmesh through its public API beside bare
+in-process LangGraph running the same graphs, on the same machine, in the
+same run. Prints one JSON line.
+
+Figures (DESIGN.md's reference workload):
+- chain3_runs_per_s: 2000 chain3 runs at 64 concurrent clients (create + wait)
+- chain3_p50_ms / chain3_p99_ms: sequential chain3 runs (create + wait)
+- fanout_runs_per_s: 500 fanout runs at 64 concurrent clients
+- first_event_ms: p50 time from submitting a run to receiving its first event
+  from the executor (RunStarted) on StreamRun; bare: time to the first
+  chunk of `astream`.
+Every output is checked; a wrong output fails the benchmark.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import statistics
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import grpc
+
+from graphmesh.registry import DEFAULT_REGISTRY, load_registry
+from graphmesh.v1 import run_service_pb2 as pb
+from graphmesh.v1 import run_service_pb2_grpc as pb_grpc
+
+CHAIN3_INPUT = {"n": 0, "trail": []}
+CHAIN3_OUTPUT = {"n": 3, "trail": ["s0", "s1", "s2"]}
+FANOUT_JOINED = "b0,b1,b2,b3"
+
+
+class BenchmarkError(RuntimeError):
+    """A run gave a wrong result."""
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The benchmark's options."""
+    parser.add_argument("--runs", type=int, default=2000, help="chain3 runs at concurrency")
+    parser.add_argument("--concurrency", type=int, default=64)
+    parser.add_argument("--sequential", type=int, default=200, help="sequential chain3 runs")
+    parser.add_argument("--fanout-runs", type=int, default=500)
+    parser.add_argument("--first-event-runs", type=int, default=50)
+    parser.add_argument("--executors", type=int, default=1, help="executors when starting a stack")
+
+
+def _percentile(samples: list[float], q: float) -> float:
+    ordered = sorted(samples)
+    index = min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))
+    return ordered[index]
+
+
+async def _at_concurrency(n: int, concurrency: int, one: Callable[[], Awaitable[None]]) -> float:
+    """Runs `one` n times with `concurrency` in flight; returns runs/s."""
+    remaining = n
+
+    async def client() -> None:
+        nonlocal remaining
+        while remaining > 0:
+            remaining -= 1
+            await one()
+
+    started = time.perf_counter()
+    await asyncio.gather(*(client() for _ in range(concurrency)))
+    return n / (time.perf_counter() - started)
+
+
+async def _sequential(n: int, one: Callable[[], Awaitable[None]]) -> list[float]:
+    samples = []
+    for _ in range(n):
+        started = time.perf_counter()
+        await one()
+        samples.append((time.perf_counter() - started) * 1000)
+    return samples
+
+
+async def bench_bare(args: argparse.Namespace) -> dict[str, float]:
+    """The figures for bare LangGraph in this process."""
+    registry = load_registry(DEFAULT_REGISTRY)
+    chain3 = registry.get("chain3").graph
+    fanout = registry.get("fanout").graph
+
+    async def chain3_once() -> None:
+        if await chain3.ainvoke(CHAIN3_INPUT) != CHAIN3_OUTPUT:
+            raise BenchmarkError("bare chain3 gave a wrong output")
+
+    async def fanout_once() -> None:
+        if (await fanout.ainvoke({"results": []}))["joined"] != FANOUT_JOINED:
+            raise BenchmarkError("bare fanout gave a wrong output")
+
+    async def first_chunk() -> None:
+        async for _ in chain3.astream(CHAIN3_INPUT, stream_mode="updates"):
+            break
+
+    await _sequential(20, chain3_once)
+    seq = await _sequential(args.sequential, chain3_once)
+    firsts = await _sequential(args.first_event_runs, first_chunk)
+    return {
+        "chain3_runs_per_s": await _at_concurrency(args.runs, args.concurrency, chain3_once),
+        "chain3_p50_ms": statistics.median(seq),
+        "chain3_p99_ms": _percentile(seq, 0.99),
+        "fanout_runs_per_s": await _at_concurrency(args.fanout_runs, args.concurrency, fanout_once),
+        "first_event_ms": statistics.median(firsts),
+    }
+
+
+async def bench_mesh(target: str, args: argparse.Namespace) -> dict[str, float]:
+    """The figures for graphmesh at `target`, through the public API."""
+    async with grpc.aio.insecure_channel(target) as channel:
+        stub = pb_grpc.RunServiceStub(channel)
+
+        async def run(graph: str, value: dict[str, Any]) -> Any:
+            created = await stub.CreateRun(
+                pb.CreateRunRequest(graph_id=graph, input_json=json.dumps(value)), timeout=120
+            )
+            done = await stub.WaitRun(pb.WaitRunRequest(run_id=created.run.run_id), timeout=300)
+            return json.loads(done.run.output_json or "null")
+
+        async def chain3_once() -> None:
+            if await run("chain3", CHAIN3_INPUT) != CHAIN3_OUTPUT:
+                raise BenchmarkError("graphmesh chain3 gave a wrong output")
+
+        async def fanout_once() -> None:
+            output = await run("fanout", {"results": []})
+            if not output or output.get("joined") != FANOUT_JOINED:
+                raise BenchmarkError("graphmesh fanout gave a wrong output")
+
+        async def first_event() -> None:
+            created = await stub.CreateRun(
+                pb.CreateRunRequest(graph_id="chain3", input_json=json.dumps(CHAIN3_INPUT))
+            )
+            call = stub.StreamRun(pb.StreamRunRequest(run_id=created.run.run_id), timeout=120)
+            async for answer in call:
+                if answer.event.type == "RunStarted":
+                    call.cancel()
+                    return
+            raise BenchmarkError("stream ended without RunStarted")
+
+        await _sequential(20, chain3_once)  # warm-up: connections, group assignment
+        seq = await _sequential(args.sequential, chain3_once)
+        firsts = await _sequential(args.first_event_runs, first_event)
+        return {
+            "chain3_runs_per_s": await _at_concurrency(args.runs, args.concurrency, chain3_once),
+            "chain3_p50_ms": statistics.median(seq),
+            "chain3_p99_ms": _percentile(seq, 0.99),
+            "fanout_runs_per_s": await _at_concurrency(
+                args.fanout_runs, args.concurrency, fanout_once
+            ),
+            "first_event_ms": statistics.median(firsts),
+        }
+
+
+def main(args: argparse.Namespace) -> int:
+    """Runs both sides and prints the JSON line."""
+    from graphmesh.stack import LocalStack, StackConfig
+
+    stack = None
+    tmp = None
+    target = args.target
+    if not target:
+        tmp = tempfile.TemporaryDirectory(prefix="graphmesh-bench-")
+        Path(tmp.name).chmod(0o755)
+        stack = LocalStack(
+            StackConfig.with_free_ports(
+                Path(tmp.name), executors=args.executors, log_level="WARNING"
+            )
+        )
+        stack.start()
+        target = stack.gateway_target
+    try:
+        mesh = asyncio.run(bench_mesh(target, args))
+        bare = asyncio.run(bench_bare(args))
+    finally:
+        if stack is not None:
+            stack.stop()
+        if tmp is not None:
+            tmp.cleanup()
+    ratio = {k: round(mesh[k] / bare[k], 3) if bare[k] else None for k in mesh}
+    print(
+        json.dumps(
+            {
+                "graphmesh": {k: round(v, 2) for k, v in mesh.items()},
+                "bare_langgraph": {k: round(v, 2) for k, v in bare.items()},
+                "ratio_graphmesh_over_bare": ratio,
+                "runs": {
+                    "chain3_concurrent": args.runs,
+                    "concurrency": args.concurrency,
+                    "chain3_sequential": args.sequential,
+                    "fanout": args.fanout_runs,
+                    "first_event": args.first_event_runs,
+                },
+                "outputs_checked": True,
+                "target": "started" if stack is not None else target,
+                "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+            }
+        ),
+        flush=True,
+    )
+    return 0

@@ -1,0 +1,350 @@
+"""The `graphmesh` command.
+
+    graphmesh up                      start the whole mesh on this machine
+    graphmesh down                    stop it
+    graphmesh demo                    start, run an example with streamed progress, stop
+    graphmesh run GRAPH --input JSON [--thread ID] [--stream]
+    graphmesh runs get ID | runs list [--graph G] [--thread T] [--status S]
+    graphmesh graphs list
+    graphmesh bench                   the reference benchmark beside bare LangGraph
+    graphmesh migrate                 apply database migrations
+
+Client commands talk to --target (default $GRAPHMESH_TARGET or 127.0.0.1:50051).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import signal
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from graphmesh.client import Client, ClientError, RunEvent
+from graphmesh.runs import RunStatus
+
+DEFAULT_DATA_DIR = Path(".graphmesh")
+STATE_FILE = "stack.json"
+
+
+def _target(args: argparse.Namespace) -> str:
+    return str(args.target or os.environ.get("GRAPHMESH_TARGET") or "127.0.0.1:50051")
+
+
+def _print_json(value: Any) -> None:
+    print(json.dumps(value, indent=2, ensure_ascii=False))
+
+
+def _describe_event(event: RunEvent) -> str:
+    payload = event.payload or {}
+    if event.type == "NodeUpdated":
+        detail = f"{payload.get('node')}: {json.dumps(payload.get('update'), ensure_ascii=False)}"
+    elif event.type == "RunCreated":
+        detail = f"graph={payload.get('graph_id')} input={json.dumps(payload.get('input'))}"
+    elif event.type in ("RunSucceeded", "RunInterrupted"):
+        detail = json.dumps(payload.get("output"), ensure_ascii=False)
+        if event.type == "RunInterrupted":
+            detail = f"interrupts={json.dumps(payload.get('interrupts'))} state={detail}"
+    elif event.type == "RunFailed":
+        error = payload.get("error") or {}
+        detail = f"{error.get('type')}: {error.get('message')}"
+    else:
+        detail = json.dumps(payload, ensure_ascii=False)
+    return f"[{event.seq:>3}] {event.type:<14} {detail}"
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Submits a run and prints its progress and final state."""
+    with Client(_target(args)) as client:
+        run = client.create_run(
+            args.graph, args.input, thread_id=args.thread or "", request_id=args.request_id or ""
+        )
+        print(f"run {run.run_id} on thread {run.thread_id}: {run.status.name}", file=sys.stderr)
+        if args.stream:
+            for event in client.stream_run(run.run_id, timeout=args.timeout):
+                print(_describe_event(event), flush=True)
+        final = client.wait_run(run.run_id, timeout=args.timeout)
+        print(f"run {final.run_id}: {final.status.name}", file=sys.stderr)
+        if final.status is RunStatus.FAILED:
+            _print_json(final.error)
+            return 1
+        _print_json(final.output)
+        return 0
+
+
+def cmd_runs_get(args: argparse.Namespace) -> int:
+    """Prints one run."""
+    with Client(_target(args)) as client:
+        _print_json(client.get_run(args.run_id).to_dict())
+    return 0
+
+
+def cmd_runs_list(args: argparse.Namespace) -> int:
+    """Prints a page of runs."""
+    status = RunStatus[args.status.upper()] if args.status else RunStatus.UNSPECIFIED
+    with Client(_target(args)) as client:
+        runs, token = client.list_runs(
+            graph_id=args.graph or "",
+            thread_id=args.thread or "",
+            status=status,
+            page_size=args.page_size,
+            page_token=args.page_token or "",
+        )
+    _print_json({"runs": [r.to_dict() for r in runs], "next_page_token": token})
+    return 0
+
+
+def cmd_graphs_list(args: argparse.Namespace) -> int:
+    """Prints the registered graphs."""
+    with Client(_target(args)) as client:
+        graphs = client.list_graphs()
+    _print_json([{"graph_id": g.graph_id, "source": g.source, "nodes": list(g.nodes)} for g in graphs])
+    return 0
+
+
+def _stack_config(args: argparse.Namespace, data_dir: Path) -> Any:
+    from graphmesh.stack import StackConfig
+
+    graphs = Path(args.graphs).resolve() if args.graphs else None
+    base = args.port
+    kwargs: dict[str, Any] = {
+        "executors": args.executors,
+        "partitions": args.partitions,
+        "log_level": args.log_level,
+    }
+    if graphs is not None:
+        kwargs["graphs"] = graphs
+    return StackConfig(
+        data_dir=data_dir,
+        gateway_port=base,
+        checkpoint_port=base + 1,
+        projector_port=base + 2,
+        executor_port=base + 3,
+        postgres_port=args.postgres_port,
+        broker_port=args.broker_port,
+        **kwargs,
+    )
+
+
+def cmd_up(args: argparse.Namespace) -> int:
+    """Starts the mesh and keeps it up until Ctrl-C or `graphmesh down`."""
+    from graphmesh.stack import LocalStack
+
+    data_dir = Path(args.data_dir).resolve()
+    stack = LocalStack(_stack_config(args, data_dir))
+    stop = _install_stop_handlers()
+    print(f"starting graphmesh in {data_dir} ...", file=sys.stderr)
+    try:
+        stack.start()
+        state = {
+            "pid": os.getpid(),
+            "target": stack.gateway_target,
+            "pids": [s.proc.pid for s in stack.services]
+            + [p for p in (stack.broker.pid, stack.postgres.pid) if p],
+        }
+        (data_dir / STATE_FILE).write_text(json.dumps(state))
+        print(f"graphmesh is up: API on {stack.gateway_target} (Ctrl-C or `graphmesh down` stops it)")
+        print(f"  try: graphmesh run chain3 --input '{{\"n\": 0, \"trail\": []}}' --stream", flush=True)
+        while not stop["set"]:
+            for service in stack.services:
+                if service.proc.poll() is not None:
+                    print(f"{service.name} exited ({service.proc.returncode}); see "
+                          f"{data_dir / 'logs'}", file=sys.stderr)
+                    stop["set"] = True
+            time.sleep(0.2)
+    finally:
+        print("stopping graphmesh ...", file=sys.stderr)
+        stack.stop()
+        with contextlib.suppress(FileNotFoundError):
+            (data_dir / STATE_FILE).unlink()
+        print("stopped", file=sys.stderr)
+    return 0
+
+
+def _install_stop_handlers() -> dict[str, bool]:
+    flag = {"set": False}
+
+    def handler(signum: int, frame: Any) -> None:
+        flag["set"] = True
+
+    signal.signal(signal.SIGINT, handler)
+    signal.signal(signal.SIGTERM, handler)
+    return flag
+
+
+def cmd_down(args: argparse.Namespace) -> int:
+    """Stops a mesh started by `graphmesh up` in the same data directory."""
+    state_path = Path(args.data_dir).resolve() / STATE_FILE
+    if not state_path.exists():
+        print(f"no running graphmesh found ({state_path} does not exist)", file=sys.stderr)
+        return 1
+    state = json.loads(state_path.read_text())
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(state["pid"], signal.SIGTERM)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and _alive(state["pid"]):
+        time.sleep(0.2)
+    if _alive(state["pid"]):
+        print("graphmesh did not stop within 60s", file=sys.stderr)
+        return 1
+    for pid in state.get("pids", []):  # left behind if `up` itself was killed
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(pid, signal.SIGTERM)
+    with contextlib.suppress(FileNotFoundError):
+        state_path.unlink()
+    print("graphmesh stopped")
+    return 0
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Starts the mesh on free ports in a fresh directory, runs chain3 and
+    the agent example with streamed progress, and stops."""
+    from graphmesh.stack import LocalStack, StackConfig
+
+    with tempfile.TemporaryDirectory(prefix="graphmesh-demo-") as tmp:
+        data_dir = Path(tmp)
+        data_dir.chmod(0o755)
+        stack = LocalStack(StackConfig.with_free_ports(data_dir))
+        print("starting PostgreSQL, the broker, and the gateway, executor, checkpoint and "
+              "projector services ...", flush=True)
+        started = time.monotonic()
+        try:
+            stack.start()
+            print(f"mesh up in {time.monotonic() - started:.1f}s; API on {stack.gateway_target}\n")
+            with Client(stack.gateway_target) as client:
+                for graph, value in (
+                    ("chain3", {"n": 0, "trail": []}),
+                    ("agent", {"messages": [{"role": "user", "content": "what is 2 + 3?"}]}),
+                ):
+                    print(f"$ graphmesh run {graph} --input '{json.dumps(value)}' --stream")
+                    run = client.create_run(graph, value)
+                    for event in client.stream_run(run.run_id):
+                        print(_describe_event(event), flush=True)
+                    final = client.wait_run(run.run_id)
+                    print(f"run {final.run_id}: {final.status.name}")
+                    _print_json(final.output)
+                    print()
+        finally:
+            stack.stop()
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    """Applies the database migrations to $GRAPHMESH_DATABASE_URL."""
+    from graphmesh.migrations import upgrade
+
+    url = os.environ.get("GRAPHMESH_DATABASE_URL")
+    if not url:
+        print("set GRAPHMESH_DATABASE_URL (postgresql+asyncpg://...)", file=sys.stderr)
+        return 2
+    upgrade(url)
+    print("database is at the latest revision")
+    return 0
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    """Runs the reference benchmark (see graphmesh.bench)."""
+    from graphmesh.bench import main as bench_main
+
+    return bench_main(args)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every subcommand."""
+    parser = argparse.ArgumentParser(prog="graphmesh", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def client_parser(name: str, help_: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_)
+        p.add_argument("--target", help="gateway address host:port")
+        return p
+
+    def stack_options(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--data-dir", default=str(DEFAULT_DATA_DIR), help="where data and logs go")
+        p.add_argument("--graphs", help="a langgraph.json-style registry (default: the examples)")
+        p.add_argument("--port", type=int, default=50051, help="gateway port; services use the next three")
+        p.add_argument("--postgres-port", type=int, default=55432)
+        p.add_argument("--broker-port", type=int, default=59092)
+        p.add_argument("--executors", type=int, default=1, help="executor processes")
+        p.add_argument("--partitions", type=int, default=8, help="partitions per topic")
+        p.add_argument("--log-level", default="INFO")
+
+    up = sub.add_parser("up", help="start the mesh on this machine")
+    stack_options(up)
+    up.set_defaults(func=cmd_up)
+    down = sub.add_parser("down", help="stop the mesh started by `up`")
+    down.add_argument("--data-dir", default=str(DEFAULT_DATA_DIR))
+    down.set_defaults(func=cmd_down)
+    demo = sub.add_parser("demo", help="start the mesh, run examples with streamed progress, stop")
+    demo.set_defaults(func=cmd_demo)
+    migrate = sub.add_parser("migrate", help="apply database migrations")
+    migrate.set_defaults(func=cmd_migrate)
+
+    run = client_parser("run", "submit a run and print its progress and result")
+    run.add_argument("graph")
+    run.add_argument("--input", default="{}", help="the input as JSON text")
+    run.add_argument("--thread", help="thread id (default: a new thread)")
+    run.add_argument("--request-id", help="idempotency key")
+    run.add_argument("--stream", action="store_true", help="print each event as it is stored")
+    run.add_argument("--timeout", type=float, default=300.0, help="seconds to wait for the end")
+    run.set_defaults(func=cmd_run)
+
+    runs = sub.add_parser("runs", help="query runs")
+    runs_sub = runs.add_subparsers(dest="runs_command", required=True)
+    get = runs_sub.add_parser("get", help="show one run")
+    get.add_argument("run_id")
+    get.add_argument("--target")
+    get.set_defaults(func=cmd_runs_get)
+    lst = runs_sub.add_parser("list", help="list runs, newest first")
+    lst.add_argument("--graph")
+    lst.add_argument("--thread")
+    lst.add_argument("--status", choices=[s.name.lower() for s in RunStatus if s.value])
+    lst.add_argument("--page-size", type=int)
+    lst.add_argument("--page-token")
+    lst.add_argument("--target")
+    lst.set_defaults(func=cmd_runs_list)
+
+    graphs = sub.add_parser("graphs", help="list the registered graphs")
+    graphs_sub = graphs.add_subparsers(dest="graphs_command", required=True)
+    glist = graphs_sub.add_parser("list")
+    glist.add_argument("--target")
+    glist.set_defaults(func=cmd_graphs_list)
+
+    bench = client_parser("bench", "reference benchmark beside bare in-process LangGraph")
+    from graphmesh.bench import add_arguments
+
+    add_arguments(bench)
+    bench.set_defaults(func=cmd_bench)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Runs the command line."""
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except ClientError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        if exc.field:
+            print(f"  field: {exc.field}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,236 @@
+"""graphmesh's Python client: a thin, typed wrapper over the public gRPC API.
+
+    from graphmesh.client import Client
+
+    with Client("127.0.0.1:50051") as client:
+        run = client.create_run("chain3", {"n": 0, "trail": []})
+        for event in client.stream_run(run.run_id):
+            print(event.seq, event.type, event.payload)
+        print(client.wait_run(run.run_id).output)
+
+Errors come as `ClientError`, with the gRPC code and graphmesh's stable
+`reason` from the status details.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from types import TracebackType
+from typing import Any
+
+import grpc
+from google.rpc import error_details_pb2
+from grpc_status import rpc_status
+
+from graphmesh.runs import RunStatus
+from graphmesh.v1 import graph_service_pb2, graph_service_pb2_grpc, run_pb2
+from graphmesh.v1 import run_service_pb2 as pb
+from graphmesh.v1 import run_service_pb2_grpc as pb_grpc
+
+
+class ClientError(Exception):
+    """A failed call: gRPC `code`, graphmesh `reason`, the offending `field`."""
+
+    def __init__(self, code: grpc.StatusCode, message: str, reason: str, field: str) -> None:
+        super().__init__(f"{code.name}: {message}" + (f" [{reason}]" if reason else ""))
+        self.code = code
+        self.message = message
+        self.reason = reason
+        self.field = field
+
+    @classmethod
+    def from_rpc_error(cls, exc: grpc.RpcError) -> ClientError:
+        """Reads the code, message and details of a failed call."""
+        reason = field_name = ""
+        status = rpc_status.from_call(exc)  # type: ignore[arg-type]
+        if status is not None:
+            for detail in status.details:
+                info = error_details_pb2.ErrorInfo()
+                bad = error_details_pb2.BadRequest()
+                if detail.Unpack(info):
+                    reason = info.reason
+                elif detail.Unpack(bad) and bad.field_violations:
+                    field_name = bad.field_violations[0].field
+        return cls(exc.code(), exc.details() or "", reason, field_name)  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    """A run as the API reports it."""
+
+    run_id: str
+    thread_id: str
+    graph_id: str
+    status: RunStatus
+    input: Any
+    output: Any
+    error: dict[str, str] | None
+    request_id: str
+    created_at: datetime
+    updated_at: datetime
+    last_seq: int
+    attempt: int
+    metadata: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_proto(cls, run: run_pb2.Run) -> Run:
+        """Converts the protobuf message."""
+        return cls(
+            run_id=run.run_id,
+            thread_id=run.thread_id,
+            graph_id=run.graph_id,
+            status=RunStatus(run.status),
+            input=json.loads(run.input_json) if run.input_json else None,
+            output=json.loads(run.output_json) if run.output_json else None,
+            error={"type": run.error.type, "message": run.error.message}
+            if run.HasField("error")
+            else None,
+            request_id=run.request_id,
+            created_at=run.created_at.ToDatetime(),
+            updated_at=run.updated_at.ToDatetime(),
+            last_seq=run.last_seq,
+            attempt=run.attempt,
+            metadata=dict(run.metadata),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The run as plain JSON data."""
+        return {
+            "run_id": self.run_id,
+            "thread_id": self.thread_id,
+            "graph_id": self.graph_id,
+            "status": self.status.name,
+            "input": self.input,
+            "output": self.output,
+            "error": self.error,
+            "request_id": self.request_id,
+            "created_at": self.created_at.isoformat() + "Z",
+            "updated_at": self.updated_at.isoformat() + "Z",
+            "last_seq": self.last_seq,
+            "attempt": self.attempt,
+            "metadata": self.metadata,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class RunEvent:
+    """One stored event of a run."""
+
+    run_id: str
+    seq: int
+    type: str
+    payload: Any
+    cursor: str
+    attempt: int
+
+    @classmethod
+    def from_proto(cls, event: run_pb2.RunEvent) -> RunEvent:
+        """Converts the protobuf message."""
+        return cls(
+            run_id=event.run_id,
+            seq=event.seq,
+            type=event.type,
+            payload=json.loads(event.payload_json) if event.payload_json else None,
+            cursor=event.cursor,
+            attempt=event.attempt,
+        )
+
+
+class Client:
+    """A connection to a graphmesh gateway."""
+
+    def __init__(self, target: str = "127.0.0.1:50051", timeout: float | None = 30.0) -> None:
+        self._channel = grpc.insecure_channel(
+            target, options=[("grpc.max_receive_message_length", 64 << 20)]
+        )
+        self._runs = pb_grpc.RunServiceStub(self._channel)
+        self._graphs = graph_service_pb2_grpc.GraphServiceStub(self._channel)
+        self._timeout = timeout
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Closes the connection."""
+        self._channel.close()
+
+    def _call(self, method: Any, request: Any, timeout: float | None = None) -> Any:
+        try:
+            return method(request, timeout=timeout if timeout is not None else self._timeout)
+        except grpc.RpcError as exc:
+            raise ClientError.from_rpc_error(exc) from None
+
+    def create_run(
+        self,
+        graph_id: str,
+        input: Any,
+        *,
+        thread_id: str = "",
+        request_id: str = "",
+        metadata: Mapping[str, str] | None = None,
+    ) -> Run:
+        """Submits a run; `input` is JSON data (or JSON text, passed as is)."""
+        text = input if isinstance(input, str) else json.dumps(input)
+        answer = self._call(
+            self._runs.CreateRun,
+            pb.CreateRunRequest(
+                graph_id=graph_id,
+                input_json=text,
+                thread_id=thread_id,
+                request_id=request_id,
+                metadata=dict(metadata or {}),
+            ),
+        )
+        return Run.from_proto(answer.run)
+
+    def get_run(self, run_id: str) -> Run:
+        """The run's current state."""
+        return Run.from_proto(self._call(self._runs.GetRun, pb.GetRunRequest(run_id=run_id)).run)
+
+    def list_runs(
+        self,
+        *,
+        graph_id: str = "",
+        thread_id: str = "",
+        status: RunStatus = RunStatus.UNSPECIFIED,
+        page_size: int | None = None,
+        page_token: str = "",
+    ) -> tuple[list[Run], str]:
+        """One page of runs, newest first, and the next page's token."""
+        request = pb.ListRunsRequest(
+            graph_id=graph_id, thread_id=thread_id, status=int(status), page_token=page_token
+        )
+        if page_size is not None:
+            request.page_size = page_size
+        answer = self._call(self._runs.ListRuns, request)
+        return [Run.from_proto(r) for r in answer.runs], answer.next_page_token
+
+    def wait_run(self, run_id: str, timeout: float | None = 300.0) -> Run:
+        """Blocks until the run has ended and returns it."""
+        answer = self._call(self._runs.WaitRun, pb.WaitRunRequest(run_id=run_id), timeout)
+        return Run.from_proto(answer.run)
+
+    def stream_run(
+        self, run_id: str, cursor: str = "", timeout: float | None = 300.0
+    ) -> Iterator[RunEvent]:
+        """The run's events after `cursor`, as they are stored, to the end."""
+        call = self._runs.StreamRun(pb.StreamRunRequest(run_id=run_id, cursor=cursor), timeout=timeout)
+        try:
+            for answer in call:
+                yield RunEvent.from_proto(answer.event)
+        except grpc.RpcError as exc:
+            raise ClientError.from_rpc_error(exc) from None
+        finally:
+            call.cancel()
+
+    def list_graphs(self) -> list[graph_service_pb2.Graph]:
+        """The graphs the server runs."""
+        return list(self._call(self._graphs.ListGraphs, graph_service_pb2.ListGraphsRequest()).graphs)

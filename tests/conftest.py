@@ -1,0 +1,74 @@
+"""Shared fixtures: one real mesh per test session (PostgreSQL, the broker
+and the four service processes), started by the fixtures themselves."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import grpc
+import pytest
+
+from graphmesh.client import Client
+from graphmesh.stack import LocalStack, StackConfig
+from graphmesh.v1 import run_service_pb2_grpc
+
+
+@pytest.fixture(scope="session")
+def stack(request: pytest.FixtureRequest) -> Iterator[LocalStack]:
+    """The whole mesh, on free ports, in a fresh directory."""
+    data_dir = Path(tempfile.mkdtemp(prefix="graphmesh-test-"))
+    data_dir.chmod(0o755)  # PostgreSQL runs as its own user and must reach it
+    mesh = LocalStack(StackConfig.with_free_ports(data_dir, durable=False, partitions=4))
+    try:
+        mesh.start(timeout=120)
+        yield mesh
+    finally:
+        mesh.stop()
+        failed = request.session.testsfailed
+        if failed:
+            for log in sorted((data_dir / "logs").glob("*.log")):
+                print(f"\n===== {log.name} (last 3000 chars)\n{log.read_text()[-3000:]}")
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def client(stack: LocalStack) -> Iterator[Client]:
+    """The Python client, connected to the mesh's gateway."""
+    with Client(stack.gateway_target) as c:
+        yield c
+
+
+@pytest.fixture(scope="session")
+def run_stub(stack: LocalStack) -> Iterator[run_service_pb2_grpc.RunServiceStub]:
+    """A raw RunService stub, for checking statuses and details."""
+    with grpc.insecure_channel(stack.gateway_target) as channel:
+        yield run_service_pb2_grpc.RunServiceStub(channel)
+
+
+@pytest.fixture
+def thread_id() -> str:
+    """A thread id no other test uses."""
+    return f"test-{uuid.uuid4()}"
+
+
+def store_counts(stack: LocalStack) -> dict[str, int]:
+    """Row counts of every table the mesh writes, once the projector has
+    caught up with the event store (so that the counts are settled)."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        lag = stack.postgres.query(
+            "SELECT coalesce((SELECT max(position) FROM events), 0)"
+            " - coalesce((SELECT position FROM projection_positions WHERE projection='runs'), 0)"
+        ).strip()
+        if lag == "0":
+            break
+        time.sleep(0.05)
+    counts = {}
+    for table in ("events", "run_heads", "run_views", "event_rejections"):
+        counts[table] = int(stack.postgres.query(f"SELECT count(*) FROM {table}").strip())
+    return counts

@@ -1,0 +1,146 @@
+"""The event store contract, run against every implementation: in memory
+and PostgreSQL (a fresh database per test, cloned from a migrated template)."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+
+import pytest
+
+from graphmesh import db
+from graphmesh import envelope as ev
+from graphmesh.eventstore import AppendOutcome, ClaimOutcome, EventStore
+from graphmesh.eventstore.memory import MemoryEventStore
+from graphmesh.eventstore.postgres import PostgresEventStore
+from graphmesh.migrations import upgrade
+from graphmesh.stack import LocalStack
+
+TEMPLATE = "graphmesh_contract_template"
+
+
+@pytest.fixture(scope="session")
+def template_db(stack: LocalStack) -> str:
+    stack.postgres.create_database(TEMPLATE)
+    upgrade(stack.postgres.url(TEMPLATE))
+    return TEMPLATE
+
+
+@pytest.fixture(params=["memory", "postgres"])
+async def store(request: pytest.FixtureRequest) -> AsyncIterator[EventStore]:
+    if request.param == "memory":
+        yield MemoryEventStore()
+        return
+    stack: LocalStack = request.getfixturevalue("stack")
+    template = request.getfixturevalue("template_db")
+    name = f"contract_{uuid.uuid4().hex[:12]}"
+    stack.postgres.query(f'CREATE DATABASE "{name}" TEMPLATE "{template}"', database="postgres")
+    engine = db.create_engine(db.DatabaseSettings(stack.postgres.url(name), pool_size=4))
+    try:
+        yield PostgresEventStore(engine)
+    finally:
+        await engine.dispose()
+        stack.postgres.query(f'DROP DATABASE "{name}"', database="postgres")
+
+
+def run_events(run_id: str, count: int, attempt: int = 1, start: int = 2) -> list[ev.Event]:
+    events = []
+    for seq in range(start, start + count):
+        type_ = ev.RUN_STARTED if seq == 2 else ev.NODE_UPDATED
+        events.append(ev.new_event(run_id, "thread-c", seq, attempt, type_, f'{{"seq":{seq}}}'))
+    return events
+
+
+def created(run_id: str) -> ev.Event:
+    return ev.new_event(run_id, "thread-c", 1, 0, ev.RUN_CREATED, '{"graph_id":"chain3","input":{}}')
+
+
+async def new_run(store: EventStore) -> str:
+    run_id = str(uuid.uuid4())
+    assert await store.append([created(run_id)]) == [AppendOutcome.APPENDED]
+    claim = await store.claim(run_id, "ex-1", 10_000)
+    assert (claim.outcome, claim.attempt, claim.last_seq) == (ClaimOutcome.CLAIMED, 1, 1)
+    return run_id
+
+
+async def test_appended_events_read_back_in_order_with_positions(store: EventStore) -> None:
+    run_id = await new_run(store)
+    events = run_events(run_id, 4)
+    assert await store.append(events) == [AppendOutcome.APPENDED] * 4
+    stored = await store.read(run_id)
+    assert [e.seq for e in stored] == [1, 2, 3, 4, 5]
+    assert [e.payload_json for e in stored[1:]] == [e.payload_json for e in events]
+    positions = [e.position for e in stored]
+    assert positions == sorted(positions) and len(set(positions)) == 5
+    assert [e.seq for e in await store.read(run_id, after_seq=3)] == [4, 5]
+    assert [e.seq for e in await store.read(run_id, after_seq=1, limit=2)] == [2, 3]
+
+
+async def test_a_batch_sent_twice_is_stored_once(store: EventStore) -> None:
+    run_id = await new_run(store)
+    events = run_events(run_id, 3)
+    await store.append(events)
+    assert await store.append(events) == [AppendOutcome.DUPLICATE] * 3
+    assert await store.append([created(run_id)]) == [AppendOutcome.DUPLICATE]
+    assert len(await store.read(run_id)) == 4
+    assert await store.rejections(run_id) == 0
+
+
+async def test_gaps_and_superseded_attempts_are_rejected_and_counted(store: EventStore) -> None:
+    run_id = await new_run(store)
+    await store.append(run_events(run_id, 2))  # seq 2, 3 by attempt 1
+    assert await store.append(run_events(run_id, 1, start=5)) == [AppendOutcome.REJECTED_GAP]
+    # attempt 1's lease runs out; another executor takes over as attempt 2
+    await asyncio.sleep(0)
+    takeover = await store.claim(run_id, "ex-2", 10_000)
+    assert takeover.outcome is ClaimOutcome.LEASED_ELSEWHERE
+    stale_store_claim = await store.renew("ex-1", [run_id], 1)
+    assert stale_store_claim == []
+    await asyncio.sleep(0.05)
+    takeover = await store.claim(run_id, "ex-2", 10_000)
+    assert (takeover.outcome, takeover.attempt, takeover.last_seq) == (ClaimOutcome.CLAIMED, 2, 3)
+    late = run_events(run_id, 1, attempt=1, start=4)
+    assert await store.append(late) == [AppendOutcome.REJECTED_STALE_ATTEMPT]
+    assert await store.append(run_events(run_id, 1, attempt=2, start=4)) == [AppendOutcome.APPENDED]
+    assert await store.rejections(run_id) == 2
+    assert [e.attempt for e in await store.read(run_id)] == [0, 1, 1, 2]
+    assert await store.renew("ex-1", [run_id], 10_000) == [run_id]  # ex-1 lost it
+
+
+async def test_terminal_event_ends_the_run(store: EventStore) -> None:
+    run_id = await new_run(store)
+    end = ev.new_event(run_id, "thread-c", 2, 1, ev.RUN_SUCCEEDED, '{"output":{}}')
+    assert await store.append([end]) == [AppendOutcome.APPENDED]
+    head = await store.head(run_id)
+    assert head is not None and head.ended and head.last_seq == 2
+    after = ev.new_event(run_id, "thread-c", 3, 1, ev.NODE_UPDATED, "{}")
+    assert await store.append([after]) == [AppendOutcome.REJECTED_CONFLICT]
+    assert (await store.claim(run_id, "ex-9", 1000)).outcome is ClaimOutcome.ALREADY_ENDED
+
+
+async def test_events_of_unknown_runs_are_refused(store: EventStore) -> None:
+    stray = ev.new_event(str(uuid.uuid4()), "t", 2, 1, ev.RUN_STARTED, "{}")
+    assert await store.append([stray]) == [AppendOutcome.REJECTED_CONFLICT]
+    assert (await store.claim(stray.run_id, "ex", 1000)).outcome is ClaimOutcome.UNKNOWN_RUN
+    assert await store.head(stray.run_id) is None
+
+
+async def test_read_all_follows_positions_across_runs(store: EventStore) -> None:
+    first = await new_run(store)
+    second = await new_run(store)
+    await store.append(run_events(first, 1) + run_events(second, 2))
+    everything = await store.read_all(0, 100)
+    assert [(e.run_id, e.seq) for e in everything] == [
+        (first, 1), (second, 1), (first, 2), (second, 2), (second, 3),
+    ]
+    tail = await store.read_all(everything[1].position, 2)
+    assert [(e.run_id, e.seq) for e in tail] == [(first, 2), (second, 2)]
+
+
+async def test_concurrent_appends_of_the_same_events_store_each_once(store: EventStore) -> None:
+    run_id = await new_run(store)
+    events = run_events(run_id, 5)
+    results = await asyncio.gather(*(store.append(events) for _ in range(4)))
+    assert sum(r.count(AppendOutcome.APPENDED) for r in results) == 5
+    assert [e.seq for e in await store.read(run_id)] == [1, 2, 3, 4, 5, 6]

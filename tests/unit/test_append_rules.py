@@ -1,0 +1,97 @@
+"""The event store's append and claim rules, without I/O."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from graphmesh import envelope as ev
+from graphmesh.eventstore import AppendOutcome, ClaimOutcome, RunHead, judge_append, judge_claim
+
+RUN = "00000000-0000-0000-0000-000000000001"
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
+LEASE = timedelta(seconds=10)
+
+
+def event(seq: int, attempt: int = 1, type_: str = ev.NODE_UPDATED) -> ev.Event:
+    return ev.new_event(RUN, "t", seq, attempt, type_, "{}")
+
+
+def head(last_seq: int, attempt: int = 1, ended: bool = False) -> RunHead:
+    return RunHead(RUN, "t", last_seq, attempt, ended)
+
+
+def test_run_created_starts_a_run() -> None:
+    outcome, new = judge_append(None, event(1, 0, ev.RUN_CREATED), None)
+    assert outcome is AppendOutcome.APPENDED
+    assert new == RunHead(RUN, "t", 1, 0, False)
+
+
+def test_events_before_run_created_are_refused() -> None:
+    assert judge_append(None, event(2), None)[0] is AppendOutcome.REJECTED_CONFLICT
+    assert judge_append(None, event(1, 1, ev.RUN_STARTED), None)[0] is AppendOutcome.REJECTED_CONFLICT
+
+
+def test_next_seq_of_current_attempt_appends_and_terminal_ends_the_run() -> None:
+    outcome, new = judge_append(head(2), event(3), None)
+    assert outcome is AppendOutcome.APPENDED and new == head(3)
+    outcome, new = judge_append(head(3), event(4, type_=ev.RUN_SUCCEEDED), None)
+    assert outcome is AppendOutcome.APPENDED and new is not None and new.ended
+
+
+def test_resent_event_is_a_duplicate_and_changes_nothing() -> None:
+    outcome, new = judge_append(head(5), event(3), stored_attempt=1)
+    assert outcome is AppendOutcome.DUPLICATE and new == head(5)
+
+
+def test_same_seq_from_another_attempt_is_a_conflict() -> None:
+    assert judge_append(head(5, 2), event(3, 1), stored_attempt=2)[0] in (
+        AppendOutcome.REJECTED_CONFLICT,
+        AppendOutcome.REJECTED_STALE_ATTEMPT,
+    )
+    assert judge_append(head(5, 2), event(3, 2), stored_attempt=1)[0] is AppendOutcome.REJECTED_CONFLICT
+
+
+def test_gap_is_rejected() -> None:
+    assert judge_append(head(2), event(4), None)[0] is AppendOutcome.REJECTED_GAP
+
+
+def test_superseded_attempt_is_rejected() -> None:
+    assert judge_append(head(4, attempt=2), event(5, 1), None)[0] is AppendOutcome.REJECTED_STALE_ATTEMPT
+
+
+def test_unclaimed_attempt_and_events_after_the_end_are_refused() -> None:
+    assert judge_append(head(4, attempt=1), event(5, 2), None)[0] is AppendOutcome.REJECTED_CONFLICT
+    assert judge_append(head(4, ended=True), event(5), None)[0] is AppendOutcome.REJECTED_CONFLICT
+
+
+def test_first_claim_starts_attempt_one() -> None:
+    result, new = judge_claim(head(1, attempt=0), "ex-a", NOW, LEASE)
+    assert result.outcome is ClaimOutcome.CLAIMED
+    assert (result.attempt, result.last_seq) == (1, 1)
+    assert new is not None and new.lease_owner == "ex-a" and new.lease_until == NOW + LEASE
+
+
+def test_live_lease_of_another_executor_blocks_and_says_how_long() -> None:
+    leased = RunHead(RUN, "t", 3, 1, False, "ex-a", NOW + timedelta(seconds=2))
+    result, new = judge_claim(leased, "ex-b", NOW, LEASE)
+    assert result.outcome is ClaimOutcome.LEASED_ELSEWHERE
+    assert 2000 <= result.retry_after_ms <= 2001
+    assert new == leased
+
+
+def test_expired_lease_is_taken_over_with_a_new_attempt() -> None:
+    expired = RunHead(RUN, "t", 3, 1, False, "ex-a", NOW - timedelta(seconds=1))
+    result, new = judge_claim(expired, "ex-b", NOW, LEASE)
+    assert (result.outcome, result.attempt, result.last_seq) == (ClaimOutcome.CLAIMED, 2, 3)
+    assert new is not None and new.lease_owner == "ex-b"
+
+
+def test_reclaim_by_the_owner_keeps_its_attempt() -> None:
+    live = RunHead(RUN, "t", 3, 1, False, "ex-a", NOW + timedelta(seconds=5))
+    result, _ = judge_claim(live, "ex-a", NOW, LEASE)
+    assert (result.outcome, result.attempt) == (ClaimOutcome.CLAIMED, 1)
+
+
+def test_ended_and_unknown_runs_are_not_claimed() -> None:
+    assert judge_claim(head(6, ended=True), "ex", NOW, LEASE)[0].outcome is ClaimOutcome.ALREADY_ENDED
+    assert judge_claim(None, "ex", NOW, LEASE)[0].outcome is ClaimOutcome.UNKNOWN_RUN

@@ -1,0 +1,81 @@
+"""The executor's offset bookkeeping and graph runner, without Kafka."""
+
+from __future__ import annotations
+
+import json
+
+from graphmesh import envelope as ev
+from graphmesh.registry import DEFAULT_REGISTRY, load_registry
+from graphmesh.runs import RunStatus, created_payload, fold_all
+from graphmesh_executor.progress import PartitionProgress
+from graphmesh_executor.runner import execute_run
+
+REGISTRY = load_registry(DEFAULT_REGISTRY)
+
+
+def test_offsets_commit_only_past_contiguous_done_work() -> None:
+    progress = PartitionProgress()
+    assert progress.committable() is None
+    for offset in (10, 11, 12):
+        progress.take(offset)
+    progress.done(12)
+    assert progress.committable() == 10  # 10 and 11 still running
+    progress.done(10)
+    assert progress.committable() == 11
+    progress.done(11)
+    assert progress.committable() == 13
+    assert progress.in_flight == 0
+
+
+def created(graph_id: str, value: object) -> ev.Event:
+    payload = created_payload(graph_id, value, "", {}, "")
+    return ev.new_event("00000000-0000-0000-0000-0000000000bb", "t-1", 1, 0, ev.RUN_CREATED, payload)
+
+
+async def run_graph(graph_id: str, value: object) -> list[ev.Event]:
+    events = [created(graph_id, value)]
+    entry = REGISTRY.get(graph_id) if graph_id in REGISTRY else None
+    await execute_run(entry.graph if entry else None, events[0], 1, 1, "ex-test", events.append)
+    return events
+
+
+async def test_chain3_emits_each_node_and_the_final_state_gaplessly() -> None:
+    events = await run_graph("chain3", {"n": 0, "trail": []})
+    assert [e.seq for e in events] == list(range(1, 7))
+    assert [e.type for e in events] == [
+        ev.RUN_CREATED, ev.RUN_STARTED, ev.NODE_UPDATED, ev.NODE_UPDATED, ev.NODE_UPDATED, ev.RUN_SUCCEEDED,
+    ]
+    nodes = [json.loads(e.payload_json)["node"] for e in events if e.type == ev.NODE_UPDATED]
+    assert nodes == ["s0", "s1", "s2"]
+    view = fold_all(events)
+    assert view is not None and view.status is RunStatus.SUCCEEDED
+    assert json.loads(view.output_json) == {"n": 3, "trail": ["s0", "s1", "s2"]}
+    assert len({e.event_id for e in events}) == len(events)
+
+
+async def test_a_failing_node_ends_the_run_as_failed() -> None:
+    events = await run_graph("chain3", {"trail": []})  # no "n": KeyError in s0
+    assert events[-1].type == ev.RUN_FAILED
+    assert json.loads(events[-1].payload_json)["error"]["type"] == "KeyError"
+
+
+async def test_interrupt_ends_the_run_as_interrupted_with_its_payload() -> None:
+    events = await run_graph("hitl", {"trail": []})
+    assert events[-1].type == ev.RUN_INTERRUPTED
+    payload = json.loads(events[-1].payload_json)
+    assert payload["interrupts"][0]["value"] == {"question": "approve?", "trail": ["a"]}
+
+
+async def test_unregistered_graph_fails_the_run_instead_of_losing_it() -> None:
+    events = await run_graph("nope", {})
+    assert [e.type for e in events[1:]] == [ev.RUN_STARTED, ev.RUN_FAILED]
+    assert json.loads(events[-1].payload_json)["error"]["type"] == "GraphNotFound"
+
+
+async def test_agent_calls_the_tool_and_answers() -> None:
+    events = await run_graph("agent", {"messages": [{"role": "user", "content": "what is 2 + 3?"}]})
+    view = fold_all(events)
+    assert view is not None and view.status is RunStatus.SUCCEEDED
+    messages = json.loads(view.output_json)["messages"]
+    assert messages[-1]["content"] == "The answer is 5."
+    assert messages[1]["tool_calls"][0]["args"] == {"a": 2, "b": 3}

@@ -1,0 +1,101 @@
+"""Request validation, cursors and page tokens of the gateway."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from graphmesh.errors import InvalidArgument
+from graphmesh_gateway import tokens, validation
+
+RUN_A = "11111111-1111-1111-1111-111111111111"
+RUN_B = "22222222-2222-2222-2222-222222222222"
+
+
+def reason(exc: pytest.ExceptionInfo[InvalidArgument]) -> str:
+    return exc.value.reason
+
+
+def test_input_must_be_a_json_object_within_the_limit() -> None:
+    assert validation.input_json('{"n": 1}', 100) == {"n": 1}
+    assert validation.input_json("", 100) == {}
+    with pytest.raises(InvalidArgument) as exc:
+        validation.input_json('{"n": ', 100)
+    assert reason(exc) == "INPUT_MALFORMED_JSON" and exc.value.field == "input_json"
+    with pytest.raises(InvalidArgument) as exc:
+        validation.input_json("[1]", 100)
+    assert reason(exc) == "INPUT_NOT_OBJECT"
+    with pytest.raises(InvalidArgument) as exc:
+        validation.input_json(json.dumps({"s": "x" * 200}), 100)
+    assert reason(exc) == "INPUT_TOO_LARGE"
+    deep = '{"a":' * 150 + "1" + "}" * 150
+    with pytest.raises(InvalidArgument) as exc:
+        validation.input_json(deep, 10_000)
+    assert reason(exc) == "INPUT_TOO_DEEP"
+
+
+def test_limit_counts_utf8_bytes_not_characters() -> None:
+    text = json.dumps({"s": "é" * 40}, ensure_ascii=False)  # 80 bytes of é
+    with pytest.raises(InvalidArgument):
+        validation.input_json(text, 60)
+
+
+@pytest.mark.parametrize("value", ["", "-x", "a" * 129, "has space", "a/b", "é"])
+def test_malformed_thread_ids_are_refused(value: str) -> None:
+    if value == "":
+        assert validation.thread_id(value) == ""
+        return
+    with pytest.raises(InvalidArgument) as exc:
+        validation.thread_id(value)
+    assert reason(exc) == "THREAD_ID_MALFORMED"
+
+
+def test_run_ids_must_be_uuids() -> None:
+    assert validation.run_id(RUN_A.upper()) == RUN_A
+    with pytest.raises(InvalidArgument) as exc:
+        validation.run_id("not-a-run")
+    assert reason(exc) == "RUN_ID_MALFORMED"
+
+
+@pytest.mark.parametrize(("size", "ok"), [(None, True), (1, True), (1000, True), (0, False), (-1, False), (1001, False)])
+def test_page_size_bounds(size: int | None, ok: bool) -> None:
+    if ok:
+        assert validation.page_size(size) == (size or validation.DEFAULT_PAGE_SIZE)
+    else:
+        with pytest.raises(InvalidArgument) as exc:
+            validation.page_size(size)
+        assert reason(exc) == "PAGE_SIZE_OUT_OF_RANGE"
+
+
+def test_fingerprint_tells_a_retry_from_a_reuse() -> None:
+    a = validation.fingerprint("chain3", "", {"n": 0, "m": 1}, {})
+    assert a == validation.fingerprint("chain3", "", {"m": 1, "n": 0}, {})
+    assert a != validation.fingerprint("chain3", "", {"n": 1, "m": 1}, {})
+    assert a != validation.fingerprint("fanout", "", {"n": 0, "m": 1}, {})
+
+
+def test_cursor_round_trip_and_refusals() -> None:
+    cursor = tokens.encode_cursor(RUN_A, 7)
+    assert tokens.decode_cursor(cursor, RUN_A) == 7
+    assert tokens.decode_cursor("", RUN_A) == 0
+    with pytest.raises(InvalidArgument) as exc:
+        tokens.decode_cursor(cursor, RUN_B)
+    assert reason(exc) == "CURSOR_FOREIGN"
+    for bad in ("%%%", "bm90LWEtY3Vyc29y", cursor[:-3], tokens.encode_cursor(RUN_A, 1) + "x"):
+        with pytest.raises(InvalidArgument) as exc:
+            tokens.decode_cursor(bad, RUN_A)
+        assert reason(exc) == "CURSOR_MALFORMED"
+
+
+def test_page_token_is_bound_to_its_filters() -> None:
+    position = tokens.PagePosition(1_700_000_000_000_000, RUN_A)
+    token = tokens.encode_page_token(position, ("chain3", "", "0"))
+    assert tokens.decode_page_token(token, ("chain3", "", "0")) == position
+    assert tokens.decode_page_token("", ("chain3", "", "0")) is None
+    with pytest.raises(InvalidArgument) as exc:
+        tokens.decode_page_token(token, ("fanout", "", "0"))
+    assert reason(exc) == "PAGE_TOKEN_FILTER_MISMATCH"
+    with pytest.raises(InvalidArgument) as exc:
+        tokens.decode_page_token("garbage!", ("chain3", "", "0"))
+    assert reason(exc) == "PAGE_TOKEN_MALFORMED"
