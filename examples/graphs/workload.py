@@ -12,10 +12,9 @@ import asyncio
 import operator
 from typing import Annotated, Any
 
-from typing_extensions import TypedDict
-
 from langgraph.graph import END, START, StateGraph
 from langgraph.types import interrupt
+from typing_extensions import TypedDict
 
 
 class ChainState(TypedDict):

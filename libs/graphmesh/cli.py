@@ -103,7 +103,9 @@ def cmd_graphs_list(args: argparse.Namespace) -> int:
     """Prints the registered graphs."""
     with Client(_target(args)) as client:
         graphs = client.list_graphs()
-    _print_json([{"graph_id": g.graph_id, "source": g.source, "nodes": list(g.nodes)} for g in graphs])
+    _print_json(
+        [{"graph_id": g.graph_id, "source": g.source, "nodes": list(g.nodes)} for g in graphs]
+    )
     return 0
 
 
@@ -148,13 +150,18 @@ def cmd_up(args: argparse.Namespace) -> int:
             + [p for p in (stack.broker.pid, stack.postgres.pid) if p],
         }
         (data_dir / STATE_FILE).write_text(json.dumps(state))
-        print(f"graphmesh is up: API on {stack.gateway_target} (Ctrl-C or `graphmesh down` stops it)")
-        print(f"  try: graphmesh run chain3 --input '{{\"n\": 0, \"trail\": []}}' --stream", flush=True)
+        print(
+            f"graphmesh is up: API on {stack.gateway_target} (Ctrl-C or `graphmesh down` stops it)"
+        )
+        print('  try: graphmesh run chain3 --input \'{"n": 0, "trail": []}\' --stream', flush=True)
         while not stop["set"]:
             for service in stack.services:
                 if service.proc.poll() is not None:
-                    print(f"{service.name} exited ({service.proc.returncode}); see "
-                          f"{data_dir / 'logs'}", file=sys.stderr)
+                    print(
+                        f"{service.name} exited ({service.proc.returncode}); see "
+                        f"{data_dir / 'logs'}",
+                        file=sys.stderr,
+                    )
                     stop["set"] = True
             time.sleep(0.2)
     finally:
@@ -218,8 +225,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
         data_dir = Path(tmp)
         data_dir.chmod(0o755)
         stack = LocalStack(StackConfig.with_free_ports(data_dir))
-        print("starting PostgreSQL, the broker, and the gateway, executor, checkpoint and "
-              "projector services ...", flush=True)
+        print(
+            "starting PostgreSQL, the broker, and the gateway, executor, checkpoint and "
+            "projector services ...",
+            flush=True,
+        )
         started = time.monotonic()
         try:
             stack.start()
@@ -264,8 +274,9 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
-    parser = argparse.ArgumentParser(prog="graphmesh", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="graphmesh", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     def client_parser(name: str, help_: str) -> argparse.ArgumentParser:
@@ -276,7 +287,9 @@ def build_parser() -> argparse.ArgumentParser:
     def stack_options(p: argparse.ArgumentParser) -> None:
         p.add_argument("--data-dir", default=str(DEFAULT_DATA_DIR), help="where data and logs go")
         p.add_argument("--graphs", help="a langgraph.json-style registry (default: the examples)")
-        p.add_argument("--port", type=int, default=50051, help="gateway port; services use the next three")
+        p.add_argument(
+            "--port", type=int, default=50051, help="gateway port; services use the next three"
+        )
         p.add_argument("--postgres-port", type=int, default=55432)
         p.add_argument("--broker-port", type=int, default=59092)
         p.add_argument("--executors", type=int, default=1, help="executor processes")

@@ -19,7 +19,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import TracebackType
-from typing import Any
+from typing import Any, cast
 
 import grpc
 from google.rpc import error_details_pb2
@@ -125,6 +125,7 @@ class RunEvent:
     payload: Any
     cursor: str
     attempt: int
+    time: datetime
 
     @classmethod
     def from_proto(cls, event: run_pb2.RunEvent) -> RunEvent:
@@ -136,6 +137,7 @@ class RunEvent:
             payload=json.loads(event.payload_json) if event.payload_json else None,
             cursor=event.cursor,
             attempt=event.attempt,
+            time=event.time.ToDatetime(),
         )
 
 
@@ -154,7 +156,10 @@ class Client:
         return self
 
     def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
     ) -> None:
         self.close()
 
@@ -206,7 +211,10 @@ class Client:
     ) -> tuple[list[Run], str]:
         """One page of runs, newest first, and the next page's token."""
         request = pb.ListRunsRequest(
-            graph_id=graph_id, thread_id=thread_id, status=int(status), page_token=page_token
+            graph_id=graph_id,
+            thread_id=thread_id,
+            status=cast(Any, int(status)),
+            page_token=page_token,
         )
         if page_size is not None:
             request.page_size = page_size
@@ -222,7 +230,9 @@ class Client:
         self, run_id: str, cursor: str = "", timeout: float | None = 300.0
     ) -> Iterator[RunEvent]:
         """The run's events after `cursor`, as they are stored, to the end."""
-        call = self._runs.StreamRun(pb.StreamRunRequest(run_id=run_id, cursor=cursor), timeout=timeout)
+        call = self._runs.StreamRun(
+            pb.StreamRunRequest(run_id=run_id, cursor=cursor), timeout=timeout
+        )
         try:
             for answer in call:
                 yield RunEvent.from_proto(answer.event)
@@ -233,4 +243,6 @@ class Client:
 
     def list_graphs(self) -> list[graph_service_pb2.Graph]:
         """The graphs the server runs."""
-        return list(self._call(self._graphs.ListGraphs, graph_service_pb2.ListGraphsRequest()).graphs)
+        return list(
+            self._call(self._graphs.ListGraphs, graph_service_pb2.ListGraphsRequest()).graphs
+        )

@@ -47,7 +47,9 @@ async def translate_errors(what: str) -> AsyncIterator[None]:
     try:
         yield
     except (OperationalError, OSError, asyncpg.exceptions.ConnectionDoesNotExistError) as exc:
-        raise Unavailable(f"database unavailable during {what}: {exc}", reason="DATABASE_UNAVAILABLE") from exc
+        raise Unavailable(
+            f"database unavailable during {what}: {exc}", reason="DATABASE_UNAVAILABLE"
+        ) from exc
     except DBAPIError as exc:
         if exc.connection_invalidated:
             raise Unavailable(

@@ -108,12 +108,18 @@ def translate_rpc_error(exc: grpc.aio.AioRpcError, what: str) -> GraphmeshError:
     from graphmesh import errors
 
     reason = "UPSTREAM_ERROR"
+    field: str | None = None
+    metadata: dict[str, str] = {}
     status = rpc_status.from_call(exc)  # type: ignore[arg-type]
     if status is not None:
         for detail in status.details:
             info = error_details_pb2.ErrorInfo()
-            if detail.Unpack(info):
-                reason = info.reason
+            bad = error_details_pb2.BadRequest()
+            if detail.Is(info.DESCRIPTOR):
+                detail.Unpack(info)
+                reason, metadata = info.reason, dict(info.metadata)
+            elif detail.Is(bad.DESCRIPTOR) and detail.Unpack(bad) and bad.field_violations:
+                field = bad.field_violations[0].field
     by_code: dict[grpc.StatusCode, type[GraphmeshError]] = {
         grpc.StatusCode.INVALID_ARGUMENT: errors.InvalidArgument,
         grpc.StatusCode.NOT_FOUND: errors.NotFound,
@@ -123,7 +129,8 @@ def translate_rpc_error(exc: grpc.aio.AioRpcError, what: str) -> GraphmeshError:
     cls = by_code.get(exc.code(), Unavailable)
     if cls is Unavailable and reason == "UPSTREAM_ERROR":
         reason = "UPSTREAM_UNAVAILABLE"
-    return cls(f"{what}: {exc.details()}", reason=reason)
+    message = exc.details() if cls is not Unavailable else f"{what}: {exc.details()}"
+    return cls(message or what, reason=reason, field=field, metadata=metadata)
 
 
 def create_server() -> grpc.aio.Server:

@@ -9,6 +9,7 @@ them, and correctness never depends on them).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from dataclasses import dataclass
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
@@ -60,17 +61,18 @@ async def ensure_topics(settings: KafkaSettings, attempts: int = 30) -> None:
                 if name not in existing
             ]
             if wanted:
-                try:
+                # Another service may create them first.
+                with contextlib.suppress(TopicAlreadyExistsError):
                     await admin.create_topics(wanted)
-                except TopicAlreadyExistsError:
-                    pass  # another service created it first
             return
         except KafkaError as exc:
             last = exc
             await asyncio.sleep(0.5)
         finally:
             await admin.close()
-    raise Unavailable(f"cannot create topics on {settings.bootstrap}: {last}", reason="BROKER_UNAVAILABLE")
+    raise Unavailable(
+        f"cannot create topics on {settings.bootstrap}: {last}", reason="BROKER_UNAVAILABLE"
+    )
 
 
 def make_producer(settings: KafkaSettings) -> AIOKafkaProducer:

@@ -38,7 +38,7 @@ class GraphEntry:
 
     graph_id: str
     source: str
-    graph: Pregel
+    graph: Pregel[Any]
 
     @property
     def nodes(self) -> list[str]:
@@ -106,7 +106,7 @@ def load_registry(path: Path) -> GraphRegistry:
     return GraphRegistry(entries)
 
 
-def _load_graph(base: Path, source: str) -> Pregel:
+def _load_graph(base: Path, source: str) -> Pregel[Any]:
     file_part, attr = source.rsplit(":", 1)
     file_path = (base / file_part).resolve()
     module_name = f"graphmesh_user_graphs.{file_path.stem}_{abs(hash(str(file_path))):x}"

@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import IntEnum
-from typing import Any
+from typing import Any, cast
 
 from google.protobuf.timestamp_pb2 import Timestamp
 
@@ -152,7 +152,7 @@ def to_proto(view: RunView) -> run_pb2.Run:
         run_id=view.run_id,
         thread_id=view.thread_id,
         graph_id=view.graph_id,
-        status=int(view.status),
+        status=cast(Any, int(view.status)),
         input_json=view.input_json,
         output_json=view.output_json,
         request_id=view.request_id,

@@ -53,7 +53,9 @@ def run_events(run_id: str, count: int, attempt: int = 1, start: int = 2) -> lis
 
 
 def created(run_id: str) -> ev.Event:
-    return ev.new_event(run_id, "thread-c", 1, 0, ev.RUN_CREATED, '{"graph_id":"chain3","input":{}}')
+    return ev.new_event(
+        run_id, "thread-c", 1, 0, ev.RUN_CREATED, '{"graph_id":"chain3","input":{}}'
+    )
 
 
 async def new_run(store: EventStore) -> str:
@@ -132,7 +134,11 @@ async def test_read_all_follows_positions_across_runs(store: EventStore) -> None
     await store.append(run_events(first, 1) + run_events(second, 2))
     everything = await store.read_all(0, 100)
     assert [(e.run_id, e.seq) for e in everything] == [
-        (first, 1), (second, 1), (first, 2), (second, 2), (second, 3),
+        (first, 1),
+        (second, 1),
+        (first, 2),
+        (second, 2),
+        (second, 3),
     ]
     tail = await store.read_all(everything[1].position, 2)
     assert [(e.run_id, e.seq) for e in tail] == [(first, 2), (second, 2)]

@@ -28,7 +28,9 @@ def test_run_created_starts_a_run() -> None:
 
 def test_events_before_run_created_are_refused() -> None:
     assert judge_append(None, event(2), None)[0] is AppendOutcome.REJECTED_CONFLICT
-    assert judge_append(None, event(1, 1, ev.RUN_STARTED), None)[0] is AppendOutcome.REJECTED_CONFLICT
+    assert (
+        judge_append(None, event(1, 1, ev.RUN_STARTED), None)[0] is AppendOutcome.REJECTED_CONFLICT
+    )
 
 
 def test_next_seq_of_current_attempt_appends_and_terminal_ends_the_run() -> None:
@@ -48,7 +50,10 @@ def test_same_seq_from_another_attempt_is_a_conflict() -> None:
         AppendOutcome.REJECTED_CONFLICT,
         AppendOutcome.REJECTED_STALE_ATTEMPT,
     )
-    assert judge_append(head(5, 2), event(3, 2), stored_attempt=1)[0] is AppendOutcome.REJECTED_CONFLICT
+    assert (
+        judge_append(head(5, 2), event(3, 2), stored_attempt=1)[0]
+        is AppendOutcome.REJECTED_CONFLICT
+    )
 
 
 def test_gap_is_rejected() -> None:
@@ -56,7 +61,10 @@ def test_gap_is_rejected() -> None:
 
 
 def test_superseded_attempt_is_rejected() -> None:
-    assert judge_append(head(4, attempt=2), event(5, 1), None)[0] is AppendOutcome.REJECTED_STALE_ATTEMPT
+    assert (
+        judge_append(head(4, attempt=2), event(5, 1), None)[0]
+        is AppendOutcome.REJECTED_STALE_ATTEMPT
+    )
 
 
 def test_unclaimed_attempt_and_events_after_the_end_are_refused() -> None:
@@ -93,5 +101,7 @@ def test_reclaim_by_the_owner_keeps_its_attempt() -> None:
 
 
 def test_ended_and_unknown_runs_are_not_claimed() -> None:
-    assert judge_claim(head(6, ended=True), "ex", NOW, LEASE)[0].outcome is ClaimOutcome.ALREADY_ENDED
+    assert (
+        judge_claim(head(6, ended=True), "ex", NOW, LEASE)[0].outcome is ClaimOutcome.ALREADY_ENDED
+    )
     assert judge_claim(None, "ex", NOW, LEASE)[0].outcome is ClaimOutcome.UNKNOWN_RUN

@@ -58,7 +58,11 @@ def test_registry_loads_a_users_file(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("content", "message"),
-    [("not json", "cannot read"), ('{"graphs": {}}', "no \"graphs\""), ('{"graphs": {"g": "nocolon"}}', "file.py:attribute")],
+    [
+        ("not json", "cannot read"),
+        ('{"graphs": {}}', 'no "graphs"'),
+        ('{"graphs": {"g": "nocolon"}}', "file.py:attribute"),
+    ],
 )
 def test_bad_registry_files_are_reported(tmp_path: Path, content: str, message: str) -> None:
     (tmp_path / "langgraph.json").write_text(content)

@@ -29,7 +29,9 @@ def test_offsets_commit_only_past_contiguous_done_work() -> None:
 
 def created(graph_id: str, value: object) -> ev.Event:
     payload = created_payload(graph_id, value, "", {}, "")
-    return ev.new_event("00000000-0000-0000-0000-0000000000bb", "t-1", 1, 0, ev.RUN_CREATED, payload)
+    return ev.new_event(
+        "00000000-0000-0000-0000-0000000000bb", "t-1", 1, 0, ev.RUN_CREATED, payload
+    )
 
 
 async def run_graph(graph_id: str, value: object) -> list[ev.Event]:
@@ -43,7 +45,12 @@ async def test_chain3_emits_each_node_and_the_final_state_gaplessly() -> None:
     events = await run_graph("chain3", {"n": 0, "trail": []})
     assert [e.seq for e in events] == list(range(1, 7))
     assert [e.type for e in events] == [
-        ev.RUN_CREATED, ev.RUN_STARTED, ev.NODE_UPDATED, ev.NODE_UPDATED, ev.NODE_UPDATED, ev.RUN_SUCCEEDED,
+        ev.RUN_CREATED,
+        ev.RUN_STARTED,
+        ev.NODE_UPDATED,
+        ev.NODE_UPDATED,
+        ev.NODE_UPDATED,
+        ev.RUN_SUCCEEDED,
     ]
     nodes = [json.loads(e.payload_json)["node"] for e in events if e.type == ev.NODE_UPDATED]
     assert nodes == ["s0", "s1", "s2"]

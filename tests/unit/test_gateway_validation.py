@@ -58,7 +58,9 @@ def test_run_ids_must_be_uuids() -> None:
     assert reason(exc) == "RUN_ID_MALFORMED"
 
 
-@pytest.mark.parametrize(("size", "ok"), [(None, True), (1, True), (1000, True), (0, False), (-1, False), (1001, False)])
+@pytest.mark.parametrize(
+    ("size", "ok"), [(None, True), (1, True), (1000, True), (0, False), (-1, False), (1001, False)]
+)
 def test_page_size_bounds(size: int | None, ok: bool) -> None:
     if ok:
         assert validation.page_size(size) == (size or validation.DEFAULT_PAGE_SIZE)

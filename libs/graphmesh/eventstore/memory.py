@@ -60,7 +60,10 @@ class MemoryEventStore(EventStore):
     async def claim(self, run_id: str, executor_id: str, lease_ms: int) -> ClaimResult:
         async with self._lock:
             result, head = judge_claim(
-                self._heads.get(run_id), executor_id, datetime.now(UTC), timedelta(milliseconds=lease_ms)
+                self._heads.get(run_id),
+                executor_id,
+                datetime.now(UTC),
+                timedelta(milliseconds=lease_ms),
             )
             if head is not None:
                 self._heads[run_id] = head
@@ -76,8 +79,13 @@ class MemoryEventStore(EventStore):
                     lost.append(run_id)
                 else:
                     self._heads[run_id] = RunHead(
-                        head.run_id, head.thread_id, head.last_seq, head.attempt, head.ended,
-                        executor_id, until,
+                        head.run_id,
+                        head.thread_id,
+                        head.last_seq,
+                        head.attempt,
+                        head.ended,
+                        executor_id,
+                        until,
                     )
             return lost
 

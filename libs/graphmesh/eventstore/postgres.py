@@ -36,7 +36,9 @@ from graphmesh.eventstore.base import (
 APPEND_LOCK_KEY = 0x6772_6D73_6801
 _NOTIFY_CHUNK = 200  # run ids per NOTIFY payload, well under its 8000-byte limit
 
-_EVENT_COLUMNS = "position, event_id, run_id, thread_id, seq, attempt, type, schema_version, time, payload"
+_EVENT_COLUMNS = (
+    "position, event_id, run_id, thread_id, seq, attempt, type, schema_version, time, payload"
+)
 _HEAD_COLUMNS = "run_id, thread_id, last_seq, attempt, ended, lease_owner, lease_until"
 
 _LOCK_HEADS = f"""
@@ -52,7 +54,8 @@ JOIN unnest($1::text[], $2::bigint[]) AS k(run_id, seq) ON e.run_id = k.run_id A
 # Inserts the events, moves the heads and announces the runs, in one round trip.
 _WRITE = """
 WITH new_events AS (
-    INSERT INTO events (event_id, run_id, thread_id, seq, attempt, type, schema_version, time, payload)
+    INSERT INTO events
+        (event_id, run_id, thread_id, seq, attempt, type, schema_version, time, payload)
     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::int[], $6::text[],
                          $7::int[], $8::timestamptz[], $9::text[])
 ), heads AS (
@@ -236,7 +239,9 @@ class PostgresEventStore(EventStore):
             if run_id is None:
                 return int(await conn.fetchval("SELECT count(*) FROM event_rejections"))
             return int(
-                await conn.fetchval("SELECT count(*) FROM event_rejections WHERE run_id = $1", run_id)
+                await conn.fetchval(
+                    "SELECT count(*) FROM event_rejections WHERE run_id = $1", run_id
+                )
             )
 
 

@@ -104,14 +104,26 @@ class PrivatePostgres:
         """Starts the server and creates the `graphmesh` database."""
         self.init()
         options = [
-            "-c", "listen_addresses=127.0.0.1",
-            "-c", f"port={self.port}",
-            "-c", f"unix_socket_directories={self.directory}",
-            "-c", "max_connections=300",
-            "-c", "shared_buffers=256MB",
+            "-c",
+            "listen_addresses=127.0.0.1",
+            "-c",
+            f"port={self.port}",
+            "-c",
+            f"unix_socket_directories={self.directory}",
+            "-c",
+            "max_connections=300",
+            "-c",
+            "shared_buffers=256MB",
         ]
         if not self.durable:
-            options += ["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"]
+            options += [
+                "-c",
+                "fsync=off",
+                "-c",
+                "synchronous_commit=off",
+                "-c",
+                "full_page_writes=off",
+            ]
         log_path = self.directory / "postgres.log"
         if not log_path.exists():
             log_path.touch()
@@ -127,8 +139,18 @@ class PrivatePostgres:
         return subprocess.run(
             [
                 str(self._bin / "psql"),
-                "-h", "127.0.0.1", "-p", str(self.port), "-U", "graphmesh",
-                "-d", database, "-v", "ON_ERROR_STOP=1", "-tAc", sql,
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(self.port),
+                "-U",
+                "graphmesh",
+                "-d",
+                database,
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-tAc",
+                sql,
             ],
             capture_output=True,
             text=True,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
+from typing import Any, cast
 
 import grpc
 
@@ -37,7 +38,7 @@ class EventStoreServicer(pb_grpc.EventStoreServiceServicer):
         except ValueError as exc:
             raise InvalidArgument(str(exc), reason="EVENT_MALFORMED", field="events") from exc
         outcomes = await self._store.append(events)
-        return pb.AppendEventsResponse(outcomes=[int(o) for o in outcomes])
+        return pb.AppendEventsResponse(outcomes=[cast(Any, int(o)) for o in outcomes])
 
     @handle_errors
     async def ReadEvents(
@@ -85,7 +86,7 @@ class EventStoreServicer(pb_grpc.EventStoreServiceServicer):
             raise InvalidArgument("executor_id and lease_ms are required", reason="CLAIM_MALFORMED")
         result = await self._store.claim(request.run_id, request.executor_id, request.lease_ms)
         return pb.ClaimRunResponse(
-            outcome=int(result.outcome),
+            outcome=cast(Any, int(result.outcome)),
             attempt=result.attempt,
             last_seq=result.last_seq,
             retry_after_ms=result.retry_after_ms,
@@ -97,4 +98,3 @@ class EventStoreServicer(pb_grpc.EventStoreServiceServicer):
     ) -> pb.RenewLeasesResponse:
         lost = await self._store.renew(request.executor_id, list(request.run_ids), request.lease_ms)
         return pb.RenewLeasesResponse(lost_run_ids=lost)
-

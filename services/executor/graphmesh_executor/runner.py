@@ -7,9 +7,11 @@ runs the same against an in-memory sink in unit tests.
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
+from langchain_core.runnables import RunnableConfig
 from langgraph.pregel import Pregel
 
 from graphmesh import envelope as ev
@@ -43,11 +45,16 @@ class RunEmitter:
 
 
 async def execute_run(
-    graph: Pregel | None, created: Event, attempt: int, last_seq: int, executor_id: str, emit: Emit
+    graph: Pregel[Any] | None,
+    created: Event,
+    attempt: int,
+    last_seq: int,
+    executor_id: str,
+    emit: Emit,
 ) -> Event:
-    """Runs the graph for the run that `created` (its RunCreated event) made
-    (`graph` None: the graph is not registered here), emitting RunStarted, node updates, custom events and one terminal event,
-    which it returns."""
+    """Runs the graph for the run that `created` (its RunCreated event) made,
+    emitting RunStarted, node updates, custom events and one terminal event,
+    which it returns. `graph` is None when it is not registered here."""
     out = RunEmitter(created, attempt, last_seq, emit)
     payload = json.loads(created.payload_json)
     out(ev.RUN_STARTED, {"executor_id": executor_id, "attempt": attempt})
@@ -56,7 +63,10 @@ async def execute_run(
         # differs (a deployment mismatch). Fail the run rather than lose it.
         message = f"graph {payload['graph_id']!r} is not registered on executor {executor_id}"
         return out(ev.RUN_FAILED, {"error": {"type": "GraphNotFound", "message": message}})
-    config = {"configurable": {"thread_id": created.thread_id}, "run_id": created.run_id}
+    config: RunnableConfig = {
+        "configurable": {"thread_id": created.thread_id},
+        "run_id": uuid.UUID(created.run_id),
+    }
     values: Any = None
     interrupts: list[dict[str, Any]] = []
     try:
@@ -68,7 +78,7 @@ async def execute_run(
             elif mode == "custom":
                 out(ev.CUSTOM_EVENT, {"data": chunk})
             elif mode == "updates":
-                for node, update in chunk.items():
+                for node, update in cast(dict[str, Any], chunk).items():
                     if node == "__interrupt__":
                         interrupts.extend(
                             {"id": getattr(i, "id", ""), "value": getattr(i, "value", i)}

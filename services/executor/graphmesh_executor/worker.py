@@ -177,7 +177,7 @@ class ExecutorWorker:
         self, created: Event, attempt: int, last_seq: int, log_: structlog.BoundLogger
     ) -> None:
         graph_id = _graph_id(created)
-        sends: list[asyncio.Future[object]] = []
+        sends: list[asyncio.Future[asyncio.Future[object]]] = []
 
         def emit(event: Event) -> None:
             sends.append(
@@ -199,7 +199,7 @@ class ExecutorWorker:
             log_.debug("run_finished", type=terminal.type, attempt=attempt)
             # Each send() resolved to a delivery future; wait for Kafka's acks.
             deliveries = await asyncio.gather(*sends)
-            await asyncio.gather(*deliveries)  # type: ignore[arg-type]
+            await asyncio.gather(*deliveries)
             self.completed += 1
         finally:
             self._running.pop(created.run_id, None)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Any, cast
 
 import grpc
 from aiokafka import AIOKafkaProducer
@@ -138,7 +138,7 @@ class RunServicer(pb_grpc.RunServiceServicer):
         except grpc.aio.AioRpcError as exc:
             raise translate_rpc_error(exc, "querying the run") from exc
         if answer.found:
-            return answer.run
+            return cast(run_pb2.Run, answer.run)
         view = fold_all(await self._read(run_id))
         if view is None:
             raise _not_found(run_id)
@@ -184,7 +184,9 @@ class RunServicer(pb_grpc.RunServiceServicer):
         return pb.ListRunsResponse(runs=answer.runs, next_page_token=next_token)
 
     async def _watch(self, run_id: str, after_seq: int) -> AsyncIterator[Event]:
-        call = self._store.WatchEvents(es_pb2.WatchEventsRequest(run_id=run_id, after_seq=after_seq))
+        call = self._store.WatchEvents(
+            es_pb2.WatchEventsRequest(run_id=run_id, after_seq=after_seq)
+        )
         try:
             async for answer in call:
                 yield ev.from_proto(answer.event)

@@ -49,7 +49,11 @@ def decode_cursor(cursor: str, run_id: str) -> int:
     try:
         version, cursor_run, seq_text, check = _b64decode(cursor).split(":")
         seq = int(seq_text)
-        if version != _CURSOR_VERSION or seq < 0 or check != _check(f"{version}:{cursor_run}:{seq_text}"):
+        if (
+            version != _CURSOR_VERSION
+            or seq < 0
+            or check != _check(f"{version}:{cursor_run}:{seq_text}")
+        ):
             raise ValueError(version)
     except (ValueError, UnicodeError, binascii.Error):
         raise InvalidArgument(

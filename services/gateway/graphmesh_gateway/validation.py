@@ -87,7 +87,9 @@ def input_json(text: str, max_bytes: int) -> dict[str, Any]:
         value = json.loads(text)
     except (ValueError, RecursionError) as exc:
         raise InvalidArgument(
-            f"input_json is not valid JSON: {exc}", reason="INPUT_MALFORMED_JSON", field="input_json"
+            f"input_json is not valid JSON: {exc}",
+            reason="INPUT_MALFORMED_JSON",
+            field="input_json",
         ) from None
     if not isinstance(value, dict):
         raise InvalidArgument(

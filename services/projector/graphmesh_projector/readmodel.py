@@ -97,7 +97,9 @@ class RunViewStore:
         """Upserts rows and records the position, inside the caller's transaction."""
         if views:
             stmt = pg_insert(run_views).values([_row_from_view(v) for v in views])
-            columns = {c.name: stmt.excluded[c.name] for c in run_views.columns if c.name != "run_id"}
+            columns = {
+                c.name: stmt.excluded[c.name] for c in run_views.columns if c.name != "run_id"
+            }
             await conn.execute(stmt.on_conflict_do_update(index_elements=["run_id"], set_=columns))
         pos = pg_insert(projection_positions).values(projection=self._projection, position=position)
         await conn.execute(
@@ -109,7 +111,9 @@ class RunViewStore:
     async def get(self, run_id: str) -> RunView | None:
         """One run's row."""
         async with translate_errors("get run"), self._engine.connect() as conn:
-            row = (await conn.execute(select(run_views).where(run_views.c.run_id == run_id))).first()
+            row = (
+                await conn.execute(select(run_views).where(run_views.c.run_id == run_id))
+            ).first()
             return _view_from_row(row) if row is not None else None
 
     async def list(
@@ -133,7 +137,9 @@ class RunViewStore:
             )
         if conditions:
             query = query.where(and_(*conditions))
-        query = query.order_by(run_views.c.created_at.desc(), run_views.c.run_id.desc()).limit(limit)
+        query = query.order_by(run_views.c.created_at.desc(), run_views.c.run_id.desc()).limit(
+            limit
+        )
         async with translate_errors("list runs"), self._engine.connect() as conn:
             return [_view_from_row(r) for r in await conn.execute(query)]
 

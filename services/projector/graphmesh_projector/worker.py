@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from typing import Any
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -73,7 +74,7 @@ class Projector:
         if listener is not None:
             await listener.close()
 
-    async def _listen(self):  # type: ignore[no-untyped-def]
+    async def _listen(self) -> Any:
         try:
             conn = await connect_listener(self._database)
             await conn.add_listener(EVENTS_CHANNEL, lambda *_: self._wake.set())

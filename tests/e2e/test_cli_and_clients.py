@@ -1,0 +1,97 @@
+"""The `graphmesh` command and the Node.js client against the real mesh."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from graphmesh.stack import LocalStack
+
+pytestmark = pytest.mark.e2e
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def graphmesh(stack: LocalStack, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "graphmesh.cli", *args, "--target", stack.gateway_target],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_cli_run_streams_each_node_and_prints_the_final_state(stack: LocalStack) -> None:
+    result = graphmesh(stack, "run", "chain3", "--input", '{"n": 0, "trail": []}', "--stream")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    events = [line for line in lines if line.startswith("[")]
+    assert [line.split()[2] for line in events] == [
+        "RunCreated",
+        "RunStarted",
+        "NodeUpdated",
+        "NodeUpdated",
+        "NodeUpdated",
+        "RunSucceeded",
+    ]
+    assert 's0: {"n": 1, "trail": ["s0"]}' in events[2]
+    final = json.loads("\n".join(lines[len(events) :]))
+    assert final == {"n": 3, "trail": ["s0", "s1", "s2"]}
+    assert "SUCCEEDED" in result.stderr
+
+
+def test_cli_runs_get_and_list(stack: LocalStack) -> None:
+    thread = "cli-thread-1"
+    run = graphmesh(stack, "run", "chain3", "--input", '{"n": 10, "trail": []}', "--thread", thread)
+    assert run.returncode == 0, run.stderr
+    listed = graphmesh(stack, "runs", "list", "--thread", thread)
+    assert listed.returncode == 0, listed.stderr
+    runs = json.loads(listed.stdout)["runs"]
+    assert len(runs) == 1 and runs[0]["output"] == {"n": 13, "trail": ["s0", "s1", "s2"]}
+    got = graphmesh(stack, "runs", "get", runs[0]["run_id"])
+    assert got.returncode == 0 and json.loads(got.stdout)["status"] == "SUCCEEDED"
+
+
+def test_cli_reports_bad_input_with_reason_and_exit_code(stack: LocalStack) -> None:
+    result = graphmesh(stack, "run", "chain3", "--input", "{oops")
+    assert result.returncode == 1
+    assert "INVALID_ARGUMENT" in result.stderr and "INPUT_MALFORMED_JSON" in result.stderr
+    missing = graphmesh(stack, "runs", "get", "00000000-0000-0000-0000-000000000000")
+    assert missing.returncode == 1 and "RUN_NOT_FOUND" in missing.stderr
+
+
+def test_node_client_creates_a_run_and_streams_it_to_the_end(stack: LocalStack) -> None:
+    node = shutil.which("node")
+    assert node is not None, "Node.js is required (scripts/setup installs the npm packages)"
+    client_dir = ROOT / "examples" / "clients" / "node"
+    assert (client_dir / "node_modules" / "@grpc" / "grpc-js").exists(), "run scripts/setup"
+    result = subprocess.run(
+        [
+            node,
+            "client.js",
+            "--target",
+            stack.gateway_target,
+            "--graph",
+            "agent",
+            "--input",
+            json.dumps({"messages": [{"role": "user", "content": "what is 7 + 8?"}]}),
+        ],
+        cwd=client_dir,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    events, final = lines[:-1], lines[-1]
+    assert [e["seq"] for e in events] == list(range(1, len(events) + 1))
+    assert events[0]["type"] == "RunCreated" and events[-1]["type"] == "RunSucceeded"
+    assert final["status"] == "RUN_STATUS_SUCCEEDED"
+    assert final["output"]["messages"][-1]["content"] == "The answer is 15."
