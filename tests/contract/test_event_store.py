@@ -150,3 +150,27 @@ async def test_concurrent_appends_of_the_same_events_store_each_once(store: Even
     results = await asyncio.gather(*(store.append(events) for _ in range(4)))
     assert sum(r.count(AppendOutcome.APPENDED) for r in results) == 5
     assert [e.seq for e in await store.read(run_id)] == [1, 2, 3, 4, 5, 6]
+
+
+async def test_lease_renewals_and_appends_of_many_runs_do_not_deadlock(store: EventStore) -> None:
+    runs = [await new_run(store) for _ in range(200)]
+    batches = [
+        [e for r in runs[i::4] for e in run_events(r, 1, start=seq)]
+        for seq in range(2, 8)
+        for i in range(4)
+    ]
+
+    async def renew_forever(order: list[str]) -> None:
+        for _ in range(20):
+            assert await store.renew("ex-1", order, 10_000) == []
+            await asyncio.sleep(0)
+
+    async def append_all() -> None:
+        for batch in batches:
+            assert set(await store.append(batch)) <= {
+                AppendOutcome.APPENDED,
+                AppendOutcome.DUPLICATE,
+            }
+
+    await asyncio.gather(append_all(), append_all(), *(renew_forever(runs[i::3]) for i in range(3)))
+    assert [len(await store.read(r)) for r in runs] == [7] * 200

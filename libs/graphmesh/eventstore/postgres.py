@@ -82,9 +82,15 @@ _HEAD = f"SELECT {_HEAD_COLUMNS} FROM run_heads WHERE run_id = $1"
 
 _CLAIM = "UPDATE run_heads SET attempt = $2, lease_owner = $3, lease_until = $4 WHERE run_id = $1"
 
+# Rows are locked in run_id order, as appends lock them, so that the two
+# cannot deadlock.
 _RENEW = """
 UPDATE run_heads SET lease_until = now() + make_interval(secs => $3::float8 / 1000)
-WHERE run_id = ANY($1::text[]) AND lease_owner = $2 AND NOT ended
+WHERE run_id IN (
+    SELECT run_id FROM run_heads
+    WHERE run_id = ANY($1::text[]) AND lease_owner = $2 AND NOT ended
+    ORDER BY run_id FOR UPDATE
+)
 RETURNING run_id
 """
 

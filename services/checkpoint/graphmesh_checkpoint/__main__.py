@@ -12,7 +12,7 @@ from graphmesh.eventstore.postgres import PostgresEventStore
 from graphmesh.grpcutil import add_health_and_reflection, create_server, set_serving
 from graphmesh.kafka import CHECKPOINT_GROUP, ensure_topics, make_consumer
 from graphmesh.logs import configure_logging
-from graphmesh.service import run_service
+from graphmesh.service import run_service, supervise
 from graphmesh.v1 import event_store_service_pb2, event_store_service_pb2_grpc
 from graphmesh_checkpoint.ingest import EventIngestor
 from graphmesh_checkpoint.notifier import RunNotifier
@@ -40,12 +40,12 @@ async def serve(settings: CheckpointSettings, stop: asyncio.Event) -> None:
     consumer = make_consumer(settings.kafka, settings.kafka.events_topic, CHECKPOINT_GROUP)
     await consumer.start()
     ingestor = EventIngestor(consumer, store, settings.batch_max)
-    ingest_task = asyncio.create_task(ingestor.run(stop))
+    ingest_task = supervise(asyncio.create_task(ingestor.run(stop)), stop)
     await set_serving(health, SERVICE_NAMES, True)
     log.info("serving", listen=settings.listen)
     await stop.wait()
     await set_serving(health, SERVICE_NAMES, False)
-    await ingest_task
+    await asyncio.wait([ingest_task])
     await consumer.stop()
     await server.stop(grace=5)
     await notifier.stop()

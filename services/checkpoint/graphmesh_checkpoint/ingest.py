@@ -41,7 +41,15 @@ class EventIngestor:
                 continue
             if not batch:
                 continue
-            await self._append_until_stored(batch, stop)
+            try:
+                await self._append_until_stored(batch, stop)
+            except Exception:
+                # Not committed: the consumer is rewound to the batch's start
+                # and it is tried again, loudly, rather than skipped.
+                log.exception("ingest_batch_failed")
+                for tp, messages in batch.items():
+                    self._consumer.seek(tp, messages[0].offset)
+                await asyncio.sleep(1.0)
 
     async def _append_until_stored(self, batch: dict, stop: asyncio.Event) -> None:  # type: ignore[type-arg]
         events = []

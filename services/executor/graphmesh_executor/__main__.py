@@ -12,7 +12,7 @@ from graphmesh.grpcutil import add_health_and_reflection, create_server, set_ser
 from graphmesh.kafka import EXECUTOR_GROUP, ensure_topics, make_consumer, make_producer
 from graphmesh.logs import configure_logging
 from graphmesh.registry import load_registry
-from graphmesh.service import run_service
+from graphmesh.service import run_service, supervise
 from graphmesh.v1 import event_store_service_pb2_grpc
 from graphmesh_executor.settings import ExecutorSettings
 from graphmesh_executor.worker import ExecutorWorker
@@ -44,12 +44,12 @@ async def serve(settings: ExecutorSettings, stop: asyncio.Event) -> None:
             settings.max_runs,
             settings.lease_ms,
         )
-        task = asyncio.create_task(worker.run(stop))
+        task = supervise(asyncio.create_task(worker.run(stop)), stop)
         await set_serving(health, SERVICE_NAMES, True)
         log.info("serving", executor_id=settings.executor_id, graphs=len(registry.entries()))
         await stop.wait()
         await set_serving(health, SERVICE_NAMES, False)
-        await task
+        await asyncio.wait([task])
     await consumer.stop()
     await producer.stop()
     await server.stop(grace=5)

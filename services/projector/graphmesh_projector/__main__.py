@@ -11,7 +11,7 @@ from graphmesh import db
 from graphmesh.eventstore.postgres import PostgresEventStore
 from graphmesh.grpcutil import add_health_and_reflection, create_server, set_serving
 from graphmesh.logs import configure_logging
-from graphmesh.service import run_service
+from graphmesh.service import run_service, supervise
 from graphmesh.v1 import projection_service_pb2, projection_service_pb2_grpc
 from graphmesh_projector.projection import RUNS_PROJECTION
 from graphmesh_projector.readmodel import RunViewStore
@@ -37,12 +37,12 @@ async def serve(settings: ProjectorSettings, stop: asyncio.Event) -> None:
     health = add_health_and_reflection(server, SERVICE_NAMES)
     server.add_insecure_port(settings.listen)
     await server.start()
-    task = asyncio.create_task(projector.run(stop))
+    task = supervise(asyncio.create_task(projector.run(stop)), stop)
     await set_serving(health, SERVICE_NAMES, True)
     log.info("serving", listen=settings.listen)
     await stop.wait()
     await set_serving(health, SERVICE_NAMES, False)
-    await task
+    await asyncio.wait([task])
     await server.stop(grace=5)
     await engine.dispose()
 
