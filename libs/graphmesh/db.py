@@ -58,6 +58,15 @@ async def translate_errors(what: str) -> AsyncIterator[None]:
         raise
 
 
+@asynccontextmanager
+async def driver_connection(engine: AsyncEngine, what: str) -> AsyncIterator[Any]:
+    """A pooled connection's asyncpg driver connection, for hot statements
+    written in SQL (SQLAlchemy still owns the pool and the schema)."""
+    async with translate_errors(what), engine.connect() as conn:
+        raw = await conn.get_raw_connection()
+        yield raw.driver_connection
+
+
 async def connect_listener(settings: DatabaseSettings) -> Any:
     """A raw asyncpg connection for LISTEN (SQLAlchemy pools do not fit it)."""
     return await asyncpg.connect(settings.asyncpg_dsn)

@@ -134,6 +134,12 @@ def encode(event: Event) -> bytes:
     return bytes(to_proto(event).SerializeToString())
 
 
+def _checked(msg: es_pb2.EventEnvelope) -> Event:
+    if not msg.run_id or not msg.event_id or msg.seq < 1 or msg.type not in EVENT_TYPES:
+        raise ValueError("not an event envelope: missing run_id, event_id, seq or type")
+    return from_proto(msg)
+
+
 def decode(data: bytes) -> Event:
     """The event in Kafka message bytes; raises ValueError if they are not one."""
     msg = es_pb2.EventEnvelope()
@@ -141,6 +147,22 @@ def decode(data: bytes) -> Event:
         msg.ParseFromString(data)
     except Exception as exc:  # protobuf raises its own DecodeError
         raise ValueError(f"not an event envelope: {exc}") from exc
-    if not msg.run_id or not msg.event_id or msg.seq < 1 or msg.type not in EVENT_TYPES:
-        raise ValueError("not an event envelope: missing run_id, event_id, seq or type")
-    return from_proto(msg)
+    return _checked(msg)
+
+
+def encode_batch(events: list[Event]) -> bytes:
+    """Events of one run as the bytes of one events-topic message."""
+    return bytes(es_pb2.EventBatch(events=[to_proto(e) for e in events]).SerializeToString())
+
+
+def decode_batch(data: bytes) -> list[Event]:
+    """The events in an events-topic message; ValueError if it is not a batch
+    of valid events."""
+    msg = es_pb2.EventBatch()
+    try:
+        msg.ParseFromString(data)
+    except Exception as exc:  # protobuf raises its own DecodeError
+        raise ValueError(f"not an event batch: {exc}") from exc
+    if not msg.events:
+        raise ValueError("not an event batch: no events")
+    return [_checked(e) for e in msg.events]

@@ -194,7 +194,7 @@ async def test_an_event_delivered_twice_is_stored_once_and_projected_once(
                 time=ev.utcnow(),
             )
             await producer.send_and_wait(
-                "graphmesh.events", ev.encode(envelope), key=run.thread_id.encode()
+                "graphmesh.events", ev.encode_batch([envelope]), key=run.thread_id.encode()
             )
     finally:
         await producer.stop()

@@ -24,6 +24,15 @@ def test_envelope_round_trips_through_kafka_bytes() -> None:
     assert ev.decode(ev.encode(event)) == event
 
 
+def test_a_batch_round_trips_in_order() -> None:
+    events = [ev.new_event("r-1", "t-1", seq, 1, ev.NODE_UPDATED, "{}") for seq in (2, 3, 4)]
+    assert ev.decode_batch(ev.encode_batch(events)) == events
+    with pytest.raises(ValueError, match="no events"):
+        ev.decode_batch(b"")
+    with pytest.raises(ValueError):
+        ev.decode_batch(b"\x0a\x03abc")
+
+
 @pytest.mark.parametrize("data", [b"", b"\x00\x01garbage", b"\x0a\x03abc"])
 def test_bytes_that_are_not_an_event_are_refused(data: bytes) -> None:
     with pytest.raises(ValueError, match="not an event envelope"):

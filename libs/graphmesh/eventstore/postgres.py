@@ -14,14 +14,14 @@ position and must never skip one that commits late.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from graphmesh.db import EVENTS_CHANNEL, translate_errors
+from graphmesh.db import EVENTS_CHANNEL, driver_connection
 from graphmesh.envelope import Event
 from graphmesh.eventstore.base import (
     AppendOutcome,
@@ -128,12 +128,8 @@ class PostgresEventStore(EventStore):
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
 
-    @asynccontextmanager
-    async def _driver(self, what: str) -> AsyncIterator[Any]:
-        """A pooled connection's asyncpg driver connection."""
-        async with translate_errors(what), self._engine.connect() as conn:
-            raw = await conn.get_raw_connection()
-            yield raw.driver_connection
+    def _driver(self, what: str) -> AbstractAsyncContextManager[Any]:
+        return driver_connection(self._engine, what)
 
     async def append(self, batch: Sequence[Event]) -> list[AppendOutcome]:
         if not batch:

@@ -62,6 +62,12 @@ class EventEnvelope(_message.Message):
     position: int
     def __init__(self, event_id: _Optional[str] = ..., run_id: _Optional[str] = ..., thread_id: _Optional[str] = ..., seq: _Optional[int] = ..., attempt: _Optional[int] = ..., type: _Optional[str] = ..., time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., schema_version: _Optional[int] = ..., payload_json: _Optional[str] = ..., position: _Optional[int] = ...) -> None: ...
 
+class EventBatch(_message.Message):
+    __slots__ = ("events",)
+    EVENTS_FIELD_NUMBER: _ClassVar[int]
+    events: _containers.RepeatedCompositeFieldContainer[EventEnvelope]
+    def __init__(self, events: _Optional[_Iterable[_Union[EventEnvelope, _Mapping]]] = ...) -> None: ...
+
 class AppendEventsRequest(_message.Message):
     __slots__ = ("events",)
     EVENTS_FIELD_NUMBER: _ClassVar[int]
@@ -93,18 +99,20 @@ class ReadEventsResponse(_message.Message):
     def __init__(self, events: _Optional[_Iterable[_Union[EventEnvelope, _Mapping]]] = ..., run_exists: _Optional[bool] = ...) -> None: ...
 
 class WatchEventsRequest(_message.Message):
-    __slots__ = ("run_id", "after_seq")
+    __slots__ = ("run_id", "after_seq", "wait_for_end")
     RUN_ID_FIELD_NUMBER: _ClassVar[int]
     AFTER_SEQ_FIELD_NUMBER: _ClassVar[int]
+    WAIT_FOR_END_FIELD_NUMBER: _ClassVar[int]
     run_id: str
     after_seq: int
-    def __init__(self, run_id: _Optional[str] = ..., after_seq: _Optional[int] = ...) -> None: ...
+    wait_for_end: bool
+    def __init__(self, run_id: _Optional[str] = ..., after_seq: _Optional[int] = ..., wait_for_end: _Optional[bool] = ...) -> None: ...
 
 class WatchEventsResponse(_message.Message):
-    __slots__ = ("event",)
-    EVENT_FIELD_NUMBER: _ClassVar[int]
-    event: EventEnvelope
-    def __init__(self, event: _Optional[_Union[EventEnvelope, _Mapping]] = ...) -> None: ...
+    __slots__ = ("events",)
+    EVENTS_FIELD_NUMBER: _ClassVar[int]
+    events: _containers.RepeatedCompositeFieldContainer[EventEnvelope]
+    def __init__(self, events: _Optional[_Iterable[_Union[EventEnvelope, _Mapping]]] = ...) -> None: ...
 
 class ClaimRunRequest(_message.Message):
     __slots__ = ("run_id", "executor_id", "lease_ms")

@@ -56,7 +56,7 @@ class EventIngestor:
         for messages in batch.values():
             for message in messages:
                 try:
-                    events.append(envelope.decode(message.value))
+                    events.extend(envelope.decode_batch(message.value))
                 except ValueError as exc:
                     # A message that is not an event can never become one:
                     # count it and move past it rather than block the partition.

@@ -10,8 +10,9 @@ from typing import Any, cast
 import grpc
 
 from graphmesh import envelope
+from graphmesh.envelope import Event
 from graphmesh.errors import InvalidArgument, NotFound
-from graphmesh.eventstore import EventStore
+from graphmesh.eventstore import EventStore, RunHead
 from graphmesh.grpcutil import handle_errors
 from graphmesh.v1 import event_store_service_pb2 as pb
 from graphmesh.v1 import event_store_service_pb2_grpc as pb_grpc
@@ -60,23 +61,42 @@ class EventStoreServicer(pb_grpc.EventStoreServiceServicer):
         try:
             while True:
                 flag.clear()
-                events = await self._store.read(run_id, after, 1000)
-                for event in events:
-                    yield pb.WatchEventsResponse(event=envelope.to_proto(event))
-                    after = event.seq
-                    if event.is_terminal:
+                if request.wait_for_end:
+                    head = await self._require_head(run_id)
+                    if head.ended:
+                        events = await self._read_all(run_id, after)
+                        yield pb.WatchEventsResponse(events=[envelope.to_proto(e) for e in events])
                         return
-                if events:
-                    continue
-                head = await self._store.head(run_id)
-                if head is None:
-                    raise NotFound(f"no run {run_id}", reason="RUN_NOT_FOUND", field="run_id")
-                if head.ended and head.last_seq <= after:
-                    return
+                else:
+                    events = await self._store.read(run_id, after, _READ_LIMIT_MAX)
+                    if events:
+                        yield pb.WatchEventsResponse(events=[envelope.to_proto(e) for e in events])
+                        after = events[-1].seq
+                        if events[-1].is_terminal:
+                            return
+                        continue
+                    head = await self._require_head(run_id)
+                    if head.ended and head.last_seq <= after:
+                        return
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(flag.wait(), _WATCH_POLL_SECONDS)
         finally:
             self._notifier.unsubscribe(run_id, flag)
+
+    async def _require_head(self, run_id: str) -> RunHead:
+        head = await self._store.head(run_id)
+        if head is None:
+            raise NotFound(f"no run {run_id}", reason="RUN_NOT_FOUND", field="run_id")
+        return head
+
+    async def _read_all(self, run_id: str, after: int) -> list[Event]:
+        events: list[Event] = []
+        while True:
+            page = await self._store.read(run_id, after, _READ_LIMIT_MAX)
+            events.extend(page)
+            if len(page) < _READ_LIMIT_MAX:
+                return events
+            after = page[-1].seq
 
     @handle_errors
     async def ClaimRun(

@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import json
 from collections import defaultdict
+from typing import Any
 
 import grpc
 import structlog
@@ -177,18 +178,30 @@ class ExecutorWorker:
         self, created: Event, attempt: int, last_seq: int, log_: structlog.BoundLogger
     ) -> None:
         graph_id = _graph_id(created)
+        key = created.thread_id.encode()
+        buffer: list[Event] = []
         sends: list[asyncio.Future[asyncio.Future[object]]] = []
+        loop = asyncio.get_running_loop()
+
+        async def send_after(previous: asyncio.Future[Any] | None, value: bytes) -> Any:
+            # Each message waits for the previous one to be queued, so that
+            # the run's events reach Kafka in seq order.
+            if previous is not None:
+                await previous
+            return await self._producer.send(self._kafka.events_topic, value, key=key)
+
+        def flush() -> None:
+            if buffer:
+                previous = sends[-1] if sends else None
+                sends.append(asyncio.ensure_future(send_after(previous, ev.encode_batch(buffer))))
+                buffer.clear()
 
         def emit(event: Event) -> None:
-            sends.append(
-                asyncio.ensure_future(
-                    self._producer.send(
-                        self._kafka.events_topic,
-                        ev.encode(event),
-                        key=event.thread_id.encode(),
-                    )
-                )
-            )
+            # Events emitted in one turn of the event loop travel as one
+            # message: fewer messages, no added latency.
+            if not buffer:
+                loop.call_soon(flush)
+            buffer.append(event)
 
         self._running[created.run_id] = asyncio.current_task()  # type: ignore[assignment]
         try:
@@ -197,6 +210,7 @@ class ExecutorWorker:
                 entry.graph if entry else None, created, attempt, last_seq, self._executor_id, emit
             )
             log_.debug("run_finished", type=terminal.type, attempt=attempt)
+            flush()
             # Each send() resolved to a delivery future; wait for Kafka's acks.
             deliveries = await asyncio.gather(*sends)
             await asyncio.gather(*deliveries)

@@ -183,13 +183,15 @@ class RunServicer(pb_grpc.RunServiceServicer):
             )
         return pb.ListRunsResponse(runs=answer.runs, next_page_token=next_token)
 
-    async def _watch(self, run_id: str, after_seq: int) -> AsyncIterator[Event]:
+    async def _watch(
+        self, run_id: str, after_seq: int, wait_for_end: bool = False
+    ) -> AsyncIterator[list[Event]]:
         call = self._store.WatchEvents(
-            es_pb2.WatchEventsRequest(run_id=run_id, after_seq=after_seq)
+            es_pb2.WatchEventsRequest(run_id=run_id, after_seq=after_seq, wait_for_end=wait_for_end)
         )
         try:
             async for answer in call:
-                yield ev.from_proto(answer.event)
+                yield [ev.from_proto(e) for e in answer.events]
         except grpc.aio.AioRpcError as exc:
             raise translate_rpc_error(exc, "following the run") from exc
         finally:
@@ -200,10 +202,9 @@ class RunServicer(pb_grpc.RunServiceServicer):
         self, request: pb.WaitRunRequest, context: grpc.aio.ServicerContext
     ) -> pb.WaitRunResponse:
         run_id = validation.run_id(request.run_id)
-        view: RunView | None = None
-        async for event in self._watch(run_id, 0):
-            view = fold(view, event)
-            if view.status.is_terminal:
+        async for events in self._watch(run_id, 0, wait_for_end=True):
+            view = fold_all(events)
+            if view is not None and view.status.is_terminal:
                 return pb.WaitRunResponse(run=to_proto(view))
         raise Unavailable("the event stream ended before the run did; retry", reason="RETRY")
 
@@ -213,8 +214,9 @@ class RunServicer(pb_grpc.RunServiceServicer):
     ) -> AsyncIterator[pb.StreamRunResponse]:
         run_id = validation.run_id(request.run_id)
         after = tokens.decode_cursor(request.cursor, run_id)
-        async for event in self._watch(run_id, after):
-            yield pb.StreamRunResponse(event=_public_event(event))
+        async for events in self._watch(run_id, after):
+            for event in events:
+                yield pb.StreamRunResponse(event=_public_event(event))
 
 
 def _public_event(event: Event) -> run_pb2.RunEvent:

@@ -28,7 +28,12 @@ async def serve(settings: ProjectorSettings, stop: asyncio.Event) -> None:
     engine = db.create_engine(settings.database)
     views = RunViewStore(engine, RUNS_PROJECTION)
     projector = Projector(
-        engine, PostgresEventStore(engine), views, settings.database, settings.batch_max
+        engine,
+        PostgresEventStore(engine),
+        views,
+        settings.database,
+        settings.batch_max,
+        settings.debounce_ms,
     )
     server = create_server()
     projection_service_pb2_grpc.add_ProjectionServiceServicer_to_server(

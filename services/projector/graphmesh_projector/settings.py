@@ -16,6 +16,7 @@ class ProjectorSettings:
     listen: str
     database: DatabaseSettings
     batch_max: int = 1000
+    debounce_ms: int = 5
     log_level: str = "INFO"
     log_format: str = "json"
 
@@ -26,6 +27,7 @@ class ProjectorSettings:
             listen=env_str(env, "GRAPHMESH_PROJECTOR_LISTEN", "127.0.0.1:50053"),
             database=database_from_env(env),
             batch_max=env_int(env, "GRAPHMESH_PROJECTOR_BATCH_MAX", 1000, 1, 100000),
+            debounce_ms=env_int(env, "GRAPHMESH_PROJECTOR_DEBOUNCE_MS", 5, 0, 10000),
             log_level=env_str(env, "GRAPHMESH_LOG_LEVEL", "INFO"),
             log_format=env_str(env, "GRAPHMESH_LOG_FORMAT", "json"),
         )

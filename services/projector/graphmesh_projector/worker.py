@@ -9,7 +9,7 @@ from typing import Any
 import structlog
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from graphmesh.db import EVENTS_CHANNEL, DatabaseSettings, connect_listener, translate_errors
+from graphmesh.db import EVENTS_CHANNEL, DatabaseSettings, connect_listener, driver_connection
 from graphmesh.errors import Unavailable
 from graphmesh.eventstore import EventStore
 from graphmesh_projector.projection import project
@@ -30,12 +30,14 @@ class Projector:
         views: RunViewStore,
         database: DatabaseSettings,
         batch_max: int = 1000,
+        debounce_ms: int = 5,
     ) -> None:
         self._engine = engine
         self._store = store
         self._views = views
         self._database = database
         self._batch_max = batch_max
+        self._debounce = debounce_ms / 1000
         self._wake = asyncio.Event()
         self.position = 0
         self.applied = 0
@@ -47,7 +49,10 @@ class Projector:
             events = await self._store.read_all(self.position, self._batch_max)
             if not events:
                 return total
-            async with translate_errors("project"), self._engine.begin() as conn:
+            async with (
+                driver_connection(self._engine, "project") as conn,
+                conn.transaction(),
+            ):
                 current = await self._views.load(conn, list({e.run_id for e in events}))
                 changed = project(current, events)
                 await self._views.save(conn, list(changed.values()), events[-1].position)
@@ -71,6 +76,10 @@ class Projector:
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), _IDLE_POLL_SECONDS)
+                # Let a burst of appends gather into one batch: per-batch
+                # cost dominates under load, and queries served from the read
+                # model tolerate a few milliseconds (WaitRun does not use it).
+                await asyncio.sleep(self._debounce)
         if listener is not None:
             await listener.close()
 
