@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import asyncpg
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -14,7 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from graphmesh.errors import Unavailable
 
 #: Channel on which the event store announces committed appends; the payload
-#: lists the run ids that got events (comma-separated).
+#: lists the run ids that got events, comma-separated, each followed by "!"
+#: if the run ended.
 EVENTS_CHANNEL = "graphmesh_events"
 
 
@@ -23,20 +25,25 @@ class DatabaseSettings:
     """Where PostgreSQL is and how big the pool is."""
 
     url: str
-    pool_size: int = 10
+    pool_size: int = 30
 
     @property
     def asyncpg_dsn(self) -> str:
-        """The URL as a plain libpq DSN for asyncpg."""
-        return self.url.replace("postgresql+asyncpg://", "postgresql://", 1)
+        """The URL as a plain libpq DSN for asyncpg (SQLAlchemy's `ssl=`
+        query parameter is libpq's `sslmode=`)."""
+        parts = urlsplit(self.url.replace("postgresql+asyncpg://", "postgresql://", 1))
+        query = [("sslmode" if k == "ssl" else k, v) for k, v in parse_qsl(parts.query)]
+        return urlunsplit(parts._replace(query=urlencode(query)))
 
 
 def create_engine(settings: DatabaseSettings) -> AsyncEngine:
     """An async engine over asyncpg."""
     return create_async_engine(
         settings.url,
+        # Connections past the pool size are opened and closed per use, which
+        # under load costs more than the queries: size the pool for the peak.
         pool_size=settings.pool_size,
-        max_overflow=settings.pool_size,
+        max_overflow=settings.pool_size // 2,
         pool_pre_ping=False,  # translate_errors turns a dead connection into Unavailable
     )
 

@@ -48,7 +48,7 @@ def database_from_env(env: Mapping[str, str]) -> DatabaseSettings:
     url = env_str(env, "GRAPHMESH_DATABASE_URL")
     if not url.startswith("postgresql+asyncpg://"):
         raise SettingsError("GRAPHMESH_DATABASE_URL must start with postgresql+asyncpg://")
-    return DatabaseSettings(url=url, pool_size=env_int(env, "GRAPHMESH_DB_POOL_SIZE", 10, 1, 200))
+    return DatabaseSettings(url=url, pool_size=env_int(env, "GRAPHMESH_DB_POOL_SIZE", 30, 1, 500))
 
 
 def kafka_from_env(env: Mapping[str, str]) -> KafkaSettings:

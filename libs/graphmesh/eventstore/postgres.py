@@ -178,6 +178,8 @@ class PostgresEventStore(EventStore):
     ) -> None:
         touched = sorted({e.run_id for e in appended})
         moved = [h for r in touched if (h := heads[r]) is not None]
+        # "run_id!" announces that the run ended, "run_id" that it progressed.
+        announced = [f"{h.run_id}!" if h.ended else h.run_id for h in moved]
         await conn.execute(
             _WRITE,
             [e.event_id for e in appended],
@@ -195,10 +197,10 @@ class PostgresEventStore(EventStore):
             [h.attempt for h in moved],
             [h.ended for h in moved],
             EVENTS_CHANNEL,
-            ",".join(touched[:_NOTIFY_CHUNK]),
+            ",".join(announced[:_NOTIFY_CHUNK]),
         )
-        for i in range(_NOTIFY_CHUNK, len(touched), _NOTIFY_CHUNK):
-            chunk = ",".join(touched[i : i + _NOTIFY_CHUNK])
+        for i in range(_NOTIFY_CHUNK, len(announced), _NOTIFY_CHUNK):
+            chunk = ",".join(announced[i : i + _NOTIFY_CHUNK])
             await conn.execute("SELECT pg_notify($1, $2)", EVENTS_CHANNEL, chunk)
 
     async def read(self, run_id: str, after_seq: int = 0, limit: int = 1000) -> list[Event]:

@@ -58,7 +58,8 @@ class PrivatePostgres:
 
     def url(self, database: str = "graphmesh") -> str:
         """SQLAlchemy URL of a database in this cluster."""
-        return f"postgresql+asyncpg://graphmesh@127.0.0.1:{self.port}/{database}"
+        # Loopback to a private cluster: skip asyncpg's TLS attempt per connect.
+        return f"postgresql+asyncpg://graphmesh@127.0.0.1:{self.port}/{database}?ssl=disable"
 
     def _chown(self, path: Path) -> None:
         if os.geteuid() == 0:

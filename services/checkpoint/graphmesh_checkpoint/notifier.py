@@ -4,6 +4,7 @@ One LISTEN connection per process hears every committed append (NOTIFY is
 transactional, so a notification means the events are visible). Watchers
 re-read the store when woken; a notification lost while reconnecting is
 covered by waking everyone after a reconnect and by the watchers' poll.
+A watcher may ask to be woken only when its run ends.
 """
 
 from __future__ import annotations
@@ -25,35 +26,44 @@ class RunNotifier:
 
     def __init__(self, database: DatabaseSettings) -> None:
         self._database = database
-        self._waiters: dict[str, set[asyncio.Event]] = defaultdict(set)
+        self._progress: dict[str, set[asyncio.Event]] = defaultdict(set)
+        self._end: dict[str, set[asyncio.Event]] = defaultdict(set)
         self._task: asyncio.Task[None] | None = None
         self._conn: Any = None
 
-    def subscribe(self, run_id: str) -> asyncio.Event:
-        """An event set whenever `run_id` gets new stored events."""
+    def subscribe(self, run_id: str, end_only: bool = False) -> asyncio.Event:
+        """An event set whenever `run_id` gets new stored events (or, with
+        `end_only`, when it ends)."""
         flag = asyncio.Event()
-        self._waiters[run_id].add(flag)
+        (self._end if end_only else self._progress)[run_id].add(flag)
         return flag
 
     def unsubscribe(self, run_id: str, flag: asyncio.Event) -> None:
         """Stops waking `flag`."""
-        waiters = self._waiters.get(run_id)
-        if waiters is not None:
-            waiters.discard(flag)
-            if not waiters:
-                del self._waiters[run_id]
+        for registry in (self._progress, self._end):
+            waiters = registry.get(run_id)
+            if waiters is not None:
+                waiters.discard(flag)
+                if not waiters:
+                    del registry[run_id]
 
-    def wake(self, run_ids: list[str]) -> None:
-        """Wakes the watchers of these runs."""
-        for run_id in run_ids:
-            for flag in self._waiters.get(run_id, ()):
+    def wake(self, announced: list[str]) -> None:
+        """Wakes the watchers of announced runs ("id" progressed, "id!" ended)."""
+        for item in announced:
+            ended = item.endswith("!")
+            run_id = item[:-1] if ended else item
+            for flag in self._progress.get(run_id, ()):
                 flag.set()
+            if ended:
+                for flag in self._end.get(run_id, ()):
+                    flag.set()
 
     def wake_all(self) -> None:
         """Wakes every watcher (after a reconnect, when notifications may be lost)."""
-        for waiters in self._waiters.values():
-            for flag in waiters:
-                flag.set()
+        for registry in (self._progress, self._end):
+            for waiters in registry.values():
+                for flag in waiters:
+                    flag.set()
 
     async def start(self) -> None:
         """Connects and starts listening (reconnecting on its own)."""
@@ -86,5 +96,5 @@ class RunNotifier:
                 await self._connect()
                 log.info("listener_reconnected")
                 self.wake_all()
-            except (OSError, Exception) as exc:  # asyncpg raises many types here
+            except Exception as exc:  # asyncpg raises many types while PostgreSQL is away
                 log.warning("listener_reconnect_failed", error=str(exc))

@@ -57,7 +57,7 @@ class EventStoreServicer(pb_grpc.EventStoreServiceServicer):
         self, request: pb.WatchEventsRequest, context: grpc.aio.ServicerContext
     ) -> AsyncIterator[pb.WatchEventsResponse]:
         run_id, after = request.run_id, request.after_seq
-        flag = self._notifier.subscribe(run_id)
+        flag = self._notifier.subscribe(run_id, end_only=request.wait_for_end)
         try:
             while True:
                 flag.clear()
