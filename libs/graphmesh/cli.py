@@ -213,7 +213,15 @@ def _alive(pid: int) -> bool:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    return True
+    except PermissionError:
+        return True
+    # An exited process that its parent has not reaped yet still answers
+    # kill(pid, 0); it has stopped all the same.
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return True
+    return state != "Z"
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

@@ -1,0 +1,161 @@
+"""`graphmesh up` / `down` as a user runs them, and `graphmesh bench`."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+from graphmesh.infra.procs import free_port
+from graphmesh.stack import LocalStack
+
+pytestmark = pytest.mark.e2e
+
+
+def _alive(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"  # a zombie has exited
+
+
+def test_up_serves_the_api_and_down_stops_every_process() -> None:
+    data_dir = Path(tempfile.mkdtemp(prefix="graphmesh-up-"))
+    data_dir.chmod(0o755)
+    port = free_port()
+    cli = [sys.executable, "-m", "graphmesh.cli"]
+    up = subprocess.Popen(
+        [
+            *cli,
+            "up",
+            "--data-dir",
+            str(data_dir),
+            "--port",
+            str(port),
+            "--postgres-port",
+            str(free_port()),
+            "--broker-port",
+            str(free_port()),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        assert up.stdout is not None
+        deadline = time.monotonic() + 120
+        banner = ""
+        while time.monotonic() < deadline and "graphmesh is up" not in banner:
+            banner = up.stdout.readline()
+            assert banner or up.poll() is None, "graphmesh up exited early"
+        assert f"API on 127.0.0.1:{port}" in banner
+        state = json.loads((data_dir / "stack.json").read_text())
+        assert len(state["pids"]) == 6  # four services, the broker, PostgreSQL
+        run = subprocess.run(
+            [
+                *cli,
+                "run",
+                "chain3",
+                "--input",
+                '{"n": 0, "trail": []}',
+                "--target",
+                f"127.0.0.1:{port}",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert run.returncode == 0, run.stderr
+        assert json.loads(run.stdout) == {"n": 3, "trail": ["s0", "s1", "s2"]}
+        down = subprocess.run(
+            [*cli, "down", "--data-dir", str(data_dir)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert down.returncode == 0, down.stderr
+        assert up.wait(timeout=60) == 0
+        assert not (data_dir / "stack.json").exists()
+        assert [pid for pid in state["pids"] if _alive(pid)] == []
+    finally:
+        if up.poll() is None:
+            up.send_signal(signal.SIGTERM)
+            up.wait(timeout=60)
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def test_down_without_a_running_mesh_says_so() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "graphmesh.cli", "down", "--data-dir", tempfile.mkdtemp()],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert result.returncode == 1 and "no running graphmesh" in result.stderr
+
+
+def test_bench_checks_outputs_and_prints_both_sides_with_ratios(stack: LocalStack) -> None:
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "graphmesh.cli",
+            "bench",
+            "--target",
+            stack.gateway_target,
+            "--runs",
+            "40",
+            "--concurrency",
+            "8",
+            "--sequential",
+            "5",
+            "--fanout-runs",
+            "8",
+            "--first-event-runs",
+            "3",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    figures = json.loads(result.stdout.strip().splitlines()[-1])
+    names = {
+        "chain3_runs_per_s",
+        "chain3_p50_ms",
+        "chain3_p99_ms",
+        "fanout_runs_per_s",
+        "first_event_ms",
+    }
+    assert set(figures["graphmesh"]) == set(figures["bare_langgraph"]) == names
+    assert set(figures["ratio_graphmesh_over_bare"]) == names
+    assert figures["outputs_checked"] is True
+    assert all(v > 0 for v in figures["graphmesh"].values())
+
+
+def test_demo_runs_the_examples_with_streamed_progress_and_cleans_up() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "graphmesh.cli", "demo"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    out = result.stdout
+    assert out.count("RunSucceeded") == 2
+    assert "[  3] NodeUpdated    s0:" in out and "[  5] NodeUpdated    s2:" in out
+    assert '"trail": [\n    "s0",\n    "s1",\n    "s2"\n  ]' in out
+    assert "The answer is 5." in out
