@@ -12,11 +12,14 @@ import asyncio
 import contextlib
 from dataclasses import dataclass
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+import structlog
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 
 from graphmesh.errors import Unavailable
+
+log = structlog.get_logger(__name__)
 
 EXECUTOR_GROUP = "graphmesh-executor"
 CHECKPOINT_GROUP = "graphmesh-checkpoint"
@@ -104,3 +107,40 @@ def make_consumer(settings: KafkaSettings, topic: str, group: str) -> AIOKafkaCo
         heartbeat_interval_ms=1000,
         max_poll_interval_ms=300000,
     )
+
+
+class OffsetCommitter:
+    """Commits consumer offsets in the background, one commit at a time.
+
+    A consumer loop that awaited every commit would sit idle for a broker
+    round trip per batch. Offsets given here are already safe to commit (the
+    work before them is durable); a later commit covers an earlier one, so
+    while a commit is in flight newer offsets are merged and sent next.
+    """
+
+    def __init__(self, consumer: AIOKafkaConsumer) -> None:
+        self._consumer = consumer
+        self._wanted: dict[TopicPartition, int] = {}
+        self._task: asyncio.Task[None] | None = None
+
+    def commit(self, offsets: dict[TopicPartition, int]) -> None:
+        """Schedules `offsets` (next offset to read, per partition) for commit."""
+        for tp, offset in offsets.items():
+            self._wanted[tp] = max(offset, self._wanted.get(tp, offset))
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._run())
+
+    async def _run(self) -> None:
+        while self._wanted:
+            offsets, self._wanted = self._wanted, {}
+            try:
+                await self._consumer.commit(offsets)
+            except KafkaError as exc:
+                # After a rebalance the partition may belong to another
+                # consumer; its work is durable, so a re-delivery is a no-op.
+                log.warning("commit_failed", error=str(exc))
+
+    async def flush(self) -> None:
+        """Waits until every scheduled commit has been attempted."""
+        while self._task is not None and not self._task.done():
+            await self._task

@@ -16,6 +16,7 @@ from aiokafka.errors import KafkaError
 from graphmesh import envelope
 from graphmesh.errors import Unavailable
 from graphmesh.eventstore import AppendOutcome, EventStore
+from graphmesh.kafka import OffsetCommitter
 
 log = structlog.get_logger(__name__)
 
@@ -27,6 +28,7 @@ class EventIngestor:
         self._consumer = consumer
         self._store = store
         self._batch_max = batch_max
+        self._committer = OffsetCommitter(consumer)
         self.outcomes: Counter[str] = Counter()
         self.undecodable = 0
 
@@ -50,6 +52,7 @@ class EventIngestor:
                 for tp, messages in batch.items():
                     self._consumer.seek(tp, messages[0].offset)
                 await asyncio.sleep(1.0)
+        await self._committer.flush()
 
     async def _append_until_stored(self, batch: dict, stop: asyncio.Event) -> None:  # type: ignore[type-arg]
         events = []
@@ -83,12 +86,7 @@ class EventIngestor:
                     attempt=event.attempt,
                     reason=outcome.name,
                 )
-        offsets = {tp: messages[-1].offset + 1 for tp, messages in batch.items()}
-        try:
-            await self._consumer.commit(offsets)
-        except KafkaError as exc:
-            # The batch is stored; a re-delivery after a rebalance is a no-op.
-            log.warning("commit_failed", error=str(exc))
+        self._committer.commit({tp: messages[-1].offset + 1 for tp, messages in batch.items()})
 
 
 __all__ = ["AppendOutcome", "EventIngestor"]

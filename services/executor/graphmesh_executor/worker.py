@@ -25,7 +25,7 @@ from aiokafka.errors import KafkaError
 from graphmesh import envelope as ev
 from graphmesh.envelope import Event
 from graphmesh.eventstore import ClaimOutcome
-from graphmesh.kafka import KafkaSettings
+from graphmesh.kafka import KafkaSettings, OffsetCommitter
 from graphmesh.registry import GraphRegistry
 from graphmesh.v1 import event_store_service_pb2 as es_pb2
 from graphmesh.v1 import event_store_service_pb2_grpc as es_grpc
@@ -65,6 +65,7 @@ class ExecutorWorker:
         self._running: dict[str, asyncio.Task[None]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._committed: dict[TopicPartition, int] = {}
+        self._committer = OffsetCommitter(consumer)
         self.completed = 0
 
     @property
@@ -78,7 +79,7 @@ class ExecutorWorker:
         while not stop.is_set():
             if self.in_flight >= self._max_runs * 2:
                 await asyncio.sleep(0.005)
-                await self._commit()
+                self._commit()
                 continue
             try:
                 batch = await self._consumer.getmany(timeout_ms=100, max_records=self._max_runs)
@@ -90,10 +91,11 @@ class ExecutorWorker:
                 for message in messages:
                     self._progress[tp].take(message.offset)
                     self._start(tp, message)
-            await self._commit()
+            self._commit()
         if self._tasks:
             await asyncio.wait(self._tasks)
-        await self._commit()
+        self._commit()
+        await self._committer.flush()
         renewer.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await renewer
@@ -218,19 +220,15 @@ class ExecutorWorker:
         finally:
             self._running.pop(created.run_id, None)
 
-    async def _commit(self) -> None:
+    def _commit(self) -> None:
         offsets = {}
         for tp, progress in self._progress.items():
             offset = progress.committable()
             if offset is not None and self._committed.get(tp) != offset:
                 offsets[tp] = offset
-        if not offsets:
-            return
-        try:
-            await self._consumer.commit(offsets)
+        if offsets:
             self._committed.update(offsets)
-        except KafkaError as exc:
-            log.warning("commit_failed", error=str(exc))
+            self._committer.commit(offsets)
 
     async def _renew_leases(self, stop: asyncio.Event) -> None:
         interval = self._lease_ms / 3000
