@@ -14,17 +14,7 @@ from graphmesh import envelope as ev
 from graphmesh.eventstore import AppendOutcome, ClaimOutcome, EventStore
 from graphmesh.eventstore.memory import MemoryEventStore
 from graphmesh.eventstore.postgres import PostgresEventStore
-from graphmesh.migrations import upgrade
 from graphmesh.stack import LocalStack
-
-TEMPLATE = "graphmesh_contract_template"
-
-
-@pytest.fixture(scope="session")
-def template_db(stack: LocalStack) -> str:
-    stack.postgres.create_database(TEMPLATE)
-    upgrade(stack.postgres.url(TEMPLATE))
-    return TEMPLATE
 
 
 @pytest.fixture(params=["memory", "postgres"])
