@@ -23,7 +23,14 @@ def stack(request: pytest.FixtureRequest) -> Iterator[LocalStack]:
     """The whole mesh, on free ports, in a fresh directory."""
     data_dir = Path(tempfile.mkdtemp(prefix="graphmesh-test-"))
     data_dir.chmod(0o755)  # PostgreSQL runs as its own user and must reach it
-    mesh = LocalStack(StackConfig.with_free_ports(data_dir, durable=False, partitions=4))
+    config = StackConfig.with_free_ports(
+        data_dir,
+        durable=False,
+        partitions=4,
+        # Short, so that the test of lost commands does not wait 30 s.
+        extra_env={"GRAPHMESH_REQUEUE_AFTER_MS": "1000"},
+    )
+    mesh = LocalStack(config)
     try:
         mesh.start(timeout=120)
         yield mesh

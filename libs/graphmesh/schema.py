@@ -18,6 +18,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
@@ -52,6 +53,12 @@ run_heads = Table(
     Column("ended", Boolean, nullable=False),
     Column("lease_owner", Text, nullable=False, server_default=""),
     Column("lease_until", DateTime(timezone=True), nullable=True),
+    Column("republished", Integer, nullable=False, server_default="0"),
+    Index(
+        "run_heads_unclaimed_idx",
+        "run_id",
+        postgresql_where=text("attempt = 0 AND NOT ended"),
+    ),
 )
 
 #: Every append the store refused, so that rejections are counted.

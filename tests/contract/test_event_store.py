@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
+from datetime import timedelta
 
 import pytest
 
@@ -164,3 +165,24 @@ async def test_lease_renewals_and_appends_of_many_runs_do_not_deadlock(store: Ev
 
     await asyncio.gather(append_all(), append_all(), *(renew_forever(runs[i::3]) for i in range(3)))
     assert [len(await store.read(r)) for r in runs] == [7] * 200
+
+
+async def test_unclaimed_runs_are_handed_out_for_requeue_once_per_backoff(
+    store: EventStore,
+) -> None:
+    waiting = str(uuid.uuid4())
+    await store.append([created(waiting)])
+    claimed = await new_run(store)
+    await asyncio.sleep(0.06)
+    first = await store.take_stale_commands(timedelta(milliseconds=50), 100)
+    assert [e.run_id for e in first] == [waiting] and first[0].type == ev.RUN_CREATED
+    assert claimed not in [e.run_id for e in first]
+    # handed out once: the next hand-out waits twice as long
+    assert await store.take_stale_commands(timedelta(milliseconds=50), 100) == []
+    await asyncio.sleep(0.06)
+    assert [e.run_id for e in await store.take_stale_commands(timedelta(milliseconds=50), 100)] == [
+        waiting
+    ]
+    await store.claim(waiting, "ex-1", 10_000)
+    await asyncio.sleep(0.25)
+    assert await store.take_stale_commands(timedelta(milliseconds=50), 100) == []

@@ -12,10 +12,11 @@ from aiokafka import AIOKafkaProducer
 
 from graphmesh import envelope as ev
 from graphmesh.client import Client
-from graphmesh.runs import RunStatus
+from graphmesh.runs import RunStatus, created_payload
 from graphmesh.stack import LocalStack
+from graphmesh.v1 import event_store_service_pb2 as es_pb2
+from graphmesh.v1 import event_store_service_pb2_grpc, run_service_pb2_grpc
 from graphmesh.v1 import run_service_pb2 as pb
-from graphmesh.v1 import run_service_pb2_grpc
 from tests.conftest import store_counts
 
 pytestmark = pytest.mark.e2e
@@ -251,3 +252,19 @@ def test_health_and_reflection_on_every_service(stack: LocalStack) -> None:
         )
         names = {s.name for a in answers for s in a.list_services_response.service}
         assert {"graphmesh.v1.RunService", "graphmesh.v1.GraphService"} <= names
+
+
+def test_a_stored_run_whose_command_was_never_published_still_runs(
+    client: Client, stack: LocalStack
+) -> None:
+    # What a gateway that died between storing a run and publishing its
+    # command leaves behind: the RunCreated event in the store, nothing on Kafka.
+    run_id = str(uuid.uuid4())
+    payload = created_payload("chain3", CHAIN3_IN, "", {}, "fp")
+    orphan = ev.new_event(run_id, f"orphan-{run_id}", 1, 0, ev.RUN_CREATED, payload)
+    with grpc.insecure_channel(f"127.0.0.1:{stack.config.checkpoint_port}") as channel:
+        store = event_store_service_pb2_grpc.EventStoreServiceStub(channel)
+        store.AppendEvents(es_pb2.AppendEventsRequest(events=[ev.to_proto(orphan)]))
+    assert client.get_run(run_id).status is RunStatus.PENDING
+    done = client.wait_run(run_id, timeout=60)
+    assert done.status is RunStatus.SUCCEEDED and done.output == CHAIN3_OUT

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from graphmesh import envelope as ev
 from graphmesh.eventstore import AppendOutcome, ClaimOutcome, RunHead, judge_append, judge_claim
+from graphmesh.eventstore.base import is_stale_command
 
 RUN = "00000000-0000-0000-0000-000000000001"
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
@@ -105,3 +106,15 @@ def test_ended_and_unknown_runs_are_not_claimed() -> None:
         judge_claim(head(6, ended=True), "ex", NOW, LEASE)[0].outcome is ClaimOutcome.ALREADY_ENDED
     )
     assert judge_claim(None, "ex", NOW, LEASE)[0].outcome is ClaimOutcome.UNKNOWN_RUN
+
+
+def test_a_command_is_stale_after_the_wait_doubled_per_earlier_requeue() -> None:
+    wait = timedelta(seconds=30)
+    fresh = head(1, attempt=0)
+    assert not is_stale_command(fresh, NOW - timedelta(seconds=29), NOW, wait)
+    assert is_stale_command(fresh, NOW - timedelta(seconds=31), NOW, wait)
+    requeued_twice = RunHead(RUN, "t", 1, 0, False, republished=2)
+    assert not is_stale_command(requeued_twice, NOW - timedelta(seconds=119), NOW, wait)
+    assert is_stale_command(requeued_twice, NOW - timedelta(seconds=121), NOW, wait)
+    assert not is_stale_command(head(2, attempt=1), NOW - timedelta(hours=1), NOW, wait)
+    assert not is_stale_command(head(1, attempt=0, ended=True), NOW - timedelta(hours=1), NOW, wait)

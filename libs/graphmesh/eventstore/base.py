@@ -53,6 +53,7 @@ class RunHead:
     ended: bool
     lease_owner: str = ""
     lease_until: datetime | None = None
+    republished: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +89,16 @@ def judge_append(
     if event.seq > head.last_seq + 1:
         return AppendOutcome.REJECTED_GAP, head
     return AppendOutcome.APPENDED, replace(head, last_seq=event.seq, ended=event.is_terminal)
+
+
+def is_stale_command(
+    head: RunHead, created_at: datetime, now: datetime, older_than: timedelta
+) -> bool:
+    """True if the run was never claimed and has waited longer than
+    `older_than` doubled for each time its command was already re-sent."""
+    if head.ended or head.attempt > 0:
+        return False
+    return bool(now - created_at > older_than * (2**head.republished))
 
 
 def judge_claim(
@@ -135,6 +146,12 @@ class EventStore(abc.ABC):
     @abc.abstractmethod
     async def renew(self, executor_id: str, run_ids: Sequence[str], lease_ms: int) -> list[str]:
         """Extends leases; returns the runs whose lease the executor lost."""
+
+    @abc.abstractmethod
+    async def take_stale_commands(self, older_than: timedelta, limit: int) -> list[Event]:
+        """RunCreated events of runs never claimed whose age passed
+        `older_than` doubled for each earlier hand-out; each hand-out is
+        recorded, so concurrent callers get different runs."""
 
     @abc.abstractmethod
     async def rejections(self, run_id: str | None = None) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from graphmesh.envelope import Event
@@ -13,6 +14,7 @@ from graphmesh.eventstore.base import (
     ClaimResult,
     EventStore,
     RunHead,
+    is_stale_command,
     judge_append,
     judge_claim,
 )
@@ -88,6 +90,17 @@ class MemoryEventStore(EventStore):
                         until,
                     )
             return lost
+
+    async def take_stale_commands(self, older_than: timedelta, limit: int) -> list[Event]:
+        async with self._lock:
+            now = datetime.now(UTC)
+            taken: list[Event] = []
+            for run_id, head in self._heads.items():
+                created = self._by_run[run_id][0]
+                if len(taken) < limit and is_stale_command(head, created.time, now, older_than):
+                    self._heads[run_id] = replace(head, republished=head.republished + 1)
+                    taken.append(created)
+            return sorted(taken, key=lambda e: e.time)
 
     async def rejections(self, run_id: str | None = None) -> int:
         if run_id is None:

@@ -39,7 +39,7 @@ _NOTIFY_CHUNK = 200  # run ids per NOTIFY payload, well under its 8000-byte limi
 _EVENT_COLUMNS = (
     "position, event_id, run_id, thread_id, seq, attempt, type, schema_version, time, payload"
 )
-_HEAD_COLUMNS = "run_id, thread_id, last_seq, attempt, ended, lease_owner, lease_until"
+_HEAD_COLUMNS = "run_id, thread_id, last_seq, attempt, ended, lease_owner, lease_until, republished"
 
 _LOCK_HEADS = f"""
 SELECT {_HEAD_COLUMNS} FROM run_heads WHERE run_id = ANY($1::text[])
@@ -65,6 +65,25 @@ WITH new_events AS (
     ON CONFLICT (run_id) DO UPDATE SET last_seq = EXCLUDED.last_seq, ended = EXCLUDED.ended
 )
 SELECT pg_notify($15, $16)
+"""
+
+# The same rule as base.is_stale_command, in SQL so that the index does the
+# work; SKIP LOCKED lets concurrent sweepers take different runs.
+_TAKE_STALE = """
+WITH stale AS (
+    SELECT h.run_id FROM run_heads h JOIN events e ON e.run_id = h.run_id AND e.seq = 1
+    WHERE h.attempt = 0 AND NOT h.ended
+      AND e.time < now() - make_interval(secs => $1::float8 / 1000 * power(2, h.republished))
+    ORDER BY e.time LIMIT $2
+    FOR UPDATE OF h SKIP LOCKED
+), marked AS (
+    UPDATE run_heads SET republished = republished + 1
+    WHERE run_id IN (SELECT run_id FROM stale) RETURNING run_id
+)
+SELECT e.position, e.event_id, e.run_id, e.thread_id, e.seq, e.attempt, e.type,
+       e.schema_version, e.time, e.payload
+FROM events e JOIN marked m ON e.run_id = m.run_id AND e.seq = 1
+ORDER BY e.time
 """
 
 _REJECT = """
@@ -119,6 +138,7 @@ def _head_from_row(row: Any) -> RunHead:
         ended=row["ended"],
         lease_owner=row["lease_owner"],
         lease_until=row["lease_until"],
+        republished=row["republished"],
     )
 
 
@@ -237,6 +257,11 @@ class PostgresEventStore(EventStore):
             rows = await conn.fetch(_RENEW, list(run_ids), executor_id, lease_ms)
             kept = {r["run_id"] for r in rows}
             return [r for r in run_ids if r not in kept]
+
+    async def take_stale_commands(self, older_than: timedelta, limit: int) -> list[Event]:
+        async with self._driver("take_stale_commands") as conn:
+            ms = older_than / timedelta(milliseconds=1)
+            return [_event_from_row(r) for r in await conn.fetch(_TAKE_STALE, ms, limit)]
 
     async def rejections(self, run_id: str | None = None) -> int:
         async with self._driver("rejections") as conn:

@@ -151,3 +151,17 @@ class RenewLeasesResponse(_message.Message):
     LOST_RUN_IDS_FIELD_NUMBER: _ClassVar[int]
     lost_run_ids: _containers.RepeatedScalarFieldContainer[str]
     def __init__(self, lost_run_ids: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class TakeStaleCommandsRequest(_message.Message):
+    __slots__ = ("older_than_ms", "limit")
+    OLDER_THAN_MS_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    older_than_ms: int
+    limit: int
+    def __init__(self, older_than_ms: _Optional[int] = ..., limit: _Optional[int] = ...) -> None: ...
+
+class TakeStaleCommandsResponse(_message.Message):
+    __slots__ = ("events",)
+    EVENTS_FIELD_NUMBER: _ClassVar[int]
+    events: _containers.RepeatedCompositeFieldContainer[EventEnvelope]
+    def __init__(self, events: _Optional[_Iterable[_Union[EventEnvelope, _Mapping]]] = ...) -> None: ...

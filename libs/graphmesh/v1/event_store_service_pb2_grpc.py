@@ -61,6 +61,11 @@ class EventStoreServiceStub:
                 request_serializer=graphmesh_dot_v1_dot_event__store__service__pb2.RenewLeasesRequest.SerializeToString,
                 response_deserializer=graphmesh_dot_v1_dot_event__store__service__pb2.RenewLeasesResponse.FromString,
                 _registered_method=True)
+        self.TakeStaleCommands = channel.unary_unary(
+                '/graphmesh.v1.EventStoreService/TakeStaleCommands',
+                request_serializer=graphmesh_dot_v1_dot_event__store__service__pb2.TakeStaleCommandsRequest.SerializeToString,
+                response_deserializer=graphmesh_dot_v1_dot_event__store__service__pb2.TakeStaleCommandsResponse.FromString,
+                _registered_method=True)
 
 
 class EventStoreServiceServicer:
@@ -104,6 +109,15 @@ class EventStoreServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def TakeStaleCommands(self, request, context):
+        """Hands out the RunCreated events of runs that no executor has claimed
+        for a while, for the gateway to publish again (their first publish may
+        have been lost). Each run is handed out once per backoff step.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_EventStoreServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -131,6 +145,11 @@ def add_EventStoreServiceServicer_to_server(servicer, server):
                     servicer.RenewLeases,
                     request_deserializer=graphmesh_dot_v1_dot_event__store__service__pb2.RenewLeasesRequest.FromString,
                     response_serializer=graphmesh_dot_v1_dot_event__store__service__pb2.RenewLeasesResponse.SerializeToString,
+            ),
+            'TakeStaleCommands': grpc.unary_unary_rpc_method_handler(
+                    servicer.TakeStaleCommands,
+                    request_deserializer=graphmesh_dot_v1_dot_event__store__service__pb2.TakeStaleCommandsRequest.FromString,
+                    response_serializer=graphmesh_dot_v1_dot_event__store__service__pb2.TakeStaleCommandsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -270,6 +289,33 @@ class EventStoreService:
             '/graphmesh.v1.EventStoreService/RenewLeases',
             graphmesh_dot_v1_dot_event__store__service__pb2.RenewLeasesRequest.SerializeToString,
             graphmesh_dot_v1_dot_event__store__service__pb2.RenewLeasesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def TakeStaleCommands(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/graphmesh.v1.EventStoreService/TakeStaleCommands',
+            graphmesh_dot_v1_dot_event__store__service__pb2.TakeStaleCommandsRequest.SerializeToString,
+            graphmesh_dot_v1_dot_event__store__service__pb2.TakeStaleCommandsResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from typing import Any, cast
 
 import grpc
@@ -118,3 +119,14 @@ class EventStoreServicer(pb_grpc.EventStoreServiceServicer):
     ) -> pb.RenewLeasesResponse:
         lost = await self._store.renew(request.executor_id, list(request.run_ids), request.lease_ms)
         return pb.RenewLeasesResponse(lost_run_ids=lost)
+
+    @handle_errors
+    async def TakeStaleCommands(
+        self, request: pb.TakeStaleCommandsRequest, context: grpc.aio.ServicerContext
+    ) -> pb.TakeStaleCommandsResponse:
+        if request.older_than_ms == 0 or request.limit == 0:
+            raise InvalidArgument("older_than_ms and limit are required", reason="SWEEP_MALFORMED")
+        events = await self._store.take_stale_commands(
+            timedelta(milliseconds=request.older_than_ms), min(request.limit, 1000)
+        )
+        return pb.TakeStaleCommandsResponse(events=[envelope.to_proto(e) for e in events])

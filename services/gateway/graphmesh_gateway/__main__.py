@@ -12,7 +12,7 @@ from graphmesh.grpcutil import add_health_and_reflection, create_server, set_ser
 from graphmesh.kafka import ensure_topics, make_producer
 from graphmesh.logs import configure_logging
 from graphmesh.registry import load_registry
-from graphmesh.service import run_service
+from graphmesh.service import run_service, supervise
 from graphmesh.v1 import (
     event_store_service_pb2_grpc,
     graph_service_pb2,
@@ -22,6 +22,7 @@ from graphmesh.v1 import (
     run_service_pb2_grpc,
 )
 from graphmesh_gateway.graphs import GraphServicer
+from graphmesh_gateway.requeue import requeue_stale_runs
 from graphmesh_gateway.runs import RunServicer
 from graphmesh_gateway.settings import GatewaySettings
 
@@ -42,12 +43,13 @@ async def serve(settings: GatewaySettings, stop: asyncio.Event) -> None:
         grpcutil.channel(settings.checkpoint_target) as store_channel,
         grpcutil.channel(settings.projector_target) as projector_channel,
     ):
+        store = event_store_service_pb2_grpc.EventStoreServiceStub(store_channel)
         server = create_server()
         run_service_pb2_grpc.add_RunServiceServicer_to_server(
             RunServicer(
                 settings,
                 registry,
-                event_store_service_pb2_grpc.EventStoreServiceStub(store_channel),
+                store,
                 projection_service_pb2_grpc.ProjectionServiceStub(projector_channel),
                 producer,
             ),
@@ -57,9 +59,18 @@ async def serve(settings: GatewaySettings, stop: asyncio.Event) -> None:
         health = add_health_and_reflection(server, SERVICE_NAMES)
         server.add_insecure_port(settings.listen)
         await server.start()
+        requeue = supervise(
+            asyncio.create_task(
+                requeue_stale_runs(
+                    store, producer, settings.kafka.runs_topic, settings.requeue_after_ms, stop
+                )
+            ),
+            stop,
+        )
         await set_serving(health, SERVICE_NAMES, True)
         log.info("serving", listen=settings.listen, graphs=[e.graph_id for e in registry.entries()])
         await stop.wait()
+        await asyncio.wait([requeue])
         await set_serving(health, SERVICE_NAMES, False)
         await server.stop(grace=5)
     await producer.stop()

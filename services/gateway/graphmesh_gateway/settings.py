@@ -21,6 +21,7 @@ class GatewaySettings:
     projector_target: str
     graphs: Path
     max_input_bytes: int = 1 << 20
+    requeue_after_ms: int = 30_000
     log_level: str = "INFO"
     log_format: str = "json"
 
@@ -35,6 +36,7 @@ class GatewaySettings:
             projector_target=env_str(env, "GRAPHMESH_PROJECTOR_TARGET", "127.0.0.1:50053"),
             graphs=Path(env_str(env, "GRAPHMESH_GRAPHS", str(DEFAULT_REGISTRY))),
             max_input_bytes=env_int(env, "GRAPHMESH_MAX_INPUT_BYTES", 1 << 20, 2, 32 << 20),
+            requeue_after_ms=env_int(env, "GRAPHMESH_REQUEUE_AFTER_MS", 30_000, 100, 86_400_000),
             log_level=env_str(env, "GRAPHMESH_LOG_LEVEL", "INFO"),
             log_format=env_str(env, "GRAPHMESH_LOG_FORMAT", "json"),
         )
