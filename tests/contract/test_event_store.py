@@ -186,3 +186,19 @@ async def test_unclaimed_runs_are_handed_out_for_requeue_once_per_backoff(
     await store.claim(waiting, "ex-1", 10_000)
     await asyncio.sleep(0.25)
     assert await store.take_stale_commands(timedelta(milliseconds=50), 100) == []
+
+
+async def test_a_batch_of_claims_is_decided_run_by_run(store: EventStore) -> None:
+    fresh, ended, unknown = str(uuid.uuid4()), await new_run(store), str(uuid.uuid4())
+    await store.append([created(fresh)])
+    await store.append([ev.new_event(ended, "thread-c", 2, 1, ev.RUN_SUCCEEDED, "{}")])
+    results = await store.claim_many([fresh, ended, unknown, fresh], "ex-2", 10_000)
+    assert [r.outcome for r in results] == [
+        ClaimOutcome.CLAIMED,
+        ClaimOutcome.ALREADY_ENDED,
+        ClaimOutcome.UNKNOWN_RUN,
+        ClaimOutcome.CLAIMED,
+    ]
+    assert results[0] == results[3] and results[0].attempt == 1
+    again = await store.claim_many([fresh], "ex-3", 10_000)
+    assert again[0].outcome is ClaimOutcome.LEASED_ELSEWHERE

@@ -140,8 +140,15 @@ class EventStore(abc.ABC):
         """Stored events of every run after a store position, in position order."""
 
     @abc.abstractmethod
+    async def claim_many(
+        self, run_ids: Sequence[str], executor_id: str, lease_ms: int
+    ) -> list[ClaimResult]:
+        """Takes runs for an executor (see `judge_claim`), atomically; one
+        result per run id, in order (a repeated id is judged once)."""
+
     async def claim(self, run_id: str, executor_id: str, lease_ms: int) -> ClaimResult:
-        """Takes a run for an executor (see `judge_claim`)."""
+        """Takes one run for an executor."""
+        return (await self.claim_many([run_id], executor_id, lease_ms))[0]
 
     @abc.abstractmethod
     async def renew(self, executor_id: str, run_ids: Sequence[str], lease_ms: int) -> list[str]:

@@ -59,17 +59,19 @@ class MemoryEventStore(EventStore):
     async def read_all(self, after_position: int, limit: int) -> list[Event]:
         return self._events[after_position : after_position + limit]
 
-    async def claim(self, run_id: str, executor_id: str, lease_ms: int) -> ClaimResult:
+    async def claim_many(
+        self, run_ids: Sequence[str], executor_id: str, lease_ms: int
+    ) -> list[ClaimResult]:
         async with self._lock:
-            result, head = judge_claim(
-                self._heads.get(run_id),
-                executor_id,
-                datetime.now(UTC),
-                timedelta(milliseconds=lease_ms),
-            )
-            if head is not None:
-                self._heads[run_id] = head
-            return result
+            now, lease = datetime.now(UTC), timedelta(milliseconds=lease_ms)
+            decided: dict[str, ClaimResult] = {}
+            for run_id in run_ids:
+                if run_id not in decided:
+                    result, head = judge_claim(self._heads.get(run_id), executor_id, now, lease)
+                    if head is not None:
+                        self._heads[run_id] = head
+                    decided[run_id] = result
+            return [decided[r] for r in run_ids]
 
     async def renew(self, executor_id: str, run_ids: Sequence[str], lease_ms: int) -> list[str]:
         async with self._lock:

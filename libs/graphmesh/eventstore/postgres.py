@@ -99,7 +99,12 @@ _READ_ALL = f"SELECT {_EVENT_COLUMNS} FROM events WHERE position > $1 ORDER BY p
 
 _HEAD = f"SELECT {_HEAD_COLUMNS} FROM run_heads WHERE run_id = $1"
 
-_CLAIM = "UPDATE run_heads SET attempt = $2, lease_owner = $3, lease_until = $4 WHERE run_id = $1"
+_CLAIM = """
+UPDATE run_heads h SET attempt = c.attempt, lease_owner = c.owner, lease_until = c.until
+FROM unnest($1::text[], $2::int[], $3::text[], $4::timestamptz[])
+     AS c(run_id, attempt, owner, until)
+WHERE h.run_id = c.run_id
+"""
 
 # Rows are locked in run_id order, as appends lock them, so that the two
 # cannot deadlock.
@@ -237,18 +242,33 @@ class PostgresEventStore(EventStore):
             rows = await conn.fetch(_READ_ALL, after_position, limit)
             return [_event_from_row(r) for r in rows]
 
-    async def claim(self, run_id: str, executor_id: str, lease_ms: int) -> ClaimResult:
+    async def claim_many(
+        self, run_ids: Sequence[str], executor_id: str, lease_ms: int
+    ) -> list[ClaimResult]:
+        if not run_ids:
+            return []
         async with self._driver("claim") as conn, conn.transaction():
-            rows = await conn.fetch(_LOCK_HEADS, [run_id])
-            head = _head_from_row(rows[0]) if rows else None
-            result, new_head = judge_claim(
-                head, executor_id, datetime.now(UTC), timedelta(milliseconds=lease_ms)
-            )
-            if new_head is not None and new_head != head:
+            rows = await conn.fetch(_LOCK_HEADS, sorted(set(run_ids)))
+            heads = {r["run_id"]: _head_from_row(r) for r in rows}
+            now, lease = datetime.now(UTC), timedelta(milliseconds=lease_ms)
+            decided: dict[str, ClaimResult] = {}
+            changed: list[RunHead] = []
+            for run_id in run_ids:
+                if run_id in decided:
+                    continue
+                head = heads.get(run_id)
+                decided[run_id], new_head = judge_claim(head, executor_id, now, lease)
+                if new_head is not None and new_head != head:
+                    changed.append(new_head)
+            if changed:
                 await conn.execute(
-                    _CLAIM, run_id, new_head.attempt, new_head.lease_owner, new_head.lease_until
+                    _CLAIM,
+                    [h.run_id for h in changed],
+                    [h.attempt for h in changed],
+                    [h.lease_owner for h in changed],
+                    [h.lease_until for h in changed],
                 )
-            return result
+            return [decided[r] for r in run_ids]
 
     async def renew(self, executor_id: str, run_ids: Sequence[str], lease_ms: int) -> list[str]:
         if not run_ids:

@@ -114,17 +114,23 @@ class WatchEventsResponse(_message.Message):
     events: _containers.RepeatedCompositeFieldContainer[EventEnvelope]
     def __init__(self, events: _Optional[_Iterable[_Union[EventEnvelope, _Mapping]]] = ...) -> None: ...
 
-class ClaimRunRequest(_message.Message):
-    __slots__ = ("run_id", "executor_id", "lease_ms")
-    RUN_ID_FIELD_NUMBER: _ClassVar[int]
+class ClaimRunsRequest(_message.Message):
+    __slots__ = ("run_ids", "executor_id", "lease_ms")
+    RUN_IDS_FIELD_NUMBER: _ClassVar[int]
     EXECUTOR_ID_FIELD_NUMBER: _ClassVar[int]
     LEASE_MS_FIELD_NUMBER: _ClassVar[int]
-    run_id: str
+    run_ids: _containers.RepeatedScalarFieldContainer[str]
     executor_id: str
     lease_ms: int
-    def __init__(self, run_id: _Optional[str] = ..., executor_id: _Optional[str] = ..., lease_ms: _Optional[int] = ...) -> None: ...
+    def __init__(self, run_ids: _Optional[_Iterable[str]] = ..., executor_id: _Optional[str] = ..., lease_ms: _Optional[int] = ...) -> None: ...
 
-class ClaimRunResponse(_message.Message):
+class ClaimRunsResponse(_message.Message):
+    __slots__ = ("claims",)
+    CLAIMS_FIELD_NUMBER: _ClassVar[int]
+    claims: _containers.RepeatedCompositeFieldContainer[RunClaim]
+    def __init__(self, claims: _Optional[_Iterable[_Union[RunClaim, _Mapping]]] = ...) -> None: ...
+
+class RunClaim(_message.Message):
     __slots__ = ("outcome", "attempt", "last_seq", "retry_after_ms")
     OUTCOME_FIELD_NUMBER: _ClassVar[int]
     ATTEMPT_FIELD_NUMBER: _ClassVar[int]

@@ -51,10 +51,10 @@ class EventStoreServiceStub:
                 request_serializer=graphmesh_dot_v1_dot_event__store__service__pb2.WatchEventsRequest.SerializeToString,
                 response_deserializer=graphmesh_dot_v1_dot_event__store__service__pb2.WatchEventsResponse.FromString,
                 _registered_method=True)
-        self.ClaimRun = channel.unary_unary(
-                '/graphmesh.v1.EventStoreService/ClaimRun',
-                request_serializer=graphmesh_dot_v1_dot_event__store__service__pb2.ClaimRunRequest.SerializeToString,
-                response_deserializer=graphmesh_dot_v1_dot_event__store__service__pb2.ClaimRunResponse.FromString,
+        self.ClaimRuns = channel.unary_unary(
+                '/graphmesh.v1.EventStoreService/ClaimRuns',
+                request_serializer=graphmesh_dot_v1_dot_event__store__service__pb2.ClaimRunsRequest.SerializeToString,
+                response_deserializer=graphmesh_dot_v1_dot_event__store__service__pb2.ClaimRunsResponse.FromString,
                 _registered_method=True)
         self.RenewLeases = channel.unary_unary(
                 '/graphmesh.v1.EventStoreService/RenewLeases',
@@ -95,8 +95,9 @@ class EventStoreServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
-    def ClaimRun(self, request, context):
-        """Takes the run for an executor attempt, fencing off older attempts.
+    def ClaimRuns(self, request, context):
+        """Takes runs for an executor, each as a new attempt that fences off the
+        older ones; one transaction for the whole batch.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -136,10 +137,10 @@ def add_EventStoreServiceServicer_to_server(servicer, server):
                     request_deserializer=graphmesh_dot_v1_dot_event__store__service__pb2.WatchEventsRequest.FromString,
                     response_serializer=graphmesh_dot_v1_dot_event__store__service__pb2.WatchEventsResponse.SerializeToString,
             ),
-            'ClaimRun': grpc.unary_unary_rpc_method_handler(
-                    servicer.ClaimRun,
-                    request_deserializer=graphmesh_dot_v1_dot_event__store__service__pb2.ClaimRunRequest.FromString,
-                    response_serializer=graphmesh_dot_v1_dot_event__store__service__pb2.ClaimRunResponse.SerializeToString,
+            'ClaimRuns': grpc.unary_unary_rpc_method_handler(
+                    servicer.ClaimRuns,
+                    request_deserializer=graphmesh_dot_v1_dot_event__store__service__pb2.ClaimRunsRequest.FromString,
+                    response_serializer=graphmesh_dot_v1_dot_event__store__service__pb2.ClaimRunsResponse.SerializeToString,
             ),
             'RenewLeases': grpc.unary_unary_rpc_method_handler(
                     servicer.RenewLeases,
@@ -246,7 +247,7 @@ class EventStoreService:
             _registered_method=True)
 
     @staticmethod
-    def ClaimRun(request,
+    def ClaimRuns(request,
             target,
             options=(),
             channel_credentials=None,
@@ -259,9 +260,9 @@ class EventStoreService:
         return grpc.experimental.unary_unary(
             request,
             target,
-            '/graphmesh.v1.EventStoreService/ClaimRun',
-            graphmesh_dot_v1_dot_event__store__service__pb2.ClaimRunRequest.SerializeToString,
-            graphmesh_dot_v1_dot_event__store__service__pb2.ClaimRunResponse.FromString,
+            '/graphmesh.v1.EventStoreService/ClaimRuns',
+            graphmesh_dot_v1_dot_event__store__service__pb2.ClaimRunsRequest.SerializeToString,
+            graphmesh_dot_v1_dot_event__store__service__pb2.ClaimRunsResponse.FromString,
             options,
             channel_credentials,
             insecure,

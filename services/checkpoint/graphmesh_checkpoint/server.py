@@ -100,17 +100,24 @@ class EventStoreServicer(pb_grpc.EventStoreServiceServicer):
             after = page[-1].seq
 
     @handle_errors
-    async def ClaimRun(
-        self, request: pb.ClaimRunRequest, context: grpc.aio.ServicerContext
-    ) -> pb.ClaimRunResponse:
+    async def ClaimRuns(
+        self, request: pb.ClaimRunsRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ClaimRunsResponse:
         if not request.executor_id or request.lease_ms == 0:
             raise InvalidArgument("executor_id and lease_ms are required", reason="CLAIM_MALFORMED")
-        result = await self._store.claim(request.run_id, request.executor_id, request.lease_ms)
-        return pb.ClaimRunResponse(
-            outcome=cast(Any, int(result.outcome)),
-            attempt=result.attempt,
-            last_seq=result.last_seq,
-            retry_after_ms=result.retry_after_ms,
+        results = await self._store.claim_many(
+            list(request.run_ids), request.executor_id, request.lease_ms
+        )
+        return pb.ClaimRunsResponse(
+            claims=[
+                pb.RunClaim(
+                    outcome=cast(Any, int(r.outcome)),
+                    attempt=r.attempt,
+                    last_seq=r.last_seq,
+                    retry_after_ms=r.retry_after_ms,
+                )
+                for r in results
+            ]
         )
 
     @handle_errors

@@ -29,6 +29,7 @@ from graphmesh.kafka import KafkaSettings, OffsetCommitter
 from graphmesh.registry import GraphRegistry
 from graphmesh.v1 import event_store_service_pb2 as es_pb2
 from graphmesh.v1 import event_store_service_pb2_grpc as es_grpc
+from graphmesh_executor.claims import ClaimBatcher
 from graphmesh_executor.progress import PartitionProgress
 from graphmesh_executor.runner import execute_run
 
@@ -66,6 +67,7 @@ class ExecutorWorker:
         self._tasks: set[asyncio.Task[None]] = set()
         self._committed: dict[TopicPartition, int] = {}
         self._committer = OffsetCommitter(consumer)
+        self._claims = ClaimBatcher(store, executor_id, lease_ms)
         self.completed = 0
 
     @property
@@ -150,13 +152,7 @@ class ExecutorWorker:
         delay = 0.1
         while True:
             try:
-                claim = await self._store.ClaimRun(
-                    es_pb2.ClaimRunRequest(
-                        run_id=created.run_id,
-                        executor_id=self._executor_id,
-                        lease_ms=self._lease_ms,
-                    )
-                )
+                claim = await self._claims.claim(created.run_id)
             except grpc.aio.AioRpcError as exc:
                 log_.warning("claim_failed_retrying", error=exc.details())
                 await asyncio.sleep(delay)
