@@ -170,22 +170,24 @@ async def test_lease_renewals_and_appends_of_many_runs_do_not_deadlock(store: Ev
 async def test_unclaimed_runs_are_handed_out_for_requeue_once_per_backoff(
     store: EventStore,
 ) -> None:
-    waiting = str(uuid.uuid4())
-    await store.append([created(waiting)])
+    waiting = created(str(uuid.uuid4()))
+    await store.append([waiting])
     claimed = await new_run(store)
-    await asyncio.sleep(0.06)
+    await asyncio.sleep(0.3)
     first = await store.take_stale_commands(timedelta(milliseconds=50), 100)
-    assert [e.run_id for e in first] == [waiting] and first[0].type == ev.RUN_CREATED
+    assert [e.run_id for e in first] == [waiting.run_id] and first[0].type == ev.RUN_CREATED
+    head = await store.head(waiting.run_id)
+    assert head is not None and head.republished == 1
     assert claimed not in [e.run_id for e in first]
-    # handed out once: the next hand-out waits twice as long
-    assert await store.take_stale_commands(timedelta(milliseconds=50), 100) == []
-    await asyncio.sleep(0.06)
-    assert [e.run_id for e in await store.take_stale_commands(timedelta(milliseconds=50), 100)] == [
-        waiting
-    ]
-    await store.claim(waiting, "ex-1", 10_000)
-    await asyncio.sleep(0.25)
-    assert await store.take_stale_commands(timedelta(milliseconds=50), 100) == []
+    await asyncio.sleep(0.7)
+    # Handed out once, the run waits twice as long for the next hand-out.
+    # Bounds from its age keep this independent of the machine's speed.
+    age = ev.utcnow() - waiting.time
+    assert await store.take_stale_commands(age * 0.75, 100) == []
+    again = await store.take_stale_commands(age * 0.4, 100)
+    assert [e.run_id for e in again] == [waiting.run_id]
+    await store.claim(waiting.run_id, "ex-1", 10_000)
+    assert await store.take_stale_commands(timedelta(milliseconds=1), 100) == []
 
 
 async def test_a_batch_of_claims_is_decided_run_by_run(store: EventStore) -> None:
