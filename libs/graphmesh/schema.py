@@ -59,6 +59,11 @@ run_heads = Table(
         "run_id",
         postgresql_where=text("attempt = 0 AND NOT ended"),
     ),
+    Index(
+        "run_heads_active_thread_idx",
+        "thread_id",
+        postgresql_where=text("attempt > 0 AND NOT ended"),
+    ),
 )
 
 #: Every append the store refused, so that rejections are counted.

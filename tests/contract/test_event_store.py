@@ -39,14 +39,19 @@ def run_events(run_id: str, count: int, attempt: int = 1, start: int = 2) -> lis
     events = []
     for seq in range(start, start + count):
         type_ = ev.RUN_STARTED if seq == 2 else ev.NODE_UPDATED
-        events.append(ev.new_event(run_id, "thread-c", seq, attempt, type_, f'{{"seq":{seq}}}'))
+        events.append(
+            ev.new_event(run_id, thread_of(run_id), seq, attempt, type_, f'{{"seq":{seq}}}')
+        )
     return events
 
 
+def thread_of(run_id: str) -> str:
+    return f"thread-{run_id}"
+
+
 def created(run_id: str) -> ev.Event:
-    return ev.new_event(
-        run_id, "thread-c", 1, 0, ev.RUN_CREATED, '{"graph_id":"chain3","input":{}}'
-    )
+    payload = '{"graph_id":"chain3","input":{}}'
+    return ev.new_event(run_id, thread_of(run_id), 1, 0, ev.RUN_CREATED, payload)
 
 
 async def new_run(store: EventStore) -> str:
@@ -103,11 +108,11 @@ async def test_gaps_and_superseded_attempts_are_rejected_and_counted(store: Even
 
 async def test_terminal_event_ends_the_run(store: EventStore) -> None:
     run_id = await new_run(store)
-    end = ev.new_event(run_id, "thread-c", 2, 1, ev.RUN_SUCCEEDED, '{"output":{}}')
+    end = ev.new_event(run_id, thread_of(run_id), 2, 1, ev.RUN_SUCCEEDED, '{"output":{}}')
     assert await store.append([end]) == [AppendOutcome.APPENDED]
     head = await store.head(run_id)
     assert head is not None and head.ended and head.last_seq == 2
-    after = ev.new_event(run_id, "thread-c", 3, 1, ev.NODE_UPDATED, "{}")
+    after = ev.new_event(run_id, thread_of(run_id), 3, 1, ev.NODE_UPDATED, "{}")
     assert await store.append([after]) == [AppendOutcome.REJECTED_CONFLICT]
     assert (await store.claim(run_id, "ex-9", 1000)).outcome is ClaimOutcome.ALREADY_ENDED
 
@@ -193,7 +198,7 @@ async def test_unclaimed_runs_are_handed_out_for_requeue_once_per_backoff(
 async def test_a_batch_of_claims_is_decided_run_by_run(store: EventStore) -> None:
     fresh, ended, unknown = str(uuid.uuid4()), await new_run(store), str(uuid.uuid4())
     await store.append([created(fresh)])
-    await store.append([ev.new_event(ended, "thread-c", 2, 1, ev.RUN_SUCCEEDED, "{}")])
+    await store.append([ev.new_event(ended, thread_of(ended), 2, 1, ev.RUN_SUCCEEDED, "{}")])
     results = await store.claim_many([fresh, ended, unknown, fresh], "ex-2", 10_000)
     assert [r.outcome for r in results] == [
         ClaimOutcome.CLAIMED,
@@ -204,3 +209,29 @@ async def test_a_batch_of_claims_is_decided_run_by_run(store: EventStore) -> Non
     assert results[0] == results[3] and results[0].attempt == 1
     again = await store.claim_many([fresh], "ex-3", 10_000)
     assert again[0].outcome is ClaimOutcome.LEASED_ELSEWHERE
+
+
+async def test_a_thread_runs_one_run_at_a_time(store: EventStore) -> None:
+    thread = f"thread-{uuid.uuid4()}"
+    first, second = str(uuid.uuid4()), str(uuid.uuid4())
+    for run_id in (first, second):
+        await store.append([ev.new_event(run_id, thread, 1, 0, ev.RUN_CREATED, "{}")])
+    # both asked for at once, by two executors: only one may start
+    results = await asyncio.gather(
+        store.claim(first, "ex-1", 10_000), store.claim(second, "ex-2", 10_000)
+    )
+    outcomes = sorted(r.outcome for r in results)
+    assert outcomes == [ClaimOutcome.CLAIMED, ClaimOutcome.THREAD_BUSY]
+    winner = first if results[0].outcome is ClaimOutcome.CLAIMED else second
+    loser = second if winner == first else first
+    assert (await store.claim(loser, "ex-3", 10_000)).outcome is ClaimOutcome.THREAD_BUSY
+    end = ev.new_event(winner, thread, 2, 1, ev.RUN_SUCCEEDED, "{}")
+    assert await store.append([end]) == [AppendOutcome.APPENDED]
+    assert (await store.claim(loser, "ex-3", 10_000)).outcome is ClaimOutcome.CLAIMED
+    # in one batch, the second run of a thread waits for the first
+    third, fourth = str(uuid.uuid4()), str(uuid.uuid4())
+    other_thread = f"thread-{uuid.uuid4()}"
+    for run_id in (third, fourth):
+        await store.append([ev.new_event(run_id, other_thread, 1, 0, ev.RUN_CREATED, "{}")])
+    batch = await store.claim_many([third, fourth], "ex-4", 10_000)
+    assert [r.outcome for r in batch] == [ClaimOutcome.CLAIMED, ClaimOutcome.THREAD_BUSY]

@@ -118,3 +118,19 @@ def test_a_command_is_stale_after_the_wait_doubled_per_earlier_requeue() -> None
     assert is_stale_command(requeued_twice, NOW - timedelta(seconds=121), NOW, wait)
     assert not is_stale_command(head(2, attempt=1), NOW - timedelta(hours=1), NOW, wait)
     assert not is_stale_command(head(1, attempt=0, ended=True), NOW - timedelta(hours=1), NOW, wait)
+
+
+def test_a_thread_runs_one_run_at_a_time() -> None:
+    other = RunHead("other-run", "t", 4, 1, False, "ex-a", NOW + timedelta(seconds=3))
+    result, new = judge_claim(head(1, attempt=0), "ex-b", NOW, LEASE, thread_active=other)
+    assert result.outcome is ClaimOutcome.THREAD_BUSY and 3000 <= result.retry_after_ms <= 3001
+    assert new == head(1, attempt=0)
+    expired = RunHead("other-run", "t", 4, 1, False, "ex-a", NOW - timedelta(seconds=1))
+    result, _ = judge_claim(head(1, attempt=0), "ex-b", NOW, LEASE, thread_active=expired)
+    assert result.outcome is ClaimOutcome.THREAD_BUSY and result.retry_after_ms == 201
+    # the active run itself may be claimed again (a takeover after a crash)
+    itself = RunHead(RUN, "t", 1, 1, False, "ex-a", NOW - timedelta(seconds=1))
+    assert (
+        judge_claim(itself, "ex-b", NOW, LEASE, thread_active=itself)[0].outcome
+        is ClaimOutcome.CLAIMED
+    )

@@ -40,6 +40,7 @@ class ClaimOutcome(enum.IntEnum):
     ALREADY_ENDED = 2
     LEASED_ELSEWHERE = 3
     UNKNOWN_RUN = 4
+    THREAD_BUSY = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,15 +102,31 @@ def is_stale_command(
     return bool(now - created_at > older_than * (2**head.republished))
 
 
+#: How soon to ask again for a run whose thread is busy with a run whose
+#: lease has run out (its owner died; whoever takes it over will end it).
+THREAD_BUSY_RETRY = timedelta(milliseconds=200)
+
+
 def judge_claim(
-    head: RunHead | None, executor_id: str, now: datetime, lease: timedelta
+    head: RunHead | None,
+    executor_id: str,
+    now: datetime,
+    lease: timedelta,
+    thread_active: RunHead | None = None,
 ) -> tuple[ClaimResult, RunHead | None]:
     """Decides whether `executor_id` may run the run now; a claim by a new
-    owner starts a new attempt, which fences off the previous one."""
+    owner starts a new attempt, which fences off the previous one.
+    `thread_active` is another run of the same thread that has started and
+    not ended, if any: a thread runs one run at a time."""
     if head is None:
         return ClaimResult(ClaimOutcome.UNKNOWN_RUN), None
     if head.ended:
         return ClaimResult(ClaimOutcome.ALREADY_ENDED, head.attempt, head.last_seq), head
+    if thread_active is not None and thread_active.run_id != head.run_id:
+        until = thread_active.lease_until
+        wait = until - now if until is not None and until > now else THREAD_BUSY_RETRY
+        wait_ms = int(wait.total_seconds() * 1000) + 1
+        return ClaimResult(ClaimOutcome.THREAD_BUSY, retry_after_ms=wait_ms), head
     lease_live = head.lease_until is not None and head.lease_until > now
     if lease_live and head.lease_owner != executor_id:
         assert head.lease_until is not None

@@ -66,12 +66,26 @@ class MemoryEventStore(EventStore):
             now, lease = datetime.now(UTC), timedelta(milliseconds=lease_ms)
             decided: dict[str, ClaimResult] = {}
             for run_id in run_ids:
-                if run_id not in decided:
-                    result, head = judge_claim(self._heads.get(run_id), executor_id, now, lease)
-                    if head is not None:
-                        self._heads[run_id] = head
-                    decided[run_id] = result
+                if run_id in decided:
+                    continue
+                current = self._heads.get(run_id)
+                active = self._active_run_of(current.thread_id, run_id) if current else None
+                result, head = judge_claim(current, executor_id, now, lease, active)
+                if head is not None:
+                    self._heads[run_id] = head
+                decided[run_id] = result
             return [decided[r] for r in run_ids]
+
+    def _active_run_of(self, thread_id: str, other_than: str) -> RunHead | None:
+        for head in self._heads.values():
+            if (
+                head.thread_id == thread_id
+                and head.run_id != other_than
+                and head.attempt > 0
+                and not head.ended
+            ):
+                return head
+        return None
 
     async def renew(self, executor_id: str, run_ids: Sequence[str], lease_ms: int) -> list[str]:
         async with self._lock:

@@ -25,6 +25,7 @@ from graphmesh.db import EVENTS_CHANNEL, driver_connection
 from graphmesh.envelope import Event
 from graphmesh.eventstore.base import (
     AppendOutcome,
+    ClaimOutcome,
     ClaimResult,
     EventStore,
     RunHead,
@@ -104,6 +105,17 @@ UPDATE run_heads h SET attempt = c.attempt, lease_owner = c.owner, lease_until =
 FROM unnest($1::text[], $2::int[], $3::text[], $4::timestamptz[])
      AS c(run_id, attempt, owner, until)
 WHERE h.run_id = c.run_id
+"""
+
+_LOCK_THREADS = """
+SELECT pg_advisory_xact_lock(hashtextextended(t, 0))
+FROM unnest($1::text[]) AS t ORDER BY t
+"""
+
+_ACTIVE_RUNS = f"""
+SELECT DISTINCT ON (thread_id) {_HEAD_COLUMNS} FROM run_heads
+WHERE thread_id = ANY($1::text[]) AND attempt > 0 AND NOT ended
+ORDER BY thread_id, run_id
 """
 
 # Rows are locked in run_id order, as appends lock them, so that the two
@@ -250,6 +262,13 @@ class PostgresEventStore(EventStore):
         async with self._driver("claim") as conn, conn.transaction():
             rows = await conn.fetch(_LOCK_HEADS, sorted(set(run_ids)))
             heads = {r["run_id"]: _head_from_row(r) for r in rows}
+            threads = sorted({h.thread_id for h in heads.values()})
+            # Claims of one thread are serialised, so that two executors
+            # cannot both find the thread idle and start a run each.
+            await conn.execute(_LOCK_THREADS, threads)
+            active: dict[str, RunHead] = {
+                r["thread_id"]: _head_from_row(r) for r in await conn.fetch(_ACTIVE_RUNS, threads)
+            }
             now, lease = datetime.now(UTC), timedelta(milliseconds=lease_ms)
             decided: dict[str, ClaimResult] = {}
             changed: list[RunHead] = []
@@ -257,9 +276,14 @@ class PostgresEventStore(EventStore):
                 if run_id in decided:
                     continue
                 head = heads.get(run_id)
-                decided[run_id], new_head = judge_claim(head, executor_id, now, lease)
+                thread_active = active.get(head.thread_id) if head is not None else None
+                decided[run_id], new_head = judge_claim(
+                    head, executor_id, now, lease, thread_active
+                )
                 if new_head is not None and new_head != head:
                     changed.append(new_head)
+                    if decided[run_id].outcome is ClaimOutcome.CLAIMED:
+                        active[new_head.thread_id] = new_head
             if changed:
                 await conn.execute(
                     _CLAIM,

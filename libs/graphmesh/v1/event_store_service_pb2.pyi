@@ -26,6 +26,7 @@ class ClaimOutcome(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     CLAIM_OUTCOME_ALREADY_ENDED: _ClassVar[ClaimOutcome]
     CLAIM_OUTCOME_LEASED_ELSEWHERE: _ClassVar[ClaimOutcome]
     CLAIM_OUTCOME_UNKNOWN_RUN: _ClassVar[ClaimOutcome]
+    CLAIM_OUTCOME_THREAD_BUSY: _ClassVar[ClaimOutcome]
 APPEND_OUTCOME_UNSPECIFIED: AppendOutcome
 APPEND_OUTCOME_APPENDED: AppendOutcome
 APPEND_OUTCOME_DUPLICATE: AppendOutcome
@@ -37,6 +38,7 @@ CLAIM_OUTCOME_CLAIMED: ClaimOutcome
 CLAIM_OUTCOME_ALREADY_ENDED: ClaimOutcome
 CLAIM_OUTCOME_LEASED_ELSEWHERE: ClaimOutcome
 CLAIM_OUTCOME_UNKNOWN_RUN: ClaimOutcome
+CLAIM_OUTCOME_THREAD_BUSY: ClaimOutcome
 
 class EventEnvelope(_message.Message):
     __slots__ = ("event_id", "run_id", "thread_id", "seq", "attempt", "type", "time", "schema_version", "payload_json", "position")

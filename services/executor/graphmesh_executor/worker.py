@@ -150,6 +150,7 @@ class ExecutorWorker:
 
     async def _claim_and_run(self, created: Event, log_: structlog.BoundLogger) -> None:
         delay = 0.1
+        busy_delay = 0.01
         while True:
             try:
                 claim = await self._claims.claim(created.run_id)
@@ -170,7 +171,12 @@ class ExecutorWorker:
                     es_pb2.AppendEventsRequest(events=[ev.to_proto(created)])
                 )
                 continue
-            await asyncio.sleep(min(claim.retry_after_ms / 1000, _CLAIM_RETRY_MAX_SECONDS))
+            wait = min(claim.retry_after_ms / 1000, _CLAIM_RETRY_MAX_SECONDS)
+            if outcome is ClaimOutcome.THREAD_BUSY:
+                # The thread's previous run usually ends within moments (its
+                # last events are on their way to the store): look again soon.
+                wait, busy_delay = min(wait, busy_delay), min(busy_delay * 2, 1.0)
+            await asyncio.sleep(wait)
 
     async def _run(
         self, created: Event, attempt: int, last_seq: int, log_: structlog.BoundLogger
