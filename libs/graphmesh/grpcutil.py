@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import inspect
 from collections.abc import AsyncIterator, Callable, Iterable
 from typing import Any, TypeVar
 
@@ -17,7 +18,15 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from grpc_status import rpc_status
 
-from graphmesh.errors import ERROR_DOMAIN, GraphmeshError, Unavailable
+from graphmesh.errors import (
+    ERROR_DOMAIN,
+    AlreadyExists,
+    FailedPrecondition,
+    GraphmeshError,
+    InvalidArgument,
+    NotFound,
+    Unavailable,
+)
 
 log = structlog.get_logger(__name__)
 
@@ -70,7 +79,7 @@ def handle_errors(method: _F) -> _F:
         log.exception("rpc_failed", method=method.__name__)
         await context.abort_with_status(_internal(exc))
 
-    if _is_async_gen(method):
+    if inspect.isasyncgenfunction(method):
 
         @functools.wraps(method)
         async def stream_wrapper(self: Any, request: Any, context: Any) -> AsyncIterator[Any]:
@@ -96,17 +105,17 @@ def handle_errors(method: _F) -> _F:
     return unary_wrapper  # type: ignore[return-value]
 
 
-def _is_async_gen(fn: Callable[..., Any]) -> bool:
-    import inspect
-
-    return inspect.isasyncgenfunction(fn)
+_ERROR_BY_CODE: dict[grpc.StatusCode, type[GraphmeshError]] = {
+    grpc.StatusCode.INVALID_ARGUMENT: InvalidArgument,
+    grpc.StatusCode.NOT_FOUND: NotFound,
+    grpc.StatusCode.ALREADY_EXISTS: AlreadyExists,
+    grpc.StatusCode.FAILED_PRECONDITION: FailedPrecondition,
+}
 
 
 def translate_rpc_error(exc: grpc.aio.AioRpcError, what: str) -> GraphmeshError:
     """A graphmesh error for a failed call to another graphmesh service,
-    keeping its reason and code when it carried ErrorInfo."""
-    from graphmesh import errors
-
+    keeping its code, reason and field when it carried details."""
     reason = "UPSTREAM_ERROR"
     field: str | None = None
     metadata: dict[str, str] = {}
@@ -120,13 +129,7 @@ def translate_rpc_error(exc: grpc.aio.AioRpcError, what: str) -> GraphmeshError:
                 reason, metadata = info.reason, dict(info.metadata)
             elif detail.Is(bad.DESCRIPTOR) and detail.Unpack(bad) and bad.field_violations:
                 field = bad.field_violations[0].field
-    by_code: dict[grpc.StatusCode, type[GraphmeshError]] = {
-        grpc.StatusCode.INVALID_ARGUMENT: errors.InvalidArgument,
-        grpc.StatusCode.NOT_FOUND: errors.NotFound,
-        grpc.StatusCode.ALREADY_EXISTS: errors.AlreadyExists,
-        grpc.StatusCode.FAILED_PRECONDITION: errors.FailedPrecondition,
-    }
-    cls = by_code.get(exc.code(), Unavailable)
+    cls = _ERROR_BY_CODE.get(exc.code(), Unavailable)
     if cls is Unavailable and reason == "UPSTREAM_ERROR":
         reason = "UPSTREAM_UNAVAILABLE"
     message = exc.details() if cls is not Unavailable else f"{what}: {exc.details()}"

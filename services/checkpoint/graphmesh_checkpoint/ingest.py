@@ -15,7 +15,7 @@ from aiokafka.errors import KafkaError
 
 from graphmesh import envelope
 from graphmesh.errors import Unavailable
-from graphmesh.eventstore import AppendOutcome, EventStore
+from graphmesh.eventstore import EventStore
 from graphmesh.kafka import OffsetCommitter
 
 log = structlog.get_logger(__name__)
@@ -87,6 +87,3 @@ class EventIngestor:
                     reason=outcome.name,
                 )
         self._committer.commit({tp: messages[-1].offset + 1 for tp, messages in batch.items()})
-
-
-__all__ = ["AppendOutcome", "EventIngestor"]

@@ -16,7 +16,7 @@ from graphmesh.errors import AlreadyExists, NotFound, Unavailable
 from graphmesh.eventstore import AppendOutcome
 from graphmesh.grpcutil import handle_errors, translate_rpc_error
 from graphmesh.registry import GraphRegistry
-from graphmesh.runs import RunStatus, RunView, created_payload, fold, fold_all, to_proto
+from graphmesh.runs import RunStatus, created_payload, fold, fold_all, to_proto
 from graphmesh.v1 import event_store_service_pb2 as es_pb2
 from graphmesh.v1 import event_store_service_pb2_grpc as es_grpc
 from graphmesh.v1 import projection_service_pb2 as pj_pb2
@@ -130,7 +130,7 @@ class RunServicer(pb_grpc.RunServiceServicer):
                 return events
             after_seq = batch[-1].seq
 
-    async def _view(self, run_id: str) -> RunView | run_pb2.Run:
+    async def _run(self, run_id: str) -> run_pb2.Run:
         """The run from the read model, or folded from the store while the
         projector has not caught up (read your writes)."""
         try:
@@ -142,14 +142,13 @@ class RunServicer(pb_grpc.RunServiceServicer):
         view = fold_all(await self._read(run_id))
         if view is None:
             raise _not_found(run_id)
-        return view
+        return to_proto(view)
 
     @handle_errors
     async def GetRun(
         self, request: pb.GetRunRequest, context: grpc.aio.ServicerContext
     ) -> pb.GetRunResponse:
-        found = await self._view(validation.run_id(request.run_id))
-        return pb.GetRunResponse(run=found if isinstance(found, run_pb2.Run) else to_proto(found))
+        return pb.GetRunResponse(run=await self._run(validation.run_id(request.run_id)))
 
     @handle_errors
     async def ListRuns(
