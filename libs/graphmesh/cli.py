@@ -135,12 +135,17 @@ def _stack_config(args: argparse.Namespace, data_dir: Path) -> Any:
 
 def cmd_up(args: argparse.Namespace) -> int:
     """Starts the mesh and keeps it up until Ctrl-C or `graphmesh down`."""
-    from graphmesh.stack import LocalStack
+    from graphmesh.stack import LocalStack, StackError
 
     data_dir = Path(args.data_dir).resolve()
     stack = LocalStack(_stack_config(args, data_dir))
     stop = _install_stop_handlers()
     print(f"starting graphmesh in {data_dir} ...", file=sys.stderr)
+    try:
+        stack.check_ports_free()
+    except StackError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     try:
         stack.start()
         state = {

@@ -23,6 +23,10 @@ from graphmesh.registry import DEFAULT_REGISTRY
 SERVICES = ("checkpoint", "projector", "executor", "gateway")
 
 
+class StackError(RuntimeError):
+    """The local stack cannot start."""
+
+
 @dataclass(frozen=True, slots=True)
 class StackConfig:
     """Where the stack keeps its data, which ports it uses, what it runs."""
@@ -111,8 +115,29 @@ class LocalStack:
         env.update(c.extra_env)
         return env
 
+    def check_ports_free(self) -> None:
+        """Refuses to start over ports that something already listens on
+        (a readiness check would otherwise talk to that other process)."""
+        c = self.config
+        ports = {
+            "gateway": c.gateway_port,
+            "checkpoint": c.checkpoint_port,
+            "projector": c.projector_port,
+            "executor": c.executor_port,
+            "postgres": c.postgres_port,
+            "broker": c.broker_port,
+        }
+        busy = [f"{name} {port}" for name, port in ports.items() if procs.port_open(port)]
+        if busy:
+            raise StackError(
+                f"port(s) already in use: {', '.join(busy)}; is another graphmesh running? "
+                "Stop it (graphmesh down) or choose other ports (--port, --postgres-port, "
+                "--broker-port)"
+            )
+
     def start_infrastructure(self) -> None:
         """Starts PostgreSQL and the broker and migrates the database."""
+        self.check_ports_free()
         self.config.data_dir.mkdir(parents=True, exist_ok=True)
         self.postgres.start()
         self.broker.start()

@@ -159,3 +159,24 @@ def test_demo_runs_the_examples_with_streamed_progress_and_cleans_up() -> None:
     assert "[  3] NodeUpdated    s0:" in out and "[  5] NodeUpdated    s2:" in out
     assert '"trail": [\n    "s0",\n    "s1",\n    "s2"\n  ]' in out
     assert "The answer is 5." in out
+
+
+def test_up_refuses_ports_that_are_in_use(stack: LocalStack) -> None:
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "graphmesh.cli",
+            "up",
+            "--data-dir",
+            tempfile.mkdtemp(),
+            "--port",
+            str(stack.config.gateway_port),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert f"gateway {stack.config.gateway_port}" in result.stderr and "in use" in result.stderr
