@@ -81,6 +81,26 @@ async def _sequential(n: int, one: Callable[[], Awaitable[None]]) -> list[float]
     return samples
 
 
+async def _figures(
+    args: argparse.Namespace,
+    chain3_once: Callable[[], Awaitable[None]],
+    fanout_once: Callable[[], Awaitable[None]],
+    first_event: Callable[[], Awaitable[None]],
+) -> dict[str, float]:
+    """The reference figures, given how to do one of each kind of run; the
+    same code measures both sides."""
+    await _sequential(20, chain3_once)  # warm-up: connections, group assignment
+    seq = await _sequential(args.sequential, chain3_once)
+    firsts = await _sequential(args.first_event_runs, first_event)
+    return {
+        "chain3_runs_per_s": await _at_concurrency(args.runs, args.concurrency, chain3_once),
+        "chain3_p50_ms": statistics.median(seq),
+        "chain3_p99_ms": _percentile(seq, 0.99),
+        "fanout_runs_per_s": await _at_concurrency(args.fanout_runs, args.concurrency, fanout_once),
+        "first_event_ms": statistics.median(firsts),
+    }
+
+
 async def bench_bare(args: argparse.Namespace) -> dict[str, float]:
     """The figures for bare LangGraph in this process."""
     registry = load_registry(DEFAULT_REGISTRY)
@@ -99,16 +119,7 @@ async def bench_bare(args: argparse.Namespace) -> dict[str, float]:
         async for _ in chain3.astream(CHAIN3_INPUT, stream_mode="updates"):
             break
 
-    await _sequential(20, chain3_once)
-    seq = await _sequential(args.sequential, chain3_once)
-    firsts = await _sequential(args.first_event_runs, first_chunk)
-    return {
-        "chain3_runs_per_s": await _at_concurrency(args.runs, args.concurrency, chain3_once),
-        "chain3_p50_ms": statistics.median(seq),
-        "chain3_p99_ms": _percentile(seq, 0.99),
-        "fanout_runs_per_s": await _at_concurrency(args.fanout_runs, args.concurrency, fanout_once),
-        "first_event_ms": statistics.median(firsts),
-    }
+    return await _figures(args, chain3_once, fanout_once, first_chunk)
 
 
 async def bench_mesh(target: str, args: argparse.Namespace) -> dict[str, float]:
@@ -143,18 +154,7 @@ async def bench_mesh(target: str, args: argparse.Namespace) -> dict[str, float]:
                     return
             raise BenchmarkError("stream ended without RunStarted")
 
-        await _sequential(20, chain3_once)  # warm-up: connections, group assignment
-        seq = await _sequential(args.sequential, chain3_once)
-        firsts = await _sequential(args.first_event_runs, first_event)
-        return {
-            "chain3_runs_per_s": await _at_concurrency(args.runs, args.concurrency, chain3_once),
-            "chain3_p50_ms": statistics.median(seq),
-            "chain3_p99_ms": _percentile(seq, 0.99),
-            "fanout_runs_per_s": await _at_concurrency(
-                args.fanout_runs, args.concurrency, fanout_once
-            ),
-            "first_event_ms": statistics.median(firsts),
-        }
+        return await _figures(args, chain3_once, fanout_once, first_event)
 
 
 def main(args: argparse.Namespace) -> int:
