@@ -1,0 +1,121 @@
+"""Executors that die or stall mid-run: the run is taken over by another
+executor as a new attempt, the stalled one is fenced off, and the event
+store ends gapless with no duplicate."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from graphmesh.client import Client
+from graphmesh.runs import RunStatus
+from graphmesh.stack import LocalStack, ServiceProcess, StackConfig
+
+pytestmark = pytest.mark.e2e
+
+GRAPHS = Path(__file__).resolve().parents[1] / "graphs" / "langgraph.json"
+
+
+@pytest.fixture(scope="module")
+def two_executors() -> Iterator[LocalStack]:
+    data_dir = Path(tempfile.mkdtemp(prefix="graphmesh-fault-"))
+    data_dir.chmod(0o755)
+    config = StackConfig.with_free_ports(
+        data_dir,
+        durable=False,
+        partitions=4,
+        executors=2,
+        graphs=GRAPHS,
+        extra_env={"GRAPHMESH_LEASE_MS": "2000"},
+    )
+    mesh = LocalStack(config)
+    try:
+        mesh.start(timeout=120)
+        yield mesh
+    finally:
+        for service in mesh.services:
+            if service.proc.poll() is None:
+                os.kill(service.proc.pid, signal.SIGCONT)
+        mesh.stop()
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def executor_running(mesh: LocalStack, client: Client, run_id: str) -> ServiceProcess:
+    """The executor process that started the run (its id embeds its pid)."""
+    for event in client.stream_run(run_id, timeout=60):
+        if event.type == "RunStarted":
+            pid = int(event.payload["executor_id"].split("-")[-2])
+            return next(s for s in mesh.services if s.proc.pid == pid)
+    raise AssertionError("the run never started")
+
+
+def stored_events(mesh: LocalStack, run_id: str) -> list[tuple[int, int, str]]:
+    rows = mesh.postgres.query(
+        f"SELECT seq, attempt, type FROM events WHERE run_id = '{run_id}' ORDER BY seq"
+    )
+    return [(int(s), int(a), t) for s, a, t in (line.split("|") for line in rows.split())]
+
+
+def assert_taken_over(events: list[tuple[int, int, str]]) -> None:
+    seqs = [seq for seq, _, _ in events]
+    assert seqs == list(range(1, len(seqs) + 1)), "gap or duplicate in the run's events"
+    starts = [attempt for _, attempt, type_ in events if type_ == "RunStarted"]
+    assert starts[0] == 1 and starts[-1] >= 2, "the run was not taken over"
+    last_attempt = starts[-1]
+    takeover = next(seq for seq, a, t in events if t == "RunStarted" and a == last_attempt)
+    assert all(a == last_attempt for seq, a, _ in events if seq >= takeover)
+    assert events[-1][2] == "RunSucceeded"
+
+
+def test_a_stalled_executor_is_fenced_off_and_its_run_finishes_elsewhere(
+    two_executors: LocalStack,
+) -> None:
+    mesh = two_executors
+    with Client(mesh.gateway_target) as client:
+        run = client.create_run("slow", {"seconds": 1.5, "trail": []})
+        stalled = executor_running(mesh, client, run.run_id)
+        os.kill(stalled.proc.pid, signal.SIGSTOP)
+        try:
+            done = client.wait_run(run.run_id, timeout=120)
+        finally:
+            os.kill(stalled.proc.pid, signal.SIGCONT)
+        assert done.status is RunStatus.SUCCEEDED
+        assert done.output["trail"] == ["first", "second", "third"]
+        assert done.attempt >= 2
+        before = stored_events(mesh, run.run_id)
+        assert_taken_over(before)
+        time.sleep(5)  # the woken executor may still send what it had in hand
+        assert stored_events(mesh, run.run_id) == before, "a fenced-off attempt wrote events"
+        # the woken executor is fine and the mesh still runs runs
+        assert stalled.proc.poll() is None
+        again = client.create_run("chain3", {"n": 0, "trail": []})
+        assert client.wait_run(again.run_id, timeout=120).status is RunStatus.SUCCEEDED
+
+
+def test_a_killed_executor_loses_no_run(two_executors: LocalStack) -> None:
+    mesh = two_executors
+    with Client(mesh.gateway_target) as client:
+        run = client.create_run("slow", {"seconds": 1.5, "trail": []})
+        victim = executor_running(mesh, client, run.run_id)
+        os.kill(victim.proc.pid, signal.SIGKILL)
+        victim.proc.wait(10)
+        done = client.wait_run(run.run_id, timeout=120)
+        assert done.status is RunStatus.SUCCEEDED
+        assert done.output["trail"] == ["first", "second", "third"]
+        assert_taken_over(stored_events(mesh, run.run_id))
+        # the read model follows: the run's row reaches the same end
+        deadline = time.monotonic() + 30
+        row = ""
+        while time.monotonic() < deadline and row != f"3|{done.last_seq}":
+            row = mesh.postgres.query(
+                f"SELECT status, last_seq FROM run_views WHERE run_id = '{run.run_id}'"
+            ).strip()
+            time.sleep(0.1)
+        assert row == f"{int(RunStatus.SUCCEEDED)}|{done.last_seq}"
