@@ -29,6 +29,10 @@ def test_input_must_be_a_json_object_within_the_limit() -> None:
     with pytest.raises(InvalidArgument) as exc:
         validation.input_json(json.dumps({"s": "x" * 200}), 100)
     assert reason(exc) == "INPUT_TOO_LARGE"
+    for not_json in ('{"x": NaN}', '{"x": Infinity}', '{"x": -Infinity}'):
+        with pytest.raises(InvalidArgument) as exc:
+            validation.input_json(not_json, 100)
+        assert reason(exc) == "INPUT_MALFORMED_JSON"
     deep = '{"a":' * 150 + "1" + "}" * 150
     with pytest.raises(InvalidArgument) as exc:
         validation.input_json(deep, 10_000)

@@ -84,7 +84,7 @@ def input_json(text: str, max_bytes: int) -> dict[str, Any]:
     if not text.strip():
         return {}
     try:
-        value = json.loads(text)
+        value = json.loads(text, parse_constant=_reject_constant)
     except (ValueError, RecursionError) as exc:
         raise InvalidArgument(
             f"input_json is not valid JSON: {exc}",
@@ -104,6 +104,12 @@ def input_json(text: str, max_bytes: int) -> dict[str, Any]:
             field="input_json",
         )
     return value
+
+
+def _reject_constant(name: str) -> Any:
+    # Python's json accepts NaN and Infinity; JSON does not, and clients in
+    # other languages could not read them back.
+    raise ValueError(f"{name} is not valid JSON")
 
 
 def _depth(value: Any) -> int:
