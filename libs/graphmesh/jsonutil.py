@@ -10,12 +10,16 @@ from __future__ import annotations
 import base64
 import dataclasses
 import json
+import math
 from collections.abc import Mapping
 from typing import Any
 
 
 def to_jsonable(value: Any) -> Any:
     """Returns `value` as plain JSON data (dict, list, str, number, bool, None)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        # JSON has no NaN or Infinity: say what it was, as text.
+        return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
     if value is None or isinstance(value, bool | int | float | str):
         return value
     if isinstance(value, Mapping):
@@ -34,4 +38,6 @@ def to_jsonable(value: Any) -> Any:
 
 def dumps(value: Any) -> str:
     """Compact JSON text of `value` after `to_jsonable`."""
-    return json.dumps(to_jsonable(value), separators=(",", ":"), ensure_ascii=False)
+    return json.dumps(
+        to_jsonable(value), separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    )
