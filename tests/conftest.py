@@ -3,12 +3,16 @@ and the four service processes), started by the fixtures themselves."""
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
 import tempfile
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import grpc
 import pytest
@@ -18,29 +22,36 @@ from graphmesh.stack import LocalStack, StackConfig
 from graphmesh.v1 import run_service_pb2_grpc
 
 
-@pytest.fixture(scope="session")
-def stack(request: pytest.FixtureRequest) -> Iterator[LocalStack]:
-    """The whole mesh, on free ports, in a fresh directory."""
+@contextmanager
+def running_mesh(request: pytest.FixtureRequest, **config: Any) -> Iterator[LocalStack]:
+    """A whole mesh on free ports in a fresh directory (non-durable
+    PostgreSQL, 4 partitions unless `config` says otherwise); its service
+    logs are printed at the end if any test failed."""
     data_dir = Path(tempfile.mkdtemp(prefix="graphmesh-test-"))
     data_dir.chmod(0o755)  # PostgreSQL runs as its own user and must reach it
-    config = StackConfig.with_free_ports(
-        data_dir,
-        durable=False,
-        partitions=4,
-        # Short, so that the test of lost commands does not wait 30 s.
-        extra_env={"GRAPHMESH_REQUEUE_AFTER_MS": "1000"},
+    mesh = LocalStack(
+        StackConfig.with_free_ports(data_dir, **{"durable": False, "partitions": 4, **config})
     )
-    mesh = LocalStack(config)
     try:
         mesh.start(timeout=120)
         yield mesh
     finally:
+        for service in mesh.services:  # a stopped process would not stop
+            if service.proc.poll() is None:
+                os.kill(service.proc.pid, signal.SIGCONT)
         mesh.stop()
-        failed = request.session.testsfailed
-        if failed:
+        if request.session.testsfailed:
             for log in sorted((data_dir / "logs").glob("*.log")):
                 print(f"\n===== {log.name} (last 3000 chars)\n{log.read_text()[-3000:]}")
         shutil.rmtree(data_dir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def stack(request: pytest.FixtureRequest) -> Iterator[LocalStack]:
+    """The mesh most tests share."""
+    # A short requeue delay, so that the test of lost commands does not wait 30 s.
+    with running_mesh(request, extra_env={"GRAPHMESH_REQUEUE_AFTER_MS": "1000"}) as mesh:
+        yield mesh
 
 
 @pytest.fixture(scope="session")

@@ -5,9 +5,7 @@ store ends gapless with no duplicate."""
 from __future__ import annotations
 
 import os
-import shutil
 import signal
-import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,7 +14,8 @@ import pytest
 
 from graphmesh.client import Client
 from graphmesh.runs import RunStatus
-from graphmesh.stack import LocalStack, ServiceProcess, StackConfig
+from graphmesh.stack import LocalStack, ServiceProcess
+from tests.conftest import running_mesh
 
 pytestmark = pytest.mark.e2e
 
@@ -24,27 +23,12 @@ GRAPHS = Path(__file__).resolve().parents[1] / "graphs" / "langgraph.json"
 
 
 @pytest.fixture(scope="module")
-def two_executors() -> Iterator[LocalStack]:
-    data_dir = Path(tempfile.mkdtemp(prefix="graphmesh-fault-"))
-    data_dir.chmod(0o755)
-    config = StackConfig.with_free_ports(
-        data_dir,
-        durable=False,
-        partitions=4,
-        executors=2,
-        graphs=GRAPHS,
-        extra_env={"GRAPHMESH_LEASE_MS": "2000"},
-    )
-    mesh = LocalStack(config)
-    try:
-        mesh.start(timeout=120)
+def two_executors(request: pytest.FixtureRequest) -> Iterator[LocalStack]:
+    """A mesh with two executors and short leases, serving the slow graph."""
+    with running_mesh(
+        request, executors=2, graphs=GRAPHS, extra_env={"GRAPHMESH_LEASE_MS": "2000"}
+    ) as mesh:
         yield mesh
-    finally:
-        for service in mesh.services:
-            if service.proc.poll() is None:
-                os.kill(service.proc.pid, signal.SIGCONT)
-        mesh.stop()
-        shutil.rmtree(data_dir, ignore_errors=True)
 
 
 def executor_running(mesh: LocalStack, client: Client, run_id: str) -> ServiceProcess:
