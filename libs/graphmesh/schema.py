@@ -13,6 +13,7 @@ from sqlalchemy import (
     DateTime,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -54,6 +55,8 @@ run_heads = Table(
     Column("lease_owner", Text, nullable=False, server_default=""),
     Column("lease_until", DateTime(timezone=True), nullable=True),
     Column("republished", Integer, nullable=False, server_default="0"),
+    # "interrupt" or "rollback" once the run was asked to stop.
+    Column("cancel_action", Text, nullable=False, server_default=""),
     Index(
         "run_heads_unclaimed_idx",
         "run_id",
@@ -99,6 +102,7 @@ run_views = Table(
     Column("attempt", Integer, nullable=False),
     Column("metadata", JSONB, nullable=False),
     Column("fingerprint", Text, nullable=False),
+    Column("interrupts_json", Text, nullable=False, server_default="[]"),
     Index("run_views_created_idx", "created_at", "run_id"),
     Index("run_views_graph_idx", "graph_id", "created_at", "run_id"),
     Index("run_views_thread_idx", "thread_id", "created_at", "run_id"),
@@ -112,4 +116,56 @@ projection_positions = Table(
     metadata,
     Column("projection", Text, primary_key=True),
     Column("position", BigInteger, nullable=False),
+)
+
+#: The write side's record of each thread: its own event stream's head,
+#: labels, latest run and how many of its runs have not ended.
+threads = Table(
+    "threads",
+    metadata,
+    Column("thread_id", Text, primary_key=True),
+    Column("stream_id", String(36), nullable=False),
+    Column("last_seq", BigInteger, nullable=False),
+    Column("metadata", JSONB, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("graph_id", Text, nullable=False, server_default=""),
+    Column("last_run_id", Text, nullable=False, server_default=""),
+    Column("last_outcome", Text, nullable=False, server_default=""),
+    Column("open_runs", Integer, nullable=False, server_default="0"),
+    Column("deleted", Boolean, nullable=False, server_default=text("false")),
+    Index("threads_updated_idx", "updated_at", "thread_id"),
+)
+
+#: LangGraph checkpoints, kept from the event store's checkpoint events in
+#: the transaction that stores them.
+checkpoints = Table(
+    "checkpoints",
+    metadata,
+    Column("thread_id", Text, primary_key=True),
+    Column("checkpoint_ns", Text, primary_key=True),
+    Column("checkpoint_id", Text, primary_key=True),
+    Column("parent_checkpoint_id", Text, nullable=False),
+    Column("run_id", Text, nullable=False),
+    Column("checkpoint_type", Text, nullable=False),
+    Column("checkpoint", LargeBinary, nullable=False),
+    Column("metadata_type", Text, nullable=False),
+    Column("metadata", LargeBinary, nullable=False),
+    Column("metadata_json", JSONB, nullable=False),
+    Index("checkpoints_run_idx", "run_id"),
+)
+
+#: Pending writes of tasks against a checkpoint.
+checkpoint_writes = Table(
+    "checkpoint_writes",
+    metadata,
+    Column("thread_id", Text, primary_key=True),
+    Column("checkpoint_ns", Text, primary_key=True),
+    Column("checkpoint_id", Text, primary_key=True),
+    Column("task_id", Text, primary_key=True),
+    Column("idx", Integer, primary_key=True),
+    Column("channel", Text, nullable=False),
+    Column("value_type", Text, nullable=False),
+    Column("value", LargeBinary, nullable=False),
+    Column("task_path", Text, nullable=False),
 )

@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from graphmesh import envelope as ev
+from graphmesh.checkpoints import events as cpe
 from graphmesh.envelope import Event
 
 
@@ -26,6 +27,9 @@ class AppendOutcome(enum.IntEnum):
     REJECTED_GAP = 3
     REJECTED_STALE_ATTEMPT = 4
     REJECTED_CONFLICT = 5
+    REJECTED_THREAD_DELETED = 6
+    REJECTED_THREAD_BUSY = 7
+    REJECTED_MALFORMED = 8
 
     @property
     def is_rejection(self) -> bool:
@@ -55,6 +59,8 @@ class RunHead:
     lease_owner: str = ""
     lease_until: datetime | None = None
     republished: int = 0
+    #: "interrupt" or "rollback" once the run was asked to stop.
+    cancel_action: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +71,9 @@ class ClaimResult:
     attempt: int = 0
     last_seq: int = 0
     retry_after_ms: int = 0
+    #: Set when the run was cancelled before it could start: the executor
+    #: ends it as cancelled instead of running it.
+    cancel_action: str = ""
 
 
 def judge_append(
@@ -89,6 +98,8 @@ def judge_append(
         return AppendOutcome.REJECTED_CONFLICT, head
     if event.seq > head.last_seq + 1:
         return AppendOutcome.REJECTED_GAP, head
+    if event.type in cpe.RUN_STREAM_TYPES and cpe.payload_problem(event.type, event.payload_json):
+        return AppendOutcome.REJECTED_MALFORMED, head
     return AppendOutcome.APPENDED, replace(head, last_seq=event.seq, ended=event.is_terminal)
 
 
@@ -122,7 +133,8 @@ def judge_claim(
         return ClaimResult(ClaimOutcome.UNKNOWN_RUN), None
     if head.ended:
         return ClaimResult(ClaimOutcome.ALREADY_ENDED, head.attempt, head.last_seq), head
-    if thread_active is not None and thread_active.run_id != head.run_id:
+    cancelling = bool(head.cancel_action)
+    if not cancelling and thread_active is not None and thread_active.run_id != head.run_id:
         until = thread_active.lease_until
         wait = until - now if until is not None and until > now else THREAD_BUSY_RETRY
         wait_ms = int(wait.total_seconds() * 1000) + 1
@@ -134,7 +146,58 @@ def judge_claim(
         return ClaimResult(ClaimOutcome.LEASED_ELSEWHERE, retry_after_ms=wait_ms), head
     attempt = head.attempt if lease_live else head.attempt + 1
     new_head = replace(head, attempt=attempt, lease_owner=executor_id, lease_until=now + lease)
-    return ClaimResult(ClaimOutcome.CLAIMED, attempt, head.last_seq), new_head
+    claimed = ClaimResult(
+        ClaimOutcome.CLAIMED, attempt, head.last_seq, cancel_action=head.cancel_action
+    )
+    return claimed, new_head
+
+
+class MultitaskStrategy(enum.StrEnum):
+    """LangGraph Server's answer to a run submitted while its thread is busy."""
+
+    REJECT = "reject"
+    ENQUEUE = "enqueue"
+    INTERRUPT = "interrupt"
+    ROLLBACK = "rollback"
+
+
+@dataclass(slots=True)
+class ThreadHead:
+    """The write side's bookkeeping for one thread (mutable while a batch
+    is judged)."""
+
+    thread_id: str
+    open_runs: int = 0
+    deleted: bool = False
+    exists: bool = True
+
+
+def judge_admission(
+    thread: ThreadHead | None, strategy: MultitaskStrategy
+) -> tuple[AppendOutcome | None, str]:
+    """Decides whether a new run may join its thread. Returns a refusal (or
+    None to admit it) and the cancel action to put on the thread's other
+    unfinished runs ("" for none)."""
+    if thread is None or not thread.exists:
+        return None, ""
+    if thread.deleted:
+        return AppendOutcome.REJECTED_THREAD_DELETED, ""
+    if thread.open_runs == 0:
+        return None, ""
+    if strategy is MultitaskStrategy.REJECT:
+        return AppendOutcome.REJECTED_THREAD_BUSY, ""
+    if strategy in (MultitaskStrategy.INTERRUPT, MultitaskStrategy.ROLLBACK):
+        return None, strategy.value
+    return None, ""
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadEventIn:
+    """An event for a thread's stream before the store numbers it."""
+
+    event_id: str
+    type: str
+    payload_json: str
 
 
 class EventStore(abc.ABC):
@@ -176,6 +239,25 @@ class EventStore(abc.ABC):
         """RunCreated events of runs never claimed whose age passed
         `older_than` doubled for each earlier hand-out; each hand-out is
         recorded, so concurrent callers get different runs."""
+
+    @abc.abstractmethod
+    async def append_thread(
+        self,
+        thread_id: str,
+        events: Sequence[ThreadEventIn],
+        *,
+        require_idle: bool = False,
+        require_no_runs: bool = False,
+    ) -> tuple[int, int]:
+        """Appends to a thread's own stream, numbering the events; an event
+        whose id is stored already is skipped. Raises FailedPrecondition
+        (THREAD_DELETED, THREAD_BUSY) or AlreadyExists (THREAD_EXISTS, for a
+        ThreadCreated on a known thread). Returns the stream's last seq and
+        how many events were new."""
+
+    @abc.abstractmethod
+    async def cancel_requests(self, run_ids: Sequence[str]) -> dict[str, str]:
+        """Of these unfinished runs, those asked to stop, with the action."""
 
     @abc.abstractmethod
     async def rejections(self, run_id: str | None = None) -> int:

@@ -4,30 +4,42 @@ against, and a store for unit tests."""
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+from graphmesh import envelope as ev
+from graphmesh.checkpoints import events as cpe
 from graphmesh.envelope import Event
+from graphmesh.errors import AlreadyExists, FailedPrecondition
 from graphmesh.eventstore.base import (
     AppendOutcome,
     ClaimResult,
     EventStore,
+    MultitaskStrategy,
     RunHead,
+    ThreadEventIn,
+    ThreadHead,
     is_stale_command,
+    judge_admission,
     judge_append,
     judge_claim,
 )
 
 
 class MemoryEventStore(EventStore):
-    """Keeps everything in dicts; one lock stands in for the transaction."""
+    """Keeps everything in dicts; one lock stands in for the transaction.
+    It keeps threads' heads but not checkpoint tables (those are tested
+    against PostgreSQL through LangGraph's conformance suite)."""
 
     def __init__(self) -> None:
         self._events: list[Event] = []
         self._by_run: dict[str, list[Event]] = {}
         self._heads: dict[str, RunHead] = {}
         self._rejections: dict[str, int] = {}
+        self._threads: dict[str, ThreadHead] = {}
+        self._event_ids: set[str] = set()
         self._lock = asyncio.Lock()
 
     async def append(self, events: Sequence[Event]) -> list[AppendOutcome]:
@@ -39,8 +51,10 @@ class MemoryEventStore(EventStore):
                 outcome, head = judge_append(
                     self._heads.get(event.run_id), event, at_seq.attempt if at_seq else None
                 )
+                outcome = self._admit(event, outcome)
                 if outcome is AppendOutcome.APPENDED:
                     assert head is not None
+                    self._event_ids.add(event.event_id)
                     self._heads[event.run_id] = head
                     stored_event = event.stored_at(len(self._events) + 1)
                     self._events.append(stored_event)
@@ -49,6 +63,73 @@ class MemoryEventStore(EventStore):
                     self._rejections[event.run_id] = self._rejections.get(event.run_id, 0) + 1
                 outcomes.append(outcome)
             return outcomes
+
+    def _admit(self, event: Event, outcome: AppendOutcome) -> AppendOutcome:
+        if outcome is not AppendOutcome.APPENDED:
+            return outcome
+        thread = self._threads.get(event.thread_id)
+        if event.type == ev.RUN_CREATED:
+            raw = json.loads(event.payload_json).get("multitask_strategy") or "enqueue"
+            refusal, cancel = judge_admission(thread, MultitaskStrategy(raw))
+            if refusal is not None:
+                return refusal
+            thread = self._threads.setdefault(event.thread_id, ThreadHead(event.thread_id))
+            thread.open_runs += 1
+            if cancel:
+                for run_id, head in self._heads.items():
+                    if head.thread_id == event.thread_id and not head.ended:
+                        self._heads[run_id] = replace(head, cancel_action=cancel)
+        elif event.is_terminal and thread is not None:
+            thread.open_runs -= 1
+        return outcome
+
+    async def append_thread(
+        self,
+        thread_id: str,
+        events: Sequence[ThreadEventIn],
+        *,
+        require_idle: bool = False,
+        require_no_runs: bool = False,
+    ) -> tuple[int, int]:
+        async with self._lock:
+            stream = cpe.thread_stream_id(thread_id)
+            stored = self._by_run.setdefault(stream, [])
+            fresh = [e for e in events if e.event_id not in self._event_ids]
+            if not fresh:
+                return len(stored), 0
+            thread = self._threads.get(thread_id)
+            if thread is not None and thread.deleted:
+                raise FailedPrecondition("thread was deleted", reason="THREAD_DELETED")
+            busy_running = require_idle and self._active_run_of(thread_id, "") is not None
+            busy_pending = require_no_runs and thread is not None and thread.open_runs > 0
+            if busy_running or busy_pending:
+                raise FailedPrecondition("thread has a run", reason="THREAD_BUSY")
+            if thread is not None and any(e.type == cpe.THREAD_CREATED for e in fresh):
+                raise AlreadyExists("thread exists", reason="THREAD_EXISTS")
+            thread = self._threads.setdefault(thread_id, ThreadHead(thread_id))
+            for item in fresh:
+                event = Event(
+                    run_id=stream,
+                    thread_id=thread_id,
+                    seq=len(stored) + 1,
+                    attempt=0,
+                    type=item.type,
+                    payload_json=item.payload_json,
+                    time=datetime.now(UTC),
+                    event_id=item.event_id,
+                ).stored_at(len(self._events) + 1)
+                self._events.append(event)
+                stored.append(event)
+                self._event_ids.add(item.event_id)
+                thread.deleted = thread.deleted or item.type == cpe.THREAD_DELETED
+            return len(stored), len(fresh)
+
+    async def cancel_requests(self, run_ids: Sequence[str]) -> dict[str, str]:
+        return {
+            r: h.cancel_action
+            for r in run_ids
+            if (h := self._heads.get(r)) is not None and h.cancel_action and not h.ended
+        }
 
     async def read(self, run_id: str, after_seq: int = 0, limit: int = 1000) -> list[Event]:
         return self._by_run.get(run_id, [])[after_seq : after_seq + limit]
@@ -96,15 +177,7 @@ class MemoryEventStore(EventStore):
                 if head is None or head.ended or head.lease_owner != executor_id:
                     lost.append(run_id)
                 else:
-                    self._heads[run_id] = RunHead(
-                        head.run_id,
-                        head.thread_id,
-                        head.last_seq,
-                        head.attempt,
-                        head.ended,
-                        executor_id,
-                        until,
-                    )
+                    self._heads[run_id] = replace(head, lease_owner=executor_id, lease_until=until)
             return lost
 
     async def take_stale_commands(self, older_than: timedelta, limit: int) -> list[Event]:

@@ -14,6 +14,7 @@ position and must never skip one that commits late.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime, timedelta
@@ -21,14 +22,21 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from graphmesh import envelope as ev
+from graphmesh.checkpoints import events as cpe
+from graphmesh.checkpoints.store import apply_checkpoint_events
 from graphmesh.db import EVENTS_CHANNEL, driver_connection
 from graphmesh.envelope import Event
+from graphmesh.errors import AlreadyExists, FailedPrecondition
+from graphmesh.eventstore import threads
 from graphmesh.eventstore.base import (
     AppendOutcome,
     ClaimOutcome,
     ClaimResult,
     EventStore,
     RunHead,
+    ThreadEventIn,
+    judge_admission,
     judge_append,
     judge_claim,
 )
@@ -40,7 +48,10 @@ _NOTIFY_CHUNK = 200  # run ids per NOTIFY payload, well under its 8000-byte limi
 _EVENT_COLUMNS = (
     "position, event_id, run_id, thread_id, seq, attempt, type, schema_version, time, payload"
 )
-_HEAD_COLUMNS = "run_id, thread_id, last_seq, attempt, ended, lease_owner, lease_until, republished"
+_HEAD_COLUMNS = (
+    "run_id, thread_id, last_seq, attempt, ended, lease_owner, lease_until, republished, "
+    "cancel_action"
+)
 
 _LOCK_HEADS = f"""
 SELECT {_HEAD_COLUMNS} FROM run_heads WHERE run_id = ANY($1::text[])
@@ -85,6 +96,22 @@ SELECT e.position, e.event_id, e.run_id, e.thread_id, e.seq, e.attempt, e.type,
        e.schema_version, e.time, e.payload
 FROM events e JOIN marked m ON e.run_id = m.run_id AND e.seq = 1
 ORDER BY e.time
+"""
+
+_INSERT_STREAM_EVENTS = """
+WITH new_events AS (
+    INSERT INTO events
+        (event_id, run_id, thread_id, seq, attempt, type, schema_version, time, payload)
+    SELECT e, r, t, s, 0, y, 1, w, p
+    FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[],
+                $6::timestamptz[], $7::text[]) AS x(e, r, t, s, y, w, p)
+)
+SELECT pg_notify($8, $9)
+"""
+
+_CANCEL_REQUESTS = """
+SELECT run_id, cancel_action FROM run_heads
+WHERE run_id = ANY($1::text[]) AND cancel_action <> '' AND NOT ended
 """
 
 _REJECT = """
@@ -156,6 +183,7 @@ def _head_from_row(row: Any) -> RunHead:
         lease_owner=row["lease_owner"],
         lease_until=row["lease_until"],
         republished=row["republished"],
+        cancel_action=row["cancel_action"],
     )
 
 
@@ -176,24 +204,130 @@ class PostgresEventStore(EventStore):
             rows = await conn.fetch(_LOCK_HEADS, sorted({e.run_id for e in batch}))
             heads: dict[str, RunHead | None] = {r["run_id"]: _head_from_row(r) for r in rows}
             stored = await self._stored_attempts(conn, batch, heads)
+            thread_heads = await threads.lock_thread_heads(
+                conn, [e.thread_id for e in batch if e.type == ev.RUN_CREATED or e.is_terminal]
+            )
             outcomes: list[AppendOutcome] = []
             appended: list[Event] = []
             rejected: list[tuple[Event, AppendOutcome]] = []
+            touches: dict[str, threads.ThreadTouch] = {}
+            cancels: list[tuple[str, str, str]] = []
             for event in batch:
                 key = (event.run_id, event.seq)
                 outcome, head = judge_append(heads.get(event.run_id), event, stored.get(key))
+                if outcome is AppendOutcome.APPENDED and event.type == ev.RUN_CREATED:
+                    thread = thread_heads[event.thread_id]
+                    refusal, cancel = judge_admission(thread, threads.strategy_of(event))
+                    if refusal is not None:
+                        outcome = refusal
+                    else:
+                        thread.exists, thread.open_runs = True, thread.open_runs + 1
+                        if cancel:
+                            cancels.append((event.thread_id, event.run_id, cancel))
+                elif outcome is AppendOutcome.APPENDED and event.is_terminal:
+                    thread_heads[event.thread_id].open_runs -= 1
                 outcomes.append(outcome)
                 if outcome is AppendOutcome.APPENDED:
                     heads[event.run_id] = head
                     stored[key] = event.attempt
                     appended.append(event)
+                    if event.type == ev.RUN_CREATED or event.is_terminal:
+                        threads.touch(touches, event)
                 elif outcome.is_rejection:
                     rejected.append((event, outcome))
             if appended:
                 await self._write(conn, appended, heads)
+                await threads.write_touches(conn, touches)
+                for thread_id, run_id, action in cancels:
+                    await threads.mark_cancelled(conn, thread_id, run_id, action)
+                await apply_checkpoint_events(conn, appended)
             if rejected:
                 await _record_rejections(conn, rejected)
             return outcomes
+
+    async def append_thread(
+        self,
+        thread_id: str,
+        events: Sequence[ThreadEventIn],
+        *,
+        require_idle: bool = False,
+        require_no_runs: bool = False,
+    ) -> tuple[int, int]:
+        async with self._driver("append_thread") as conn, conn.transaction():
+            # The append lock first, then the thread's: the order claims
+            # cannot cycle with (they take heads, then the thread's lock).
+            await conn.execute("SELECT pg_advisory_xact_lock($1)", APPEND_LOCK_KEY)
+            await conn.execute(_LOCK_THREADS, [thread_id])
+            row = await threads.lock_stream(conn, thread_id)
+            last_seq = row["last_seq"] if row is not None else 0
+            known = {
+                r["event_id"]
+                for r in await conn.fetch(
+                    "SELECT event_id FROM events WHERE event_id = ANY($1::text[])",
+                    [e.event_id for e in events],
+                )
+            }
+            fresh = [e for e in events if e.event_id not in known]
+            if not fresh:
+                return last_seq, 0
+            if row is not None and row["deleted"]:
+                raise FailedPrecondition(
+                    f"thread {thread_id} was deleted",
+                    reason="THREAD_DELETED",
+                    field="thread_id",
+                    metadata={"thread_id": thread_id},
+                )
+            await _check_thread_free(conn, thread_id, row, require_idle, require_no_runs)
+            metadata = json.loads(row["metadata"]) if row is not None else {}
+            deleted = False
+            now = datetime.now(UTC)
+            stored: list[Event] = []
+            for item in fresh:
+                if item.type == cpe.THREAD_CREATED:
+                    if row is not None or stored:
+                        raise AlreadyExists(
+                            f"thread {thread_id} exists",
+                            reason="THREAD_EXISTS",
+                            field="thread_id",
+                            metadata={"thread_id": thread_id},
+                        )
+                    metadata = dict(json.loads(item.payload_json).get("metadata") or {})
+                deleted = deleted or item.type == cpe.THREAD_DELETED
+                last_seq += 1
+                stored.append(
+                    Event(
+                        run_id=cpe.thread_stream_id(thread_id),
+                        thread_id=thread_id,
+                        seq=last_seq,
+                        attempt=0,
+                        type=item.type,
+                        payload_json=item.payload_json,
+                        time=now,
+                        event_id=item.event_id,
+                    )
+                )
+            await conn.execute(
+                _INSERT_STREAM_EVENTS,
+                [e.event_id for e in stored],
+                [e.run_id for e in stored],
+                [e.thread_id for e in stored],
+                [e.seq for e in stored],
+                [e.type for e in stored],
+                [e.time for e in stored],
+                [e.payload_json for e in stored],
+                EVENTS_CHANNEL,
+                stored[0].run_id,
+            )
+            await threads.save_stream(conn, thread_id, last_seq, metadata, now, deleted)
+            await apply_checkpoint_events(conn, stored)
+            return last_seq, len(stored)
+
+    async def cancel_requests(self, run_ids: Sequence[str]) -> dict[str, str]:
+        if not run_ids:
+            return {}
+        async with self._driver("cancel_requests") as conn:
+            rows = await conn.fetch(_CANCEL_REQUESTS, list(run_ids))
+            return {r["run_id"]: r["cancel_action"] for r in rows}
 
     async def _stored_attempts(
         self, conn: Any, batch: Sequence[Event], heads: dict[str, RunHead | None]
@@ -316,6 +450,23 @@ class PostgresEventStore(EventStore):
                     "SELECT count(*) FROM event_rejections WHERE run_id = $1", run_id
                 )
             )
+
+
+async def _check_thread_free(
+    conn: Any, thread_id: str, row: Any, require_idle: bool, require_no_runs: bool
+) -> None:
+    busy = False
+    if require_no_runs and row is not None and row["open_runs"] > 0:
+        busy = True
+    elif require_idle:
+        busy = bool(await conn.fetch(_ACTIVE_RUNS, [thread_id]))
+    if busy:
+        raise FailedPrecondition(
+            f"thread {thread_id} has a run pending or running",
+            reason="THREAD_BUSY",
+            field="thread_id",
+            metadata={"thread_id": thread_id},
+        )
 
 
 async def _record_rejections(conn: Any, rejected: list[tuple[Event, AppendOutcome]]) -> None:

@@ -25,17 +25,17 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n&graphmesh/v1/event_store_service.proto\x12\x0cgraphmesh.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xda\x01\n\rEventEnvelope\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12\x0e\n\x06run_id\x18\x02 \x01(\t\x12\x11\n\tthread_id\x18\x03 \x01(\t\x12\x0b\n\x03seq\x18\x04 \x01(\x04\x12\x0f\n\x07\x61ttempt\x18\x05 \x01(\r\x12\x0c\n\x04type\x18\x06 \x01(\t\x12(\n\x04time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x16\n\x0eschema_version\x18\x08 \x01(\r\x12\x14\n\x0cpayload_json\x18\t \x01(\t\x12\x10\n\x08position\x18\n \x01(\x04\"9\n\nEventBatch\x12+\n\x06\x65vents\x18\x01 \x03(\x0b\x32\x1b.graphmesh.v1.EventEnvelope\"B\n\x13\x41ppendEventsRequest\x12+\n\x06\x65vents\x18\x01 \x03(\x0b\x32\x1b.graphmesh.v1.EventEnvelope\"E\n\x14\x41ppendEventsResponse\x12-\n\x08outcomes\x18\x01 \x03(\x0e\x32\x1b.graphmesh.v1.AppendOutcome\"E\n\x11ReadEventsRequest\x12\x0e\n\x06run_id\x18\x01 \x01(\t\x12\x11\n\tafter_seq\x18\x02 \x01(\x04\x12\r\n\x05limit\x18\x03 \x01(\r\"U\n\x12ReadEventsResponse\x12+\n\x06\x65vents\x18\x01 \x03(\x0b\x32\x1b.graphmesh.v1.EventEnvelope\x12\x12\n\nrun_exists\x18\x02 \x01(\x08\"M\n\x12WatchEventsRequest\x12\x0e\n\x06run_id\x18\x01 \x01(\t\x12\x11\n\tafter_seq\x18\x02 \x01(\x04\x12\x14\n\x0cwait_for_end\x18\x03 \x01(\x08\"B\n\x13WatchEventsResponse\x12+\n\x06\x65vents\x18\x01 \x03(\x0b\x32\x1b.graphmesh.v1.EventEnvelope\"J\n\x10\x43laimRunsRequest\x12\x0f\n\x07run_ids\x18\x01 \x03(\t\x12\x13\n\x0b\x65xecutor_id\x18\x02 \x01(\t\x12\x10\n\x08lease_ms\x18\x03 \x01(\r\";\n\x11\x43laimRunsResponse\x12&\n\x06\x63laims\x18\x01 \x03(\x0b\x32\x16.graphmesh.v1.RunClaim\"r\n\x08RunClaim\x12+\n\x07outcome\x18\x01 \x01(\x0e\x32\x1a.graphmesh.v1.ClaimOutcome\x12\x0f\n\x07\x61ttempt\x18\x02 \x01(\r\x12\x10\n\x08last_seq\x18\x03 \x01(\x04\x12\x16\n\x0eretry_after_ms\x18\x04 \x01(\r\"L\n\x12RenewLeasesRequest\x12\x13\n\x0b\x65xecutor_id\x18\x01 \x01(\t\x12\x0f\n\x07run_ids\x18\x02 \x03(\t\x12\x10\n\x08lease_ms\x18\x03 \x01(\r\"+\n\x13RenewLeasesResponse\x12\x14\n\x0clost_run_ids\x18\x01 \x03(\t\"@\n\x18TakeStaleCommandsRequest\x12\x15\n\rolder_than_ms\x18\x01 \x01(\r\x12\r\n\x05limit\x18\x02 \x01(\r\"H\n\x19TakeStaleCommandsResponse\x12+\n\x06\x65vents\x18\x01 \x03(\x0b\x32\x1b.graphmesh.v1.EventEnvelope*\xdc\x01\n\rAppendOutcome\x12\x1e\n\x1a\x41PPEND_OUTCOME_UNSPECIFIED\x10\x00\x12\x1b\n\x17\x41PPEND_OUTCOME_APPENDED\x10\x01\x12\x1c\n\x18\x41PPEND_OUTCOME_DUPLICATE\x10\x02\x12\x1f\n\x1b\x41PPEND_OUTCOME_REJECTED_GAP\x10\x03\x12)\n%APPEND_OUTCOME_REJECTED_STALE_ATTEMPT\x10\x04\x12$\n APPEND_OUTCOME_REJECTED_CONFLICT\x10\x05*\xcb\x01\n\x0c\x43laimOutcome\x12\x1d\n\x19\x43LAIM_OUTCOME_UNSPECIFIED\x10\x00\x12\x19\n\x15\x43LAIM_OUTCOME_CLAIMED\x10\x01\x12\x1f\n\x1b\x43LAIM_OUTCOME_ALREADY_ENDED\x10\x02\x12\"\n\x1e\x43LAIM_OUTCOME_LEASED_ELSEWHERE\x10\x03\x12\x1d\n\x19\x43LAIM_OUTCOME_UNKNOWN_RUN\x10\x04\x12\x1d\n\x19\x43LAIM_OUTCOME_THREAD_BUSY\x10\x05\x32\x99\x04\n\x11\x45ventStoreService\x12U\n\x0c\x41ppendEvents\x12!.graphmesh.v1.AppendEventsRequest\x1a\".graphmesh.v1.AppendEventsResponse\x12O\n\nReadEvents\x12\x1f.graphmesh.v1.ReadEventsRequest\x1a .graphmesh.v1.ReadEventsResponse\x12T\n\x0bWatchEvents\x12 .graphmesh.v1.WatchEventsRequest\x1a!.graphmesh.v1.WatchEventsResponse0\x01\x12L\n\tClaimRuns\x12\x1e.graphmesh.v1.ClaimRunsRequest\x1a\x1f.graphmesh.v1.ClaimRunsResponse\x12R\n\x0bRenewLeases\x12 .graphmesh.v1.RenewLeasesRequest\x1a!.graphmesh.v1.RenewLeasesResponse\x12\x64\n\x11TakeStaleCommands\x12&.graphmesh.v1.TakeStaleCommandsRequest\x1a\'.graphmesh.v1.TakeStaleCommandsResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n&graphmesh/v1/event_store_service.proto\x12\x0cgraphmesh.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xda\x01\n\rEventEnvelope\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12\x0e\n\x06run_id\x18\x02 \x01(\t\x12\x11\n\tthread_id\x18\x03 \x01(\t\x12\x0b\n\x03seq\x18\x04 \x01(\x04\x12\x0f\n\x07\x61ttempt\x18\x05 \x01(\r\x12\x0c\n\x04type\x18\x06 \x01(\t\x12(\n\x04time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x16\n\x0eschema_version\x18\x08 \x01(\r\x12\x14\n\x0cpayload_json\x18\t \x01(\t\x12\x10\n\x08position\x18\n \x01(\x04\"9\n\nEventBatch\x12+\n\x06\x65vents\x18\x01 \x03(\x0b\x32\x1b.graphmesh.v1.EventEnvelope\"B\n\x13\x41ppendEventsRequest\x12+\n\x06\x65vents\x18\x01 \x03(\x0b\x32\x1b.graphmesh.v1.EventEnvelope\"E\n\x14\x41ppendEventsResponse\x12-\n\x08outcomes\x18\x01 \x03(\x0e\x32\x1b.graphmesh.v1.AppendOutcome\"E\n\x11ReadEventsRequest\x12\x0e\n\x06run_id\x18\x01 \x01(\t\x12\x11\n\tafter_seq\x18\x02 \x01(\x04\x12\r\n\x05limit\x18\x03 \x01(\r\"U\n\x12ReadEventsResponse\x12+\n\x06\x65vents\x18\x01 \x03(\x0b\x32\x1b.graphmesh.v1.EventEnvelope\x12\x12\n\nrun_exists\x18\x02 \x01(\x08\"M\n\x12WatchEventsRequest\x12\x0e\n\x06run_id\x18\x01 \x01(\t\x12\x11\n\tafter_seq\x18\x02 \x01(\x04\x12\x14\n\x0cwait_for_end\x18\x03 \x01(\x08\"B\n\x13WatchEventsResponse\x12+\n\x06\x65vents\x18\x01 \x03(\x0b\x32\x1b.graphmesh.v1.EventEnvelope\"J\n\x10\x43laimRunsRequest\x12\x0f\n\x07run_ids\x18\x01 \x03(\t\x12\x13\n\x0b\x65xecutor_id\x18\x02 \x01(\t\x12\x10\n\x08lease_ms\x18\x03 \x01(\r\";\n\x11\x43laimRunsResponse\x12&\n\x06\x63laims\x18\x01 \x03(\x0b\x32\x16.graphmesh.v1.RunClaim\"\x89\x01\n\x08RunClaim\x12+\n\x07outcome\x18\x01 \x01(\x0e\x32\x1a.graphmesh.v1.ClaimOutcome\x12\x0f\n\x07\x61ttempt\x18\x02 \x01(\r\x12\x10\n\x08last_seq\x18\x03 \x01(\x04\x12\x16\n\x0eretry_after_ms\x18\x04 \x01(\r\x12\x15\n\rcancel_action\x18\x05 \x01(\t\"L\n\x12RenewLeasesRequest\x12\x13\n\x0b\x65xecutor_id\x18\x01 \x01(\t\x12\x0f\n\x07run_ids\x18\x02 \x03(\t\x12\x10\n\x08lease_ms\x18\x03 \x01(\r\"a\n\x13RenewLeasesResponse\x12\x14\n\x0clost_run_ids\x18\x01 \x03(\t\x12\x34\n\rcancellations\x18\x02 \x03(\x0b\x32\x1d.graphmesh.v1.RunCancellation\"@\n\x18TakeStaleCommandsRequest\x12\x15\n\rolder_than_ms\x18\x01 \x01(\r\x12\r\n\x05limit\x18\x02 \x01(\r\"H\n\x19TakeStaleCommandsResponse\x12+\n\x06\x65vents\x18\x01 \x03(\x0b\x32\x1b.graphmesh.v1.EventEnvelope\"1\n\x0fRunCancellation\x12\x0e\n\x06run_id\x18\x01 \x01(\t\x12\x0e\n\x06\x61\x63tion\x18\x02 \x01(\t*\xd8\x02\n\rAppendOutcome\x12\x1e\n\x1a\x41PPEND_OUTCOME_UNSPECIFIED\x10\x00\x12\x1b\n\x17\x41PPEND_OUTCOME_APPENDED\x10\x01\x12\x1c\n\x18\x41PPEND_OUTCOME_DUPLICATE\x10\x02\x12\x1f\n\x1b\x41PPEND_OUTCOME_REJECTED_GAP\x10\x03\x12)\n%APPEND_OUTCOME_REJECTED_STALE_ATTEMPT\x10\x04\x12$\n APPEND_OUTCOME_REJECTED_CONFLICT\x10\x05\x12*\n&APPEND_OUTCOME_REJECTED_THREAD_DELETED\x10\x06\x12\'\n#APPEND_OUTCOME_REJECTED_THREAD_BUSY\x10\x07\x12%\n!APPEND_OUTCOME_REJECTED_MALFORMED\x10\x08*\xcb\x01\n\x0c\x43laimOutcome\x12\x1d\n\x19\x43LAIM_OUTCOME_UNSPECIFIED\x10\x00\x12\x19\n\x15\x43LAIM_OUTCOME_CLAIMED\x10\x01\x12\x1f\n\x1b\x43LAIM_OUTCOME_ALREADY_ENDED\x10\x02\x12\"\n\x1e\x43LAIM_OUTCOME_LEASED_ELSEWHERE\x10\x03\x12\x1d\n\x19\x43LAIM_OUTCOME_UNKNOWN_RUN\x10\x04\x12\x1d\n\x19\x43LAIM_OUTCOME_THREAD_BUSY\x10\x05\x32\x99\x04\n\x11\x45ventStoreService\x12U\n\x0c\x41ppendEvents\x12!.graphmesh.v1.AppendEventsRequest\x1a\".graphmesh.v1.AppendEventsResponse\x12O\n\nReadEvents\x12\x1f.graphmesh.v1.ReadEventsRequest\x1a .graphmesh.v1.ReadEventsResponse\x12T\n\x0bWatchEvents\x12 .graphmesh.v1.WatchEventsRequest\x1a!.graphmesh.v1.WatchEventsResponse0\x01\x12L\n\tClaimRuns\x12\x1e.graphmesh.v1.ClaimRunsRequest\x1a\x1f.graphmesh.v1.ClaimRunsResponse\x12R\n\x0bRenewLeases\x12 .graphmesh.v1.RenewLeasesRequest\x1a!.graphmesh.v1.RenewLeasesResponse\x12\x64\n\x11TakeStaleCommands\x12&.graphmesh.v1.TakeStaleCommandsRequest\x1a\'.graphmesh.v1.TakeStaleCommandsResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'graphmesh.v1.event_store_service_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_APPENDOUTCOME']._serialized_start=1330
-  _globals['_APPENDOUTCOME']._serialized_end=1550
-  _globals['_CLAIMOUTCOME']._serialized_start=1553
-  _globals['_CLAIMOUTCOME']._serialized_end=1756
+  _globals['_APPENDOUTCOME']._serialized_start=1459
+  _globals['_APPENDOUTCOME']._serialized_end=1803
+  _globals['_CLAIMOUTCOME']._serialized_start=1806
+  _globals['_CLAIMOUTCOME']._serialized_end=2009
   _globals['_EVENTENVELOPE']._serialized_start=90
   _globals['_EVENTENVELOPE']._serialized_end=308
   _globals['_EVENTBATCH']._serialized_start=310
@@ -56,16 +56,18 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_CLAIMRUNSREQUEST']._serialized_end=887
   _globals['_CLAIMRUNSRESPONSE']._serialized_start=889
   _globals['_CLAIMRUNSRESPONSE']._serialized_end=948
-  _globals['_RUNCLAIM']._serialized_start=950
-  _globals['_RUNCLAIM']._serialized_end=1064
-  _globals['_RENEWLEASESREQUEST']._serialized_start=1066
-  _globals['_RENEWLEASESREQUEST']._serialized_end=1142
-  _globals['_RENEWLEASESRESPONSE']._serialized_start=1144
-  _globals['_RENEWLEASESRESPONSE']._serialized_end=1187
-  _globals['_TAKESTALECOMMANDSREQUEST']._serialized_start=1189
-  _globals['_TAKESTALECOMMANDSREQUEST']._serialized_end=1253
-  _globals['_TAKESTALECOMMANDSRESPONSE']._serialized_start=1255
-  _globals['_TAKESTALECOMMANDSRESPONSE']._serialized_end=1327
-  _globals['_EVENTSTORESERVICE']._serialized_start=1759
-  _globals['_EVENTSTORESERVICE']._serialized_end=2296
+  _globals['_RUNCLAIM']._serialized_start=951
+  _globals['_RUNCLAIM']._serialized_end=1088
+  _globals['_RENEWLEASESREQUEST']._serialized_start=1090
+  _globals['_RENEWLEASESREQUEST']._serialized_end=1166
+  _globals['_RENEWLEASESRESPONSE']._serialized_start=1168
+  _globals['_RENEWLEASESRESPONSE']._serialized_end=1265
+  _globals['_TAKESTALECOMMANDSREQUEST']._serialized_start=1267
+  _globals['_TAKESTALECOMMANDSREQUEST']._serialized_end=1331
+  _globals['_TAKESTALECOMMANDSRESPONSE']._serialized_start=1333
+  _globals['_TAKESTALECOMMANDSRESPONSE']._serialized_end=1405
+  _globals['_RUNCANCELLATION']._serialized_start=1407
+  _globals['_RUNCANCELLATION']._serialized_end=1456
+  _globals['_EVENTSTORESERVICE']._serialized_start=2012
+  _globals['_EVENTSTORESERVICE']._serialized_end=2549
 # @@protoc_insertion_point(module_scope)

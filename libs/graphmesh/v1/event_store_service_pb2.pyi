@@ -18,6 +18,9 @@ class AppendOutcome(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     APPEND_OUTCOME_REJECTED_GAP: _ClassVar[AppendOutcome]
     APPEND_OUTCOME_REJECTED_STALE_ATTEMPT: _ClassVar[AppendOutcome]
     APPEND_OUTCOME_REJECTED_CONFLICT: _ClassVar[AppendOutcome]
+    APPEND_OUTCOME_REJECTED_THREAD_DELETED: _ClassVar[AppendOutcome]
+    APPEND_OUTCOME_REJECTED_THREAD_BUSY: _ClassVar[AppendOutcome]
+    APPEND_OUTCOME_REJECTED_MALFORMED: _ClassVar[AppendOutcome]
 
 class ClaimOutcome(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -33,6 +36,9 @@ APPEND_OUTCOME_DUPLICATE: AppendOutcome
 APPEND_OUTCOME_REJECTED_GAP: AppendOutcome
 APPEND_OUTCOME_REJECTED_STALE_ATTEMPT: AppendOutcome
 APPEND_OUTCOME_REJECTED_CONFLICT: AppendOutcome
+APPEND_OUTCOME_REJECTED_THREAD_DELETED: AppendOutcome
+APPEND_OUTCOME_REJECTED_THREAD_BUSY: AppendOutcome
+APPEND_OUTCOME_REJECTED_MALFORMED: AppendOutcome
 CLAIM_OUTCOME_UNSPECIFIED: ClaimOutcome
 CLAIM_OUTCOME_CLAIMED: ClaimOutcome
 CLAIM_OUTCOME_ALREADY_ENDED: ClaimOutcome
@@ -133,16 +139,18 @@ class ClaimRunsResponse(_message.Message):
     def __init__(self, claims: _Optional[_Iterable[_Union[RunClaim, _Mapping]]] = ...) -> None: ...
 
 class RunClaim(_message.Message):
-    __slots__ = ("outcome", "attempt", "last_seq", "retry_after_ms")
+    __slots__ = ("outcome", "attempt", "last_seq", "retry_after_ms", "cancel_action")
     OUTCOME_FIELD_NUMBER: _ClassVar[int]
     ATTEMPT_FIELD_NUMBER: _ClassVar[int]
     LAST_SEQ_FIELD_NUMBER: _ClassVar[int]
     RETRY_AFTER_MS_FIELD_NUMBER: _ClassVar[int]
+    CANCEL_ACTION_FIELD_NUMBER: _ClassVar[int]
     outcome: ClaimOutcome
     attempt: int
     last_seq: int
     retry_after_ms: int
-    def __init__(self, outcome: _Optional[_Union[ClaimOutcome, str]] = ..., attempt: _Optional[int] = ..., last_seq: _Optional[int] = ..., retry_after_ms: _Optional[int] = ...) -> None: ...
+    cancel_action: str
+    def __init__(self, outcome: _Optional[_Union[ClaimOutcome, str]] = ..., attempt: _Optional[int] = ..., last_seq: _Optional[int] = ..., retry_after_ms: _Optional[int] = ..., cancel_action: _Optional[str] = ...) -> None: ...
 
 class RenewLeasesRequest(_message.Message):
     __slots__ = ("executor_id", "run_ids", "lease_ms")
@@ -155,10 +163,12 @@ class RenewLeasesRequest(_message.Message):
     def __init__(self, executor_id: _Optional[str] = ..., run_ids: _Optional[_Iterable[str]] = ..., lease_ms: _Optional[int] = ...) -> None: ...
 
 class RenewLeasesResponse(_message.Message):
-    __slots__ = ("lost_run_ids",)
+    __slots__ = ("lost_run_ids", "cancellations")
     LOST_RUN_IDS_FIELD_NUMBER: _ClassVar[int]
+    CANCELLATIONS_FIELD_NUMBER: _ClassVar[int]
     lost_run_ids: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, lost_run_ids: _Optional[_Iterable[str]] = ...) -> None: ...
+    cancellations: _containers.RepeatedCompositeFieldContainer[RunCancellation]
+    def __init__(self, lost_run_ids: _Optional[_Iterable[str]] = ..., cancellations: _Optional[_Iterable[_Union[RunCancellation, _Mapping]]] = ...) -> None: ...
 
 class TakeStaleCommandsRequest(_message.Message):
     __slots__ = ("older_than_ms", "limit")
@@ -173,3 +183,11 @@ class TakeStaleCommandsResponse(_message.Message):
     EVENTS_FIELD_NUMBER: _ClassVar[int]
     events: _containers.RepeatedCompositeFieldContainer[EventEnvelope]
     def __init__(self, events: _Optional[_Iterable[_Union[EventEnvelope, _Mapping]]] = ...) -> None: ...
+
+class RunCancellation(_message.Message):
+    __slots__ = ("run_id", "action")
+    RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    ACTION_FIELD_NUMBER: _ClassVar[int]
+    run_id: str
+    action: str
+    def __init__(self, run_id: _Optional[str] = ..., action: _Optional[str] = ...) -> None: ...

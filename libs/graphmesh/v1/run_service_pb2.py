@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from graphmesh.v1 import run_pb2 as graphmesh_dot_v1_dot_run__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1egraphmesh/v1/run_service.proto\x12\x0cgraphmesh.v1\x1a\x16graphmesh/v1/run.proto\"\xd0\x01\n\x10\x43reateRunRequest\x12\x10\n\x08graph_id\x18\x01 \x01(\t\x12\x11\n\tthread_id\x18\x02 \x01(\t\x12\x12\n\ninput_json\x18\x03 \x01(\t\x12\x12\n\nrequest_id\x18\x04 \x01(\t\x12>\n\x08metadata\x18\x05 \x03(\x0b\x32,.graphmesh.v1.CreateRunRequest.MetadataEntry\x1a/\n\rMetadataEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"D\n\x11\x43reateRunResponse\x12\x1e\n\x03run\x18\x01 \x01(\x0b\x32\x11.graphmesh.v1.Run\x12\x0f\n\x07\x63reated\x18\x02 \x01(\x08\"\x1f\n\rGetRunRequest\x12\x0e\n\x06run_id\x18\x01 \x01(\t\"0\n\x0eGetRunResponse\x12\x1e\n\x03run\x18\x01 \x01(\x0b\x32\x11.graphmesh.v1.Run\"\x99\x01\n\x0fListRunsRequest\x12\x10\n\x08graph_id\x18\x01 \x01(\t\x12\x11\n\tthread_id\x18\x02 \x01(\t\x12\'\n\x06status\x18\x03 \x01(\x0e\x32\x17.graphmesh.v1.RunStatus\x12\x16\n\tpage_size\x18\x04 \x01(\x05H\x00\x88\x01\x01\x12\x12\n\npage_token\x18\x05 \x01(\tB\x0c\n\n_page_size\"L\n\x10ListRunsResponse\x12\x1f\n\x04runs\x18\x01 \x03(\x0b\x32\x11.graphmesh.v1.Run\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\" \n\x0eWaitRunRequest\x12\x0e\n\x06run_id\x18\x01 \x01(\t\"1\n\x0fWaitRunResponse\x12\x1e\n\x03run\x18\x01 \x01(\x0b\x32\x11.graphmesh.v1.Run\"2\n\x10StreamRunRequest\x12\x0e\n\x06run_id\x18\x01 \x01(\t\x12\x0e\n\x06\x63ursor\x18\x02 \x01(\t\":\n\x11StreamRunResponse\x12%\n\x05\x65vent\x18\x01 \x01(\x0b\x32\x16.graphmesh.v1.RunEvent2\x82\x03\n\nRunService\x12L\n\tCreateRun\x12\x1e.graphmesh.v1.CreateRunRequest\x1a\x1f.graphmesh.v1.CreateRunResponse\x12\x43\n\x06GetRun\x12\x1b.graphmesh.v1.GetRunRequest\x1a\x1c.graphmesh.v1.GetRunResponse\x12I\n\x08ListRuns\x12\x1d.graphmesh.v1.ListRunsRequest\x1a\x1e.graphmesh.v1.ListRunsResponse\x12\x46\n\x07WaitRun\x12\x1c.graphmesh.v1.WaitRunRequest\x1a\x1d.graphmesh.v1.WaitRunResponse\x12N\n\tStreamRun\x12\x1e.graphmesh.v1.StreamRunRequest\x1a\x1f.graphmesh.v1.StreamRunResponse0\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1egraphmesh/v1/run_service.proto\x12\x0cgraphmesh.v1\x1a\x16graphmesh/v1/run.proto\"\xfa\x02\n\x10\x43reateRunRequest\x12\x10\n\x08graph_id\x18\x01 \x01(\t\x12\x11\n\tthread_id\x18\x02 \x01(\t\x12\x12\n\ninput_json\x18\x03 \x01(\t\x12\x12\n\nrequest_id\x18\x04 \x01(\t\x12>\n\x08metadata\x18\x05 \x03(\x0b\x32,.graphmesh.v1.CreateRunRequest.MetadataEntry\x12&\n\x07\x63ommand\x18\x06 \x01(\x0b\x32\x15.graphmesh.v1.Command\x12\x15\n\rcheckpoint_id\x18\x07 \x01(\t\x12;\n\x12multitask_strategy\x18\x08 \x01(\x0e\x32\x1f.graphmesh.v1.MultitaskStrategy\x12,\n\ndurability\x18\t \x01(\x0e\x32\x18.graphmesh.v1.Durability\x1a/\n\rMetadataEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"A\n\x07\x43ommand\x12\x13\n\x0bresume_json\x18\x01 \x01(\t\x12\x0c\n\x04goto\x18\x02 \x03(\t\x12\x13\n\x0bupdate_json\x18\x03 \x01(\t\"D\n\x11\x43reateRunResponse\x12\x1e\n\x03run\x18\x01 \x01(\x0b\x32\x11.graphmesh.v1.Run\x12\x0f\n\x07\x63reated\x18\x02 \x01(\x08\"\x1f\n\rGetRunRequest\x12\x0e\n\x06run_id\x18\x01 \x01(\t\"0\n\x0eGetRunResponse\x12\x1e\n\x03run\x18\x01 \x01(\x0b\x32\x11.graphmesh.v1.Run\"\x99\x01\n\x0fListRunsRequest\x12\x10\n\x08graph_id\x18\x01 \x01(\t\x12\x11\n\tthread_id\x18\x02 \x01(\t\x12\'\n\x06status\x18\x03 \x01(\x0e\x32\x17.graphmesh.v1.RunStatus\x12\x16\n\tpage_size\x18\x04 \x01(\x05H\x00\x88\x01\x01\x12\x12\n\npage_token\x18\x05 \x01(\tB\x0c\n\n_page_size\"L\n\x10ListRunsResponse\x12\x1f\n\x04runs\x18\x01 \x03(\x0b\x32\x11.graphmesh.v1.Run\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\" \n\x0eWaitRunRequest\x12\x0e\n\x06run_id\x18\x01 \x01(\t\"1\n\x0fWaitRunResponse\x12\x1e\n\x03run\x18\x01 \x01(\x0b\x32\x11.graphmesh.v1.Run\"2\n\x10StreamRunRequest\x12\x0e\n\x06run_id\x18\x01 \x01(\t\x12\x0e\n\x06\x63ursor\x18\x02 \x01(\t\":\n\x11StreamRunResponse\x12%\n\x05\x65vent\x18\x01 \x01(\x0b\x32\x16.graphmesh.v1.RunEvent*\xb9\x01\n\x11MultitaskStrategy\x12\"\n\x1eMULTITASK_STRATEGY_UNSPECIFIED\x10\x00\x12\x1d\n\x19MULTITASK_STRATEGY_REJECT\x10\x01\x12\x1e\n\x1aMULTITASK_STRATEGY_ENQUEUE\x10\x02\x12 \n\x1cMULTITASK_STRATEGY_INTERRUPT\x10\x03\x12\x1f\n\x1bMULTITASK_STRATEGY_ROLLBACK\x10\x04*h\n\nDurability\x12\x1a\n\x16\x44URABILITY_UNSPECIFIED\x10\x00\x12\x13\n\x0f\x44URABILITY_SYNC\x10\x01\x12\x14\n\x10\x44URABILITY_ASYNC\x10\x02\x12\x13\n\x0f\x44URABILITY_EXIT\x10\x03\x32\x82\x03\n\nRunService\x12L\n\tCreateRun\x12\x1e.graphmesh.v1.CreateRunRequest\x1a\x1f.graphmesh.v1.CreateRunResponse\x12\x43\n\x06GetRun\x12\x1b.graphmesh.v1.GetRunRequest\x1a\x1c.graphmesh.v1.GetRunResponse\x12I\n\x08ListRuns\x12\x1d.graphmesh.v1.ListRunsRequest\x1a\x1e.graphmesh.v1.ListRunsResponse\x12\x46\n\x07WaitRun\x12\x1c.graphmesh.v1.WaitRunRequest\x1a\x1d.graphmesh.v1.WaitRunResponse\x12N\n\tStreamRun\x12\x1e.graphmesh.v1.StreamRunRequest\x1a\x1f.graphmesh.v1.StreamRunResponse0\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -34,28 +34,34 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_CREATERUNREQUEST_METADATAENTRY']._loaded_options = None
   _globals['_CREATERUNREQUEST_METADATAENTRY']._serialized_options = b'8\001'
+  _globals['_MULTITASKSTRATEGY']._serialized_start=1105
+  _globals['_MULTITASKSTRATEGY']._serialized_end=1290
+  _globals['_DURABILITY']._serialized_start=1292
+  _globals['_DURABILITY']._serialized_end=1396
   _globals['_CREATERUNREQUEST']._serialized_start=73
-  _globals['_CREATERUNREQUEST']._serialized_end=281
-  _globals['_CREATERUNREQUEST_METADATAENTRY']._serialized_start=234
-  _globals['_CREATERUNREQUEST_METADATAENTRY']._serialized_end=281
-  _globals['_CREATERUNRESPONSE']._serialized_start=283
-  _globals['_CREATERUNRESPONSE']._serialized_end=351
-  _globals['_GETRUNREQUEST']._serialized_start=353
-  _globals['_GETRUNREQUEST']._serialized_end=384
-  _globals['_GETRUNRESPONSE']._serialized_start=386
-  _globals['_GETRUNRESPONSE']._serialized_end=434
-  _globals['_LISTRUNSREQUEST']._serialized_start=437
-  _globals['_LISTRUNSREQUEST']._serialized_end=590
-  _globals['_LISTRUNSRESPONSE']._serialized_start=592
-  _globals['_LISTRUNSRESPONSE']._serialized_end=668
-  _globals['_WAITRUNREQUEST']._serialized_start=670
-  _globals['_WAITRUNREQUEST']._serialized_end=702
-  _globals['_WAITRUNRESPONSE']._serialized_start=704
-  _globals['_WAITRUNRESPONSE']._serialized_end=753
-  _globals['_STREAMRUNREQUEST']._serialized_start=755
-  _globals['_STREAMRUNREQUEST']._serialized_end=805
-  _globals['_STREAMRUNRESPONSE']._serialized_start=807
-  _globals['_STREAMRUNRESPONSE']._serialized_end=865
-  _globals['_RUNSERVICE']._serialized_start=868
-  _globals['_RUNSERVICE']._serialized_end=1254
+  _globals['_CREATERUNREQUEST']._serialized_end=451
+  _globals['_CREATERUNREQUEST_METADATAENTRY']._serialized_start=404
+  _globals['_CREATERUNREQUEST_METADATAENTRY']._serialized_end=451
+  _globals['_COMMAND']._serialized_start=453
+  _globals['_COMMAND']._serialized_end=518
+  _globals['_CREATERUNRESPONSE']._serialized_start=520
+  _globals['_CREATERUNRESPONSE']._serialized_end=588
+  _globals['_GETRUNREQUEST']._serialized_start=590
+  _globals['_GETRUNREQUEST']._serialized_end=621
+  _globals['_GETRUNRESPONSE']._serialized_start=623
+  _globals['_GETRUNRESPONSE']._serialized_end=671
+  _globals['_LISTRUNSREQUEST']._serialized_start=674
+  _globals['_LISTRUNSREQUEST']._serialized_end=827
+  _globals['_LISTRUNSRESPONSE']._serialized_start=829
+  _globals['_LISTRUNSRESPONSE']._serialized_end=905
+  _globals['_WAITRUNREQUEST']._serialized_start=907
+  _globals['_WAITRUNREQUEST']._serialized_end=939
+  _globals['_WAITRUNRESPONSE']._serialized_start=941
+  _globals['_WAITRUNRESPONSE']._serialized_end=990
+  _globals['_STREAMRUNREQUEST']._serialized_start=992
+  _globals['_STREAMRUNREQUEST']._serialized_end=1042
+  _globals['_STREAMRUNRESPONSE']._serialized_start=1044
+  _globals['_STREAMRUNRESPONSE']._serialized_end=1102
+  _globals['_RUNSERVICE']._serialized_start=1399
+  _globals['_RUNSERVICE']._serialized_end=1785
 # @@protoc_insertion_point(module_scope)

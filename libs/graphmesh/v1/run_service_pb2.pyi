@@ -1,5 +1,6 @@
 from graphmesh.v1 import run_pb2 as _run_pb2
 from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from collections.abc import Iterable as _Iterable, Mapping as _Mapping
@@ -7,8 +8,32 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class MultitaskStrategy(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    MULTITASK_STRATEGY_UNSPECIFIED: _ClassVar[MultitaskStrategy]
+    MULTITASK_STRATEGY_REJECT: _ClassVar[MultitaskStrategy]
+    MULTITASK_STRATEGY_ENQUEUE: _ClassVar[MultitaskStrategy]
+    MULTITASK_STRATEGY_INTERRUPT: _ClassVar[MultitaskStrategy]
+    MULTITASK_STRATEGY_ROLLBACK: _ClassVar[MultitaskStrategy]
+
+class Durability(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    DURABILITY_UNSPECIFIED: _ClassVar[Durability]
+    DURABILITY_SYNC: _ClassVar[Durability]
+    DURABILITY_ASYNC: _ClassVar[Durability]
+    DURABILITY_EXIT: _ClassVar[Durability]
+MULTITASK_STRATEGY_UNSPECIFIED: MultitaskStrategy
+MULTITASK_STRATEGY_REJECT: MultitaskStrategy
+MULTITASK_STRATEGY_ENQUEUE: MultitaskStrategy
+MULTITASK_STRATEGY_INTERRUPT: MultitaskStrategy
+MULTITASK_STRATEGY_ROLLBACK: MultitaskStrategy
+DURABILITY_UNSPECIFIED: Durability
+DURABILITY_SYNC: Durability
+DURABILITY_ASYNC: Durability
+DURABILITY_EXIT: Durability
+
 class CreateRunRequest(_message.Message):
-    __slots__ = ("graph_id", "thread_id", "input_json", "request_id", "metadata")
+    __slots__ = ("graph_id", "thread_id", "input_json", "request_id", "metadata", "command", "checkpoint_id", "multitask_strategy", "durability")
     class MetadataEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -21,12 +46,30 @@ class CreateRunRequest(_message.Message):
     INPUT_JSON_FIELD_NUMBER: _ClassVar[int]
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     METADATA_FIELD_NUMBER: _ClassVar[int]
+    COMMAND_FIELD_NUMBER: _ClassVar[int]
+    CHECKPOINT_ID_FIELD_NUMBER: _ClassVar[int]
+    MULTITASK_STRATEGY_FIELD_NUMBER: _ClassVar[int]
+    DURABILITY_FIELD_NUMBER: _ClassVar[int]
     graph_id: str
     thread_id: str
     input_json: str
     request_id: str
     metadata: _containers.ScalarMap[str, str]
-    def __init__(self, graph_id: _Optional[str] = ..., thread_id: _Optional[str] = ..., input_json: _Optional[str] = ..., request_id: _Optional[str] = ..., metadata: _Optional[_Mapping[str, str]] = ...) -> None: ...
+    command: Command
+    checkpoint_id: str
+    multitask_strategy: MultitaskStrategy
+    durability: Durability
+    def __init__(self, graph_id: _Optional[str] = ..., thread_id: _Optional[str] = ..., input_json: _Optional[str] = ..., request_id: _Optional[str] = ..., metadata: _Optional[_Mapping[str, str]] = ..., command: _Optional[_Union[Command, _Mapping]] = ..., checkpoint_id: _Optional[str] = ..., multitask_strategy: _Optional[_Union[MultitaskStrategy, str]] = ..., durability: _Optional[_Union[Durability, str]] = ...) -> None: ...
+
+class Command(_message.Message):
+    __slots__ = ("resume_json", "goto", "update_json")
+    RESUME_JSON_FIELD_NUMBER: _ClassVar[int]
+    GOTO_FIELD_NUMBER: _ClassVar[int]
+    UPDATE_JSON_FIELD_NUMBER: _ClassVar[int]
+    resume_json: str
+    goto: _containers.RepeatedScalarFieldContainer[str]
+    update_json: str
+    def __init__(self, resume_json: _Optional[str] = ..., goto: _Optional[_Iterable[str]] = ..., update_json: _Optional[str] = ...) -> None: ...
 
 class CreateRunResponse(_message.Message):
     __slots__ = ("run", "created")

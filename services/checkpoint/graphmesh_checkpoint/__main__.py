@@ -8,19 +8,30 @@ import os
 import structlog
 
 from graphmesh import db
+from graphmesh.checkpoints.store import CheckpointReader
 from graphmesh.eventstore.postgres import PostgresEventStore
 from graphmesh.grpcutil import add_health_and_reflection, create_server, set_serving
 from graphmesh.kafka import CHECKPOINT_GROUP, ensure_topics, make_consumer
 from graphmesh.logs import configure_logging
 from graphmesh.service import run_service, supervise
-from graphmesh.v1 import event_store_service_pb2, event_store_service_pb2_grpc
+from graphmesh.v1 import (
+    checkpoint_service_pb2,
+    checkpoint_service_pb2_grpc,
+    event_store_service_pb2,
+    event_store_service_pb2_grpc,
+)
+from graphmesh_checkpoint.checkpoints import CheckpointServicer
 from graphmesh_checkpoint.ingest import EventIngestor
 from graphmesh_checkpoint.notifier import RunNotifier
+from graphmesh_checkpoint.records import ThreadRecords
 from graphmesh_checkpoint.server import EventStoreServicer
 from graphmesh_checkpoint.settings import CheckpointSettings
 
 log = structlog.get_logger("graphmesh_checkpoint")
-SERVICE_NAMES = [event_store_service_pb2.DESCRIPTOR.services_by_name["EventStoreService"].full_name]
+SERVICE_NAMES = [
+    event_store_service_pb2.DESCRIPTOR.services_by_name["EventStoreService"].full_name,
+    checkpoint_service_pb2.DESCRIPTOR.services_by_name["CheckpointService"].full_name,
+]
 
 
 async def serve(settings: CheckpointSettings, stop: asyncio.Event) -> None:
@@ -32,6 +43,9 @@ async def serve(settings: CheckpointSettings, stop: asyncio.Event) -> None:
     server = create_server()
     event_store_service_pb2_grpc.add_EventStoreServiceServicer_to_server(
         EventStoreServicer(store, notifier), server
+    )
+    checkpoint_service_pb2_grpc.add_CheckpointServiceServicer_to_server(
+        CheckpointServicer(store, CheckpointReader(engine), ThreadRecords(engine), notifier), server
     )
     health = add_health_and_reflection(server, SERVICE_NAMES)
     server.add_insecure_port(settings.listen)

@@ -115,6 +115,7 @@ class EventStoreServicer(pb_grpc.EventStoreServiceServicer):
                     attempt=r.attempt,
                     last_seq=r.last_seq,
                     retry_after_ms=r.retry_after_ms,
+                    cancel_action=r.cancel_action,
                 )
                 for r in results
             ]
@@ -125,7 +126,12 @@ class EventStoreServicer(pb_grpc.EventStoreServiceServicer):
         self, request: pb.RenewLeasesRequest, context: grpc.aio.ServicerContext
     ) -> pb.RenewLeasesResponse:
         lost = await self._store.renew(request.executor_id, list(request.run_ids), request.lease_ms)
-        return pb.RenewLeasesResponse(lost_run_ids=lost)
+        held = [r for r in request.run_ids if r not in set(lost)]
+        cancels = await self._store.cancel_requests(held)
+        return pb.RenewLeasesResponse(
+            lost_run_ids=lost,
+            cancellations=[pb.RunCancellation(run_id=r, action=a) for r, a in cancels.items()],
+        )
 
     @handle_errors
     async def TakeStaleCommands(

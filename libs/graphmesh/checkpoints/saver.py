@@ -1,0 +1,275 @@
+"""`EventLogSaver`: a LangGraph checkpointer over graphmesh's event log.
+
+Writes become checkpoint events: inside a run they go into the run's own
+event stream through the executor (`RunSink`, fenced by the run's attempt);
+outside runs they are appended to the thread's stream by the checkpoint
+service (`ThreadSink`). Reads ask the checkpoint service, which keeps the
+checkpoint tables from the stored events; a read made inside a run first
+waits until the run's own writes are stored (read your writes).
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from typing import Any, Protocol
+
+import grpc
+from langchain_core.runnables import RunnableConfig
+from langgraph.checkpoint.base import (
+    WRITES_IDX_MAP,
+    BaseCheckpointSaver,
+    ChannelVersions,
+    Checkpoint,
+    CheckpointMetadata,
+    CheckpointTuple,
+    get_checkpoint_id,
+    get_checkpoint_metadata,
+)
+from langgraph.checkpoint.serde.base import SerializerProtocol
+
+from graphmesh.checkpoints import events as cpe
+from graphmesh.errors import InvalidArgument
+from graphmesh.grpcutil import translate_rpc_error
+from graphmesh.jsonutil import dumps, to_jsonable
+from graphmesh.v1 import checkpoint_service_pb2 as pb
+from graphmesh.v1 import checkpoint_service_pb2_grpc as pb_grpc
+
+
+class CheckpointSink(Protocol):
+    """Where a saver's checkpoint and write events go."""
+
+    @property
+    def run_id(self) -> str:
+        """The run writing ("" outside runs)."""
+
+    async def save(self, thread_id: str, type_: str, payload: dict[str, Any]) -> None:
+        """Sends one checkpoint event for the thread."""
+
+    def read_after(self) -> tuple[str, int]:
+        """(run id, seq) a read must wait for to see this sink's writes."""
+
+
+class ThreadSink:
+    """Outside runs: each write is appended to the thread's own stream by the
+    checkpoint service, synchronously."""
+
+    def __init__(self, stub: pb_grpc.CheckpointServiceStub) -> None:
+        self._stub = stub
+
+    @property
+    def run_id(self) -> str:
+        return ""
+
+    async def save(self, thread_id: str, type_: str, payload: dict[str, Any]) -> None:
+        await append_thread_event(self._stub, thread_id, type_, payload)
+
+    def read_after(self) -> tuple[str, int]:
+        return "", 0
+
+
+async def append_thread_event(
+    stub: pb_grpc.CheckpointServiceStub,
+    thread_id: str,
+    type_: str,
+    payload: dict[str, Any],
+    *,
+    require_idle: bool = False,
+    require_no_runs: bool = False,
+) -> int:
+    """Appends one event to a thread's stream; returns the stream's last seq.
+    The event id is fixed before the first try, so a retried call is not
+    applied twice."""
+    request = pb.AppendThreadEventsRequest(
+        thread_id=thread_id,
+        events=[
+            pb.ThreadEvent(event_id=str(uuid.uuid4()), type=type_, payload_json=dumps(payload))
+        ],
+        require_idle=require_idle,
+        require_no_runs=require_no_runs,
+    )
+    try:
+        answer = await stub.AppendThreadEvents(request)
+    except grpc.aio.AioRpcError as exc:
+        raise translate_rpc_error(exc, "writing to the thread") from exc
+    return int(answer.last_seq)
+
+
+def _configurable(config: RunnableConfig) -> dict[str, Any]:
+    return dict(config.get("configurable") or {})
+
+
+def _config(thread_id: str, checkpoint_ns: str, checkpoint_id: str) -> RunnableConfig:
+    return {
+        "configurable": {
+            "thread_id": thread_id,
+            "checkpoint_ns": checkpoint_ns,
+            "checkpoint_id": checkpoint_id,
+        }
+    }
+
+
+class EventLogSaver(BaseCheckpointSaver[str]):
+    """LangGraph checkpointer whose writes are events and whose reads come
+    from the checkpoint service. Async only (graphmesh runs graphs with the
+    async API)."""
+
+    def __init__(
+        self,
+        stub: pb_grpc.CheckpointServiceStub,
+        sink: CheckpointSink | None = None,
+        *,
+        serde: SerializerProtocol | None = None,
+    ) -> None:
+        super().__init__(serde=serde)
+        self._stub = stub
+        self._sink: CheckpointSink = sink if sink is not None else ThreadSink(stub)
+
+    # Reads
+
+    async def aget_tuple(self, config: RunnableConfig) -> CheckpointTuple | None:
+        conf = _configurable(config)
+        after_run, after_seq = self._sink.read_after()
+        request = pb.GetCheckpointRequest(
+            thread_id=str(conf["thread_id"]),
+            checkpoint_ns=str(conf.get("checkpoint_ns", "")),
+            checkpoint_id=get_checkpoint_id(config) or "",
+            after_run_id=after_run,
+            after_seq=after_seq,
+        )
+        try:
+            answer = await self._stub.GetCheckpoint(request)
+        except grpc.aio.AioRpcError as exc:
+            raise translate_rpc_error(exc, "reading a checkpoint") from exc
+        return self._tuple(answer.checkpoint) if answer.found else None
+
+    async def alist(
+        self,
+        config: RunnableConfig | None,
+        *,
+        filter: dict[str, Any] | None = None,
+        before: RunnableConfig | None = None,
+        limit: int | None = None,
+    ) -> AsyncIterator[CheckpointTuple]:
+        conf = _configurable(config) if config else {}
+        request = pb.ListCheckpointsRequest(
+            thread_id=str(conf.get("thread_id") or ""),
+            checkpoint_id=str(conf.get("checkpoint_id") or ""),
+            before_checkpoint_id=(get_checkpoint_id(before) or "") if before else "",
+            metadata_filter_json=json.dumps(to_jsonable(filter or {})),
+        )
+        if "checkpoint_ns" in conf and conf["checkpoint_ns"] is not None:
+            request.checkpoint_ns = str(conf["checkpoint_ns"])
+        if limit is not None:
+            request.limit = max(limit, 0)
+        try:
+            async for page in self._stub.ListCheckpoints(request):
+                for stored in page.checkpoints:
+                    yield self._tuple(stored)
+        except grpc.aio.AioRpcError as exc:
+            raise translate_rpc_error(exc, "listing checkpoints") from exc
+
+    def _tuple(self, stored: pb.StoredCheckpoint) -> CheckpointTuple:
+        ns = stored.checkpoint_ns
+        checkpoint: Checkpoint = self.serde.loads_typed(
+            (stored.checkpoint.type, stored.checkpoint.data)
+        )
+        parent = stored.parent_checkpoint_id
+        return CheckpointTuple(
+            config=_config(stored.thread_id, ns, stored.checkpoint_id),
+            checkpoint=checkpoint,
+            metadata=self.serde.loads_typed((stored.metadata.type, stored.metadata.data)),
+            parent_config=_config(stored.thread_id, ns, parent) if parent else None,
+            pending_writes=[
+                (w.task_id, w.channel, self.serde.loads_typed((w.value.type, w.value.data)))
+                for w in stored.pending_writes
+            ],
+        )
+
+    # Writes
+
+    async def aput(
+        self,
+        config: RunnableConfig,
+        checkpoint: Checkpoint,
+        metadata: CheckpointMetadata,
+        new_versions: ChannelVersions,
+    ) -> RunnableConfig:
+        conf = _configurable(config)
+        thread_id = str(conf["thread_id"])
+        ns = str(conf.get("checkpoint_ns", ""))
+        full_metadata = get_checkpoint_metadata(config, metadata)
+        saved = cpe.SavedCheckpoint(
+            checkpoint_ns=ns,
+            checkpoint_id=checkpoint["id"],
+            parent_checkpoint_id=str(conf.get("checkpoint_id") or ""),
+            run_id=self._sink.run_id or str(full_metadata.get("run_id") or ""),
+            checkpoint=self.serde.dumps_typed(checkpoint),
+            metadata=self.serde.dumps_typed(full_metadata),
+            metadata_json=to_jsonable(full_metadata),
+        )
+        await self._sink.save(thread_id, cpe.CHECKPOINT_SAVED, saved.to_payload())
+        return _config(thread_id, ns, checkpoint["id"])
+
+    async def aput_writes(
+        self,
+        config: RunnableConfig,
+        writes: Sequence[tuple[str, Any]],
+        task_id: str,
+        task_path: str = "",
+    ) -> None:
+        conf = _configurable(config)
+        saved = cpe.SavedWrites(
+            checkpoint_ns=str(conf.get("checkpoint_ns", "")),
+            checkpoint_id=str(conf["checkpoint_id"]),
+            task_id=task_id,
+            task_path=task_path,
+            overwrite=all(channel in WRITES_IDX_MAP for channel, _ in writes),
+            writes=tuple(
+                cpe.SavedWrite(WRITES_IDX_MAP.get(channel, idx), channel, self.serde.dumps_typed(v))
+                for idx, (channel, v) in enumerate(writes)
+            ),
+        )
+        await self._sink.save(str(conf["thread_id"]), cpe.WRITES_SAVED, saved.to_payload())
+
+    async def adelete_thread(self, thread_id: str) -> None:
+        await append_thread_event(self._stub, thread_id, cpe.CHECKPOINTS_DELETED, {})
+
+    async def acopy_thread(self, source_thread_id: str, target_thread_id: str) -> None:
+        await append_thread_event(
+            self._stub,
+            target_thread_id,
+            cpe.CHECKPOINTS_COPIED,
+            {"source_thread_id": source_thread_id},
+        )
+
+    async def aprune(self, thread_ids: Sequence[str], *, strategy: str = "keep_latest") -> None:
+        if strategy not in cpe.PRUNE_STRATEGIES:
+            raise InvalidArgument(
+                f"unknown prune strategy {strategy!r}", reason="PRUNE_STRATEGY", field="strategy"
+            )
+        for thread_id in thread_ids:
+            await append_thread_event(
+                self._stub, thread_id, cpe.CHECKPOINTS_PRUNED, {"strategy": strategy}
+            )
+
+    async def adelete_for_runs(self, run_ids: Sequence[str]) -> None:
+        if not run_ids:
+            return
+        request = pb.DeleteRunCheckpointsRequest(run_ids=list(run_ids), event_id=str(uuid.uuid4()))
+        try:
+            await self._stub.DeleteRunCheckpoints(request)
+        except grpc.aio.AioRpcError as exc:
+            raise translate_rpc_error(exc, "deleting run checkpoints") from exc
+
+    def get_next_version(self, current: str | None, channel: None) -> str:
+        """Sortable string versions, as LangGraph's own savers make them."""
+        if current is None:
+            current_v = 0
+        elif isinstance(current, int):
+            current_v = current
+        else:
+            current_v = int(current.split(".")[0])
+        return f"{current_v + 1:032}.{random.random():016}"
