@@ -19,7 +19,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from graphmesh.envelope import GRAPHMESH_NAMESPACE
+from graphmesh.envelope import GRAPHMESH_NAMESPACE, Event
 
 CHECKPOINT_SAVED: Final = "CheckpointSaved"
 WRITES_SAVED: Final = "WritesSaved"
@@ -55,6 +55,11 @@ def thread_stream_id(thread_id: str) -> str:
     """The id of a thread's own event stream (a run id never collides: run
     ids are uuid5s of another name or uuid4s)."""
     return str(uuid.uuid5(GRAPHMESH_NAMESPACE, f"thread-stream:{thread_id}"))
+
+
+def is_thread_stream(event: Event) -> bool:
+    """True for an event of a thread's own stream (not of a run)."""
+    return event.run_id == thread_stream_id(event.thread_id)
 
 
 Typed = tuple[str, bytes]

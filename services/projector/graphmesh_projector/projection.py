@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
+from graphmesh.checkpoints import events as cpe
 from graphmesh.envelope import Event
 from graphmesh.runs import RunView, fold
 
@@ -17,6 +18,8 @@ def project(current: Mapping[str, RunView], events: Iterable[Event]) -> dict[str
     so applying a batch twice changes nothing."""
     changed: dict[str, RunView] = {}
     for event in events:
+        if cpe.is_thread_stream(event):
+            continue  # a thread's own stream: no run to project
         view = changed.get(event.run_id) or current.get(event.run_id)
         new_view = fold(view, event)
         if new_view is not view:

@@ -9,6 +9,7 @@ from typing import Any
 import structlog
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from graphmesh.checkpoints import events as cpe
 from graphmesh.db import EVENTS_CHANNEL, DatabaseSettings, connect_listener, driver_connection
 from graphmesh.errors import Unavailable
 from graphmesh.eventstore import EventStore
@@ -53,7 +54,8 @@ class Projector:
                 driver_connection(self._engine, "project") as conn,
                 conn.transaction(),
             ):
-                current = await self._views.load(conn, list({e.run_id for e in events}))
+                run_ids = list({e.run_id for e in events if not cpe.is_thread_stream(e)})
+                current = await self._views.load(conn, run_ids)
                 changed = project(current, events)
                 await self._views.save(conn, list(changed.values()), events[-1].position)
             self.position = events[-1].position
