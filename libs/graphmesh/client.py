@@ -15,7 +15,7 @@ Errors come as `ClientError`, with the gRPC code and graphmesh's stable
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Generator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import TracebackType
@@ -228,7 +228,7 @@ class Client:
 
     def stream_run(
         self, run_id: str, cursor: str = "", timeout: float | None = 300.0
-    ) -> Iterator[RunEvent]:
+    ) -> Generator[RunEvent, None, None]:
         """The run's events after `cursor`, as they are stored, to the end."""
         call = self._runs.StreamRun(
             pb.StreamRunRequest(run_id=run_id, cursor=cursor), timeout=timeout

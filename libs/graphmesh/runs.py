@@ -77,8 +77,10 @@ def created_payload(
     request_id: str,
     metadata: dict[str, str],
     fingerprint: str,
+    options: dict[str, Any] | None = None,
 ) -> str:
-    """The JSON payload of a RunCreated event."""
+    """The JSON payload of a RunCreated event. `options` are the run's
+    command, checkpoint_id, multitask_strategy and durability, if given."""
     return json.dumps(
         {
             "graph_id": graph_id,
@@ -86,6 +88,7 @@ def created_payload(
             "request_id": request_id,
             "metadata": metadata,
             "fingerprint": fingerprint,
+            **(options or {}),
         },
         separators=(",", ":"),
         ensure_ascii=False,

@@ -1,10 +1,13 @@
-"""Helpers for end-to-end tests: status details of failed calls."""
+"""Helpers for end-to-end tests: status details of failed calls, stored events."""
 
 from __future__ import annotations
 
 import grpc
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
+
+from graphmesh.checkpoints import events as cpe
+from graphmesh.stack import LocalStack
 
 
 def status_details(exc: grpc.RpcError) -> tuple[grpc.StatusCode, str, str, list[str]]:
@@ -23,3 +26,14 @@ def status_details(exc: grpc.RpcError) -> tuple[grpc.StatusCode, str, str, list[
             detail.Unpack(bad)
             fields = [v.field for v in bad.field_violations]
     return exc.code(), domain, reason, fields  # type: ignore[attr-defined]
+
+
+def public_seqs(stack: LocalStack, run_id: str) -> list[int]:
+    """Seqs of the run's stored events that streams show (all but the
+    checkpoint machinery), in order."""
+    internal = ",".join(f"'{t}'" for t in sorted(cpe.INTERNAL_TYPES))
+    rows = stack.postgres.query(
+        f"SELECT seq FROM events WHERE run_id = '{run_id}' AND type NOT IN ({internal})"
+        " ORDER BY seq"
+    )
+    return [int(line) for line in rows.split()]

@@ -6,14 +6,14 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import grpc
 import pytest
 
 from graphmesh.errors import ERROR_DOMAIN
 from graphmesh.stack import LocalStack
-from graphmesh.v1 import graph_service_pb2, graph_service_pb2_grpc, run_service_pb2_grpc
+from graphmesh.v1 import graph_service_pb2, graph_service_pb2_grpc, run_pb2, run_service_pb2_grpc
 from graphmesh.v1 import run_service_pb2 as pb
 from graphmesh_gateway import tokens
 from tests.conftest import store_counts
@@ -40,13 +40,16 @@ def expect(
 
 
 @pytest.fixture
-def finished_run(run_stub: Stub) -> pb.Run:
+def finished_run(run_stub: Stub) -> run_pb2.Run:
     created = run_stub.CreateRun(pb.CreateRunRequest(graph_id="chain3", input_json=CHAIN3))
-    return run_stub.WaitRun(pb.WaitRunRequest(run_id=created.run.run_id), timeout=60).run
+    answer: pb.WaitRunResponse = run_stub.WaitRun(
+        pb.WaitRunRequest(run_id=created.run.run_id), timeout=60
+    )
+    return answer.run
 
 
 def bad_requests(
-    run_stub: Stub, finished: pb.Run, other: pb.Run
+    run_stub: Stub, finished: run_pb2.Run, other: run_pb2.Run
 ) -> list[tuple[str, Callable[[], Any], grpc.StatusCode, str, str | None]]:
     invalid, not_found = grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.NOT_FOUND
     unknown_run = str(uuid.uuid4())
@@ -179,7 +182,7 @@ def bad_requests(
         ),
         (
             "unknown status",
-            lambda: run_stub.ListRuns(pb.ListRunsRequest(status=99)),
+            lambda: run_stub.ListRuns(pb.ListRunsRequest(status=cast(Any, 99))),
             invalid,
             "STATUS_UNKNOWN",
             "status",
@@ -188,7 +191,7 @@ def bad_requests(
 
 
 def test_each_bad_input_gets_its_status_and_changes_nothing(
-    run_stub: Stub, stack: LocalStack, finished_run: pb.Run
+    run_stub: Stub, stack: LocalStack, finished_run: run_pb2.Run
 ) -> None:
     other = run_stub.WaitRun(
         pb.WaitRunRequest(

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+from typing import Any, cast
 
 from graphmesh import envelope as ev
+from graphmesh.checkpoints import events as cpe
 from graphmesh.registry import DEFAULT_REGISTRY, load_registry
 from graphmesh.runs import RunStatus, created_payload, fold_all
+from graphmesh.v1 import checkpoint_service_pb2 as cp_pb2
 from graphmesh_executor.progress import PartitionProgress
-from graphmesh_executor.runner import execute_run
+from graphmesh_executor.runner import RunContext, execute_run
 
 REGISTRY = load_registry(DEFAULT_REGISTRY)
 
@@ -34,17 +37,43 @@ def created(graph_id: str, value: object) -> ev.Event:
     )
 
 
+class FreshThread:
+    """Stands in for the checkpoint service's reads of a thread that has no
+    checkpoint yet (the runner's only read on a first attempt)."""
+
+    async def GetCheckpoint(self, request: object) -> cp_pb2.GetCheckpointResponse:
+        return cp_pb2.GetCheckpointResponse(found=False)
+
+
 async def run_graph(graph_id: str, value: object) -> list[ev.Event]:
     events = [created(graph_id, value)]
     entry = REGISTRY.get(graph_id) if graph_id in REGISTRY else None
-    await execute_run(entry.graph if entry else None, events[0], 1, 1, "ex-test", events.append)
+
+    async def delivered() -> None:
+        return None
+
+    context = RunContext(
+        created=events[0],
+        attempt=1,
+        last_seq=1,
+        executor_id="ex-test",
+        emit=events.append,
+        delivered=delivered,
+        checkpoints=cast(Any, FreshThread()),
+        cancel_action=lambda: "",
+    )
+    await execute_run(entry.graph if entry else None, context)
     return events
+
+
+def progress_types(events: list[ev.Event]) -> list[str]:
+    return [e.type for e in events if e.type not in cpe.INTERNAL_TYPES]
 
 
 async def test_chain3_emits_each_node_and_the_final_state_gaplessly() -> None:
     events = await run_graph("chain3", {"n": 0, "trail": []})
-    assert [e.seq for e in events] == list(range(1, 7))
-    assert [e.type for e in events] == [
+    assert [e.seq for e in events] == list(range(1, len(events) + 1))
+    assert progress_types(events) == [
         ev.RUN_CREATED,
         ev.RUN_STARTED,
         ev.NODE_UPDATED,
@@ -58,6 +87,12 @@ async def test_chain3_emits_each_node_and_the_final_state_gaplessly() -> None:
     assert view is not None and view.status is RunStatus.SUCCEEDED
     assert json.loads(view.output_json) == {"n": 3, "trail": ["s0", "s1", "s2"]}
     assert len({e.event_id for e in events}) == len(events)
+    # Every step's checkpoint travelled in the run's own stream, before the end.
+    saved = [e for e in events if e.type == cpe.CHECKPOINT_SAVED]
+    assert len(saved) == 5  # input, s0, s1, s2 and the start step
+    assert max(e.seq for e in saved) < events[-1].seq
+    steps = [json.loads(e.payload_json)["metadata_json"]["step"] for e in saved]
+    assert steps == [-1, 0, 1, 2, 3]
 
 
 async def test_a_failing_node_ends_the_run_as_failed() -> None:
@@ -75,7 +110,7 @@ async def test_interrupt_ends_the_run_as_interrupted_with_its_payload() -> None:
 
 async def test_unregistered_graph_fails_the_run_instead_of_losing_it() -> None:
     events = await run_graph("nope", {})
-    assert [e.type for e in events[1:]] == [ev.RUN_STARTED, ev.RUN_FAILED]
+    assert progress_types(events[1:]) == [ev.RUN_STARTED, ev.RUN_FAILED]
     assert json.loads(events[-1].payload_json)["error"]["type"] == "GraphNotFound"
 
 

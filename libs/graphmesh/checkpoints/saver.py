@@ -54,17 +54,21 @@ class CheckpointSink(Protocol):
 
 class ThreadSink:
     """Outside runs: each write is appended to the thread's own stream by the
-    checkpoint service, synchronously."""
+    checkpoint service, synchronously; with `require_idle`, refused while a
+    run of the thread is running."""
 
-    def __init__(self, stub: pb_grpc.CheckpointServiceStub) -> None:
+    def __init__(self, stub: pb_grpc.CheckpointServiceStub, *, require_idle: bool = False) -> None:
         self._stub = stub
+        self._require_idle = require_idle
 
     @property
     def run_id(self) -> str:
         return ""
 
     async def save(self, thread_id: str, type_: str, payload: dict[str, Any]) -> None:
-        await append_thread_event(self._stub, thread_id, type_, payload)
+        await append_thread_event(
+            self._stub, thread_id, type_, payload, require_idle=self._require_idle
+        )
 
     def read_after(self) -> tuple[str, int]:
         return "", 0

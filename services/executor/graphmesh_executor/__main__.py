@@ -13,7 +13,7 @@ from graphmesh.kafka import EXECUTOR_GROUP, ensure_topics, make_consumer, make_p
 from graphmesh.logs import configure_logging
 from graphmesh.registry import load_registry
 from graphmesh.service import run_service, supervise
-from graphmesh.v1 import event_store_service_pb2_grpc
+from graphmesh.v1 import checkpoint_service_pb2_grpc, event_store_service_pb2_grpc
 from graphmesh_executor.settings import ExecutorSettings
 from graphmesh_executor.worker import ExecutorWorker
 
@@ -41,6 +41,7 @@ async def serve(settings: ExecutorSettings, stop: asyncio.Event) -> None:
             consumer,
             producer,
             event_store_service_pb2_grpc.EventStoreServiceStub(channel),
+            checkpoint_service_pb2_grpc.CheckpointServiceStub(channel),
             settings.max_runs,
             settings.lease_ms,
         )

@@ -1,22 +1,32 @@
 """Running one graph run and turning what happens into events.
 
-`execute_run` knows nothing of Kafka: it hands each event to `emit`, so it
-runs the same against an in-memory sink in unit tests.
+`execute_run` knows nothing of Kafka: it hands each event to the context's
+`emit`, so it runs the same against an in-memory sink in unit tests. The
+graph runs with an `EventLogSaver` whose checkpoint writes are events of
+the run itself (numbered and fenced like every other), so that whatever
+attempt takes the run over continues from the last stored checkpoint.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any, cast
 
 from langchain_core.runnables import RunnableConfig
 from langgraph.pregel import Pregel
+from langgraph.types import Command
 
 from graphmesh import envelope as ev
+from graphmesh.checkpoints import events as cpe
+from graphmesh.checkpoints.saver import EventLogSaver
 from graphmesh.envelope import Event, new_event
-from graphmesh.jsonutil import dumps
+from graphmesh.jsonutil import dumps, to_jsonable
+from graphmesh.v1 import checkpoint_service_pb2 as cp_pb2
+from graphmesh.v1 import checkpoint_service_pb2_grpc as cp_grpc
 
 Emit = Callable[[Event], None]
 
@@ -44,34 +54,101 @@ class RunEmitter:
         return event
 
 
-async def execute_run(
-    graph: Pregel[Any] | None,
-    created: Event,
-    attempt: int,
-    last_seq: int,
-    executor_id: str,
-    emit: Emit,
-) -> Event:
-    """Runs the graph for the run that `created` (its RunCreated event) made,
-    emitting RunStarted, node updates, custom events and one terminal event,
-    which it returns. `graph` is None when it is not registered here."""
-    out = RunEmitter(created, attempt, last_seq, emit)
+class RunSink:
+    """The saver's sink inside a run: checkpoint events join the run's own
+    stream. With durability "sync", a checkpoint is acknowledged by Kafka
+    (acks=all) before the graph goes on."""
+
+    def __init__(
+        self,
+        out: RunEmitter,
+        created: Event,
+        delivered: Callable[[], Awaitable[None]],
+        sync: bool,
+    ) -> None:
+        self._out = out
+        self._created = created
+        self._delivered = delivered
+        self._sync = sync
+        self._last_seq = 0
+
+    @property
+    def run_id(self) -> str:
+        return self._created.run_id
+
+    async def save(self, thread_id: str, type_: str, payload: dict[str, Any]) -> None:
+        if thread_id != self._created.thread_id:
+            raise ValueError(
+                f"a run writes checkpoints of its own thread {self._created.thread_id!r} only"
+            )
+        self._last_seq = self._out(type_, payload).seq
+        if self._sync and type_ == cpe.CHECKPOINT_SAVED:
+            await self._delivered()
+
+    def read_after(self) -> tuple[str, int]:
+        return (self._created.run_id, self._last_seq) if self._last_seq else ("", 0)
+
+
+@dataclass(frozen=True, slots=True)
+class RunContext:
+    """What one attempt of a run is given by the executor."""
+
+    created: Event
+    attempt: int
+    last_seq: int
+    executor_id: str
+    emit: Emit
+    #: Waits until every event emitted so far is acknowledged by Kafka.
+    delivered: Callable[[], Awaitable[None]]
+    checkpoints: cp_grpc.CheckpointServiceStub
+    #: The cancel action asked for this run ("interrupt"/"rollback"), if any.
+    cancel_action: Callable[[], str]
+
+
+def interrupt_payloads(interrupts: Any) -> list[dict[str, Any]]:
+    """LangGraph interrupts as JSON-ready dicts."""
+    return [
+        {"id": str(getattr(i, "id", "")), "value": to_jsonable(getattr(i, "value", i))}
+        for i in interrupts
+    ]
+
+
+async def execute_run(graph: Pregel[Any] | None, ctx: RunContext) -> Event:
+    """Runs the graph for the run that `ctx.created` (its RunCreated event)
+    made, emitting RunStarted, node updates, custom events, checkpoints and
+    one terminal event, which it returns. `graph` is None when it is not
+    registered here."""
+    created = ctx.created
+    out = RunEmitter(created, ctx.attempt, ctx.last_seq, ctx.emit)
     payload = json.loads(created.payload_json)
-    out(ev.RUN_STARTED, {"executor_id": executor_id, "attempt": attempt})
+    if action := ctx.cancel_action():
+        # Cancelled (multitask interrupt/rollback) before it could start.
+        return out(ev.RUN_CANCELLED, {"action": action, "started": False})
+    out(ev.RUN_STARTED, {"executor_id": ctx.executor_id, "attempt": ctx.attempt})
     if graph is None:
         # The gateway checked the graph exists; this executor's registry
         # differs (a deployment mismatch). Fail the run rather than lose it.
-        message = f"graph {payload['graph_id']!r} is not registered on executor {executor_id}"
+        message = f"graph {payload['graph_id']!r} is not registered on executor {ctx.executor_id}"
         return out(ev.RUN_FAILED, {"error": {"type": "GraphNotFound", "message": message}})
+    durability = str(payload.get("durability") or "async")
+    sink = RunSink(out, created, ctx.delivered, sync=durability == "sync")
+    saver = EventLogSaver(ctx.checkpoints, sink)
+    runnable = graph.copy(update={"checkpointer": saver})
+    configurable: dict[str, Any] = {"thread_id": created.thread_id}
     config: RunnableConfig = {
-        "configurable": {"thread_id": created.thread_id},
+        "configurable": configurable,
         "run_id": uuid.UUID(created.run_id),
+        "metadata": {"run_id": created.run_id, "graph_id": payload["graph_id"]},
     }
     values: Any = None
     interrupts: list[dict[str, Any]] = []
     try:
-        async for mode, chunk in graph.astream(
-            payload["input"], config, stream_mode=["updates", "values", "custom"]
+        graph_input = await _graph_input(ctx, payload, configurable)
+        async for mode, chunk in runnable.astream(
+            graph_input,
+            config,
+            stream_mode=["updates", "values", "custom"],
+            durability=cast(Any, durability),
         ):
             if mode == "values":
                 values = chunk
@@ -80,14 +157,41 @@ async def execute_run(
             elif mode == "updates":
                 for node, update in cast(dict[str, Any], chunk).items():
                     if node == "__interrupt__":
-                        interrupts.extend(
-                            {"id": getattr(i, "id", ""), "value": getattr(i, "value", i)}
-                            for i in update
-                        )
+                        interrupts.extend(interrupt_payloads(update))
                     else:
                         out(ev.NODE_UPDATED, {"node": node, "update": update})
+    except asyncio.CancelledError:
+        action = ctx.cancel_action()
+        if not action:
+            raise  # not a cancellation of the run: the executor is losing it
+        return out(ev.RUN_CANCELLED, {"action": action, "started": True})
     except Exception as exc:
         return out(ev.RUN_FAILED, {"error": {"type": type(exc).__name__, "message": str(exc)}})
     if interrupts:
         return out(ev.RUN_INTERRUPTED, {"interrupts": interrupts, "output": values})
     return out(ev.RUN_SUCCEEDED, {"output": values})
+
+
+async def _graph_input(
+    ctx: RunContext, payload: dict[str, Any], configurable: dict[str, Any]
+) -> Any:
+    """What to give `astream`: nothing when an earlier attempt of this run
+    stored a checkpoint (continue from it: nodes that completed are not run
+    again), else the run's command or input. A fork starts from the run's
+    chosen checkpoint."""
+    if ctx.attempt > 1:
+        latest = await ctx.checkpoints.GetCheckpoint(
+            cp_pb2.GetCheckpointRequest(thread_id=ctx.created.thread_id, checkpoint_ns="")
+        )
+        if latest.found and latest.checkpoint.run_id == ctx.created.run_id:
+            return None
+    if payload.get("checkpoint_id"):
+        configurable["checkpoint_id"] = payload["checkpoint_id"]
+    command = payload.get("command")
+    if command:
+        return Command(
+            resume=command.get("resume"),
+            goto=command.get("goto") or (),
+            update=command.get("update"),
+        )
+    return payload.get("input")

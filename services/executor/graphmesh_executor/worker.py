@@ -27,11 +27,12 @@ from graphmesh.envelope import Event
 from graphmesh.eventstore import ClaimOutcome
 from graphmesh.kafka import KafkaSettings, OffsetCommitter
 from graphmesh.registry import GraphRegistry
+from graphmesh.v1 import checkpoint_service_pb2_grpc as cp_grpc
 from graphmesh.v1 import event_store_service_pb2 as es_pb2
 from graphmesh.v1 import event_store_service_pb2_grpc as es_grpc
 from graphmesh_executor.claims import ClaimBatcher
 from graphmesh_executor.progress import PartitionProgress
-from graphmesh_executor.runner import execute_run
+from graphmesh_executor.runner import RunContext, execute_run
 
 log = structlog.get_logger(__name__)
 
@@ -49,6 +50,7 @@ class ExecutorWorker:
         consumer: AIOKafkaConsumer,
         producer: AIOKafkaProducer,
         store: es_grpc.EventStoreServiceStub,
+        checkpoints: cp_grpc.CheckpointServiceStub,
         max_runs: int,
         lease_ms: int,
     ) -> None:
@@ -58,12 +60,14 @@ class ExecutorWorker:
         self._consumer = consumer
         self._producer = producer
         self._store = store
+        self._checkpoints = checkpoints
         self._max_runs = max_runs
         self._lease_ms = lease_ms
         self._slots = asyncio.Semaphore(max_runs)
         self._progress: dict[TopicPartition, PartitionProgress] = defaultdict(PartitionProgress)
         self._thread_tail: dict[str, asyncio.Task[None]] = {}
         self._running: dict[str, asyncio.Task[None]] = {}
+        self._cancels: dict[str, str] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._committed: dict[TopicPartition, int] = {}
         self._committer = OffsetCommitter(consumer)
@@ -161,6 +165,8 @@ class ExecutorWorker:
                 continue
             outcome = ClaimOutcome(claim.outcome)
             if outcome is ClaimOutcome.CLAIMED:
+                if claim.cancel_action:
+                    self._cancels[created.run_id] = claim.cancel_action
                 await self._run(created, claim.attempt, claim.last_seq, log_)
                 return
             if outcome is ClaimOutcome.ALREADY_ENDED:
@@ -207,12 +213,26 @@ class ExecutorWorker:
                 loop.call_soon(flush)
             buffer.append(event)
 
-        self._running[created.run_id] = asyncio.current_task()  # type: ignore[assignment]
+        async def delivered() -> None:
+            flush()
+            deliveries = await asyncio.gather(*sends)
+            await asyncio.gather(*deliveries)
+
+        run_id = created.run_id
+        self._running[run_id] = asyncio.current_task()  # type: ignore[assignment]
         try:
             entry = self._registry.get(graph_id) if graph_id in self._registry else None
-            terminal = await execute_run(
-                entry.graph if entry else None, created, attempt, last_seq, self._executor_id, emit
+            context = RunContext(
+                created=created,
+                attempt=attempt,
+                last_seq=last_seq,
+                executor_id=self._executor_id,
+                emit=emit,
+                delivered=delivered,
+                checkpoints=self._checkpoints,
+                cancel_action=lambda: self._cancels.get(run_id, ""),
             )
+            terminal = await execute_run(entry.graph if entry else None, context)
             log_.debug("run_finished", type=terminal.type, attempt=attempt)
             flush()
             # Each send() resolved to a delivery future; wait for Kafka's acks.
@@ -220,7 +240,8 @@ class ExecutorWorker:
             await asyncio.gather(*deliveries)
             self.completed += 1
         finally:
-            self._running.pop(created.run_id, None)
+            self._running.pop(run_id, None)
+            self._cancels.pop(run_id, None)
 
     def _commit(self) -> None:
         offsets = {}
@@ -233,7 +254,8 @@ class ExecutorWorker:
             self._committer.commit(offsets)
 
     async def _renew_leases(self, stop: asyncio.Event) -> None:
-        interval = self._lease_ms / 3000
+        # Renewals also bring cancellation requests: at most a second apart.
+        interval = min(self._lease_ms / 3000, 1.0)
         while True:
             await asyncio.sleep(interval)
             run_ids = list(self._running)
@@ -248,6 +270,12 @@ class ExecutorWorker:
             except grpc.aio.AioRpcError as exc:
                 log.warning("lease_renewal_failed", error=exc.details())
                 continue
+            for cancel in answer.cancellations:
+                task = self._running.get(cancel.run_id)
+                if task is not None and cancel.run_id not in self._cancels:
+                    log.info("run_cancel_requested", run_id=cancel.run_id, action=cancel.action)
+                    self._cancels[cancel.run_id] = cancel.action
+                    task.cancel()
             for run_id in answer.lost_run_ids:
                 task = self._running.get(run_id)
                 if task is not None:

@@ -14,22 +14,27 @@ from graphmesh.logs import configure_logging
 from graphmesh.registry import load_registry
 from graphmesh.service import run_service, supervise
 from graphmesh.v1 import (
+    checkpoint_service_pb2_grpc,
     event_store_service_pb2_grpc,
     graph_service_pb2,
     graph_service_pb2_grpc,
     projection_service_pb2_grpc,
     run_service_pb2,
     run_service_pb2_grpc,
+    thread_service_pb2,
+    thread_service_pb2_grpc,
 )
 from graphmesh_gateway.graphs import GraphServicer
 from graphmesh_gateway.requeue import requeue_stale_runs
 from graphmesh_gateway.runs import RunServicer
 from graphmesh_gateway.settings import GatewaySettings
+from graphmesh_gateway.threads import Threads, ThreadServicer
 
 log = structlog.get_logger("graphmesh_gateway")
 SERVICE_NAMES = [
     run_service_pb2.DESCRIPTOR.services_by_name["RunService"].full_name,
     graph_service_pb2.DESCRIPTOR.services_by_name["GraphService"].full_name,
+    thread_service_pb2.DESCRIPTOR.services_by_name["ThreadService"].full_name,
 ]
 
 
@@ -44,6 +49,9 @@ async def serve(settings: GatewaySettings, stop: asyncio.Event) -> None:
         grpcutil.channel(settings.projector_target) as projector_channel,
     ):
         store = event_store_service_pb2_grpc.EventStoreServiceStub(store_channel)
+        threads = Threads(
+            registry, checkpoint_service_pb2_grpc.CheckpointServiceStub(store_channel)
+        )
         server = create_server()
         run_service_pb2_grpc.add_RunServiceServicer_to_server(
             RunServicer(
@@ -52,8 +60,12 @@ async def serve(settings: GatewaySettings, stop: asyncio.Event) -> None:
                 store,
                 projection_service_pb2_grpc.ProjectionServiceStub(projector_channel),
                 producer,
+                threads,
             ),
             server,
+        )
+        thread_service_pb2_grpc.add_ThreadServiceServicer_to_server(
+            ThreadServicer(settings, threads), server
         )
         graph_service_pb2_grpc.add_GraphServiceServicer_to_server(GraphServicer(registry), server)
         health = add_health_and_reflection(server, SERVICE_NAMES)

@@ -9,10 +9,18 @@ from typing import Any, cast
 import grpc
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
+from langgraph.pregel import Pregel
 
 from graphmesh import envelope as ev
+from graphmesh.checkpoints import events as cpe
 from graphmesh.envelope import Event
-from graphmesh.errors import AlreadyExists, NotFound, Unavailable
+from graphmesh.errors import (
+    AlreadyExists,
+    FailedPrecondition,
+    InvalidArgument,
+    NotFound,
+    Unavailable,
+)
 from graphmesh.eventstore import AppendOutcome
 from graphmesh.grpcutil import handle_errors, translate_rpc_error
 from graphmesh.registry import GraphRegistry
@@ -26,6 +34,10 @@ from graphmesh.v1 import run_service_pb2 as pb
 from graphmesh.v1 import run_service_pb2_grpc as pb_grpc
 from graphmesh_gateway import tokens, validation
 from graphmesh_gateway.settings import GatewaySettings
+from graphmesh_gateway.threads import Threads, thread_not_found
+
+_STRATEGIES = {0: "enqueue", 1: "reject", 2: "enqueue", 3: "interrupt", 4: "rollback"}
+_DURABILITIES = {0: "async", 1: "sync", 2: "async", 3: "exit"}
 
 
 def _not_found(run_id: str) -> NotFound:
@@ -44,8 +56,10 @@ class RunServicer(pb_grpc.RunServiceServicer):
         store: es_grpc.EventStoreServiceStub,
         projections: pj_grpc.ProjectionServiceStub,
         producer: AIOKafkaProducer,
+        threads: Threads,
     ) -> None:
         self._settings = settings
+        self._threads = threads
         self._registry = registry
         self._store = store
         self._projections = projections
@@ -55,23 +69,37 @@ class RunServicer(pb_grpc.RunServiceServicer):
     async def CreateRun(
         self, request: pb.CreateRunRequest, context: grpc.aio.ServicerContext
     ) -> pb.CreateRunResponse:
-        self._registry.get(request.graph_id)
+        graph = self._registry.get(request.graph_id).graph
         raw_thread = validation.thread_id(request.thread_id)
         request_id = validation.request_id(request.request_id)
         labels = validation.metadata(dict(request.metadata))
-        input_value = validation.input_json(request.input_json, self._settings.max_input_bytes)
+        options = self._run_options(request, graph)
+        input_value: Any = None
+        if "command" not in options:
+            input_value = validation.input_json(request.input_json, self._settings.max_input_bytes)
         run_id = ev.run_id_for_request(request_id) if request_id else str(uuid.uuid4())
         thread = raw_thread or str(uuid.uuid5(ev.GRAPHMESH_NAMESPACE, f"thread:{run_id}"))
-        digest = validation.fingerprint(request.graph_id, raw_thread, input_value, labels)
+        digest = validation.fingerprint(request.graph_id, raw_thread, input_value, labels, options)
         created = ev.new_event(
             run_id,
             thread,
             1,
             0,
             ev.RUN_CREATED,
-            created_payload(request.graph_id, input_value, request_id, labels, digest),
+            created_payload(request.graph_id, input_value, request_id, labels, digest, options),
         )
+        if raw_thread:
+            await self._check_thread(raw_thread, graph, options)
         outcome = await self._append(created)
+        if outcome is AppendOutcome.REJECTED_THREAD_DELETED:
+            raise thread_not_found(thread, deleted=True)
+        if outcome is AppendOutcome.REJECTED_THREAD_BUSY:
+            raise FailedPrecondition(
+                f"thread {thread} has a run pending or running and the strategy is reject",
+                reason="THREAD_BUSY",
+                field="multitask_strategy",
+                metadata={"thread_id": thread},
+            )
         if outcome is AppendOutcome.APPENDED:
             await self._publish(created)
             return pb.CreateRunResponse(run=to_proto(fold(None, created)), created=True)
@@ -92,6 +120,89 @@ class RunServicer(pb_grpc.RunServiceServicer):
             # publishing again is harmless (executors claim runs once).
             await self._publish(events[0])
         return pb.CreateRunResponse(run=to_proto(view), created=False)
+
+    def _run_options(self, request: pb.CreateRunRequest, graph: Pregel[Any]) -> dict[str, Any]:
+        """The run's command, fork point, strategy and durability, checked."""
+        options: dict[str, Any] = {}
+        strategy = validation.enum_value(
+            request.multitask_strategy, pb.MultitaskStrategy, "multitask_strategy"
+        )
+        options["multitask_strategy"] = _STRATEGIES[strategy]
+        durability = validation.enum_value(request.durability, pb.Durability, "durability")
+        options["durability"] = _DURABILITIES[durability]
+        if request.checkpoint_id:
+            if not request.thread_id:
+                raise InvalidArgument(
+                    "checkpoint_id needs the thread_id it belongs to",
+                    reason="CHECKPOINT_WITHOUT_THREAD",
+                    field="checkpoint_id",
+                )
+            options["checkpoint_id"] = request.checkpoint_id
+        if request.HasField("command"):
+            options["command"] = self._command(request, graph)
+        return options
+
+    def _command(self, request: pb.CreateRunRequest, graph: Pregel[Any]) -> dict[str, Any]:
+        if request.input_json.strip():
+            raise InvalidArgument(
+                "give input_json or command, not both",
+                reason="INPUT_AND_COMMAND",
+                field="input_json",
+            )
+        if not request.thread_id:
+            raise InvalidArgument(
+                "a command continues a thread: thread_id is required",
+                reason="COMMAND_WITHOUT_THREAD",
+                field="thread_id",
+            )
+        limit = self._settings.max_input_bytes
+        command: dict[str, Any] = {}
+        if request.command.resume_json:
+            command["resume"] = validation.json_value(
+                request.command.resume_json, "command.resume_json", limit, reason_prefix="RESUME"
+            )
+        if request.command.update_json:
+            command["update"] = validation.json_value(
+                request.command.update_json,
+                "command.update_json",
+                limit,
+                reason_prefix="UPDATE",
+                require_object=True,
+            )
+        if request.command.goto:
+            command["goto"] = [
+                validation.node_name(n, graph.nodes, "command.goto") for n in request.command.goto
+            ]
+        if not command:
+            raise InvalidArgument(
+                "command is empty: give resume_json, update_json or goto",
+                reason="COMMAND_EMPTY",
+                field="command",
+            )
+        return command
+
+    async def _check_thread(
+        self, thread_id: str, graph: Pregel[Any], options: dict[str, Any]
+    ) -> None:
+        """Refuses a run on a deleted thread, a fork from a checkpoint the
+        thread does not have, and a resume of a thread with no interrupt."""
+        record = await self._threads.record(thread_id)
+        if record is not None and record.deleted:
+            raise thread_not_found(thread_id, deleted=True)
+        if "checkpoint_id" in options:
+            await self._threads.require_checkpoint(thread_id, options["checkpoint_id"])
+        if "resume" in options.get("command", {}):
+            waiting = 0
+            if record is not None and record.graph_id:
+                graph_of_thread = self._threads.graph_of(record, require=False) or graph
+                waiting = await self._threads.pending_interrupts(record, graph_of_thread)
+            if waiting == 0:
+                raise FailedPrecondition(
+                    f"thread {thread_id} has no pending interrupt to resume",
+                    reason="NO_PENDING_INTERRUPT",
+                    field="command.resume_json",
+                    metadata={"thread_id": thread_id},
+                )
 
     async def _append(self, event: Event) -> AppendOutcome:
         try:
@@ -215,7 +326,8 @@ class RunServicer(pb_grpc.RunServiceServicer):
         after = tokens.decode_cursor(request.cursor, run_id)
         async for events in self._watch(run_id, after):
             for event in events:
-                yield pb.StreamRunResponse(event=_public_event(event))
+                if event.type not in cpe.INTERNAL_TYPES:
+                    yield pb.StreamRunResponse(event=_public_event(event))
 
 
 def _public_event(event: Event) -> run_pb2.RunEvent:

@@ -7,7 +7,7 @@ import hashlib
 import json
 import re
 import uuid
-from typing import Any
+from typing import Any, cast
 
 from graphmesh.errors import InvalidArgument
 
@@ -73,35 +73,50 @@ def metadata(value: dict[str, str]) -> dict[str, str]:
 
 def input_json(text: str, max_bytes: int) -> dict[str, Any]:
     """The run input: a JSON object of at most `max_bytes` bytes of UTF-8."""
+    if not text.strip() and len(text.encode("utf-8")) <= max_bytes:
+        return {}
+    value = json_value(text, "input_json", max_bytes, reason_prefix="INPUT", require_object=True)
+    return cast(dict[str, Any], value)
+
+
+def json_value(
+    text: str,
+    field: str,
+    max_bytes: int,
+    *,
+    reason_prefix: str = "JSON",
+    require_object: bool = False,
+) -> Any:
+    """A JSON value of at most `max_bytes` bytes of UTF-8 and
+    `MAX_JSON_DEPTH` levels; reasons are `<prefix>_TOO_LARGE`,
+    `_MALFORMED_JSON`, `_NOT_OBJECT` and `_TOO_DEEP`."""
     size = len(text.encode("utf-8"))
     if size > max_bytes:
         raise InvalidArgument(
-            f"input_json is {size} bytes; the limit is {max_bytes}",
-            reason="INPUT_TOO_LARGE",
-            field="input_json",
+            f"{field} is {size} bytes; the limit is {max_bytes}",
+            reason=f"{reason_prefix}_TOO_LARGE",
+            field=field,
             metadata={"limit_bytes": str(max_bytes), "size_bytes": str(size)},
         )
-    if not text.strip():
-        return {}
     try:
         value = json.loads(text, parse_constant=_reject_constant)
     except (ValueError, RecursionError) as exc:
         raise InvalidArgument(
-            f"input_json is not valid JSON: {exc}",
-            reason="INPUT_MALFORMED_JSON",
-            field="input_json",
+            f"{field} is not valid JSON: {exc}",
+            reason=f"{reason_prefix}_MALFORMED_JSON",
+            field=field,
         ) from None
-    if not isinstance(value, dict):
+    if require_object and not isinstance(value, dict):
         raise InvalidArgument(
-            f"input_json must be a JSON object, got {type(value).__name__}",
-            reason="INPUT_NOT_OBJECT",
-            field="input_json",
+            f"{field} must be a JSON object, got {type(value).__name__}",
+            reason=f"{reason_prefix}_NOT_OBJECT",
+            field=field,
         )
     if _depth(value) > MAX_JSON_DEPTH:
         raise InvalidArgument(
-            f"input_json nests deeper than {MAX_JSON_DEPTH} levels",
-            reason="INPUT_TOO_DEEP",
-            field="input_json",
+            f"{field} nests deeper than {MAX_JSON_DEPTH} levels",
+            reason=f"{reason_prefix}_TOO_DEEP",
+            field=field,
         )
     return value
 
@@ -139,14 +154,10 @@ def page_size(value: int | None) -> int:
     return value
 
 
-def fingerprint(
-    graph_id: str, raw_thread_id: str, input_value: dict[str, Any], labels: dict[str, str]
-) -> str:
+def fingerprint(*parts: Any) -> str:
     """A digest of what a CreateRun asked for, to tell a retry from a reuse of
     its request id."""
-    canonical = json.dumps(
-        [graph_id, raw_thread_id, input_value, labels], sort_keys=True, separators=(",", ":")
-    )
+    canonical = json.dumps(list(parts), sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
@@ -155,3 +166,24 @@ def status_out_of_range(value: int) -> None:
     raise InvalidArgument(
         f"status {value} is not a RunStatus", reason="STATUS_UNKNOWN", field="status"
     )
+
+
+def enum_value(value: int, known: Any, field: str) -> int:
+    """Refuses an enum number the API does not define."""
+    if value not in known.values():
+        raise InvalidArgument(
+            f"{field} {value} is not defined", reason=f"{field.upper()}_UNKNOWN", field=field
+        )
+    return value
+
+
+def node_name(value: str, nodes: Any, field: str) -> str:
+    """A node of the graph."""
+    if value not in nodes:
+        raise InvalidArgument(
+            f"{field} {value[:64]!r} is not a node of the graph",
+            reason="NODE_UNKNOWN",
+            field=field,
+            metadata={"nodes": ",".join(sorted(n for n in nodes if not n.startswith("__")))},
+        )
+    return value

@@ -1,0 +1,319 @@
+"""ThreadService, and the thread checks CreateRun shares with it.
+
+Thread records come from the checkpoint service's write side (so that a
+thread is found as soon as it was created); a thread's state is LangGraph's
+own `StateSnapshot`, read through an `EventLogSaver` with the graph of the
+thread's latest run.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+import grpc
+from google.protobuf.timestamp_pb2 import Timestamp
+from langchain_core.runnables import RunnableConfig
+from langgraph.errors import InvalidUpdateError
+from langgraph.pregel import Pregel
+from langgraph.types import StateSnapshot
+
+from graphmesh.checkpoints import events as cpe
+from graphmesh.checkpoints.saver import EventLogSaver, ThreadSink, append_thread_event
+from graphmesh.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
+from graphmesh.grpcutil import handle_errors, translate_rpc_error
+from graphmesh.jsonutil import dumps
+from graphmesh.registry import GraphRegistry
+from graphmesh.threads import ThreadRecord
+from graphmesh.v1 import checkpoint_service_pb2 as cp_pb2
+from graphmesh.v1 import checkpoint_service_pb2_grpc as cp_grpc
+from graphmesh.v1 import run_pb2
+from graphmesh.v1 import thread_service_pb2 as pb
+from graphmesh.v1 import thread_service_pb2_grpc as pb_grpc
+from graphmesh_gateway import tokens, validation
+from graphmesh_gateway.settings import GatewaySettings
+
+_DEFAULT_HISTORY_PAGE = 10
+
+
+def thread_not_found(thread_id: str, deleted: bool = False) -> NotFound:
+    """The error for a thread that does not exist (or no longer does)."""
+    return NotFound(
+        f"thread {thread_id} was deleted" if deleted else f"no thread {thread_id}",
+        reason="THREAD_DELETED" if deleted else "THREAD_NOT_FOUND",
+        field="thread_id",
+        metadata={"thread_id": thread_id},
+    )
+
+
+class Threads:
+    """Reads of threads and their state, for ThreadService and CreateRun."""
+
+    def __init__(self, registry: GraphRegistry, stub: cp_grpc.CheckpointServiceStub) -> None:
+        self._registry = registry
+        self.stub = stub
+
+    async def record(self, thread_id: str) -> ThreadRecord | None:
+        """The thread's record (deleted or not), or None if it never existed."""
+        try:
+            answer = await self.stub.GetThreadRecord(
+                cp_pb2.GetThreadRecordRequest(thread_id=thread_id)
+            )
+        except grpc.aio.AioRpcError as exc:
+            raise translate_rpc_error(exc, "reading the thread") from exc
+        return ThreadRecord.from_record_proto(answer.thread) if answer.found else None
+
+    async def live_record(self, thread_id: str) -> ThreadRecord:
+        """The record of a thread that exists and was not deleted."""
+        record = await self.record(thread_id)
+        if record is None or record.deleted:
+            raise thread_not_found(thread_id, deleted=record is not None)
+        return record
+
+    async def require_checkpoint(self, thread_id: str, checkpoint_id: str) -> None:
+        """Refuses a checkpoint id that is not one of the thread's."""
+        try:
+            answer = await self.stub.GetCheckpoint(
+                cp_pb2.GetCheckpointRequest(
+                    thread_id=thread_id, checkpoint_ns="", checkpoint_id=checkpoint_id
+                )
+            )
+        except grpc.aio.AioRpcError as exc:
+            raise translate_rpc_error(exc, "reading the checkpoint") from exc
+        if not answer.found:
+            raise NotFound(
+                f"thread {thread_id} has no checkpoint {checkpoint_id[:64]!r}",
+                reason="CHECKPOINT_NOT_FOUND",
+                field="checkpoint_id",
+                metadata={"thread_id": thread_id},
+            )
+
+    def graph_of(self, record: ThreadRecord, *, require: bool = True) -> Pregel[Any] | None:
+        """The graph the thread's state is read with: its latest run's."""
+        if not record.graph_id or record.graph_id not in self._registry:
+            if require:
+                raise FailedPrecondition(
+                    f"thread {record.thread_id} has no run of a registered graph yet",
+                    reason="THREAD_HAS_NO_GRAPH",
+                    field="thread_id",
+                )
+            return None
+        return self._registry.get(record.graph_id).graph
+
+    def bound(self, graph: Pregel[Any], *, require_idle: bool = False) -> Pregel[Any]:
+        """The graph with a checkpointer over the event log."""
+        saver = EventLogSaver(self.stub, ThreadSink(self.stub, require_idle=require_idle))
+        return graph.copy(update={"checkpointer": saver})
+
+    async def state(
+        self, record: ThreadRecord, graph: Pregel[Any], checkpoint_id: str = ""
+    ) -> StateSnapshot:
+        """The thread's state at its latest checkpoint or at `checkpoint_id`."""
+        if checkpoint_id:
+            await self.require_checkpoint(record.thread_id, checkpoint_id)
+        return await self.bound(graph).aget_state(_config(record.thread_id, checkpoint_id))
+
+    async def pending_interrupts(self, record: ThreadRecord, graph: Pregel[Any]) -> int:
+        """How many interrupts the thread's latest state waits on."""
+        return len((await self.state(record, graph)).interrupts)
+
+
+def _config(thread_id: str, checkpoint_id: str = "") -> RunnableConfig:
+    configurable: dict[str, Any] = {"thread_id": thread_id}
+    if checkpoint_id:
+        configurable["checkpoint_id"] = checkpoint_id
+    return {"configurable": configurable}
+
+
+def _timestamp(value: str | None) -> Timestamp:
+    ts = Timestamp()
+    if value:
+        ts.FromDatetime(datetime.fromisoformat(value))
+    return ts
+
+
+def state_to_proto(snapshot: StateSnapshot) -> pb.ThreadState:
+    """LangGraph's state snapshot as the public message."""
+    conf = (snapshot.config or {}).get("configurable", {})
+    parent = (snapshot.parent_config or {}).get("configurable", {})
+    return pb.ThreadState(
+        values_json=dumps(snapshot.values if snapshot.values is not None else {}),
+        next=list(snapshot.next),
+        interrupts=[
+            run_pb2.Interrupt(id=str(i.id), value_json=dumps(i.value)) for i in snapshot.interrupts
+        ],
+        checkpoint_id=str(conf.get("checkpoint_id") or ""),
+        parent_checkpoint_id=str(parent.get("checkpoint_id") or ""),
+        metadata_json=dumps(snapshot.metadata or {}),
+        created_at=_timestamp(snapshot.created_at),
+    )
+
+
+class ThreadServicer(pb_grpc.ThreadServiceServicer):
+    """The public thread API."""
+
+    def __init__(self, settings: GatewaySettings, threads: Threads) -> None:
+        self._settings = settings
+        self._threads = threads
+
+    @handle_errors
+    async def CreateThread(
+        self, request: pb.CreateThreadRequest, context: grpc.aio.ServicerContext
+    ) -> pb.CreateThreadResponse:
+        thread_id = validation.thread_id(request.thread_id) or str(uuid.uuid4())
+        labels = validation.metadata(dict(request.metadata))
+        created = True
+        try:
+            await append_thread_event(
+                self._threads.stub, thread_id, cpe.THREAD_CREATED, {"metadata": labels}
+            )
+        except AlreadyExists:
+            if not request.if_exists_return:
+                raise
+            created = False
+        except FailedPrecondition as exc:
+            if exc.reason == "THREAD_DELETED":
+                raise thread_not_found(thread_id, deleted=True) from exc
+            raise
+        record = await self._threads.live_record(thread_id)
+        return pb.CreateThreadResponse(thread=record.to_proto(), created=created)
+
+    @handle_errors
+    async def GetThread(
+        self, request: pb.GetThreadRequest, context: grpc.aio.ServicerContext
+    ) -> pb.GetThreadResponse:
+        thread_id = _required_thread_id(request.thread_id)
+        return pb.GetThreadResponse(thread=(await self._threads.live_record(thread_id)).to_proto())
+
+    @handle_errors
+    async def ListThreads(
+        self, request: pb.ListThreadsRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ListThreadsResponse:
+        size = validation.page_size(request.page_size if request.HasField("page_size") else None)
+        validation.enum_value(request.status, pb.ThreadStatus, "status")
+        labels = validation.metadata(dict(request.metadata))
+        filters = (request.graph_id, str(request.status), dumps(labels))
+        position = tokens.decode_page_token(request.page_token, filters)
+        query = cp_pb2.ListThreadRecordsRequest(
+            graph_id=request.graph_id, metadata=labels, limit=size + 1, status=request.status
+        )
+        if position is not None:
+            query.before_updated_at.FromMicroseconds(position.created_at_us)
+            query.before_thread_id = position.run_id
+        try:
+            answer = await self._threads.stub.ListThreadRecords(query)
+        except grpc.aio.AioRpcError as exc:
+            raise translate_rpc_error(exc, "listing threads") from exc
+        records = [ThreadRecord.from_record_proto(t) for t in answer.threads]
+        page, more = records[:size], len(records) > size
+        next_token = ""
+        if more and page:
+            last = answer.threads[size - 1]
+            next_token = tokens.encode_page_token(
+                tokens.PagePosition(last.updated_at.ToMicroseconds(), last.thread_id), filters
+            )
+        return pb.ListThreadsResponse(
+            threads=[r.to_proto() for r in page], next_page_token=next_token
+        )
+
+    @handle_errors
+    async def GetThreadState(
+        self, request: pb.GetThreadStateRequest, context: grpc.aio.ServicerContext
+    ) -> pb.GetThreadStateResponse:
+        record = await self._threads.live_record(_required_thread_id(request.thread_id))
+        graph = self._threads.graph_of(record, require=False)
+        if graph is None:
+            if request.checkpoint_id:
+                await self._threads.require_checkpoint(record.thread_id, request.checkpoint_id)
+            return pb.GetThreadStateResponse(state=pb.ThreadState(values_json="{}"))
+        snapshot = await self._threads.state(record, graph, request.checkpoint_id)
+        return pb.GetThreadStateResponse(state=state_to_proto(snapshot))
+
+    @handle_errors
+    async def GetThreadHistory(
+        self, request: pb.GetThreadHistoryRequest, context: grpc.aio.ServicerContext
+    ) -> pb.GetThreadHistoryResponse:
+        record = await self._threads.live_record(_required_thread_id(request.thread_id))
+        size = _DEFAULT_HISTORY_PAGE
+        if request.HasField("page_size"):
+            size = validation.page_size(request.page_size)
+        filters = ("history", record.thread_id)
+        position = tokens.decode_page_token(request.page_token, filters)
+        graph = self._threads.graph_of(record, require=False)
+        if graph is None:
+            return pb.GetThreadHistoryResponse()
+        before = _config(record.thread_id, position.run_id) if position else None
+        states: list[pb.ThreadState] = []
+        async for snapshot in self._threads.bound(graph).aget_state_history(
+            _config(record.thread_id), before=before, limit=size + 1
+        ):
+            states.append(state_to_proto(snapshot))
+        page, more = states[:size], len(states) > size
+        next_token = ""
+        if more and page:
+            next_token = tokens.encode_page_token(
+                tokens.PagePosition(0, page[-1].checkpoint_id), filters
+            )
+        return pb.GetThreadHistoryResponse(states=page, next_page_token=next_token)
+
+    @handle_errors
+    async def UpdateThreadState(
+        self, request: pb.UpdateThreadStateRequest, context: grpc.aio.ServicerContext
+    ) -> pb.UpdateThreadStateResponse:
+        record = await self._threads.live_record(_required_thread_id(request.thread_id))
+        values = validation.json_value(
+            request.values_json,
+            "values_json",
+            self._settings.max_input_bytes,
+            reason_prefix="VALUES",
+            require_object=True,
+        )
+        graph = self._threads.graph_of(record)
+        assert graph is not None
+        as_node = request.as_node or None
+        if as_node is not None:
+            validation.node_name(as_node, graph.nodes, "as_node")
+        if request.checkpoint_id:
+            await self._threads.require_checkpoint(record.thread_id, request.checkpoint_id)
+        if record.open_runs > 0:
+            raise _thread_busy(record.thread_id)
+        try:
+            written = await self._threads.bound(graph, require_idle=True).aupdate_state(
+                _config(record.thread_id, request.checkpoint_id), values, as_node=as_node
+            )
+        except InvalidUpdateError as exc:
+            raise InvalidArgument(
+                f"the update does not fit the graph: {exc}",
+                reason="UPDATE_INVALID",
+                field="values_json",
+            ) from exc
+        checkpoint_id = str(written.get("configurable", {}).get("checkpoint_id", ""))
+        return pb.UpdateThreadStateResponse(checkpoint_id=checkpoint_id)
+
+    @handle_errors
+    async def DeleteThread(
+        self, request: pb.DeleteThreadRequest, context: grpc.aio.ServicerContext
+    ) -> pb.DeleteThreadResponse:
+        record = await self._threads.live_record(_required_thread_id(request.thread_id))
+        await append_thread_event(
+            self._threads.stub, record.thread_id, cpe.THREAD_DELETED, {}, require_no_runs=True
+        )
+        return pb.DeleteThreadResponse()
+
+
+def _required_thread_id(value: str) -> str:
+    if not value:
+        raise InvalidArgument(
+            "thread_id is required", reason="THREAD_ID_MISSING", field="thread_id"
+        )
+    return validation.thread_id(value)
+
+
+def _thread_busy(thread_id: str) -> FailedPrecondition:
+    return FailedPrecondition(
+        f"thread {thread_id} has a run pending or running",
+        reason="THREAD_BUSY",
+        field="thread_id",
+        metadata={"thread_id": thread_id},
+    )
