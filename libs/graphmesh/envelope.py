@@ -29,10 +29,14 @@ RUN_SUCCEEDED: Final = "RunSucceeded"
 RUN_FAILED: Final = "RunFailed"
 RUN_CANCELLED: Final = "RunCancelled"
 RUN_INTERRUPTED: Final = "RunInterrupted"
+#: A LangGraph checkpoint, and a task's pending writes, saved by a run.
+CHECKPOINT_SAVED: Final = "CheckpointSaved"
+WRITES_SAVED: Final = "WritesSaved"
 
 TERMINAL_TYPES: Final = frozenset({RUN_SUCCEEDED, RUN_FAILED, RUN_CANCELLED, RUN_INTERRUPTED})
 EVENT_TYPES: Final = frozenset(
-    {RUN_CREATED, RUN_STARTED, NODE_UPDATED, CUSTOM_EVENT} | TERMINAL_TYPES
+    {RUN_CREATED, RUN_STARTED, NODE_UPDATED, CUSTOM_EVENT, CHECKPOINT_SAVED, WRITES_SAVED}
+    | TERMINAL_TYPES
 )
 
 

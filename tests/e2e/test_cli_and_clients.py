@@ -92,7 +92,7 @@ def test_node_client_creates_a_run_and_streams_it_to_the_end(stack: LocalStack) 
     assert result.returncode == 0, result.stderr
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     events, final = lines[:-1], lines[-1]
-    assert [e["seq"] for e in events] == public_seqs(stack, events[0]["run_id"])
+    assert [e["seq"] for e in events] == public_seqs(stack, final["run_id"])
     assert events[0]["type"] == "RunCreated" and events[-1]["type"] == "RunSucceeded"
     assert final["status"] == "RUN_STATUS_SUCCEEDED"
     assert final["output"]["messages"][-1]["content"] == "The answer is 15."

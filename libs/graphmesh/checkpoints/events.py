@@ -19,10 +19,11 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+from graphmesh import envelope as ev
 from graphmesh.envelope import GRAPHMESH_NAMESPACE, Event
 
-CHECKPOINT_SAVED: Final = "CheckpointSaved"
-WRITES_SAVED: Final = "WritesSaved"
+CHECKPOINT_SAVED: Final = ev.CHECKPOINT_SAVED
+WRITES_SAVED: Final = ev.WRITES_SAVED
 CHECKPOINTS_DELETED: Final = "CheckpointsDeleted"
 CHECKPOINTS_COPIED: Final = "CheckpointsCopied"
 CHECKPOINTS_PRUNED: Final = "CheckpointsPruned"
