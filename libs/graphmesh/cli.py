@@ -25,6 +25,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from graphmesh.cli_threads import add_thread_commands
 from graphmesh.client import Client, ClientError, RunEvent
 from graphmesh.runs import RunStatus
 
@@ -60,9 +61,23 @@ def _describe_event(event: RunEvent) -> str:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Submits a run and prints its progress and final state."""
+    command: dict[str, Any] = {}
+    if args.resume is not None:
+        command["resume"] = _json_arg(args.resume, "--resume")
+    if args.update is not None:
+        command["update"] = _json_arg(args.update, "--update")
+    if args.goto:
+        command["goto"] = args.goto
     with Client(_target(args)) as client:
         run = client.create_run(
-            args.graph, args.input, thread_id=args.thread or "", request_id=args.request_id or ""
+            args.graph,
+            None if command and args.input is None else (args.input or "{}"),
+            thread_id=args.thread or "",
+            request_id=args.request_id or "",
+            checkpoint_id=args.checkpoint or "",
+            multitask_strategy=args.multitask or "",
+            durability=args.durability or "",
+            **command,
         )
         print(f"run {run.run_id} on thread {run.thread_id}: {run.status.name}", file=sys.stderr)
         if args.stream:
@@ -73,8 +88,24 @@ def cmd_run(args: argparse.Namespace) -> int:
         if final.status is RunStatus.FAILED:
             _print_json(final.error)
             return 1
+        if final.status is RunStatus.INTERRUPTED:
+            for interrupt in final.interrupts:
+                value = json.dumps(interrupt["value"], ensure_ascii=False)
+                print(f"interrupt {interrupt['id']}: {value}", file=sys.stderr)
+            print(
+                f"continue with: graphmesh run {args.graph} --thread {final.thread_id}"
+                " --resume JSON",
+                file=sys.stderr,
+            )
         _print_json(final.output)
         return 0
+
+
+def _json_arg(text: str, flag: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        raise SystemExit(f"error: {flag} is not JSON ({exc}); quote strings: '\"yes\"'") from None
 
 
 def cmd_runs_get(args: argparse.Namespace) -> int:
@@ -322,9 +353,21 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = client_parser("run", "submit a run and print its progress and result")
     run.add_argument("graph")
-    run.add_argument("--input", default="{}", help="the input as JSON text")
+    run.add_argument("--input", help="the input as JSON text (default: {})")
     run.add_argument("--thread", help="thread id (default: a new thread)")
     run.add_argument("--request-id", help="idempotency key")
+    run.add_argument("--resume", help="continue the thread's interrupt with this JSON value")
+    run.add_argument("--update", help="a state update (JSON object) sent with the command")
+    run.add_argument("--goto", action="append", help="node to go to next (repeatable)")
+    run.add_argument("--checkpoint", help="start from this checkpoint of the thread (fork)")
+    run.add_argument(
+        "--multitask",
+        choices=["reject", "enqueue", "interrupt", "rollback"],
+        help="what to do if the thread is busy (default: enqueue)",
+    )
+    run.add_argument(
+        "--durability", choices=["sync", "async", "exit"], help="when checkpoints are written"
+    )
     run.add_argument("--stream", action="store_true", help="print each event as it is stored")
     run.add_argument("--timeout", type=float, default=300.0, help="seconds to wait for the end")
     run.set_defaults(func=cmd_run)
@@ -343,6 +386,8 @@ def build_parser() -> argparse.ArgumentParser:
     lst.add_argument("--page-token")
     lst.add_argument("--target")
     lst.set_defaults(func=cmd_runs_list)
+
+    add_thread_commands(sub)
 
     graphs = sub.add_parser("graphs", help="list the registered graphs")
     graphs_sub = graphs.add_subparsers(dest="graphs_command", required=True)

@@ -15,7 +15,7 @@ Errors come as `ClientError`, with the gRPC code and graphmesh's stable
 from __future__ import annotations
 
 import json
-from collections.abc import Generator, Mapping
+from collections.abc import Generator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import TracebackType
@@ -29,6 +29,11 @@ from graphmesh.runs import RunStatus
 from graphmesh.v1 import graph_service_pb2, graph_service_pb2_grpc, run_pb2
 from graphmesh.v1 import run_service_pb2 as pb
 from graphmesh.v1 import run_service_pb2_grpc as pb_grpc
+from graphmesh.v1 import thread_service_pb2 as th_pb2
+from graphmesh.v1 import thread_service_pb2_grpc as th_grpc
+
+#: Marks an argument that was not given (None is a valid resume value).
+_UNSET: Any = object()
 
 
 class ClientError(Exception):
@@ -74,6 +79,8 @@ class Run:
     last_seq: int
     attempt: int
     metadata: dict[str, str] = field(default_factory=dict)
+    #: What an INTERRUPTED run waits on: [{"id": ..., "value": ...}].
+    interrupts: list[dict[str, Any]] = field(default_factory=list)
 
     @classmethod
     def from_proto(cls, run: run_pb2.Run) -> Run:
@@ -94,6 +101,7 @@ class Run:
             last_seq=run.last_seq,
             attempt=run.attempt,
             metadata=dict(run.metadata),
+            interrupts=_interrupts(run.interrupts),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -112,7 +120,77 @@ class Run:
             "last_seq": self.last_seq,
             "attempt": self.attempt,
             "metadata": self.metadata,
+            "interrupts": self.interrupts,
         }
+
+
+def _interrupts(items: Any) -> list[dict[str, Any]]:
+    return [{"id": i.id, "value": json.loads(i.value_json or "null")} for i in items]
+
+
+@dataclass(frozen=True, slots=True)
+class Thread:
+    """A thread as the API reports it."""
+
+    thread_id: str
+    status: str
+    metadata: dict[str, str]
+    graph_id: str
+    last_run_id: str
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def from_proto(cls, thread: th_pb2.Thread) -> Thread:
+        """Converts the protobuf message."""
+        return cls(
+            thread_id=thread.thread_id,
+            status=th_pb2.ThreadStatus.Name(thread.status).removeprefix("THREAD_STATUS_"),
+            metadata=dict(thread.metadata),
+            graph_id=thread.graph_id,
+            last_run_id=thread.last_run_id,
+            created_at=thread.created_at.ToDatetime(),
+            updated_at=thread.updated_at.ToDatetime(),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadState:
+    """A thread's state at one checkpoint."""
+
+    values: Any
+    next: list[str]
+    interrupts: list[dict[str, Any]]
+    checkpoint_id: str
+    parent_checkpoint_id: str
+    metadata: dict[str, Any]
+
+    @classmethod
+    def from_proto(cls, state: th_pb2.ThreadState) -> ThreadState:
+        """Converts the protobuf message."""
+        return cls(
+            values=json.loads(state.values_json or "{}"),
+            next=list(state.next),
+            interrupts=_interrupts(state.interrupts),
+            checkpoint_id=state.checkpoint_id,
+            parent_checkpoint_id=state.parent_checkpoint_id,
+            metadata=json.loads(state.metadata_json or "{}"),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The state as plain JSON data."""
+        return {
+            "values": self.values,
+            "next": self.next,
+            "interrupts": self.interrupts,
+            "checkpoint_id": self.checkpoint_id,
+            "parent_checkpoint_id": self.parent_checkpoint_id,
+            "metadata": self.metadata,
+        }
+
+
+_STRATEGIES = {"reject": 1, "enqueue": 2, "interrupt": 3, "rollback": 4}
+_DURABILITIES = {"sync": 1, "async": 2, "exit": 3}
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,6 +228,7 @@ class Client:
         )
         self._runs = pb_grpc.RunServiceStub(self._channel)
         self._graphs = graph_service_pb2_grpc.GraphServiceStub(self._channel)
+        self._threads = th_grpc.ThreadServiceStub(self._channel)
         self._timeout = timeout
 
     def __enter__(self) -> Client:
@@ -181,20 +260,118 @@ class Client:
         thread_id: str = "",
         request_id: str = "",
         metadata: Mapping[str, str] | None = None,
+        resume: Any = _UNSET,
+        goto: Sequence[str] = (),
+        update: Mapping[str, Any] | None = None,
+        checkpoint_id: str = "",
+        multitask_strategy: str = "",
+        durability: str = "",
     ) -> Run:
-        """Submits a run; `input` is JSON data (or JSON text, passed as is)."""
-        text = input if isinstance(input, str) else json.dumps(input)
-        answer = self._call(
-            self._runs.CreateRun,
-            pb.CreateRunRequest(
-                graph_id=graph_id,
-                input_json=text,
-                thread_id=thread_id,
-                request_id=request_id,
-                metadata=dict(metadata or {}),
-            ),
+        """Submits a run; `input` is JSON data (or JSON text, passed as is).
+        `resume`/`goto`/`update` send a LangGraph Command instead of input
+        (pass input=None); `checkpoint_id` forks from that checkpoint;
+        `multitask_strategy` is reject, enqueue, interrupt or rollback;
+        `durability` is sync, async or exit."""
+        text = "" if input is None else input if isinstance(input, str) else json.dumps(input)
+        request = pb.CreateRunRequest(
+            graph_id=graph_id,
+            input_json=text,
+            thread_id=thread_id,
+            request_id=request_id,
+            metadata=dict(metadata or {}),
+            checkpoint_id=checkpoint_id,
+            multitask_strategy=cast(Any, _STRATEGIES.get(multitask_strategy, 0)),
+            durability=cast(Any, _DURABILITIES.get(durability, 0)),
         )
-        return Run.from_proto(answer.run)
+        if multitask_strategy and multitask_strategy not in _STRATEGIES:
+            raise ValueError(f"multitask_strategy must be one of {sorted(_STRATEGIES)}")
+        if durability and durability not in _DURABILITIES:
+            raise ValueError(f"durability must be one of {sorted(_DURABILITIES)}")
+        if resume is not _UNSET or goto or update is not None:
+            request.command.CopyFrom(
+                pb.Command(
+                    resume_json=json.dumps(resume) if resume is not _UNSET else "",
+                    goto=list(goto),
+                    update_json=json.dumps(update) if update is not None else "",
+                )
+            )
+        return Run.from_proto(self._call(self._runs.CreateRun, request).run)
+
+    def create_thread(
+        self,
+        thread_id: str = "",
+        metadata: Mapping[str, str] | None = None,
+        *,
+        if_exists_return: bool = False,
+    ) -> Thread:
+        """Creates a thread (a new id when `thread_id` is empty)."""
+        request = th_pb2.CreateThreadRequest(
+            thread_id=thread_id, metadata=dict(metadata or {}), if_exists_return=if_exists_return
+        )
+        return Thread.from_proto(self._call(self._threads.CreateThread, request).thread)
+
+    def get_thread(self, thread_id: str) -> Thread:
+        """The thread and its status."""
+        request = th_pb2.GetThreadRequest(thread_id=thread_id)
+        return Thread.from_proto(self._call(self._threads.GetThread, request).thread)
+
+    def list_threads(
+        self,
+        *,
+        status: str = "",
+        graph_id: str = "",
+        metadata: Mapping[str, str] | None = None,
+        page_size: int | None = None,
+        page_token: str = "",
+    ) -> tuple[list[Thread], str]:
+        """One page of threads, most recently updated first, and the next token."""
+        number = th_pb2.ThreadStatus.Value(f"THREAD_STATUS_{status.upper()}") if status else 0
+        request = th_pb2.ListThreadsRequest(
+            status=cast(Any, number),
+            graph_id=graph_id,
+            metadata=dict(metadata or {}),
+            page_token=page_token,
+        )
+        if page_size is not None:
+            request.page_size = page_size
+        answer = self._call(self._threads.ListThreads, request)
+        return [Thread.from_proto(t) for t in answer.threads], answer.next_page_token
+
+    def get_thread_state(self, thread_id: str, checkpoint_id: str = "") -> ThreadState:
+        """The thread's state now, or at a checkpoint."""
+        request = th_pb2.GetThreadStateRequest(thread_id=thread_id, checkpoint_id=checkpoint_id)
+        return ThreadState.from_proto(self._call(self._threads.GetThreadState, request).state)
+
+    def get_thread_history(
+        self, thread_id: str, *, page_size: int | None = None, page_token: str = ""
+    ) -> tuple[list[ThreadState], str]:
+        """One page of the thread's states, newest first, and the next token."""
+        request = th_pb2.GetThreadHistoryRequest(thread_id=thread_id, page_token=page_token)
+        if page_size is not None:
+            request.page_size = page_size
+        answer = self._call(self._threads.GetThreadHistory, request)
+        return [ThreadState.from_proto(s) for s in answer.states], answer.next_page_token
+
+    def update_thread_state(
+        self,
+        thread_id: str,
+        values: Mapping[str, Any],
+        *,
+        as_node: str = "",
+        checkpoint_id: str = "",
+    ) -> str:
+        """Writes a new checkpoint with `values`; returns its id."""
+        request = th_pb2.UpdateThreadStateRequest(
+            thread_id=thread_id,
+            values_json=json.dumps(values),
+            as_node=as_node,
+            checkpoint_id=checkpoint_id,
+        )
+        return str(self._call(self._threads.UpdateThreadState, request).checkpoint_id)
+
+    def delete_thread(self, thread_id: str) -> None:
+        """Deletes the thread's state and retires its id."""
+        self._call(self._threads.DeleteThread, th_pb2.DeleteThreadRequest(thread_id=thread_id))
 
     def get_run(self, run_id: str) -> Run:
         """The run's current state."""

@@ -69,6 +69,8 @@ class RunView:
     error_message: str = ""
     metadata: dict[str, str] = field(default_factory=dict)
     fingerprint: str = ""
+    #: The interrupts an INTERRUPTED run waits on: JSON list of {id, value}.
+    interrupts_json: str = "[]"
 
 
 def created_payload(
@@ -130,6 +132,10 @@ def fold(view: RunView | None, event: Event) -> RunView:
         changes["output_json"] = json.dumps(
             payload.get("output"), separators=(",", ":"), ensure_ascii=False
         )
+        if event.type == ev.RUN_INTERRUPTED:
+            changes["interrupts_json"] = json.dumps(
+                payload.get("interrupts") or [], separators=(",", ":"), ensure_ascii=False
+            )
     elif event.type == ev.RUN_FAILED:
         error = json.loads(event.payload_json).get("error") or {}
         changes["error_type"] = str(error.get("type", ""))
@@ -164,6 +170,13 @@ def to_proto(view: RunView) -> run_pb2.Run:
         last_seq=view.last_seq,
         attempt=view.attempt,
         metadata=view.metadata,
+        interrupts=[
+            run_pb2.Interrupt(
+                id=str(i.get("id", "")),
+                value_json=json.dumps(i.get("value"), separators=(",", ":"), ensure_ascii=False),
+            )
+            for i in json.loads(view.interrupts_json)
+        ],
     )
     if view.error_type or view.error_message:
         run.error.CopyFrom(run_pb2.RunError(type=view.error_type, message=view.error_message))

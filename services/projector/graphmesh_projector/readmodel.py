@@ -46,12 +46,14 @@ def _view_from_row(row: Any) -> RunView:
         error_message=row.error_message,
         metadata=dict(row.metadata),
         fingerprint=row.fingerprint,
+        interrupts_json=row.interrupts_json,
     )
 
 
 _COLUMNS = (
     "run_id, thread_id, graph_id, status, input_json, output_json, error_type, error_message,"
-    " request_id, created_at, updated_at, last_seq, attempt, metadata, fingerprint"
+    " request_id, created_at, updated_at, last_seq, attempt, metadata, fingerprint,"
+    " interrupts_json"
 )
 
 # The projector's writes run on the asyncpg driver with fixed SQL: a
@@ -61,15 +63,16 @@ _LOAD = f"SELECT {_COLUMNS} FROM run_views WHERE run_id = ANY($1::text[])"
 
 _UPSERT = f"""
 INSERT INTO run_views ({_COLUMNS})
-SELECT r, t, g, s, i, o, et, em, q, c, u, l, a, m::jsonb, f
+SELECT r, t, g, s, i, o, et, em, q, c, u, l, a, m::jsonb, f, ij
 FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::text[], $6::text[], $7::text[],
             $8::text[], $9::text[], $10::timestamptz[], $11::timestamptz[], $12::bigint[],
-            $13::int[], $14::text[], $15::text[])
-     AS v(r, t, g, s, i, o, et, em, q, c, u, l, a, m, f)
+            $13::int[], $14::text[], $15::text[], $16::text[])
+     AS v(r, t, g, s, i, o, et, em, q, c, u, l, a, m, f, ij)
 ON CONFLICT (run_id) DO UPDATE SET
     status = EXCLUDED.status, output_json = EXCLUDED.output_json,
     error_type = EXCLUDED.error_type, error_message = EXCLUDED.error_message,
-    updated_at = EXCLUDED.updated_at, last_seq = EXCLUDED.last_seq, attempt = EXCLUDED.attempt
+    updated_at = EXCLUDED.updated_at, last_seq = EXCLUDED.last_seq, attempt = EXCLUDED.attempt,
+    interrupts_json = EXCLUDED.interrupts_json
 """
 
 _SAVE_POSITION = """
@@ -100,6 +103,7 @@ def _view_from_record(row: Any) -> RunView:
         error_message=row["error_message"],
         metadata=_json_object(row["metadata"]),
         fingerprint=row["fingerprint"],
+        interrupts_json=row["interrupts_json"],
     )
 
 
@@ -149,6 +153,7 @@ class RunViewStore:
                 [v.attempt for v in views],
                 [json.dumps(v.metadata) for v in views],
                 [v.fingerprint for v in views],
+                [v.interrupts_json for v in views],
             )
         await conn.execute(_SAVE_POSITION, self._projection, position)
 
