@@ -21,6 +21,9 @@ from graphmesh.client import Client
 from graphmesh.stack import LocalStack, StackConfig
 from graphmesh.v1 import run_service_pb2_grpc
 
+#: The examples and the test-only graphs (`slow`: nodes that take a while).
+TEST_GRAPHS = Path(__file__).resolve().parent / "graphs" / "langgraph.json"
+
 
 @contextmanager
 def running_mesh(request: pytest.FixtureRequest, **config: Any) -> Iterator[LocalStack]:
@@ -50,7 +53,9 @@ def running_mesh(request: pytest.FixtureRequest, **config: Any) -> Iterator[Loca
 def stack(request: pytest.FixtureRequest) -> Iterator[LocalStack]:
     """The mesh most tests share."""
     # A short requeue delay, so that the test of lost commands does not wait 30 s.
-    with running_mesh(request, extra_env={"GRAPHMESH_REQUEUE_AFTER_MS": "1000"}) as mesh:
+    with running_mesh(
+        request, graphs=TEST_GRAPHS, extra_env={"GRAPHMESH_REQUEUE_AFTER_MS": "1000"}
+    ) as mesh:
         yield mesh
 
 
@@ -87,6 +92,14 @@ def store_counts(stack: LocalStack) -> dict[str, int]:
             break
         time.sleep(0.05)
     counts = {}
-    for table in ("events", "run_heads", "run_views", "event_rejections"):
+    for table in (
+        "events",
+        "run_heads",
+        "run_views",
+        "event_rejections",
+        "threads",
+        "checkpoints",
+        "checkpoint_writes",
+    ):
         counts[table] = int(stack.postgres.query(f"SELECT count(*) FROM {table}").strip())
     return counts

@@ -236,7 +236,7 @@ def test_unknown_graph_on_graph_service(stack: LocalStack) -> None:
     with grpc.insecure_channel(stack.gateway_target) as channel:
         stub = graph_service_pb2_grpc.GraphServiceStub(channel)
         ids = [g.graph_id for g in stub.ListGraphs(graph_service_pb2.ListGraphsRequest()).graphs]
-        assert ids == ["agent", "chain3", "fanout", "hitl"]
+        assert ids == ["agent", "chain3", "fanout", "hitl", "slow"]
         chain3 = stub.GetGraph(graph_service_pb2.GetGraphRequest(graph_id="chain3")).graph
         assert list(chain3.nodes) == ["s0", "s1", "s2"]
         assert json.loads(chain3.input_schema_json)["properties"]["n"]["type"] == "integer"

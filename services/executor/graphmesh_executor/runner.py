@@ -151,7 +151,8 @@ async def execute_run(graph: Pregel[Any] | None, ctx: RunContext) -> Event:
             durability=cast(Any, durability),
         ):
             if mode == "values":
-                values = chunk
+                # The interrupts are reported apart, not as part of the state.
+                values = _without_interrupts(chunk)
             elif mode == "custom":
                 out(ev.CUSTOM_EVENT, {"data": chunk})
             elif mode == "updates":
@@ -170,6 +171,12 @@ async def execute_run(graph: Pregel[Any] | None, ctx: RunContext) -> Event:
     if interrupts:
         return out(ev.RUN_INTERRUPTED, {"interrupts": interrupts, "output": values})
     return out(ev.RUN_SUCCEEDED, {"output": values})
+
+
+def _without_interrupts(values: Any) -> Any:
+    if isinstance(values, dict) and "__interrupt__" in values:
+        return {k: v for k, v in values.items() if k != "__interrupt__"}
+    return values
 
 
 async def _graph_input(

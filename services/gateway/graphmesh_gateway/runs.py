@@ -75,7 +75,12 @@ class RunServicer(pb_grpc.RunServiceServicer):
         labels = validation.metadata(dict(request.metadata))
         options = self._run_options(request, graph)
         input_value: Any = None
-        if "command" not in options:
+        # No input with a command, nor on a fork given none: the run then goes
+        # on from the checkpoint (LangGraph's `invoke(None, config)`).
+        continues = "command" in options or (
+            "checkpoint_id" in options and not request.input_json.strip()
+        )
+        if not continues:
             input_value = validation.input_json(request.input_json, self._settings.max_input_bytes)
         run_id = ev.run_id_for_request(request_id) if request_id else str(uuid.uuid4())
         thread = raw_thread or str(uuid.uuid5(ev.GRAPHMESH_NAMESPACE, f"thread:{run_id}"))
