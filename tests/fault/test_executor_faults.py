@@ -75,7 +75,19 @@ def test_a_stalled_executor_is_fenced_off_and_its_run_finishes_elsewhere(
         assert done.attempt >= 2
         before = stored_events(mesh, run.run_id)
         assert_taken_over(before)
-        time.sleep(5)  # the woken executor may still send what it had in hand
+        # The woken executor finishes the node it had in hand and sends its
+        # events: the store refuses them (stale attempt) and counts them.
+        rejected = 0
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and rejected == 0:
+            time.sleep(0.2)
+            rejected = int(
+                mesh.postgres.query(
+                    f"SELECT count(*) FROM event_rejections WHERE run_id = '{run.run_id}'"
+                    " AND reason = 'REJECTED_STALE_ATTEMPT'"
+                )
+            )
+        assert rejected > 0, "the fenced-off attempt's events were not seen and refused"
         assert stored_events(mesh, run.run_id) == before, "a fenced-off attempt wrote events"
         # the woken executor is fine and the mesh still runs runs
         assert stalled.proc.poll() is None
@@ -83,17 +95,31 @@ def test_a_stalled_executor_is_fenced_off_and_its_run_finishes_elsewhere(
         assert client.wait_run(again.run_id, timeout=120).status is RunStatus.SUCCEEDED
 
 
-def test_a_killed_executor_loses_no_run(two_executors: LocalStack) -> None:
+def test_a_killed_executor_loses_no_run_and_its_run_goes_on_from_its_checkpoint(
+    two_executors: LocalStack,
+) -> None:
     mesh = two_executors
     with Client(mesh.gateway_target) as client:
-        run = client.create_run("slow", {"seconds": 1.5, "trail": []})
+        run = client.create_run("slow", {"seconds": 2.0, "trail": []})
         victim = executor_running(mesh, client, run.run_id)
+        # Kill it once the first node is done (and its checkpoint stored).
+        for event in client.stream_run(run.run_id, timeout=60):
+            if event.type == "NodeUpdated" and event.payload["node"] == "first":
+                break
         os.kill(victim.proc.pid, signal.SIGKILL)
         victim.proc.wait(10)
         done = client.wait_run(run.run_id, timeout=120)
         assert done.status is RunStatus.SUCCEEDED
+        # Resumed from the checkpoint after "first": it did not run again
+        # (trail has an add reducer, so a second run would show twice).
         assert done.output["trail"] == ["first", "second", "third"]
-        assert_taken_over(stored_events(mesh, run.run_id))
+        events = stored_events(mesh, run.run_id)
+        assert_taken_over(events)
+        firsts = mesh.postgres.query(
+            f"SELECT count(*) FROM events WHERE run_id = '{run.run_id}'"
+            " AND type = 'NodeUpdated' AND payload LIKE '%\"node\":\"first\"%'"
+        )
+        assert int(firsts) == 1, "a node that had completed ran again"
         # the read model follows: the run's row reaches the same end
         deadline = time.monotonic() + 30
         row = ""

@@ -6,7 +6,12 @@ from datetime import UTC, datetime, timedelta
 
 from graphmesh import envelope as ev
 from graphmesh.eventstore import AppendOutcome, ClaimOutcome, RunHead, judge_append, judge_claim
-from graphmesh.eventstore.base import is_stale_command
+from graphmesh.eventstore.base import (
+    MultitaskStrategy,
+    ThreadHead,
+    is_stale_command,
+    judge_admission,
+)
 
 RUN = "00000000-0000-0000-0000-000000000001"
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
@@ -134,3 +139,39 @@ def test_a_thread_runs_one_run_at_a_time() -> None:
         judge_claim(itself, "ex-b", NOW, LEASE, thread_active=itself)[0].outcome
         is ClaimOutcome.CLAIMED
     )
+
+
+def test_a_superseded_attempt_behind_the_new_one_is_stale_not_a_conflict() -> None:
+    # attempt 2 has stored seqs 3..5; attempt 1 wakes up and sends seq 4
+    assert judge_append(head(5, 2), event(4, 1), 2)[0] is AppendOutcome.REJECTED_STALE_ATTEMPT
+    assert judge_append(head(5, 2), event(4, 2), 2)[0] is AppendOutcome.DUPLICATE
+
+
+def test_a_malformed_checkpoint_event_is_refused_not_applied() -> None:
+    bad = ev.new_event(RUN, "t", 3, 1, ev.CHECKPOINT_SAVED, '{"checkpoint_id": ""}')
+    assert judge_append(head(2), bad, None)[0] is AppendOutcome.REJECTED_MALFORMED
+
+
+def test_multitask_admission() -> None:
+    idle = ThreadHead("t", open_runs=0)
+    busy = ThreadHead("t", open_runs=1)
+    assert judge_admission(None, MultitaskStrategy.REJECT) == (None, "")
+    assert judge_admission(idle, MultitaskStrategy.REJECT) == (None, "")
+    assert judge_admission(busy, MultitaskStrategy.ENQUEUE) == (None, "")
+    assert judge_admission(busy, MultitaskStrategy.REJECT) == (
+        AppendOutcome.REJECTED_THREAD_BUSY,
+        "",
+    )
+    assert judge_admission(busy, MultitaskStrategy.INTERRUPT) == (None, "interrupt")
+    assert judge_admission(busy, MultitaskStrategy.ROLLBACK) == (None, "rollback")
+    deleted = ThreadHead("t", deleted=True)
+    assert judge_admission(deleted, MultitaskStrategy.ENQUEUE)[0] is (
+        AppendOutcome.REJECTED_THREAD_DELETED
+    )
+
+
+def test_a_run_cancelled_before_it_started_is_handed_out_at_once_to_be_ended() -> None:
+    pending = RunHead(RUN, "t", 1, 0, False, cancel_action="rollback")
+    other = RunHead("other", "t", 3, 1, False, "ex-2", NOW + LEASE)
+    result, _ = judge_claim(pending, "ex-1", NOW, LEASE, thread_active=other)
+    assert result.outcome is ClaimOutcome.CLAIMED and result.cancel_action == "rollback"

@@ -91,6 +91,9 @@ def judge_append(
     if event.seq <= head.last_seq:
         if stored_attempt == event.attempt:
             return AppendOutcome.DUPLICATE, head
+        if event.attempt < head.attempt:
+            # A superseded attempt, behind the new one's events.
+            return AppendOutcome.REJECTED_STALE_ATTEMPT, head
         return AppendOutcome.REJECTED_CONFLICT, head
     if event.attempt < head.attempt:
         return AppendOutcome.REJECTED_STALE_ATTEMPT, head

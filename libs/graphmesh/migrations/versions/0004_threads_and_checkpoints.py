@@ -6,6 +6,8 @@ Revision ID: 0004
 Revises: 0003
 """
 
+import uuid
+
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects.postgresql import JSONB
@@ -14,6 +16,10 @@ revision = "0004"
 down_revision = "0003"
 branch_labels = None
 depends_on = None
+
+# graphmesh.envelope.GRAPHMESH_NAMESPACE, fixed here: a migration must not
+# change when the code does.
+_NAMESPACE = uuid.UUID("6f1e4c2a-93b1-5d0e-8a57-2c4b9e1f7d30")
 
 
 def upgrade() -> None:
@@ -32,6 +38,7 @@ def upgrade() -> None:
         sa.Column("deleted", sa.Boolean, nullable=False, server_default=sa.false()),
     )
     op.create_index("threads_updated_idx", "threads", ["updated_at", "thread_id"])
+    _backfill_threads()
     op.create_table(
         "checkpoints",
         sa.Column("thread_id", sa.Text, primary_key=True),
@@ -64,6 +71,27 @@ def upgrade() -> None:
     op.add_column(
         "run_heads", sa.Column("cancel_action", sa.Text, nullable=False, server_default="")
     )
+
+
+def _backfill_threads() -> None:
+    """Records for the threads of runs stored before this revision, with the
+    count of their unfinished runs (the multitask rules rely on it)."""
+    bind = op.get_bind()
+    rows = bind.execute(
+        sa.text(
+            "SELECT thread_id, count(*) FILTER (WHERE NOT ended) AS open_runs FROM run_heads"
+            " GROUP BY thread_id"
+        )
+    ).fetchall()
+    for thread_id, open_runs in rows:
+        stream = uuid.uuid5(_NAMESPACE, f"thread-stream:{thread_id}")
+        bind.execute(
+            sa.text(
+                "INSERT INTO threads (thread_id, stream_id, last_seq, metadata, created_at,"
+                " updated_at, open_runs) VALUES (:t, :s, 0, '{}'::jsonb, now(), now(), :o)"
+            ),
+            {"t": thread_id, "s": str(stream), "o": open_runs},
+        )
 
 
 def downgrade() -> None:

@@ -1,0 +1,48 @@
+"""A full restart of the mesh (every service, the broker and PostgreSQL):
+threads, their state and pending interrupts are all still there, and the
+conversation goes on."""
+
+from __future__ import annotations
+
+import pytest
+
+from graphmesh.client import Client
+from graphmesh.runs import RunStatus
+from tests.conftest import TEST_GRAPHS, running_mesh
+
+pytestmark = pytest.mark.e2e
+
+
+def test_threads_survive_a_restart_of_everything(request: pytest.FixtureRequest) -> None:
+    with running_mesh(request, graphs=TEST_GRAPHS, durable=True) as mesh:
+        with Client(mesh.gateway_target) as client:
+            chat = client.create_thread("chat-1", {"owner": "ops"}).thread_id
+            client.wait_run(
+                client.create_run("chain3", {"n": 0, "trail": []}, thread_id=chat).run_id
+            )
+            waiting = client.create_run("hitl", {"trail": []}, thread_id="approval-1")
+            assert client.wait_run(waiting.run_id).status is RunStatus.INTERRUPTED
+            before = {t: client.get_thread_state(t) for t in (chat, "approval-1")}
+            history_before, _ = client.get_thread_history(chat, page_size=100)
+
+        mesh.stop()
+        mesh.start(timeout=120)
+
+        with Client(mesh.gateway_target) as client:
+            for thread_id, state in before.items():
+                assert client.get_thread_state(thread_id) == state
+            history_after, _ = client.get_thread_history(chat, page_size=100)
+            assert history_after == history_before
+            assert client.get_thread(chat).metadata == {"owner": "ops"}
+            assert client.get_thread("approval-1").status == "INTERRUPTED"
+            # The interrupted conversation is answered after the restart...
+            resumed = client.create_run("hitl", None, thread_id="approval-1", resume="yes")
+            assert client.wait_run(resumed.run_id, timeout=120).output == {
+                "trail": ["a", "approved:yes", "b"]
+            }
+            # ...and the other one takes its next turn from where it was.
+            turn = client.create_run("chain3", {"n": 0}, thread_id=chat)
+            assert client.wait_run(turn.run_id, timeout=120).output == {
+                "n": 3,
+                "trail": ["s0", "s1", "s2"] * 2,
+            }
