@@ -5,34 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
-import pytest
-
-from graphmesh import db
 from graphmesh import envelope as ev
 from graphmesh.eventstore import AppendOutcome, ClaimOutcome, EventStore
-from graphmesh.eventstore.memory import MemoryEventStore
-from graphmesh.eventstore.postgres import PostgresEventStore
-from graphmesh.stack import LocalStack
-
-
-@pytest.fixture(params=["memory", "postgres"])
-async def store(request: pytest.FixtureRequest) -> AsyncIterator[EventStore]:
-    if request.param == "memory":
-        yield MemoryEventStore()
-        return
-    stack: LocalStack = request.getfixturevalue("stack")
-    template = request.getfixturevalue("template_db")
-    name = f"contract_{uuid.uuid4().hex[:12]}"
-    stack.postgres.query(f'CREATE DATABASE "{name}" TEMPLATE "{template}"', database="postgres")
-    engine = db.create_engine(db.DatabaseSettings(stack.postgres.url(name), pool_size=4))
-    try:
-        yield PostgresEventStore(engine)
-    finally:
-        await engine.dispose()
-        stack.postgres.query(f'DROP DATABASE "{name}"', database="postgres")
 
 
 def run_events(run_id: str, count: int, attempt: int = 1, start: int = 2) -> list[ev.Event]:
