@@ -20,10 +20,12 @@ from graphmesh.checkpoints import events as cpe
 from graphmesh.db import driver_connection
 from graphmesh.envelope import Event
 
-_UPSERT_CHECKPOINT = """
+_UPSERT_CHECKPOINTS = """
 INSERT INTO checkpoints (thread_id, checkpoint_ns, checkpoint_id, parent_checkpoint_id, run_id,
                          checkpoint_type, checkpoint, metadata_type, metadata, metadata_json)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb)
+SELECT t, n, i, p, r, ct, c, mt, m, mj::jsonb
+FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bytea[],
+            $8::text[], $9::bytea[], $10::text[]) AS x(t, n, i, p, r, ct, c, mt, m, mj)
 ON CONFLICT (thread_id, checkpoint_ns, checkpoint_id) DO UPDATE SET
     parent_checkpoint_id = EXCLUDED.parent_checkpoint_id, run_id = EXCLUDED.run_id,
     checkpoint_type = EXCLUDED.checkpoint_type, checkpoint = EXCLUDED.checkpoint,
@@ -34,8 +36,8 @@ ON CONFLICT (thread_id, checkpoint_ns, checkpoint_id) DO UPDATE SET
 _WRITES_SOURCE = """
 INSERT INTO checkpoint_writes
     (thread_id, checkpoint_ns, checkpoint_id, task_id, idx, channel, value_type, value, task_path)
-SELECT $1, $2, $3, $4, w.idx, w.channel, w.value_type, w.value, $5
-FROM unnest($6::int[], $7::text[], $8::text[], $9::bytea[]) AS w(idx, channel, value_type, value)
+SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::text[],
+                     $7::text[], $8::bytea[], $9::text[])
 ON CONFLICT (thread_id, checkpoint_ns, checkpoint_id, task_id, idx) DO
 """
 _INSERT_WRITES = _WRITES_SOURCE + " NOTHING"
@@ -93,64 +95,99 @@ SELECT DISTINCT thread_id FROM checkpoints WHERE run_id = ANY($1::text[]) ORDER 
 
 async def apply_checkpoint_events(conn: Any, events: Sequence[Event]) -> None:
     """Applies stored events to the checkpoint tables, in order (inside the
-    append transaction). Events of other types change nothing here."""
+    append transaction). Events of other types change nothing here.
+    Consecutive saves are applied together, a few statements per batch: the
+    append lock is held meanwhile, so its time is every run's time."""
+    saves: list[Event] = []
     for event in events:
-        if event.type == cpe.CHECKPOINT_SAVED:
-            await _save_checkpoint(conn, event)
-        elif event.type == cpe.WRITES_SAVED:
-            await _save_writes(conn, event)
-        elif event.type in (cpe.CHECKPOINTS_DELETED, cpe.THREAD_DELETED):
-            await conn.execute(_DELETE_THREAD, event.thread_id)
-        elif event.type == cpe.CHECKPOINTS_COPIED:
-            source = json.loads(event.payload_json)["source_thread_id"]
-            await conn.execute(_COPY_THREAD, source, event.thread_id)
-        elif event.type == cpe.CHECKPOINTS_PRUNED:
-            strategy = json.loads(event.payload_json)["strategy"]
-            statement = _DELETE_THREAD if strategy == "delete" else _PRUNE_KEEP_LATEST
-            await conn.execute(statement, event.thread_id)
-        elif event.type == cpe.RUN_CHECKPOINTS_DELETED:
-            run_ids = json.loads(event.payload_json)["run_ids"]
-            await conn.execute(_DELETE_RUNS, event.thread_id, run_ids)
-        elif event.type == ev.RUN_CANCELLED and _is_rollback(event):
-            # The rollback strategy: the cancelled run leaves no state behind.
-            await conn.execute(_DELETE_RUNS, event.thread_id, [event.run_id])
+        if event.type in (cpe.CHECKPOINT_SAVED, cpe.WRITES_SAVED):
+            saves.append(event)
+            continue
+        if event.type not in _TABLE_CHANGES and event.type != ev.RUN_CANCELLED:
+            continue  # progress events: nothing to do here, keep the batch whole
+        if saves:
+            await _apply_saves(conn, saves)
+            saves = []
+        await _apply_one(conn, event)
+    if saves:
+        await _apply_saves(conn, saves)
+
+
+_TABLE_CHANGES = frozenset(
+    {
+        cpe.CHECKPOINTS_DELETED,
+        cpe.THREAD_DELETED,
+        cpe.CHECKPOINTS_COPIED,
+        cpe.CHECKPOINTS_PRUNED,
+        cpe.RUN_CHECKPOINTS_DELETED,
+    }
+)
+
+
+async def _apply_one(conn: Any, event: Event) -> None:
+    if event.type in (cpe.CHECKPOINTS_DELETED, cpe.THREAD_DELETED):
+        await conn.execute(_DELETE_THREAD, event.thread_id)
+    elif event.type == cpe.CHECKPOINTS_COPIED:
+        source = json.loads(event.payload_json)["source_thread_id"]
+        await conn.execute(_COPY_THREAD, source, event.thread_id)
+    elif event.type == cpe.CHECKPOINTS_PRUNED:
+        strategy = json.loads(event.payload_json)["strategy"]
+        statement = _DELETE_THREAD if strategy == "delete" else _PRUNE_KEEP_LATEST
+        await conn.execute(statement, event.thread_id)
+    elif event.type == cpe.RUN_CHECKPOINTS_DELETED:
+        run_ids = json.loads(event.payload_json)["run_ids"]
+        await conn.execute(_DELETE_RUNS, event.thread_id, run_ids)
+    elif event.type == ev.RUN_CANCELLED and _is_rollback(event):
+        # The rollback strategy: the cancelled run leaves no state behind.
+        await conn.execute(_DELETE_RUNS, event.thread_id, [event.run_id])
 
 
 def _is_rollback(event: Event) -> bool:
     return bool(json.loads(event.payload_json).get("action") == "rollback")
 
 
-async def _save_checkpoint(conn: Any, event: Event) -> None:
-    saved = cpe.SavedCheckpoint.from_payload(json.loads(event.payload_json))
-    await conn.execute(
-        _UPSERT_CHECKPOINT,
-        event.thread_id,
-        saved.checkpoint_ns,
-        saved.checkpoint_id,
-        saved.parent_checkpoint_id,
-        saved.run_id,
-        saved.checkpoint[0],
-        saved.checkpoint[1],
-        saved.metadata[0],
-        saved.metadata[1],
-        json.dumps(saved.metadata_json),
-    )
+async def _apply_saves(conn: Any, events: list[Event]) -> None:
+    """Checkpoints and writes of consecutive events, in one statement per
+    kind. One statement may not touch a row twice, so for each key the last
+    checkpoint and overwriting write wins and the first regular write stays,
+    as applying the events one by one would leave them."""
+    checkpoints: dict[tuple[str, str, str], list[Any]] = {}
+    upserts: dict[tuple[str, str, str, str, int], list[Any]] = {}
+    inserts: dict[tuple[str, str, str, str, int], list[Any]] = {}
+    for event in events:
+        payload = json.loads(event.payload_json)
+        if event.type == cpe.CHECKPOINT_SAVED:
+            c = cpe.SavedCheckpoint.from_payload(payload)
+            checkpoints[(event.thread_id, c.checkpoint_ns, c.checkpoint_id)] = [
+                event.thread_id,
+                c.checkpoint_ns,
+                c.checkpoint_id,
+                c.parent_checkpoint_id,
+                c.run_id,
+                c.checkpoint[0],
+                c.checkpoint[1],
+                c.metadata[0],
+                c.metadata[1],
+                json.dumps(c.metadata_json),
+            ]
+            continue
+        w = cpe.SavedWrites.from_payload(payload)
+        for write in w.writes:
+            key = (event.thread_id, w.checkpoint_ns, w.checkpoint_id, w.task_id, write.idx)
+            row = [*key, write.channel, write.value[0], write.value[1], w.task_path]
+            if w.overwrite:
+                upserts[key] = row
+            else:
+                inserts.setdefault(key, row)
+    if checkpoints:
+        await conn.execute(_UPSERT_CHECKPOINTS, *_columns(list(checkpoints.values()), 10))
+    for rows, statement in ((upserts, _UPSERT_WRITES), (inserts, _INSERT_WRITES)):
+        if rows:
+            await conn.execute(statement, *_columns(list(rows.values()), 9))
 
 
-async def _save_writes(conn: Any, event: Event) -> None:
-    saved = cpe.SavedWrites.from_payload(json.loads(event.payload_json))
-    await conn.execute(
-        _UPSERT_WRITES if saved.overwrite else _INSERT_WRITES,
-        event.thread_id,
-        saved.checkpoint_ns,
-        saved.checkpoint_id,
-        saved.task_id,
-        saved.task_path,
-        [w.idx for w in saved.writes],
-        [w.channel for w in saved.writes],
-        [w.value[0] for w in saved.writes],
-        [w.value[1] for w in saved.writes],
-    )
+def _columns(rows: list[list[Any]], width: int) -> list[list[Any]]:
+    return [[row[i] for row in rows] for i in range(width)]
 
 
 @dataclass(frozen=True, slots=True)
