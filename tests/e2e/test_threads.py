@@ -205,6 +205,9 @@ def test_reject_strategy_refuses_a_run_while_the_thread_is_busy(
     client: Client, thread_id: str, stack: LocalStack
 ) -> None:
     busy = slow_running(client, thread_id, 1.0)
+    assert client.get_thread(thread_id).status == "BUSY"
+    busy_listed, _ = client.list_threads(status="busy", page_size=1000)
+    assert thread_id in {t.thread_id for t in busy_listed}
     before = store_counts(stack)
     with pytest.raises(ClientError) as exc:
         client.create_run(
@@ -400,3 +403,22 @@ def test_thread_bad_input_gets_precise_statuses_and_changes_nothing(
             failures.append(f"{reason}: {exc}")
     assert failures == []
     assert store_counts(stack) == before
+
+
+@pytest.mark.parametrize(("durability", "saved"), [("sync", 5), ("async", 5), ("exit", 1)])
+def test_durability_modes_decide_which_checkpoints_are_written(
+    client: Client, thread_id: str, durability: str, saved: int
+) -> None:
+    run = client.create_run("chain3", CHAIN3_IN, thread_id=thread_id, durability=durability)
+    assert client.wait_run(run.run_id, timeout=60).output == {"n": 3, "trail": ["s0", "s1", "s2"]}
+    history, _ = client.get_thread_history(thread_id, page_size=100)
+    assert len(history) == saved
+    assert history[0].values == {"n": 3, "trail": ["s0", "s1", "s2"]}
+
+
+def test_a_command_can_update_the_state_and_go_to_a_node(client: Client, thread_id: str) -> None:
+    client.wait_run(client.create_run("chain3", CHAIN3_IN, thread_id=thread_id).run_id)
+    steer = client.create_run("chain3", None, thread_id=thread_id, update={"n": 100}, goto=["s2"])
+    done = client.wait_run(steer.run_id, timeout=60)
+    # Only s2 ran, on the updated state.
+    assert done.output == {"n": 101, "trail": ["s0", "s1", "s2", "s2"]}
