@@ -261,8 +261,9 @@ def _alive(pid: int) -> bool:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    """Starts the mesh on free ports in a fresh directory, runs chain3 and
-    the agent example with streamed progress, and stops."""
+    """Starts the mesh on free ports in a fresh directory, runs chain3, the
+    agent example and an interrupt answered by a second run, with streamed
+    progress, and stops."""
     from graphmesh.stack import LocalStack, StackConfig
 
     with tempfile.TemporaryDirectory(prefix="graphmesh-demo-") as tmp:
@@ -279,21 +280,34 @@ def cmd_demo(args: argparse.Namespace) -> int:
             stack.start()
             print(f"mesh up in {time.monotonic() - started:.1f}s; API on {stack.gateway_target}\n")
             with Client(stack.gateway_target) as client:
-                for graph, value in (
-                    ("chain3", {"n": 0, "trail": []}),
-                    ("agent", {"messages": [{"role": "user", "content": "what is 2 + 3?"}]}),
-                ):
-                    print(f"$ graphmesh run {graph} --input '{json.dumps(value)}' --stream")
-                    run = client.create_run(graph, value)
-                    for event in client.stream_run(run.run_id):
-                        print(_describe_event(event), flush=True)
-                    final = client.wait_run(run.run_id)
-                    print(f"run {final.run_id}: {final.status.name}")
-                    _print_json(final.output)
-                    print()
+                agent_in = {"messages": [{"role": "user", "content": "what is 2 + 3?"}]}
+                _demo_run(client, "chain3", {"n": 0, "trail": []})
+                _demo_run(client, "agent", agent_in)
+                # A human in the loop: the run stops at interrupt(), a later
+                # run on the same thread answers it.
+                _demo_run(client, "hitl", {"trail": []}, thread="demo-approval")
+                _demo_run(client, "hitl", None, thread="demo-approval", resume="yes")
         finally:
             stack.stop()
     return 0
+
+
+def _demo_run(client: Client, graph: str, value: Any, thread: str = "", resume: Any = None) -> None:
+    shown = (
+        f"--resume '{json.dumps(resume)}'"
+        if resume is not None
+        else (f"--input '{json.dumps(value)}'")
+    )
+    on_thread = f" --thread {thread}" if thread else ""
+    print(f"$ graphmesh run {graph}{on_thread} {shown} --stream")
+    extra: dict[str, Any] = {"resume": resume} if resume is not None else {}
+    run = client.create_run(graph, value, thread_id=thread, **extra)
+    for event in client.stream_run(run.run_id):
+        print(_describe_event(event), flush=True)
+    final = client.wait_run(run.run_id)
+    print(f"run {final.run_id}: {final.status.name}")
+    _print_json(final.output)
+    print()
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:

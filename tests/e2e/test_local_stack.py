@@ -156,7 +156,8 @@ def test_demo_runs_the_examples_with_streamed_progress_and_cleans_up() -> None:
     )
     assert result.returncode == 0, result.stdout + result.stderr
     out = result.stdout
-    assert out.count("RunSucceeded") == 2
+    assert out.count("RunSucceeded") == 3 and out.count("RunInterrupted") == 1
+    assert '"approved:yes"' in out
     nodes = re.findall(r"\[\s*\d+\] NodeUpdated\s+(s\d):", out)
     assert nodes == ["s0", "s1", "s2"]
     assert '"trail": [\n    "s0",\n    "s1",\n    "s2"\n  ]' in out

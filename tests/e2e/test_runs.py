@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import itertools
 import json
+import time
 import uuid
+from typing import Any
 
 import grpc
 import pytest
@@ -158,7 +160,13 @@ def test_list_runs_filters_and_pages(client: Client, thread_id: str) -> None:
         if not token:
             break
     assert sorted(seen) == sorted(ids) and len(seen) == len(set(seen))
-    succeeded, _ = client.list_runs(thread_id=thread_id, status=RunStatus.SUCCEEDED, page_size=100)
+    # ListRuns reads the projector's model, which may lag WaitRun by moments.
+    deadline = time.monotonic() + 30
+    succeeded: list[Any] = []
+    while len(succeeded) < 5 and time.monotonic() < deadline:
+        succeeded, _ = client.list_runs(
+            thread_id=thread_id, status=RunStatus.SUCCEEDED, page_size=100
+        )
     assert len(succeeded) == 5
     failed, _ = client.list_runs(thread_id=thread_id, status=RunStatus.FAILED)
     assert failed == []
