@@ -25,20 +25,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-from graphmesh.cli_threads import add_thread_commands
+from graphmesh.cli_threads import add_thread_commands, print_json, target
 from graphmesh.client import Client, ClientError, RunEvent
 from graphmesh.runs import RunStatus
 
 DEFAULT_DATA_DIR = Path(".graphmesh")
 STATE_FILE = "stack.json"
-
-
-def _target(args: argparse.Namespace) -> str:
-    return str(args.target or os.environ.get("GRAPHMESH_TARGET") or "127.0.0.1:50051")
-
-
-def _print_json(value: Any) -> None:
-    print(json.dumps(value, indent=2, ensure_ascii=False))
 
 
 def _describe_event(event: RunEvent) -> str:
@@ -68,7 +60,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         command["update"] = _json_arg(args.update, "--update")
     if args.goto:
         command["goto"] = args.goto
-    with Client(_target(args)) as client:
+    with Client(target(args)) as client:
         run = client.create_run(
             args.graph,
             None if command and args.input is None else (args.input or "{}"),
@@ -86,7 +78,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         final = client.wait_run(run.run_id, timeout=args.timeout)
         print(f"run {final.run_id}: {final.status.name}", file=sys.stderr)
         if final.status is RunStatus.FAILED:
-            _print_json(final.error)
+            print_json(final.error)
             return 1
         if final.status is RunStatus.INTERRUPTED:
             for interrupt in final.interrupts:
@@ -97,7 +89,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                 " --resume JSON",
                 file=sys.stderr,
             )
-        _print_json(final.output)
+        print_json(final.output)
         return 0
 
 
@@ -110,15 +102,15 @@ def _json_arg(text: str, flag: str) -> Any:
 
 def cmd_runs_get(args: argparse.Namespace) -> int:
     """Prints one run."""
-    with Client(_target(args)) as client:
-        _print_json(client.get_run(args.run_id).to_dict())
+    with Client(target(args)) as client:
+        print_json(client.get_run(args.run_id).to_dict())
     return 0
 
 
 def cmd_runs_list(args: argparse.Namespace) -> int:
     """Prints a page of runs."""
     status = RunStatus[args.status.upper()] if args.status else RunStatus.UNSPECIFIED
-    with Client(_target(args)) as client:
+    with Client(target(args)) as client:
         runs, token = client.list_runs(
             graph_id=args.graph or "",
             thread_id=args.thread or "",
@@ -126,15 +118,15 @@ def cmd_runs_list(args: argparse.Namespace) -> int:
             page_size=args.page_size,
             page_token=args.page_token or "",
         )
-    _print_json({"runs": [r.to_dict() for r in runs], "next_page_token": token})
+    print_json({"runs": [r.to_dict() for r in runs], "next_page_token": token})
     return 0
 
 
 def cmd_graphs_list(args: argparse.Namespace) -> int:
     """Prints the registered graphs."""
-    with Client(_target(args)) as client:
+    with Client(target(args)) as client:
         graphs = client.list_graphs()
-    _print_json(
+    print_json(
         [{"graph_id": g.graph_id, "source": g.source, "nodes": list(g.nodes)} for g in graphs]
     )
     return 0
@@ -306,7 +298,7 @@ def _demo_run(client: Client, graph: str, value: Any, thread: str = "", resume: 
         print(_describe_event(event), flush=True)
     final = client.wait_run(run.run_id)
     print(f"run {final.run_id}: {final.status.name}")
-    _print_json(final.output)
+    print_json(final.output)
     print()
 
 

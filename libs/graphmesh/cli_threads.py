@@ -10,11 +10,14 @@ from typing import Any
 from graphmesh.client import Client
 
 
-def _target(args: argparse.Namespace) -> str:
+def target(args: argparse.Namespace) -> str:
+    """The gateway a client command talks to: --target, $GRAPHMESH_TARGET or
+    the local default."""
     return str(args.target or os.environ.get("GRAPHMESH_TARGET") or "127.0.0.1:50051")
 
 
-def _print_json(value: Any) -> None:
+def print_json(value: Any) -> None:
+    """Prints JSON for people and for `jq`."""
     print(json.dumps(value, indent=2, ensure_ascii=False, default=str))
 
 
@@ -42,22 +45,22 @@ def _labels(pairs: list[str] | None) -> dict[str, str]:
 
 def cmd_create(args: argparse.Namespace) -> int:
     """Creates a thread."""
-    with Client(_target(args)) as client:
+    with Client(target(args)) as client:
         thread = client.create_thread(args.thread_id or "", _labels(args.metadata))
-    _print_json(_thread_dict(thread))
+    print_json(_thread_dict(thread))
     return 0
 
 
 def cmd_get(args: argparse.Namespace) -> int:
     """Shows a thread."""
-    with Client(_target(args)) as client:
-        _print_json(_thread_dict(client.get_thread(args.thread_id)))
+    with Client(target(args)) as client:
+        print_json(_thread_dict(client.get_thread(args.thread_id)))
     return 0
 
 
 def cmd_list(args: argparse.Namespace) -> int:
     """Lists threads."""
-    with Client(_target(args)) as client:
+    with Client(target(args)) as client:
         threads, token = client.list_threads(
             status=args.status or "",
             graph_id=args.graph or "",
@@ -65,24 +68,24 @@ def cmd_list(args: argparse.Namespace) -> int:
             page_size=args.page_size,
             page_token=args.page_token or "",
         )
-    _print_json({"threads": [_thread_dict(t) for t in threads], "next_page_token": token})
+    print_json({"threads": [_thread_dict(t) for t in threads], "next_page_token": token})
     return 0
 
 
 def cmd_state(args: argparse.Namespace) -> int:
     """Shows a thread's state."""
-    with Client(_target(args)) as client:
-        _print_json(client.get_thread_state(args.thread_id, args.checkpoint or "").to_dict())
+    with Client(target(args)) as client:
+        print_json(client.get_thread_state(args.thread_id, args.checkpoint or "").to_dict())
     return 0
 
 
 def cmd_history(args: argparse.Namespace) -> int:
     """Shows a thread's past states, newest first."""
-    with Client(_target(args)) as client:
+    with Client(target(args)) as client:
         states, token = client.get_thread_history(
             args.thread_id, page_size=args.page_size, page_token=args.page_token or ""
         )
-    _print_json({"states": [s.to_dict() for s in states], "next_page_token": token})
+    print_json({"states": [s.to_dict() for s in states], "next_page_token": token})
     return 0
 
 
@@ -92,19 +95,19 @@ def cmd_update(args: argparse.Namespace) -> int:
         values = json.loads(args.values)
     except ValueError as exc:
         raise SystemExit(f"error: VALUES is not JSON ({exc})") from None
-    with Client(_target(args)) as client:
+    with Client(target(args)) as client:
         checkpoint_id = client.update_thread_state(
             args.thread_id, values, as_node=args.as_node or "", checkpoint_id=args.checkpoint or ""
         )
-    _print_json({"checkpoint_id": checkpoint_id})
+    print_json({"checkpoint_id": checkpoint_id})
     return 0
 
 
 def cmd_delete(args: argparse.Namespace) -> int:
     """Deletes a thread."""
-    with Client(_target(args)) as client:
+    with Client(target(args)) as client:
         client.delete_thread(args.thread_id)
-    _print_json({"deleted": args.thread_id})
+    print_json({"deleted": args.thread_id})
     return 0
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -72,6 +73,25 @@ async def driver_connection(engine: AsyncEngine, what: str) -> AsyncIterator[Any
     async with translate_errors(what), engine.connect() as conn:
         raw = await conn.get_raw_connection()
         yield raw.driver_connection
+
+
+def json_object(value: Any) -> dict[str, Any]:
+    """A JSONB value as a dict: SQLAlchemy's pooled asyncpg connections
+    decode JSON, plain ones give text."""
+    return dict(json.loads(value) if isinstance(value, str | bytes) else value)
+
+
+class SqlArgs:
+    """Numbered parameters ($1, $2...) for a statement built from optional
+    filters."""
+
+    def __init__(self) -> None:
+        self.values: list[Any] = []
+
+    def __call__(self, value: Any) -> str:
+        """Adds a value; returns its placeholder."""
+        self.values.append(value)
+        return f"${len(self.values)}"
 
 
 async def connect_listener(settings: DatabaseSettings) -> Any:

@@ -7,7 +7,6 @@ its status is what its latest ended run says (interrupted, error) or idle.
 from __future__ import annotations
 
 import enum
-import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
@@ -15,6 +14,7 @@ from typing import Any, cast
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from graphmesh import envelope as ev
+from graphmesh.db import json_object
 from graphmesh.v1 import checkpoint_service_pb2 as cp_pb2
 from graphmesh.v1 import thread_service_pb2 as th_pb2
 
@@ -62,12 +62,11 @@ class ThreadRecord:
     @classmethod
     def from_row(cls, row: Any) -> ThreadRecord:
         """From a `threads` table row."""
-        metadata = row["metadata"]
         return cls(
             thread_id=row["thread_id"],
             created_at=row["created_at"],
             updated_at=row["updated_at"],
-            metadata=json.loads(metadata) if isinstance(metadata, str) else dict(metadata),
+            metadata=json_object(row["metadata"]),
             graph_id=row["graph_id"],
             last_run_id=row["last_run_id"],
             last_outcome=row["last_outcome"],

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from graphmesh import envelope as ev
 from graphmesh.checkpoints import events as cpe
-from graphmesh.db import driver_connection
+from graphmesh.db import SqlArgs, driver_connection
 from graphmesh.envelope import Event
 
 _UPSERT_CHECKPOINTS = """
@@ -261,11 +261,7 @@ class CheckpointReader:
     async def search(self, query: CheckpointQuery) -> list[StoredCheckpoint]:
         """Checkpoints matching the query, newest first."""
         clauses: list[str] = []
-        args: list[Any] = []
-
-        def arg(value: Any) -> str:
-            args.append(value)
-            return f"${len(args)}"
+        arg = SqlArgs()
 
         if query.thread_id:
             clauses.append(f"thread_id = {arg(query.thread_id)}")
@@ -285,7 +281,7 @@ class CheckpointReader:
             f'ORDER BY checkpoint_id COLLATE "C" DESC, thread_id, checkpoint_ns {limit}'
         )
         async with driver_connection(self._engine, "list checkpoints") as conn:
-            rows = await conn.fetch(sql, *args)
+            rows = await conn.fetch(sql, *arg.values)
             if not rows:
                 return []
             keys = [(r["thread_id"], r["checkpoint_ns"], r["checkpoint_id"]) for r in rows]

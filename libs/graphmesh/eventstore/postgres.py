@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from graphmesh import envelope as ev
 from graphmesh.checkpoints import events as cpe
 from graphmesh.checkpoints.store import apply_checkpoint_events
-from graphmesh.db import EVENTS_CHANNEL, driver_connection
+from graphmesh.db import EVENTS_CHANNEL, driver_connection, json_object
 from graphmesh.envelope import Event
 from graphmesh.errors import AlreadyExists, FailedPrecondition
 from graphmesh.eventstore import threads
@@ -278,7 +278,7 @@ class PostgresEventStore(EventStore):
                     metadata={"thread_id": thread_id},
                 )
             await _check_thread_free(conn, thread_id, row, require_idle, require_no_runs)
-            metadata = _json_object(row["metadata"]) if row is not None else {}
+            metadata = json_object(row["metadata"]) if row is not None else {}
             deleted = False
             now = datetime.now(UTC)
             stored: list[Event] = []
@@ -450,11 +450,6 @@ class PostgresEventStore(EventStore):
                     "SELECT count(*) FROM event_rejections WHERE run_id = $1", run_id
                 )
             )
-
-
-def _json_object(value: Any) -> dict[str, Any]:
-    """A JSONB value as a dict, whether or not the connection decodes JSON."""
-    return dict(json.loads(value) if isinstance(value, str | bytes) else value)
 
 
 async def _check_thread_free(

@@ -5,12 +5,11 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from graphmesh import envelope as ev
-from graphmesh.db import driver_connection
+from graphmesh.db import SqlArgs, driver_connection
 from graphmesh.eventstore.threads import THREAD_COLUMNS
 from graphmesh.threads import ThreadRecord, ThreadStatus
 
@@ -53,11 +52,7 @@ class ThreadRecords:
     async def search(self, where: ThreadFilter) -> list[ThreadRecord]:
         """Live threads, most recently updated first."""
         clauses = ["NOT deleted"]
-        args: list[Any] = []
-
-        def arg(value: Any) -> str:
-            args.append(value)
-            return f"${len(args)}"
+        arg = SqlArgs()
 
         if where.graph_id:
             clauses.append(f"graph_id = {arg(where.graph_id)}")
@@ -74,4 +69,4 @@ class ThreadRecords:
             f"ORDER BY updated_at DESC, thread_id DESC LIMIT {arg(where.limit)}"
         )
         async with driver_connection(self._engine, "list threads") as conn:
-            return [ThreadRecord.from_row(r) for r in await conn.fetch(sql, *args)]
+            return [ThreadRecord.from_row(r) for r in await conn.fetch(sql, *arg.values)]

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from graphmesh.db import translate_errors
+from graphmesh.db import json_object, translate_errors
 from graphmesh.runs import RunStatus, RunView
 from graphmesh.schema import projection_positions, run_views
 
@@ -81,11 +81,6 @@ ON CONFLICT (projection) DO UPDATE SET position = EXCLUDED.position
 """
 
 
-def _json_object(value: Any) -> dict[str, str]:
-    # SQLAlchemy's pooled asyncpg connections decode jsonb; plain ones give text.
-    return dict(value) if isinstance(value, dict) else dict(json.loads(value))
-
-
 def _view_from_record(row: Any) -> RunView:
     return RunView(
         run_id=row["run_id"],
@@ -101,7 +96,7 @@ def _view_from_record(row: Any) -> RunView:
         output_json=row["output_json"],
         error_type=row["error_type"],
         error_message=row["error_message"],
-        metadata=_json_object(row["metadata"]),
+        metadata=json_object(row["metadata"]),
         fingerprint=row["fingerprint"],
         interrupts_json=row["interrupts_json"],
     )
