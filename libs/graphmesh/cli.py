@@ -22,9 +22,11 @@ import signal
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from graphmesh import streams
 from graphmesh.cli_threads import add_thread_commands, print_json, target
 from graphmesh.client import Client, ClientError, RunEvent
 from graphmesh.runs import RunStatus
@@ -35,7 +37,12 @@ STATE_FILE = "stack.json"
 
 def _describe_event(event: RunEvent) -> str:
     payload = event.payload or {}
-    if event.type == "NodeUpdated":
+    where = f" ({'/'.join(event.namespace)})" if event.namespace else ""
+    if event.type == "MessageChunk":
+        chunk, meta = (payload.get("data") or [{}, {}])[:2]
+        node = (meta or {}).get("langgraph_node", "")
+        detail = f"{node}: {json.dumps((chunk or {}).get('content'), ensure_ascii=False)}"
+    elif event.type == "NodeUpdated":
         detail = f"{payload.get('node')}: {json.dumps(payload.get('update'), ensure_ascii=False)}"
     elif event.type == "RunCreated":
         detail = f"graph={payload.get('graph_id')} input={json.dumps(payload.get('input'))}"
@@ -43,12 +50,12 @@ def _describe_event(event: RunEvent) -> str:
         detail = json.dumps(payload.get("output"), ensure_ascii=False)
         if event.type == "RunInterrupted":
             detail = f"interrupts={json.dumps(payload.get('interrupts'))} state={detail}"
-    elif event.type == "RunFailed":
+    elif event.type in ("RunFailed", "RunTimedOut"):
         error = payload.get("error") or {}
         detail = f"{error.get('type')}: {error.get('message')}"
     else:
         detail = json.dumps(payload, ensure_ascii=False)
-    return f"[{event.seq:>3}] {event.type:<14} {detail}"
+    return f"[{event.seq:>3}] {event.type:<15}{where} {detail}"
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -69,15 +76,17 @@ def cmd_run(args: argparse.Namespace) -> int:
             checkpoint_id=args.checkpoint or "",
             multitask_strategy=args.multitask or "",
             durability=args.durability or "",
+            stream_modes=args.stream_mode or (),
+            stream_subgraphs=args.subgraphs,
+            timeout_seconds=args.run_timeout or 0.0,
             **command,
         )
         print(f"run {run.run_id} on thread {run.thread_id}: {run.status.name}", file=sys.stderr)
-        if args.stream:
-            for event in client.stream_run(run.run_id, timeout=args.timeout):
-                print(_describe_event(event), flush=True)
+        if args.stream or args.stream_mode:
+            _print_stream(client, run.run_id, "", args.timeout)
         final = client.wait_run(run.run_id, timeout=args.timeout)
         print(f"run {final.run_id}: {final.status.name}", file=sys.stderr)
-        if final.status is RunStatus.FAILED:
+        if final.status in (RunStatus.FAILED, RunStatus.TIMED_OUT):
             print_json(final.error)
             return 1
         if final.status is RunStatus.INTERRUPTED:
@@ -91,6 +100,43 @@ def cmd_run(args: argparse.Namespace) -> int:
             )
         print_json(final.output)
         return 0
+
+
+def _print_stream(
+    client: Client, run_id: str, cursor: str, timeout: float, modes: Sequence[str] = ()
+) -> None:
+    for event in client.stream_run(run_id, cursor, timeout=timeout, stream_modes=modes):
+        print(_describe_event(event), flush=True)
+
+
+def cmd_runs_stream(args: argparse.Namespace) -> int:
+    """Joins a run's stream (from the start or after a cursor) to its end."""
+    with Client(target(args)) as client:
+        _print_stream(client, args.run_id, args.cursor or "", args.timeout, args.stream_mode or ())
+    return 0
+
+
+def cmd_runs_cancel(args: argparse.Namespace) -> int:
+    """Cancels a run and prints it."""
+    with Client(target(args)) as client:
+        before = client.get_run(args.run_id)
+        run = client.cancel_run(args.run_id, rollback=args.rollback, wait=not args.no_wait)
+    if before.status.is_terminal:
+        print(
+            f"run {run.run_id} had already ended ({run.status.name}); nothing changed",
+            file=sys.stderr,
+        )
+    else:
+        print(f"run {run.run_id}: {run.status.name}", file=sys.stderr)
+    print_json(run.to_dict())
+    return 0
+
+
+def cmd_queue(args: argparse.Namespace) -> int:
+    """Prints pending (queued) and running runs per graph."""
+    with Client(target(args)) as client:
+        print_json(client.queue_depth(args.graph or ""))
+    return 0
 
 
 def _json_arg(text: str, flag: str) -> Any:
@@ -375,6 +421,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--durability", choices=["sync", "async", "exit"], help="when checkpoints are written"
     )
     run.add_argument("--stream", action="store_true", help="print each event as it is stored")
+    run.add_argument(
+        "--stream-mode",
+        action="append",
+        choices=streams.STREAM_MODES,
+        help="record and print this stream mode (repeatable; default: updates and custom)",
+    )
+    run.add_argument("--subgraphs", action="store_true", help="also stream subgraphs")
+    run.add_argument(
+        "--run-timeout", type=float, help="stop the run after this many seconds (TIMED_OUT)"
+    )
     run.add_argument("--timeout", type=float, default=300.0, help="seconds to wait for the end")
     run.set_defaults(func=cmd_run)
 
@@ -392,6 +448,28 @@ def build_parser() -> argparse.ArgumentParser:
     lst.add_argument("--page-token")
     lst.add_argument("--target")
     lst.set_defaults(func=cmd_runs_list)
+    stream = runs_sub.add_parser("stream", help="join a run's stream, to its end")
+    stream.add_argument("run_id")
+    stream.add_argument("--cursor", help="start after the event with this cursor")
+    stream.add_argument(
+        "--stream-mode", action="append", choices=streams.STREAM_MODES, help="only this mode"
+    )
+    stream.add_argument("--timeout", type=float, default=300.0)
+    stream.add_argument("--target")
+    stream.set_defaults(func=cmd_runs_stream)
+    cancel = runs_sub.add_parser("cancel", help="stop a run")
+    cancel.add_argument("run_id")
+    cancel.add_argument(
+        "--rollback", action="store_true", help="also remove the checkpoints it wrote"
+    )
+    cancel.add_argument(
+        "--no-wait", action="store_true", help="answer once asked, not once stopped"
+    )
+    cancel.add_argument("--target")
+    cancel.set_defaults(func=cmd_runs_cancel)
+    queue = client_parser("queue", "pending and running runs per graph")
+    queue.add_argument("graph", nargs="?")
+    queue.set_defaults(func=cmd_queue)
 
     add_thread_commands(sub)
 

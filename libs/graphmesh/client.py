@@ -25,6 +25,7 @@ import grpc
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
 
+from graphmesh import streams
 from graphmesh.runs import RunStatus
 from graphmesh.v1 import graph_service_pb2, graph_service_pb2_grpc, run_pb2
 from graphmesh.v1 import run_service_pb2 as pb
@@ -81,6 +82,9 @@ class Run:
     metadata: dict[str, str] = field(default_factory=dict)
     #: What an INTERRUPTED run waits on: [{"id": ..., "value": ...}].
     interrupts: list[dict[str, Any]] = field(default_factory=list)
+    #: The stream modes the run records, and its timeout (0: none).
+    stream_modes: tuple[str, ...] = ()
+    timeout_seconds: float = 0.0
 
     @classmethod
     def from_proto(cls, run: run_pb2.Run) -> Run:
@@ -102,6 +106,8 @@ class Run:
             attempt=run.attempt,
             metadata=dict(run.metadata),
             interrupts=_interrupts(run.interrupts),
+            stream_modes=tuple(streams.mode_name(m) for m in run.stream_modes),
+            timeout_seconds=run.timeout_seconds,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -121,6 +127,8 @@ class Run:
             "attempt": self.attempt,
             "metadata": self.metadata,
             "interrupts": self.interrupts,
+            "stream_modes": list(self.stream_modes),
+            "timeout_seconds": self.timeout_seconds,
         }
 
 
@@ -189,6 +197,16 @@ class ThreadState:
         }
 
 
+#: Reasons a dropped stream is resumed for.
+_RESUMABLE = frozenset({"STREAM_TOO_SLOW", "RETRY"})
+
+
+def _mode_number(mode: str) -> int:
+    if mode not in streams.STREAM_MODES:
+        raise ValueError(f"stream mode {mode!r} is not one of {', '.join(streams.STREAM_MODES)}")
+    return streams.mode_number(mode)
+
+
 _STRATEGIES = {"reject": 1, "enqueue": 2, "interrupt": 3, "rollback": 4}
 _DURABILITIES = {"sync": 1, "async": 2, "exit": 3}
 
@@ -204,6 +222,10 @@ class RunEvent:
     cursor: str
     attempt: int
     time: datetime
+    #: The stream mode ("updates", "messages", ...); "" for lifecycle events.
+    mode: str = ""
+    #: The subgraph it comes from; empty for the root graph.
+    namespace: tuple[str, ...] = ()
 
     @classmethod
     def from_proto(cls, event: run_pb2.RunEvent) -> RunEvent:
@@ -216,6 +238,8 @@ class RunEvent:
             cursor=event.cursor,
             attempt=event.attempt,
             time=event.time.ToDatetime(),
+            mode=streams.mode_name(event.stream_mode) if event.stream_mode else "",
+            namespace=tuple(event.namespace),
         )
 
 
@@ -266,12 +290,17 @@ class Client:
         checkpoint_id: str = "",
         multitask_strategy: str = "",
         durability: str = "",
+        stream_modes: Sequence[str] = (),
+        stream_subgraphs: bool = False,
+        timeout_seconds: float = 0.0,
     ) -> Run:
         """Submits a run; `input` is JSON data (or JSON text, passed as is).
         `resume`/`goto`/`update` send a LangGraph Command instead of input
         (pass input=None); `checkpoint_id` forks from that checkpoint;
         `multitask_strategy` is reject, enqueue, interrupt or rollback;
-        `durability` is sync, async or exit."""
+        `durability` is sync, async or exit; `stream_modes` are LangGraph's
+        (values, updates, messages, custom, debug, tasks, checkpoints; default
+        updates and custom); `timeout_seconds` stops the run (TIMED_OUT)."""
         text = "" if input is None else input if isinstance(input, str) else json.dumps(input)
         request = pb.CreateRunRequest(
             graph_id=graph_id,
@@ -282,6 +311,9 @@ class Client:
             checkpoint_id=checkpoint_id,
             multitask_strategy=cast(Any, _STRATEGIES.get(multitask_strategy, 0)),
             durability=cast(Any, _DURABILITIES.get(durability, 0)),
+            stream_modes=[cast(Any, _mode_number(m)) for m in stream_modes],
+            stream_subgraphs=stream_subgraphs,
+            timeout_seconds=timeout_seconds,
         )
         if multitask_strategy and multitask_strategy not in _STRATEGIES:
             raise ValueError(f"multitask_strategy must be one of {sorted(_STRATEGIES)}")
@@ -404,19 +436,58 @@ class Client:
         return Run.from_proto(answer.run)
 
     def stream_run(
-        self, run_id: str, cursor: str = "", timeout: float | None = 300.0
+        self,
+        run_id: str,
+        cursor: str = "",
+        timeout: float | None = 300.0,
+        *,
+        stream_modes: Sequence[str] = (),
+        resume: bool = True,
     ) -> Generator[RunEvent, None, None]:
-        """The run's events after `cursor`, as they are stored, to the end."""
-        call = self._runs.StreamRun(
-            pb.StreamRunRequest(run_id=run_id, cursor=cursor), timeout=timeout
+        """The run's events after `cursor`, as they are stored, to the end;
+        only lifecycle events and those of `stream_modes` if given. With
+        `resume`, a stream the server drops (the client fell behind, or the
+        gateway went away) is resumed from the last event's cursor, so no
+        event is missed or repeated."""
+        modes = [cast(Any, _mode_number(m)) for m in stream_modes]
+        while True:
+            call = self._runs.StreamRun(
+                pb.StreamRunRequest(run_id=run_id, cursor=cursor, stream_modes=modes),
+                timeout=timeout,
+            )
+            try:
+                for answer in call:
+                    event = RunEvent.from_proto(answer.event)
+                    cursor = event.cursor
+                    yield event
+                return
+            except grpc.RpcError as exc:
+                error = ClientError.from_rpc_error(exc)
+                if not (resume and error.reason in _RESUMABLE):
+                    raise error from None
+            finally:
+                call.cancel()
+
+    def cancel_run(self, run_id: str, *, rollback: bool = False, wait: bool = True) -> Run:
+        """Stops a run (`rollback` also removes its checkpoints); with `wait`,
+        returns once the cancellation is stored. A run that has ended is
+        returned unchanged."""
+        request = pb.CancelRunRequest(
+            run_id=run_id,
+            action=pb.CANCEL_ACTION_ROLLBACK if rollback else pb.CANCEL_ACTION_INTERRUPT,
+            wait=wait,
         )
-        try:
-            for answer in call:
-                yield RunEvent.from_proto(answer.event)
-        except grpc.RpcError as exc:
-            raise ClientError.from_rpc_error(exc) from None
-        finally:
-            call.cancel()
+        return Run.from_proto(self._call(self._runs.CancelRun, request).run)
+
+    def queue_depth(self, graph_id: str = "") -> dict[str, dict[str, int]]:
+        """{graph_id: {"pending": n, "running": m}} for every graph (or one)."""
+        answer = self._call(
+            self._graphs.GetQueueDepth, graph_service_pb2.GetQueueDepthRequest(graph_id=graph_id)
+        )
+        return {
+            q.graph_id: {"pending": q.pending_runs, "running": q.running_runs}
+            for q in answer.queues
+        }
 
     def list_graphs(self) -> list[graph_service_pb2.Graph]:
         """The graphs the server runs."""

@@ -19,6 +19,8 @@ from graphmesh.errors import Unavailable
 #: lists the run ids that got events, comma-separated, each followed by "!"
 #: if the run ended.
 EVENTS_CHANNEL = "graphmesh_events"
+#: NOTIFY channel for cancellation requests: "executor_id run_id action".
+CANCELS_CHANNEL = "graphmesh_cancels"
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,13 +29,25 @@ RUN_SUCCEEDED: Final = "RunSucceeded"
 RUN_FAILED: Final = "RunFailed"
 RUN_CANCELLED: Final = "RunCancelled"
 RUN_INTERRUPTED: Final = "RunInterrupted"
+#: The run went past its timeout and was stopped.
+RUN_TIMED_OUT: Final = "RunTimedOut"
+#: Stream-mode events (see graphmesh.streams): values, messages, debug,
+#: tasks and checkpoints.
+STATE_VALUES: Final = "StateValues"
+MESSAGE_CHUNK: Final = "MessageChunk"
+DEBUG_EVENT: Final = "DebugEvent"
+TASK_EVENT: Final = "TaskEvent"
+CHECKPOINT_EVENT: Final = "CheckpointEvent"
 #: A LangGraph checkpoint, and a task's pending writes, saved by a run.
 CHECKPOINT_SAVED: Final = "CheckpointSaved"
 WRITES_SAVED: Final = "WritesSaved"
 
-TERMINAL_TYPES: Final = frozenset({RUN_SUCCEEDED, RUN_FAILED, RUN_CANCELLED, RUN_INTERRUPTED})
+TERMINAL_TYPES: Final = frozenset(
+    {RUN_SUCCEEDED, RUN_FAILED, RUN_CANCELLED, RUN_INTERRUPTED, RUN_TIMED_OUT}
+)
 EVENT_TYPES: Final = frozenset(
     {RUN_CREATED, RUN_STARTED, NODE_UPDATED, CUSTOM_EVENT, CHECKPOINT_SAVED, WRITES_SAVED}
+    | {STATE_VALUES, MESSAGE_CHUNK, DEBUG_EVENT, TASK_EVENT, CHECKPOINT_EVENT}
     | TERMINAL_TYPES
 )
 

@@ -5,12 +5,14 @@
     ├── NotFound                    an id names nothing (NOT_FOUND)
     ├── AlreadyExists               an idempotency key reused differently
     ├── FailedPrecondition          the request does not fit the state
+    ├── ResourceExhausted           a rate limit or buffer was exceeded
     └── Unavailable                 a dependency is down (UNAVAILABLE)
 
 Each error carries a `reason` (an UPPER_SNAKE code that clients can match on
 and that never changes meaning) and, for bad fields, the field's name. The
 gRPC layer turns them into a `google.rpc.Status` with `ErrorInfo` and
-`BadRequest` details in `graphmesh.grpcutil.status_for`.
+`BadRequest` details in `graphmesh.grpcutil.status_for` (and a `RetryInfo`
+when the error says when to try again).
 """
 
 from __future__ import annotations
@@ -34,12 +36,15 @@ class GraphmeshError(Exception):
         reason: str,
         field: str | None = None,
         metadata: Mapping[str, str] | None = None,
+        retry_after: float | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
         self.reason = reason
         self.field = field
         self.metadata = dict(metadata or {})
+        #: Seconds after which the same request may succeed, if known.
+        self.retry_after = retry_after
 
 
 class InvalidArgument(GraphmeshError):
@@ -64,6 +69,12 @@ class FailedPrecondition(GraphmeshError):
     """The request is well formed but does not fit the current state."""
 
     code = grpc.StatusCode.FAILED_PRECONDITION
+
+
+class ResourceExhausted(GraphmeshError):
+    """A rate limit was hit or a subscriber fell too far behind."""
+
+    code = grpc.StatusCode.RESOURCE_EXHAUSTED
 
 
 class Unavailable(GraphmeshError):

@@ -52,6 +52,10 @@ def status_for(error: GraphmeshError) -> grpc.Status:
             ]
         )
         details.append(_pack(bad))
+    if error.retry_after is not None:
+        retry = error_details_pb2.RetryInfo()
+        retry.retry_delay.FromNanoseconds(int(error.retry_after * 1e9))
+        details.append(_pack(retry))
     status = status_pb2.Status(
         code=getattr(code_pb2, error.code.name), message=error.message, details=details
     )

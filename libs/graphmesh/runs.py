@@ -16,6 +16,7 @@ from typing import Any, cast
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from graphmesh import envelope as ev
+from graphmesh import streams
 from graphmesh.envelope import Event
 from graphmesh.v1 import run_pb2
 
@@ -30,6 +31,7 @@ class RunStatus(IntEnum):
     FAILED = 4
     CANCELLED = 5
     INTERRUPTED = 6
+    TIMED_OUT = 7
 
     @property
     def is_terminal(self) -> bool:
@@ -38,7 +40,13 @@ class RunStatus(IntEnum):
 
 
 _TERMINAL_STATUSES = frozenset(
-    {RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.CANCELLED, RunStatus.INTERRUPTED}
+    {
+        RunStatus.SUCCEEDED,
+        RunStatus.FAILED,
+        RunStatus.CANCELLED,
+        RunStatus.INTERRUPTED,
+        RunStatus.TIMED_OUT,
+    }
 )
 
 _STATUS_AFTER = {
@@ -47,6 +55,7 @@ _STATUS_AFTER = {
     ev.RUN_FAILED: RunStatus.FAILED,
     ev.RUN_CANCELLED: RunStatus.CANCELLED,
     ev.RUN_INTERRUPTED: RunStatus.INTERRUPTED,
+    ev.RUN_TIMED_OUT: RunStatus.TIMED_OUT,
 }
 
 
@@ -71,6 +80,11 @@ class RunView:
     fingerprint: str = ""
     #: The interrupts an INTERRUPTED run waits on: JSON list of {id, value}.
     interrupts_json: str = "[]"
+    #: The stream modes the run records, and whether subgraphs' too.
+    stream_modes: tuple[str, ...] = streams.DEFAULT_MODES
+    stream_subgraphs: bool = False
+    #: The run's time limit per attempt in seconds (0: none).
+    timeout_seconds: float = 0.0
 
 
 def created_payload(
@@ -82,7 +96,8 @@ def created_payload(
     options: dict[str, Any] | None = None,
 ) -> str:
     """The JSON payload of a RunCreated event. `options` are the run's
-    command, checkpoint_id, multitask_strategy and durability, if given."""
+    command, checkpoint_id, multitask_strategy, durability, stream modes and
+    timeout, if given."""
     return json.dumps(
         {
             "graph_id": graph_id,
@@ -116,6 +131,9 @@ def fold(view: RunView | None, event: Event) -> RunView:
             last_seq=event.seq,
             metadata=dict(payload.get("metadata") or {}),
             fingerprint=payload.get("fingerprint", ""),
+            stream_modes=streams.recorded_modes(event),
+            stream_subgraphs=bool(payload.get("stream_subgraphs")),
+            timeout_seconds=float(payload.get("timeout_seconds") or 0.0),
         )
     if event.seq <= view.last_seq:
         return view
@@ -136,7 +154,7 @@ def fold(view: RunView | None, event: Event) -> RunView:
             changes["interrupts_json"] = json.dumps(
                 payload.get("interrupts") or [], separators=(",", ":"), ensure_ascii=False
             )
-    elif event.type == ev.RUN_FAILED:
+    elif event.type in (ev.RUN_FAILED, ev.RUN_TIMED_OUT):
         error = json.loads(event.payload_json).get("error") or {}
         changes["error_type"] = str(error.get("type", ""))
         changes["error_message"] = str(error.get("message", ""))
@@ -177,6 +195,9 @@ def to_proto(view: RunView) -> run_pb2.Run:
             )
             for i in json.loads(view.interrupts_json)
         ],
+        stream_modes=[cast(Any, streams.mode_number(m)) for m in view.stream_modes],
+        stream_subgraphs=view.stream_subgraphs,
+        timeout_seconds=view.timeout_seconds,
     )
     if view.error_type or view.error_message:
         run.error.CopyFrom(run_pb2.RunError(type=view.error_type, message=view.error_message))

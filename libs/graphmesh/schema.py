@@ -11,6 +11,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     DateTime,
+    Float,
     Index,
     Integer,
     LargeBinary,
@@ -19,6 +20,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
@@ -103,10 +105,19 @@ run_views = Table(
     Column("metadata", JSONB, nullable=False),
     Column("fingerprint", Text, nullable=False),
     Column("interrupts_json", Text, nullable=False, server_default="[]"),
+    Column("stream_modes", Text, nullable=False, server_default="updates,custom"),
+    Column("stream_subgraphs", Boolean, nullable=False, server_default=false()),
+    Column("timeout_seconds", Float, nullable=False, server_default="0"),
     Index("run_views_created_idx", "created_at", "run_id"),
     Index("run_views_graph_idx", "graph_id", "created_at", "run_id"),
     Index("run_views_thread_idx", "thread_id", "created_at", "run_id"),
     Index("run_views_status_idx", "status", "created_at", "run_id"),
+    Index(
+        "run_views_active_graph_idx",
+        "graph_id",
+        "status",
+        postgresql_where=text("status IN (1, 2)"),
+    ),
 )
 
 #: Where each projection is in the event store, updated in the same

@@ -43,6 +43,47 @@ def env_int(
     return value
 
 
+def env_float(
+    env: Mapping[str, str], name: str, default: float, minimum: float, maximum: float
+) -> float:
+    """The variable as a number within [minimum, maximum]."""
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError as exc:
+        raise SettingsError(f"{name}={raw!r} is not a number") from exc
+    if not minimum <= value <= maximum:  # also refuses nan
+        raise SettingsError(f"{name}={value} is out of range [{minimum}, {maximum}]")
+    return value
+
+
+def env_bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    """The variable as a flag: true/false, 1/0, yes/no."""
+    raw = env.get(name, "").strip().lower()
+    if raw == "":
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise SettingsError(f"{name}={raw!r} is not true or false")
+
+
+def env_pairs(env: Mapping[str, str], name: str) -> dict[str, str]:
+    """The variable as comma-separated key=value pairs ("a=1,b=2")."""
+    pairs: dict[str, str] = {}
+    for item in env.get(name, "").split(","):
+        if not item.strip():
+            continue
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip() or not value.strip():
+            raise SettingsError(f"{name}: {item.strip()!r} is not key=value")
+        pairs[key.strip()] = value.strip()
+    return pairs
+
+
 def database_from_env(env: Mapping[str, str]) -> DatabaseSettings:
     """GRAPHMESH_DATABASE_URL (postgresql+asyncpg://...) and GRAPHMESH_DB_POOL_SIZE."""
     url = env_str(env, "GRAPHMESH_DATABASE_URL")

@@ -38,6 +38,8 @@ class StackConfig:
     executor_port: int = 50054
     postgres_port: int = 55432
     broker_port: int = 59092
+    #: The gateway's Prometheus endpoint (0: not served).
+    metrics_port: int = 9464
     graphs: Path = DEFAULT_REGISTRY
     executors: int = 1
     partitions: int = 8
@@ -57,6 +59,7 @@ class StackConfig:
                 "executor_port",
                 "postgres_port",
                 "broker_port",
+                "metrics_port",
             )
         }
         return cls(data_dir=data_dir, **ports, **kwargs)  # type: ignore[arg-type]
@@ -112,8 +115,16 @@ class LocalStack:
                 "GRAPHMESH_KAFKA_FETCH_MAX_WAIT_MS": "5",
             }
         )
+        if c.metrics_port:
+            env["GRAPHMESH_GATEWAY_METRICS_LISTEN"] = f"127.0.0.1:{c.metrics_port}"
         env.update(c.extra_env)
         return env
+
+    @property
+    def metrics_url(self) -> str:
+        """The gateway's Prometheus endpoint ("" when not served)."""
+        port = self.config.metrics_port
+        return f"http://127.0.0.1:{port}/metrics" if port else ""
 
     def check_ports_free(self) -> None:
         """Refuses to start over ports that something already listens on
@@ -126,6 +137,7 @@ class LocalStack:
             "executor": c.executor_port,
             "postgres": c.postgres_port,
             "broker": c.broker_port,
+            "metrics": c.metrics_port,
         }
         busy = [f"{name} {port}" for name, port in ports.items() if procs.port_open(port)]
         if busy:

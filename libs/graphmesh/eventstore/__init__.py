@@ -2,6 +2,7 @@
 
 from graphmesh.eventstore.base import (
     AppendOutcome,
+    CancelState,
     ClaimOutcome,
     ClaimResult,
     EventStore,
@@ -12,6 +13,7 @@ from graphmesh.eventstore.base import (
 
 __all__ = [
     "AppendOutcome",
+    "CancelState",
     "ClaimOutcome",
     "ClaimResult",
     "EventStore",

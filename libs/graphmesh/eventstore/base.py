@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import abc
 import enum
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -45,6 +46,16 @@ class ClaimOutcome(enum.IntEnum):
     LEASED_ELSEWHERE = 3
     UNKNOWN_RUN = 4
     THREAD_BUSY = 5
+    ATTEMPTS_EXHAUSTED = 6
+
+
+class CancelState(enum.IntEnum):
+    """Mirrors graphmesh.v1.CancelState."""
+
+    UNKNOWN_RUN = 1
+    ALREADY_ENDED = 2
+    CANCELLED = 3
+    CANCELLING = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,11 +138,14 @@ def judge_claim(
     now: datetime,
     lease: timedelta,
     thread_active: RunHead | None = None,
+    max_attempts: int = 0,
 ) -> tuple[ClaimResult, RunHead | None]:
     """Decides whether `executor_id` may run the run now; a claim by a new
     owner starts a new attempt, which fences off the previous one.
     `thread_active` is another run of the same thread that has started and
-    not ended, if any: a thread runs one run at a time."""
+    not ended, if any: a thread runs one run at a time. A run already
+    started `max_attempts` times (0: no limit) is not started again: its
+    executors keep dying."""
     if head is None:
         return ClaimResult(ClaimOutcome.UNKNOWN_RUN), None
     if head.ended:
@@ -148,11 +162,19 @@ def judge_claim(
         wait_ms = int((head.lease_until - now).total_seconds() * 1000) + 1
         return ClaimResult(ClaimOutcome.LEASED_ELSEWHERE, retry_after_ms=wait_ms), head
     attempt = head.attempt if lease_live else head.attempt + 1
+    if max_attempts and attempt > max_attempts:
+        return ClaimResult(ClaimOutcome.ATTEMPTS_EXHAUSTED, head.attempt, head.last_seq), head
     new_head = replace(head, attempt=attempt, lease_owner=executor_id, lease_until=now + lease)
     claimed = ClaimResult(
         ClaimOutcome.CLAIMED, attempt, head.last_seq, cancel_action=head.cancel_action
     )
     return claimed, new_head
+
+
+#: The executor id under which the store itself ends runs (cancel of a run
+#: no executor holds, a run whose executors kept dying), and its lease.
+STORE_WRITER = "graphmesh-store"
+STORE_LEASE = timedelta(seconds=30)
 
 
 class MultitaskStrategy(enum.StrEnum):
@@ -224,14 +246,53 @@ class EventStore(abc.ABC):
 
     @abc.abstractmethod
     async def claim_many(
-        self, run_ids: Sequence[str], executor_id: str, lease_ms: int
+        self, run_ids: Sequence[str], executor_id: str, lease_ms: int, max_attempts: int = 0
     ) -> list[ClaimResult]:
         """Takes runs for an executor (see `judge_claim`), atomically; one
         result per run id, in order (a repeated id is judged once)."""
 
-    async def claim(self, run_id: str, executor_id: str, lease_ms: int) -> ClaimResult:
+    async def claim(
+        self, run_id: str, executor_id: str, lease_ms: int, max_attempts: int = 0
+    ) -> ClaimResult:
         """Takes one run for an executor."""
-        return (await self.claim_many([run_id], executor_id, lease_ms))[0]
+        return (await self.claim_many([run_id], executor_id, lease_ms, max_attempts))[0]
+
+    @abc.abstractmethod
+    async def mark_cancel(self, run_id: str, action: str) -> RunHead | None:
+        """Asks an unfinished run to stop with `action` ("rollback" wins over
+        "interrupt"; otherwise the first request stands) and tells the
+        executor holding it; returns the run's head (None: no such run)."""
+
+    async def end_run(self, run_id: str, type_: str, payload_json: str) -> bool:
+        """Ends a run that no live executor holds with a terminal event
+        written by the store itself, as a new attempt that fences off any
+        earlier one. False when a live executor holds the run."""
+        claim = await self.claim(run_id, STORE_WRITER, int(STORE_LEASE.total_seconds() * 1000))
+        if claim.outcome is ClaimOutcome.ALREADY_ENDED:
+            return True
+        if claim.outcome is not ClaimOutcome.CLAIMED:
+            return False
+        head = await self.head(run_id)
+        assert head is not None
+        event = ev.new_event(
+            run_id, head.thread_id, claim.last_seq + 1, claim.attempt, type_, payload_json
+        )
+        outcome = (await self.append([event]))[0]
+        return outcome in (AppendOutcome.APPENDED, AppendOutcome.DUPLICATE)
+
+    async def request_cancel(self, run_id: str, action: str) -> CancelState:
+        """Stops a run: one no live executor holds (pending, or its executor
+        died) is ended here with RunCancelled; one a live executor holds is
+        marked, and that executor stops it."""
+        head = await self.mark_cancel(run_id, action)
+        if head is None:
+            return CancelState.UNKNOWN_RUN
+        if head.ended:
+            return CancelState.ALREADY_ENDED
+        payload = json.dumps({"action": head.cancel_action, "started": head.attempt > 0})
+        if await self.end_run(run_id, ev.RUN_CANCELLED, payload):
+            return CancelState.CANCELLED
+        return CancelState.CANCELLING
 
     @abc.abstractmethod
     async def renew(self, executor_id: str, run_ids: Sequence[str], lease_ms: int) -> list[str]:

@@ -131,6 +131,13 @@ class MemoryEventStore(EventStore):
             if (h := self._heads.get(r)) is not None and h.cancel_action and not h.ended
         }
 
+    async def mark_cancel(self, run_id: str, action: str) -> RunHead | None:
+        async with self._lock:
+            head = self._heads.get(run_id)
+            if head is not None and not head.ended and head.cancel_action != "rollback":
+                head = self._heads[run_id] = replace(head, cancel_action=action)
+            return head
+
     async def read(self, run_id: str, after_seq: int = 0, limit: int = 1000) -> list[Event]:
         return self._by_run.get(run_id, [])[after_seq : after_seq + limit]
 
@@ -141,7 +148,7 @@ class MemoryEventStore(EventStore):
         return self._events[after_position : after_position + limit]
 
     async def claim_many(
-        self, run_ids: Sequence[str], executor_id: str, lease_ms: int
+        self, run_ids: Sequence[str], executor_id: str, lease_ms: int, max_attempts: int = 0
     ) -> list[ClaimResult]:
         async with self._lock:
             now, lease = datetime.now(UTC), timedelta(milliseconds=lease_ms)
@@ -151,7 +158,7 @@ class MemoryEventStore(EventStore):
                     continue
                 current = self._heads.get(run_id)
                 active = self._active_run_of(current.thread_id, run_id) if current else None
-                result, head = judge_claim(current, executor_id, now, lease, active)
+                result, head = judge_claim(current, executor_id, now, lease, active, max_attempts)
                 if head is not None:
                     self._heads[run_id] = head
                 decided[run_id] = result

@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from graphmesh import envelope as ev
 from graphmesh.checkpoints import events as cpe
 from graphmesh.checkpoints.store import apply_checkpoint_events
-from graphmesh.db import EVENTS_CHANNEL, driver_connection, json_object
+from graphmesh.db import CANCELS_CHANNEL, EVENTS_CHANNEL, driver_connection, json_object
 from graphmesh.envelope import Event
 from graphmesh.errors import AlreadyExists, FailedPrecondition
 from graphmesh.eventstore import threads
@@ -112,6 +112,21 @@ SELECT pg_notify($8, $9)
 _CANCEL_REQUESTS = """
 SELECT run_id, cancel_action FROM run_heads
 WHERE run_id = ANY($1::text[]) AND cancel_action <> '' AND NOT ended
+"""
+
+# Marks the run and tells its lease holder, in one statement: "rollback"
+# wins over "interrupt", otherwise the first request stands.
+_MARK_CANCEL = f"""
+WITH marked AS (
+    UPDATE run_heads SET cancel_action =
+        CASE WHEN cancel_action = 'rollback' THEN cancel_action ELSE $2 END
+    WHERE run_id = $1 AND NOT ended
+    RETURNING {_HEAD_COLUMNS}
+), told AS (
+    SELECT pg_notify($3, lease_owner || ' ' || run_id || ' ' || cancel_action)
+    FROM marked WHERE lease_owner <> ''
+)
+SELECT {_HEAD_COLUMNS}, (SELECT count(*) FROM told) AS told FROM marked
 """
 
 _REJECT = """
@@ -389,7 +404,7 @@ class PostgresEventStore(EventStore):
             return [_event_from_row(r) for r in rows]
 
     async def claim_many(
-        self, run_ids: Sequence[str], executor_id: str, lease_ms: int
+        self, run_ids: Sequence[str], executor_id: str, lease_ms: int, max_attempts: int = 0
     ) -> list[ClaimResult]:
         if not run_ids:
             return []
@@ -412,7 +427,7 @@ class PostgresEventStore(EventStore):
                 head = heads.get(run_id)
                 thread_active = active.get(head.thread_id) if head is not None else None
                 decided[run_id], new_head = judge_claim(
-                    head, executor_id, now, lease, thread_active
+                    head, executor_id, now, lease, thread_active, max_attempts
                 )
                 if new_head is not None and new_head != head:
                     changed.append(new_head)
@@ -427,6 +442,14 @@ class PostgresEventStore(EventStore):
                     [h.lease_until for h in changed],
                 )
             return [decided[r] for r in run_ids]
+
+    async def mark_cancel(self, run_id: str, action: str) -> RunHead | None:
+        async with self._driver("mark_cancel") as conn:
+            row = await conn.fetchrow(_MARK_CANCEL, run_id, action, CANCELS_CHANNEL)
+            if row is not None:
+                return _head_from_row(row)
+            row = await conn.fetchrow(_HEAD, run_id)
+            return _head_from_row(row) if row is not None else None
 
     async def renew(self, executor_id: str, run_ids: Sequence[str], lease_ms: int) -> list[str]:
         if not run_ids:

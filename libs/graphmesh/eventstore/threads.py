@@ -17,6 +17,7 @@ from typing import Any
 
 from graphmesh import envelope as ev
 from graphmesh.checkpoints import events as cpe
+from graphmesh.db import CANCELS_CHANNEL
 from graphmesh.envelope import Event
 from graphmesh.eventstore.base import MultitaskStrategy, ThreadHead
 
@@ -43,11 +44,16 @@ ON CONFLICT (thread_id) DO UPDATE SET
 """
 
 _MARK_CANCELLED = """
-UPDATE run_heads SET cancel_action = $3
-WHERE run_id IN (
-    SELECT run_id FROM run_heads WHERE thread_id = $1 AND NOT ended AND run_id <> $2
-    ORDER BY run_id FOR UPDATE
+WITH marked AS (
+    UPDATE run_heads SET cancel_action = $3
+    WHERE run_id IN (
+        SELECT run_id FROM run_heads WHERE thread_id = $1 AND NOT ended AND run_id <> $2
+        ORDER BY run_id FOR UPDATE
+    )
+    RETURNING run_id, lease_owner
 )
+SELECT pg_notify($4, lease_owner || ' ' || run_id || ' ' || $3) FROM marked
+WHERE lease_owner <> ''
 """
 
 THREAD_COLUMNS = (
@@ -127,8 +133,9 @@ async def write_touches(conn: Any, touches: dict[str, ThreadTouch]) -> None:
 
 
 async def mark_cancelled(conn: Any, thread_id: str, except_run: str, action: str) -> None:
-    """Asks every other unfinished run of the thread to stop."""
-    await conn.execute(_MARK_CANCELLED, thread_id, except_run, action)
+    """Asks every other unfinished run of the thread to stop, and tells the
+    executors holding them."""
+    await conn.execute(_MARK_CANCELLED, thread_id, except_run, action, CANCELS_CHANNEL)
 
 
 async def lock_stream(conn: Any, thread_id: str) -> Any:

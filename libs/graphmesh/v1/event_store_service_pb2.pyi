@@ -30,6 +30,15 @@ class ClaimOutcome(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     CLAIM_OUTCOME_LEASED_ELSEWHERE: _ClassVar[ClaimOutcome]
     CLAIM_OUTCOME_UNKNOWN_RUN: _ClassVar[ClaimOutcome]
     CLAIM_OUTCOME_THREAD_BUSY: _ClassVar[ClaimOutcome]
+    CLAIM_OUTCOME_ATTEMPTS_EXHAUSTED: _ClassVar[ClaimOutcome]
+
+class CancelState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    CANCEL_STATE_UNSPECIFIED: _ClassVar[CancelState]
+    CANCEL_STATE_UNKNOWN_RUN: _ClassVar[CancelState]
+    CANCEL_STATE_ALREADY_ENDED: _ClassVar[CancelState]
+    CANCEL_STATE_CANCELLED: _ClassVar[CancelState]
+    CANCEL_STATE_CANCELLING: _ClassVar[CancelState]
 APPEND_OUTCOME_UNSPECIFIED: AppendOutcome
 APPEND_OUTCOME_APPENDED: AppendOutcome
 APPEND_OUTCOME_DUPLICATE: AppendOutcome
@@ -45,6 +54,12 @@ CLAIM_OUTCOME_ALREADY_ENDED: ClaimOutcome
 CLAIM_OUTCOME_LEASED_ELSEWHERE: ClaimOutcome
 CLAIM_OUTCOME_UNKNOWN_RUN: ClaimOutcome
 CLAIM_OUTCOME_THREAD_BUSY: ClaimOutcome
+CLAIM_OUTCOME_ATTEMPTS_EXHAUSTED: ClaimOutcome
+CANCEL_STATE_UNSPECIFIED: CancelState
+CANCEL_STATE_UNKNOWN_RUN: CancelState
+CANCEL_STATE_ALREADY_ENDED: CancelState
+CANCEL_STATE_CANCELLED: CancelState
+CANCEL_STATE_CANCELLING: CancelState
 
 class EventEnvelope(_message.Message):
     __slots__ = ("event_id", "run_id", "thread_id", "seq", "attempt", "type", "time", "schema_version", "payload_json", "position")
@@ -191,3 +206,29 @@ class RunCancellation(_message.Message):
     run_id: str
     action: str
     def __init__(self, run_id: _Optional[str] = ..., action: _Optional[str] = ...) -> None: ...
+
+class RequestCancelRequest(_message.Message):
+    __slots__ = ("run_id", "action")
+    RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    ACTION_FIELD_NUMBER: _ClassVar[int]
+    run_id: str
+    action: str
+    def __init__(self, run_id: _Optional[str] = ..., action: _Optional[str] = ...) -> None: ...
+
+class RequestCancelResponse(_message.Message):
+    __slots__ = ("state",)
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    state: CancelState
+    def __init__(self, state: _Optional[_Union[CancelState, str]] = ...) -> None: ...
+
+class WatchCancellationsRequest(_message.Message):
+    __slots__ = ("executor_id",)
+    EXECUTOR_ID_FIELD_NUMBER: _ClassVar[int]
+    executor_id: str
+    def __init__(self, executor_id: _Optional[str] = ...) -> None: ...
+
+class WatchCancellationsResponse(_message.Message):
+    __slots__ = ("cancellations",)
+    CANCELLATIONS_FIELD_NUMBER: _ClassVar[int]
+    cancellations: _containers.RepeatedCompositeFieldContainer[RunCancellation]
+    def __init__(self, cancellations: _Optional[_Iterable[_Union[RunCancellation, _Mapping]]] = ...) -> None: ...

@@ -66,6 +66,16 @@ class EventStoreServiceStub:
                 request_serializer=graphmesh_dot_v1_dot_event__store__service__pb2.TakeStaleCommandsRequest.SerializeToString,
                 response_deserializer=graphmesh_dot_v1_dot_event__store__service__pb2.TakeStaleCommandsResponse.FromString,
                 _registered_method=True)
+        self.RequestCancel = channel.unary_unary(
+                '/graphmesh.v1.EventStoreService/RequestCancel',
+                request_serializer=graphmesh_dot_v1_dot_event__store__service__pb2.RequestCancelRequest.SerializeToString,
+                response_deserializer=graphmesh_dot_v1_dot_event__store__service__pb2.RequestCancelResponse.FromString,
+                _registered_method=True)
+        self.WatchCancellations = channel.unary_stream(
+                '/graphmesh.v1.EventStoreService/WatchCancellations',
+                request_serializer=graphmesh_dot_v1_dot_event__store__service__pb2.WatchCancellationsRequest.SerializeToString,
+                response_deserializer=graphmesh_dot_v1_dot_event__store__service__pb2.WatchCancellationsResponse.FromString,
+                _registered_method=True)
 
 
 class EventStoreServiceServicer:
@@ -119,6 +129,24 @@ class EventStoreServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RequestCancel(self, request, context):
+        """Records that a run must stop. A run no executor holds (pending, or its
+        executor died) is ended at once with a stored RunCancelled; a run a live
+        executor holds is marked, and that executor is told through
+        WatchCancellations.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def WatchCancellations(self, request, context):
+        """Streams the cancellation requests for the runs an executor holds, as
+        they are made (lease renewals carry them too, as a fallback).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_EventStoreServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -151,6 +179,16 @@ def add_EventStoreServiceServicer_to_server(servicer, server):
                     servicer.TakeStaleCommands,
                     request_deserializer=graphmesh_dot_v1_dot_event__store__service__pb2.TakeStaleCommandsRequest.FromString,
                     response_serializer=graphmesh_dot_v1_dot_event__store__service__pb2.TakeStaleCommandsResponse.SerializeToString,
+            ),
+            'RequestCancel': grpc.unary_unary_rpc_method_handler(
+                    servicer.RequestCancel,
+                    request_deserializer=graphmesh_dot_v1_dot_event__store__service__pb2.RequestCancelRequest.FromString,
+                    response_serializer=graphmesh_dot_v1_dot_event__store__service__pb2.RequestCancelResponse.SerializeToString,
+            ),
+            'WatchCancellations': grpc.unary_stream_rpc_method_handler(
+                    servicer.WatchCancellations,
+                    request_deserializer=graphmesh_dot_v1_dot_event__store__service__pb2.WatchCancellationsRequest.FromString,
+                    response_serializer=graphmesh_dot_v1_dot_event__store__service__pb2.WatchCancellationsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -317,6 +355,60 @@ class EventStoreService:
             '/graphmesh.v1.EventStoreService/TakeStaleCommands',
             graphmesh_dot_v1_dot_event__store__service__pb2.TakeStaleCommandsRequest.SerializeToString,
             graphmesh_dot_v1_dot_event__store__service__pb2.TakeStaleCommandsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RequestCancel(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/graphmesh.v1.EventStoreService/RequestCancel',
+            graphmesh_dot_v1_dot_event__store__service__pb2.RequestCancelRequest.SerializeToString,
+            graphmesh_dot_v1_dot_event__store__service__pb2.RequestCancelResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def WatchCancellations(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/graphmesh.v1.EventStoreService/WatchCancellations',
+            graphmesh_dot_v1_dot_event__store__service__pb2.WatchCancellationsRequest.SerializeToString,
+            graphmesh_dot_v1_dot_event__store__service__pb2.WatchCancellationsResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n graphmesh/v1/graph_service.proto\x12\x0cgraphmesh.v1\"o\n\x05Graph\x12\x10\n\x08graph_id\x18\x01 \x01(\t\x12\x0e\n\x06source\x18\x02 \x01(\t\x12\r\n\x05nodes\x18\x03 \x03(\t\x12\x19\n\x11input_schema_json\x18\x04 \x01(\t\x12\x1a\n\x12output_schema_json\x18\x05 \x01(\t\"\x13\n\x11ListGraphsRequest\"9\n\x12ListGraphsResponse\x12#\n\x06graphs\x18\x01 \x03(\x0b\x32\x13.graphmesh.v1.Graph\"#\n\x0fGetGraphRequest\x12\x10\n\x08graph_id\x18\x01 \x01(\t\"6\n\x10GetGraphResponse\x12\"\n\x05graph\x18\x01 \x01(\x0b\x32\x13.graphmesh.v1.Graph2\xaa\x01\n\x0cGraphService\x12O\n\nListGraphs\x12\x1f.graphmesh.v1.ListGraphsRequest\x1a .graphmesh.v1.ListGraphsResponse\x12I\n\x08GetGraph\x12\x1d.graphmesh.v1.GetGraphRequest\x1a\x1e.graphmesh.v1.GetGraphResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n graphmesh/v1/graph_service.proto\x12\x0cgraphmesh.v1\"o\n\x05Graph\x12\x10\n\x08graph_id\x18\x01 \x01(\t\x12\x0e\n\x06source\x18\x02 \x01(\t\x12\r\n\x05nodes\x18\x03 \x03(\t\x12\x19\n\x11input_schema_json\x18\x04 \x01(\t\x12\x1a\n\x12output_schema_json\x18\x05 \x01(\t\"\x13\n\x11ListGraphsRequest\"9\n\x12ListGraphsResponse\x12#\n\x06graphs\x18\x01 \x03(\x0b\x32\x13.graphmesh.v1.Graph\"#\n\x0fGetGraphRequest\x12\x10\n\x08graph_id\x18\x01 \x01(\t\"6\n\x10GetGraphResponse\x12\"\n\x05graph\x18\x01 \x01(\x0b\x32\x13.graphmesh.v1.Graph\"(\n\x14GetQueueDepthRequest\x12\x10\n\x08graph_id\x18\x01 \x01(\t\"J\n\nGraphQueue\x12\x10\n\x08graph_id\x18\x01 \x01(\t\x12\x14\n\x0cpending_runs\x18\x02 \x01(\x04\x12\x14\n\x0crunning_runs\x18\x03 \x01(\x04\"A\n\x15GetQueueDepthResponse\x12(\n\x06queues\x18\x01 \x03(\x0b\x32\x18.graphmesh.v1.GraphQueue2\x84\x02\n\x0cGraphService\x12O\n\nListGraphs\x12\x1f.graphmesh.v1.ListGraphsRequest\x1a .graphmesh.v1.ListGraphsResponse\x12I\n\x08GetGraph\x12\x1d.graphmesh.v1.GetGraphRequest\x1a\x1e.graphmesh.v1.GetGraphResponse\x12X\n\rGetQueueDepth\x12\".graphmesh.v1.GetQueueDepthRequest\x1a#.graphmesh.v1.GetQueueDepthResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -41,6 +41,12 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_GETGRAPHREQUEST']._serialized_end=278
   _globals['_GETGRAPHRESPONSE']._serialized_start=280
   _globals['_GETGRAPHRESPONSE']._serialized_end=334
-  _globals['_GRAPHSERVICE']._serialized_start=337
-  _globals['_GRAPHSERVICE']._serialized_end=507
+  _globals['_GETQUEUEDEPTHREQUEST']._serialized_start=336
+  _globals['_GETQUEUEDEPTHREQUEST']._serialized_end=376
+  _globals['_GRAPHQUEUE']._serialized_start=378
+  _globals['_GRAPHQUEUE']._serialized_end=452
+  _globals['_GETQUEUEDEPTHRESPONSE']._serialized_start=454
+  _globals['_GETQUEUEDEPTHRESPONSE']._serialized_end=519
+  _globals['_GRAPHSERVICE']._serialized_start=522
+  _globals['_GRAPHSERVICE']._serialized_end=782
 # @@protoc_insertion_point(module_scope)

@@ -41,3 +41,25 @@ class GetGraphResponse(_message.Message):
     GRAPH_FIELD_NUMBER: _ClassVar[int]
     graph: Graph
     def __init__(self, graph: _Optional[_Union[Graph, _Mapping]] = ...) -> None: ...
+
+class GetQueueDepthRequest(_message.Message):
+    __slots__ = ("graph_id",)
+    GRAPH_ID_FIELD_NUMBER: _ClassVar[int]
+    graph_id: str
+    def __init__(self, graph_id: _Optional[str] = ...) -> None: ...
+
+class GraphQueue(_message.Message):
+    __slots__ = ("graph_id", "pending_runs", "running_runs")
+    GRAPH_ID_FIELD_NUMBER: _ClassVar[int]
+    PENDING_RUNS_FIELD_NUMBER: _ClassVar[int]
+    RUNNING_RUNS_FIELD_NUMBER: _ClassVar[int]
+    graph_id: str
+    pending_runs: int
+    running_runs: int
+    def __init__(self, graph_id: _Optional[str] = ..., pending_runs: _Optional[int] = ..., running_runs: _Optional[int] = ...) -> None: ...
+
+class GetQueueDepthResponse(_message.Message):
+    __slots__ = ("queues",)
+    QUEUES_FIELD_NUMBER: _ClassVar[int]
+    queues: _containers.RepeatedCompositeFieldContainer[GraphQueue]
+    def __init__(self, queues: _Optional[_Iterable[_Union[GraphQueue, _Mapping]]] = ...) -> None: ...

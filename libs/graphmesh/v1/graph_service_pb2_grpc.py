@@ -45,6 +45,11 @@ class GraphServiceStub:
                 request_serializer=graphmesh_dot_v1_dot_graph__service__pb2.GetGraphRequest.SerializeToString,
                 response_deserializer=graphmesh_dot_v1_dot_graph__service__pb2.GetGraphResponse.FromString,
                 _registered_method=True)
+        self.GetQueueDepth = channel.unary_unary(
+                '/graphmesh.v1.GraphService/GetQueueDepth',
+                request_serializer=graphmesh_dot_v1_dot_graph__service__pb2.GetQueueDepthRequest.SerializeToString,
+                response_deserializer=graphmesh_dot_v1_dot_graph__service__pb2.GetQueueDepthResponse.FromString,
+                _registered_method=True)
 
 
 class GraphServiceServicer:
@@ -65,6 +70,13 @@ class GraphServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetQueueDepth(self, request, context):
+        """How many runs of each graph wait in the queue and how many run now.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_GraphServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -77,6 +89,11 @@ def add_GraphServiceServicer_to_server(servicer, server):
                     servicer.GetGraph,
                     request_deserializer=graphmesh_dot_v1_dot_graph__service__pb2.GetGraphRequest.FromString,
                     response_serializer=graphmesh_dot_v1_dot_graph__service__pb2.GetGraphResponse.SerializeToString,
+            ),
+            'GetQueueDepth': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetQueueDepth,
+                    request_deserializer=graphmesh_dot_v1_dot_graph__service__pb2.GetQueueDepthRequest.FromString,
+                    response_serializer=graphmesh_dot_v1_dot_graph__service__pb2.GetQueueDepthResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -134,6 +151,33 @@ class GraphService:
             '/graphmesh.v1.GraphService/GetGraph',
             graphmesh_dot_v1_dot_graph__service__pb2.GetGraphRequest.SerializeToString,
             graphmesh_dot_v1_dot_graph__service__pb2.GetGraphResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetQueueDepth(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/graphmesh.v1.GraphService/GetQueueDepth',
+            graphmesh_dot_v1_dot_graph__service__pb2.GetQueueDepthRequest.SerializeToString,
+            graphmesh_dot_v1_dot_graph__service__pb2.GetQueueDepthResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -46,6 +46,11 @@ class ProjectionServiceStub:
                 request_serializer=graphmesh_dot_v1_dot_projection__service__pb2.ListRunViewsRequest.SerializeToString,
                 response_deserializer=graphmesh_dot_v1_dot_projection__service__pb2.ListRunViewsResponse.FromString,
                 _registered_method=True)
+        self.CountActiveRuns = channel.unary_unary(
+                '/graphmesh.v1.ProjectionService/CountActiveRuns',
+                request_serializer=graphmesh_dot_v1_dot_projection__service__pb2.CountActiveRunsRequest.SerializeToString,
+                response_deserializer=graphmesh_dot_v1_dot_projection__service__pb2.CountActiveRunsResponse.FromString,
+                _registered_method=True)
 
 
 class ProjectionServiceServicer:
@@ -67,6 +72,13 @@ class ProjectionServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CountActiveRuns(self, request, context):
+        """Counts pending and running runs per graph.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ProjectionServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -79,6 +91,11 @@ def add_ProjectionServiceServicer_to_server(servicer, server):
                     servicer.ListRunViews,
                     request_deserializer=graphmesh_dot_v1_dot_projection__service__pb2.ListRunViewsRequest.FromString,
                     response_serializer=graphmesh_dot_v1_dot_projection__service__pb2.ListRunViewsResponse.SerializeToString,
+            ),
+            'CountActiveRuns': grpc.unary_unary_rpc_method_handler(
+                    servicer.CountActiveRuns,
+                    request_deserializer=graphmesh_dot_v1_dot_projection__service__pb2.CountActiveRunsRequest.FromString,
+                    response_serializer=graphmesh_dot_v1_dot_projection__service__pb2.CountActiveRunsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -137,6 +154,33 @@ class ProjectionService:
             '/graphmesh.v1.ProjectionService/ListRunViews',
             graphmesh_dot_v1_dot_projection__service__pb2.ListRunViewsRequest.SerializeToString,
             graphmesh_dot_v1_dot_projection__service__pb2.ListRunViewsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CountActiveRuns(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/graphmesh.v1.ProjectionService/CountActiveRuns',
+            graphmesh_dot_v1_dot_projection__service__pb2.CountActiveRunsRequest.SerializeToString,
+            graphmesh_dot_v1_dot_projection__service__pb2.CountActiveRunsResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -19,6 +19,18 @@ class RunStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     RUN_STATUS_FAILED: _ClassVar[RunStatus]
     RUN_STATUS_CANCELLED: _ClassVar[RunStatus]
     RUN_STATUS_INTERRUPTED: _ClassVar[RunStatus]
+    RUN_STATUS_TIMED_OUT: _ClassVar[RunStatus]
+
+class StreamMode(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    STREAM_MODE_UNSPECIFIED: _ClassVar[StreamMode]
+    STREAM_MODE_VALUES: _ClassVar[StreamMode]
+    STREAM_MODE_UPDATES: _ClassVar[StreamMode]
+    STREAM_MODE_MESSAGES: _ClassVar[StreamMode]
+    STREAM_MODE_CUSTOM: _ClassVar[StreamMode]
+    STREAM_MODE_DEBUG: _ClassVar[StreamMode]
+    STREAM_MODE_TASKS: _ClassVar[StreamMode]
+    STREAM_MODE_CHECKPOINTS: _ClassVar[StreamMode]
 RUN_STATUS_UNSPECIFIED: RunStatus
 RUN_STATUS_PENDING: RunStatus
 RUN_STATUS_RUNNING: RunStatus
@@ -26,6 +38,15 @@ RUN_STATUS_SUCCEEDED: RunStatus
 RUN_STATUS_FAILED: RunStatus
 RUN_STATUS_CANCELLED: RunStatus
 RUN_STATUS_INTERRUPTED: RunStatus
+RUN_STATUS_TIMED_OUT: RunStatus
+STREAM_MODE_UNSPECIFIED: StreamMode
+STREAM_MODE_VALUES: StreamMode
+STREAM_MODE_UPDATES: StreamMode
+STREAM_MODE_MESSAGES: StreamMode
+STREAM_MODE_CUSTOM: StreamMode
+STREAM_MODE_DEBUG: StreamMode
+STREAM_MODE_TASKS: StreamMode
+STREAM_MODE_CHECKPOINTS: StreamMode
 
 class RunError(_message.Message):
     __slots__ = ("type", "message")
@@ -36,7 +57,7 @@ class RunError(_message.Message):
     def __init__(self, type: _Optional[str] = ..., message: _Optional[str] = ...) -> None: ...
 
 class Run(_message.Message):
-    __slots__ = ("run_id", "thread_id", "graph_id", "status", "input_json", "output_json", "error", "request_id", "created_at", "updated_at", "last_seq", "attempt", "metadata", "interrupts")
+    __slots__ = ("run_id", "thread_id", "graph_id", "status", "input_json", "output_json", "error", "request_id", "created_at", "updated_at", "last_seq", "attempt", "metadata", "interrupts", "stream_modes", "stream_subgraphs", "timeout_seconds")
     class MetadataEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -58,6 +79,9 @@ class Run(_message.Message):
     ATTEMPT_FIELD_NUMBER: _ClassVar[int]
     METADATA_FIELD_NUMBER: _ClassVar[int]
     INTERRUPTS_FIELD_NUMBER: _ClassVar[int]
+    STREAM_MODES_FIELD_NUMBER: _ClassVar[int]
+    STREAM_SUBGRAPHS_FIELD_NUMBER: _ClassVar[int]
+    TIMEOUT_SECONDS_FIELD_NUMBER: _ClassVar[int]
     run_id: str
     thread_id: str
     graph_id: str
@@ -72,7 +96,10 @@ class Run(_message.Message):
     attempt: int
     metadata: _containers.ScalarMap[str, str]
     interrupts: _containers.RepeatedCompositeFieldContainer[Interrupt]
-    def __init__(self, run_id: _Optional[str] = ..., thread_id: _Optional[str] = ..., graph_id: _Optional[str] = ..., status: _Optional[_Union[RunStatus, str]] = ..., input_json: _Optional[str] = ..., output_json: _Optional[str] = ..., error: _Optional[_Union[RunError, _Mapping]] = ..., request_id: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., last_seq: _Optional[int] = ..., attempt: _Optional[int] = ..., metadata: _Optional[_Mapping[str, str]] = ..., interrupts: _Optional[_Iterable[_Union[Interrupt, _Mapping]]] = ...) -> None: ...
+    stream_modes: _containers.RepeatedScalarFieldContainer[StreamMode]
+    stream_subgraphs: bool
+    timeout_seconds: float
+    def __init__(self, run_id: _Optional[str] = ..., thread_id: _Optional[str] = ..., graph_id: _Optional[str] = ..., status: _Optional[_Union[RunStatus, str]] = ..., input_json: _Optional[str] = ..., output_json: _Optional[str] = ..., error: _Optional[_Union[RunError, _Mapping]] = ..., request_id: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., last_seq: _Optional[int] = ..., attempt: _Optional[int] = ..., metadata: _Optional[_Mapping[str, str]] = ..., interrupts: _Optional[_Iterable[_Union[Interrupt, _Mapping]]] = ..., stream_modes: _Optional[_Iterable[_Union[StreamMode, str]]] = ..., stream_subgraphs: _Optional[bool] = ..., timeout_seconds: _Optional[float] = ...) -> None: ...
 
 class Interrupt(_message.Message):
     __slots__ = ("id", "value_json")
@@ -83,7 +110,7 @@ class Interrupt(_message.Message):
     def __init__(self, id: _Optional[str] = ..., value_json: _Optional[str] = ...) -> None: ...
 
 class RunEvent(_message.Message):
-    __slots__ = ("event_id", "run_id", "thread_id", "seq", "type", "time", "schema_version", "payload_json", "attempt", "cursor")
+    __slots__ = ("event_id", "run_id", "thread_id", "seq", "type", "time", "schema_version", "payload_json", "attempt", "cursor", "stream_mode", "namespace")
     EVENT_ID_FIELD_NUMBER: _ClassVar[int]
     RUN_ID_FIELD_NUMBER: _ClassVar[int]
     THREAD_ID_FIELD_NUMBER: _ClassVar[int]
@@ -94,6 +121,8 @@ class RunEvent(_message.Message):
     PAYLOAD_JSON_FIELD_NUMBER: _ClassVar[int]
     ATTEMPT_FIELD_NUMBER: _ClassVar[int]
     CURSOR_FIELD_NUMBER: _ClassVar[int]
+    STREAM_MODE_FIELD_NUMBER: _ClassVar[int]
+    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
     event_id: str
     run_id: str
     thread_id: str
@@ -104,4 +133,6 @@ class RunEvent(_message.Message):
     payload_json: str
     attempt: int
     cursor: str
-    def __init__(self, event_id: _Optional[str] = ..., run_id: _Optional[str] = ..., thread_id: _Optional[str] = ..., seq: _Optional[int] = ..., type: _Optional[str] = ..., time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., schema_version: _Optional[int] = ..., payload_json: _Optional[str] = ..., attempt: _Optional[int] = ..., cursor: _Optional[str] = ...) -> None: ...
+    stream_mode: StreamMode
+    namespace: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, event_id: _Optional[str] = ..., run_id: _Optional[str] = ..., thread_id: _Optional[str] = ..., seq: _Optional[int] = ..., type: _Optional[str] = ..., time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., schema_version: _Optional[int] = ..., payload_json: _Optional[str] = ..., attempt: _Optional[int] = ..., cursor: _Optional[str] = ..., stream_mode: _Optional[_Union[StreamMode, str]] = ..., namespace: _Optional[_Iterable[str]] = ...) -> None: ...

@@ -22,6 +22,19 @@ class Durability(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     DURABILITY_SYNC: _ClassVar[Durability]
     DURABILITY_ASYNC: _ClassVar[Durability]
     DURABILITY_EXIT: _ClassVar[Durability]
+
+class CancelAction(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    CANCEL_ACTION_UNSPECIFIED: _ClassVar[CancelAction]
+    CANCEL_ACTION_INTERRUPT: _ClassVar[CancelAction]
+    CANCEL_ACTION_ROLLBACK: _ClassVar[CancelAction]
+
+class CancelOutcome(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    CANCEL_OUTCOME_UNSPECIFIED: _ClassVar[CancelOutcome]
+    CANCEL_OUTCOME_CANCELLED: _ClassVar[CancelOutcome]
+    CANCEL_OUTCOME_CANCELLING: _ClassVar[CancelOutcome]
+    CANCEL_OUTCOME_ALREADY_ENDED: _ClassVar[CancelOutcome]
 MULTITASK_STRATEGY_UNSPECIFIED: MultitaskStrategy
 MULTITASK_STRATEGY_REJECT: MultitaskStrategy
 MULTITASK_STRATEGY_ENQUEUE: MultitaskStrategy
@@ -31,9 +44,16 @@ DURABILITY_UNSPECIFIED: Durability
 DURABILITY_SYNC: Durability
 DURABILITY_ASYNC: Durability
 DURABILITY_EXIT: Durability
+CANCEL_ACTION_UNSPECIFIED: CancelAction
+CANCEL_ACTION_INTERRUPT: CancelAction
+CANCEL_ACTION_ROLLBACK: CancelAction
+CANCEL_OUTCOME_UNSPECIFIED: CancelOutcome
+CANCEL_OUTCOME_CANCELLED: CancelOutcome
+CANCEL_OUTCOME_CANCELLING: CancelOutcome
+CANCEL_OUTCOME_ALREADY_ENDED: CancelOutcome
 
 class CreateRunRequest(_message.Message):
-    __slots__ = ("graph_id", "thread_id", "input_json", "request_id", "metadata", "command", "checkpoint_id", "multitask_strategy", "durability")
+    __slots__ = ("graph_id", "thread_id", "input_json", "request_id", "metadata", "command", "checkpoint_id", "multitask_strategy", "durability", "stream_modes", "stream_subgraphs", "timeout_seconds")
     class MetadataEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -50,6 +70,9 @@ class CreateRunRequest(_message.Message):
     CHECKPOINT_ID_FIELD_NUMBER: _ClassVar[int]
     MULTITASK_STRATEGY_FIELD_NUMBER: _ClassVar[int]
     DURABILITY_FIELD_NUMBER: _ClassVar[int]
+    STREAM_MODES_FIELD_NUMBER: _ClassVar[int]
+    STREAM_SUBGRAPHS_FIELD_NUMBER: _ClassVar[int]
+    TIMEOUT_SECONDS_FIELD_NUMBER: _ClassVar[int]
     graph_id: str
     thread_id: str
     input_json: str
@@ -59,7 +82,10 @@ class CreateRunRequest(_message.Message):
     checkpoint_id: str
     multitask_strategy: MultitaskStrategy
     durability: Durability
-    def __init__(self, graph_id: _Optional[str] = ..., thread_id: _Optional[str] = ..., input_json: _Optional[str] = ..., request_id: _Optional[str] = ..., metadata: _Optional[_Mapping[str, str]] = ..., command: _Optional[_Union[Command, _Mapping]] = ..., checkpoint_id: _Optional[str] = ..., multitask_strategy: _Optional[_Union[MultitaskStrategy, str]] = ..., durability: _Optional[_Union[Durability, str]] = ...) -> None: ...
+    stream_modes: _containers.RepeatedScalarFieldContainer[_run_pb2.StreamMode]
+    stream_subgraphs: bool
+    timeout_seconds: float
+    def __init__(self, graph_id: _Optional[str] = ..., thread_id: _Optional[str] = ..., input_json: _Optional[str] = ..., request_id: _Optional[str] = ..., metadata: _Optional[_Mapping[str, str]] = ..., command: _Optional[_Union[Command, _Mapping]] = ..., checkpoint_id: _Optional[str] = ..., multitask_strategy: _Optional[_Union[MultitaskStrategy, str]] = ..., durability: _Optional[_Union[Durability, str]] = ..., stream_modes: _Optional[_Iterable[_Union[_run_pb2.StreamMode, str]]] = ..., stream_subgraphs: _Optional[bool] = ..., timeout_seconds: _Optional[float] = ...) -> None: ...
 
 class Command(_message.Message):
     __slots__ = ("resume_json", "goto", "update_json")
@@ -126,12 +152,32 @@ class WaitRunResponse(_message.Message):
     def __init__(self, run: _Optional[_Union[_run_pb2.Run, _Mapping]] = ...) -> None: ...
 
 class StreamRunRequest(_message.Message):
-    __slots__ = ("run_id", "cursor")
+    __slots__ = ("run_id", "cursor", "stream_modes")
     RUN_ID_FIELD_NUMBER: _ClassVar[int]
     CURSOR_FIELD_NUMBER: _ClassVar[int]
+    STREAM_MODES_FIELD_NUMBER: _ClassVar[int]
     run_id: str
     cursor: str
-    def __init__(self, run_id: _Optional[str] = ..., cursor: _Optional[str] = ...) -> None: ...
+    stream_modes: _containers.RepeatedScalarFieldContainer[_run_pb2.StreamMode]
+    def __init__(self, run_id: _Optional[str] = ..., cursor: _Optional[str] = ..., stream_modes: _Optional[_Iterable[_Union[_run_pb2.StreamMode, str]]] = ...) -> None: ...
+
+class CancelRunRequest(_message.Message):
+    __slots__ = ("run_id", "action", "wait")
+    RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    ACTION_FIELD_NUMBER: _ClassVar[int]
+    WAIT_FIELD_NUMBER: _ClassVar[int]
+    run_id: str
+    action: CancelAction
+    wait: bool
+    def __init__(self, run_id: _Optional[str] = ..., action: _Optional[_Union[CancelAction, str]] = ..., wait: _Optional[bool] = ...) -> None: ...
+
+class CancelRunResponse(_message.Message):
+    __slots__ = ("outcome", "run")
+    OUTCOME_FIELD_NUMBER: _ClassVar[int]
+    RUN_FIELD_NUMBER: _ClassVar[int]
+    outcome: CancelOutcome
+    run: _run_pb2.Run
+    def __init__(self, outcome: _Optional[_Union[CancelOutcome, str]] = ..., run: _Optional[_Union[_run_pb2.Run, _Mapping]] = ...) -> None: ...
 
 class StreamRunResponse(_message.Message):
     __slots__ = ("event",)

@@ -63,6 +63,11 @@ class RunServiceStub:
                 request_serializer=graphmesh_dot_v1_dot_run__service__pb2.StreamRunRequest.SerializeToString,
                 response_deserializer=graphmesh_dot_v1_dot_run__service__pb2.StreamRunResponse.FromString,
                 _registered_method=True)
+        self.CancelRun = channel.unary_unary(
+                '/graphmesh.v1.RunService/CancelRun',
+                request_serializer=graphmesh_dot_v1_dot_run__service__pb2.CancelRunRequest.SerializeToString,
+                response_deserializer=graphmesh_dot_v1_dot_run__service__pb2.CancelRunResponse.FromString,
+                _registered_method=True)
 
 
 class RunServiceServicer:
@@ -112,6 +117,15 @@ class RunServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CancelRun(self, request, context):
+        """Stops a run: a pending run never starts, a running one is stopped at
+        once (a node awaiting I/O included) and ends CANCELLED. Cancelling a run
+        that has ended changes nothing and says so (ALREADY_ENDED).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_RunServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -139,6 +153,11 @@ def add_RunServiceServicer_to_server(servicer, server):
                     servicer.StreamRun,
                     request_deserializer=graphmesh_dot_v1_dot_run__service__pb2.StreamRunRequest.FromString,
                     response_serializer=graphmesh_dot_v1_dot_run__service__pb2.StreamRunResponse.SerializeToString,
+            ),
+            'CancelRun': grpc.unary_unary_rpc_method_handler(
+                    servicer.CancelRun,
+                    request_deserializer=graphmesh_dot_v1_dot_run__service__pb2.CancelRunRequest.FromString,
+                    response_serializer=graphmesh_dot_v1_dot_run__service__pb2.CancelRunResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -280,6 +299,33 @@ class RunService:
             '/graphmesh.v1.RunService/StreamRun',
             graphmesh_dot_v1_dot_run__service__pb2.StreamRunRequest.SerializeToString,
             graphmesh_dot_v1_dot_run__service__pb2.StreamRunResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CancelRun(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/graphmesh.v1.RunService/CancelRun',
+            graphmesh_dot_v1_dot_run__service__pb2.CancelRunRequest.SerializeToString,
+            graphmesh_dot_v1_dot_run__service__pb2.CancelRunResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -42,7 +42,7 @@ async def serve(settings: CheckpointSettings, stop: asyncio.Event) -> None:
     await notifier.start()
     server = create_server()
     event_store_service_pb2_grpc.add_EventStoreServiceServicer_to_server(
-        EventStoreServicer(store, notifier), server
+        EventStoreServicer(store, notifier, settings.max_run_attempts), server
     )
     checkpoint_service_pb2_grpc.add_CheckpointServiceServicer_to_server(
         CheckpointServicer(store, CheckpointReader(engine), ThreadRecords(engine), notifier), server

@@ -5,6 +5,10 @@ transactional, so a notification means the events are visible). Watchers
 re-read the store when woken; a notification lost while reconnecting is
 covered by waking everyone after a reconnect and by the watchers' poll.
 A watcher may ask to be woken only when its run ends.
+
+The same connection hears cancellation requests ("executor run action") and
+hands them to the executors watching for them, whichever checkpoint service
+process the request was made on.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from typing import Any
 
 import structlog
 
-from graphmesh.db import EVENTS_CHANNEL, DatabaseSettings, connect_listener
+from graphmesh.db import CANCELS_CHANNEL, EVENTS_CHANNEL, DatabaseSettings, connect_listener
 
 log = structlog.get_logger(__name__)
 
@@ -28,6 +32,7 @@ class RunNotifier:
         self._database = database
         self._progress: dict[str, set[asyncio.Event]] = defaultdict(set)
         self._end: dict[str, set[asyncio.Event]] = defaultdict(set)
+        self._cancels: dict[str, set[asyncio.Queue[tuple[str, str]]]] = defaultdict(set)
         self._task: asyncio.Task[None] | None = None
         self._conn: Any = None
 
@@ -46,6 +51,26 @@ class RunNotifier:
                 waiters.discard(flag)
                 if not waiters:
                     del registry[run_id]
+
+    def watch_cancels(self, executor_id: str) -> asyncio.Queue[tuple[str, str]]:
+        """A queue of (run_id, action) asked of runs `executor_id` holds."""
+        queue: asyncio.Queue[tuple[str, str]] = asyncio.Queue()
+        self._cancels[executor_id].add(queue)
+        return queue
+
+    def unwatch_cancels(self, executor_id: str, queue: asyncio.Queue[tuple[str, str]]) -> None:
+        """Stops feeding `queue`."""
+        queues = self._cancels.get(executor_id)
+        if queues is not None:
+            queues.discard(queue)
+            if not queues:
+                del self._cancels[executor_id]
+
+    def _on_cancel(self, _conn: Any, _pid: int, _channel: str, payload: str) -> None:
+        executor_id, _, rest = payload.partition(" ")
+        run_id, _, action = rest.partition(" ")
+        for queue in self._cancels.get(executor_id, ()):
+            queue.put_nowait((run_id, action))
 
     def wake(self, announced: list[str]) -> None:
         """Wakes the watchers of announced runs ("id" progressed, "id!" ended)."""
@@ -86,6 +111,7 @@ class RunNotifier:
     async def _connect(self) -> None:
         self._conn = await connect_listener(self._database)
         await self._conn.add_listener(EVENTS_CHANNEL, self._on_notify)
+        await self._conn.add_listener(CANCELS_CHANNEL, self._on_cancel)
 
     async def _keep_connected(self) -> None:
         while True:

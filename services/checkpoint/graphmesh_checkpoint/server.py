@@ -4,20 +4,24 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any, cast
 
 import grpc
+import structlog
 
 from graphmesh import envelope
 from graphmesh.envelope import Event
 from graphmesh.errors import InvalidArgument, NotFound
-from graphmesh.eventstore import EventStore, RunHead
+from graphmesh.eventstore import ClaimOutcome, EventStore, RunHead
 from graphmesh.grpcutil import handle_errors
 from graphmesh.v1 import event_store_service_pb2 as pb
 from graphmesh.v1 import event_store_service_pb2_grpc as pb_grpc
 from graphmesh_checkpoint.notifier import RunNotifier
+
+log = structlog.get_logger(__name__)
 
 #: How often a watcher re-reads the store even without a notification.
 _WATCH_POLL_SECONDS = 2.0
@@ -27,9 +31,10 @@ _READ_LIMIT_MAX = 10000
 class EventStoreServicer(pb_grpc.EventStoreServiceServicer):
     """Serves the event store to the gateway and the executors."""
 
-    def __init__(self, store: EventStore, notifier: RunNotifier) -> None:
+    def __init__(self, store: EventStore, notifier: RunNotifier, max_run_attempts: int) -> None:
         self._store = store
         self._notifier = notifier
+        self._max_run_attempts = max_run_attempts
 
     @handle_errors
     async def AppendEvents(
@@ -106,8 +111,11 @@ class EventStoreServicer(pb_grpc.EventStoreServiceServicer):
         if not request.executor_id or request.lease_ms == 0:
             raise InvalidArgument("executor_id and lease_ms are required", reason="CLAIM_MALFORMED")
         results = await self._store.claim_many(
-            list(request.run_ids), request.executor_id, request.lease_ms
+            list(request.run_ids), request.executor_id, request.lease_ms, self._max_run_attempts
         )
+        for run_id, result in zip(request.run_ids, results, strict=True):
+            if result.outcome is ClaimOutcome.ATTEMPTS_EXHAUSTED:
+                await self._give_up(run_id, result.attempt)
         return pb.ClaimRunsResponse(
             claims=[
                 pb.RunClaim(
@@ -120,6 +128,44 @@ class EventStoreServicer(pb_grpc.EventStoreServiceServicer):
                 for r in results
             ]
         )
+
+    async def _give_up(self, run_id: str, attempts: int) -> None:
+        message = (
+            f"the run was started {attempts} times and each executor stopped before it ended;"
+            f" not starting it again (GRAPHMESH_MAX_RUN_ATTEMPTS={self._max_run_attempts})"
+        )
+        payload = {"error": {"type": "ExecutorLost", "message": message}, "attempts": attempts}
+        ended = await self._store.end_run(run_id, envelope.RUN_FAILED, json.dumps(payload))
+        log.warning("run_attempts_exhausted", run_id=run_id, attempts=attempts, ended=ended)
+
+    @handle_errors
+    async def RequestCancel(
+        self, request: pb.RequestCancelRequest, context: grpc.aio.ServicerContext
+    ) -> pb.RequestCancelResponse:
+        if request.action not in ("interrupt", "rollback"):
+            raise InvalidArgument(
+                "action must be interrupt or rollback", reason="CANCEL_MALFORMED", field="action"
+            )
+        state = await self._store.request_cancel(request.run_id, request.action)
+        return pb.RequestCancelResponse(state=cast(Any, int(state)))
+
+    @handle_errors
+    async def WatchCancellations(
+        self, request: pb.WatchCancellationsRequest, context: grpc.aio.ServicerContext
+    ) -> AsyncIterator[pb.WatchCancellationsResponse]:
+        if not request.executor_id:
+            raise InvalidArgument("executor_id is required", reason="WATCH_MALFORMED")
+        queue = self._notifier.watch_cancels(request.executor_id)
+        try:
+            while True:
+                cancels = [await queue.get()]
+                while not queue.empty():
+                    cancels.append(queue.get_nowait())
+                yield pb.WatchCancellationsResponse(
+                    cancellations=[pb.RunCancellation(run_id=r, action=a) for r, a in cancels]
+                )
+        finally:
+            self._notifier.unwatch_cancels(request.executor_id, queue)
 
     @handle_errors
     async def RenewLeases(

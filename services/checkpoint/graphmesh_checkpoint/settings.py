@@ -18,17 +18,22 @@ class CheckpointSettings:
     database: DatabaseSettings
     kafka: KafkaSettings
     batch_max: int = 1000
+    #: How many times a run is started before the store gives up on it
+    #: (its executors kept dying) and ends it as failed.
+    max_run_attempts: int = 5
     log_level: str = "INFO"
     log_format: str = "json"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> CheckpointSettings:
-        """Reads GRAPHMESH_CHECKPOINT_LISTEN and the shared variables."""
+        """Reads GRAPHMESH_CHECKPOINT_LISTEN, GRAPHMESH_CHECKPOINT_BATCH_MAX,
+        GRAPHMESH_MAX_RUN_ATTEMPTS and the shared variables."""
         return cls(
             listen=env_str(env, "GRAPHMESH_CHECKPOINT_LISTEN", "127.0.0.1:50052"),
             database=database_from_env(env),
             kafka=kafka_from_env(env),
             batch_max=env_int(env, "GRAPHMESH_CHECKPOINT_BATCH_MAX", 1000, 1, 100000),
+            max_run_attempts=env_int(env, "GRAPHMESH_MAX_RUN_ATTEMPTS", 5, 1, 1000),
             log_level=env_str(env, "GRAPHMESH_LOG_LEVEL", "INFO"),
             log_format=env_str(env, "GRAPHMESH_LOG_FORMAT", "json"),
         )

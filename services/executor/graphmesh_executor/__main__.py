@@ -44,6 +44,8 @@ async def serve(settings: ExecutorSettings, stop: asyncio.Event) -> None:
             checkpoint_service_pb2_grpc.CheckpointServiceStub(channel),
             settings.max_runs,
             settings.lease_ms,
+            settings.graph_limits,
+            settings.retry.policy(),
         )
         task = supervise(asyncio.create_task(worker.run(stop)), stop)
         await set_serving(health, SERVICE_NAMES, True)

@@ -18,9 +18,10 @@ from typing import Any, cast
 
 from langchain_core.runnables import RunnableConfig
 from langgraph.pregel import Pregel
-from langgraph.types import Command
+from langgraph.types import Command, RetryPolicy
 
 from graphmesh import envelope as ev
+from graphmesh import streams
 from graphmesh.checkpoints import events as cpe
 from graphmesh.checkpoints.saver import EventLogSaver
 from graphmesh.envelope import Event, new_event
@@ -103,6 +104,8 @@ class RunContext:
     checkpoints: cp_grpc.CheckpointServiceStub
     #: The cancel action asked for this run ("interrupt"/"rollback"), if any.
     cancel_action: Callable[[], str]
+    #: The retry policy for nodes of graphs that set none (None: no retries).
+    retry_policy: RetryPolicy | None = None
 
 
 def interrupt_payloads(interrupts: Any) -> list[dict[str, Any]]:
@@ -115,8 +118,8 @@ def interrupt_payloads(interrupts: Any) -> list[dict[str, Any]]:
 
 async def execute_run(graph: Pregel[Any] | None, ctx: RunContext) -> Event:
     """Runs the graph for the run that `ctx.created` (its RunCreated event)
-    made, emitting RunStarted, node updates, custom events, checkpoints and
-    one terminal event, which it returns. `graph` is None when it is not
+    made, emitting RunStarted, the events of the stream modes the run
+    records, checkpoints and one terminal event, which it returns. `graph` is None when it is not
     registered here."""
     created = ctx.created
     out = RunEmitter(created, ctx.attempt, ctx.last_seq, ctx.emit)
@@ -133,44 +136,85 @@ async def execute_run(graph: Pregel[Any] | None, ctx: RunContext) -> Event:
     durability = str(payload.get("durability") or "async")
     sink = RunSink(out, created, ctx.delivered, sync=durability == "sync")
     saver = EventLogSaver(ctx.checkpoints, sink)
-    runnable = graph.copy(update={"checkpointer": saver})
+    update: dict[str, Any] = {"checkpointer": saver}
+    if ctx.retry_policy is not None and not graph.retry_policy:
+        update["retry_policy"] = (ctx.retry_policy,)
+    runnable = graph.copy(update=update)
     configurable: dict[str, Any] = {"thread_id": created.thread_id}
     config: RunnableConfig = {
         "configurable": configurable,
         "run_id": uuid.UUID(created.run_id),
         "metadata": {"run_id": created.run_id, "graph_id": payload["graph_id"]},
     }
-    values: Any = None
-    interrupts: list[dict[str, Any]] = []
+    recorder = _StreamRecorder(out, payload)
+    timeout = float(payload.get("timeout_seconds") or 0) or None
+    limit = asyncio.timeout(timeout)
     try:
         graph_input = await _graph_input(ctx, payload, configurable)
-        async for mode, chunk in runnable.astream(
-            graph_input,
-            config,
-            stream_mode=["updates", "values", "custom"],
-            durability=cast(Any, durability),
-        ):
-            if mode == "values":
-                # The interrupts are reported apart, not as part of the state.
-                values = _without_interrupts(chunk)
-            elif mode == "custom":
-                out(ev.CUSTOM_EVENT, {"data": chunk})
-            elif mode == "updates":
-                for node, update in cast(dict[str, Any], chunk).items():
-                    if node == "__interrupt__":
-                        interrupts.extend(interrupt_payloads(update))
-                    else:
-                        out(ev.NODE_UPDATED, {"node": node, "update": update})
+        async with limit:
+            async for item in runnable.astream(
+                graph_input,
+                config,
+                stream_mode=cast(Any, recorder.modes),
+                subgraphs=recorder.subgraphs,
+                durability=cast(Any, durability),
+            ):
+                recorder.record(item)
     except asyncio.CancelledError:
         action = ctx.cancel_action()
         if not action:
             raise  # not a cancellation of the run: the executor is losing it
         return out(ev.RUN_CANCELLED, {"action": action, "started": True})
+    except TimeoutError as exc:
+        if not limit.expired():
+            return out(ev.RUN_FAILED, {"error": _error(exc)})
+        message = f"the run took longer than its timeout of {timeout:g} s"
+        return out(
+            ev.RUN_TIMED_OUT,
+            {"error": {"type": "RunTimeout", "message": message}, "timeout_seconds": timeout},
+        )
     except Exception as exc:
-        return out(ev.RUN_FAILED, {"error": {"type": type(exc).__name__, "message": str(exc)}})
-    if interrupts:
-        return out(ev.RUN_INTERRUPTED, {"interrupts": interrupts, "output": values})
-    return out(ev.RUN_SUCCEEDED, {"output": values})
+        return out(ev.RUN_FAILED, {"error": _error(exc)})
+    if recorder.interrupts:
+        payload = {"interrupts": recorder.interrupts, "output": recorder.values}
+        return out(ev.RUN_INTERRUPTED, payload)
+    return out(ev.RUN_SUCCEEDED, {"output": recorder.values})
+
+
+def _error(exc: BaseException) -> dict[str, str]:
+    return {"type": type(exc).__name__, "message": str(exc)}
+
+
+class _StreamRecorder:
+    """Turns what `astream` yields into the run's events, for the stream
+    modes the run records. It always streams "values" and "updates" of the
+    root graph too: they give the run's output and its interrupts."""
+
+    def __init__(self, out: RunEmitter, payload: dict[str, Any]) -> None:
+        self._out = out
+        self.recorded = frozenset(payload.get("stream_modes") or streams.DEFAULT_MODES)
+        self.modes = sorted(self.recorded | {"values", "updates"})
+        self.subgraphs = bool(payload.get("stream_subgraphs"))
+        self.values: Any = None
+        self.interrupts: list[dict[str, Any]] = []
+
+    def record(self, item: Any) -> None:
+        ns, mode, chunk = item if self.subgraphs else ((), *item)
+        if not ns:
+            if mode == "values":
+                # The interrupts are reported apart, not as part of the state.
+                chunk = self.values = _without_interrupts(chunk)
+            elif mode == "updates" and "__interrupt__" in chunk:
+                self.interrupts.extend(interrupt_payloads(chunk["__interrupt__"]))
+        if mode not in self.recorded:
+            return
+        where = {"ns": list(ns)} if ns else {}
+        if mode == "updates":
+            for node, update in cast(dict[str, Any], chunk).items():
+                if node != "__interrupt__":
+                    self._out(ev.NODE_UPDATED, {"node": node, "update": update, **where})
+        else:
+            self._out(streams.EVENT_TYPE_OF_MODE[mode], {"data": chunk, **where})
 
 
 def _without_interrupts(values: Any) -> Any:

@@ -7,6 +7,11 @@
   partition has emitted its terminal event and Kafka has acknowledged it.
 - Leases on running runs are renewed; a run whose lease was lost (taken
   over after this process stalled) is stopped.
+- Cancellation requests arrive at once on a WatchCancellations stream (lease
+  renewals carry them too, should the stream be down): the run's task is
+  cancelled, which stops a node even while it awaits I/O.
+- Concurrent runs are bounded per executor and per graph; runs beyond the
+  limits wait in Kafka (the consumer stops fetching while too much is taken).
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ import grpc
 import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaError
+from langgraph.types import RetryPolicy
 
 from graphmesh import envelope as ev
 from graphmesh.envelope import Event
@@ -53,6 +59,8 @@ class ExecutorWorker:
         checkpoints: cp_grpc.CheckpointServiceStub,
         max_runs: int,
         lease_ms: int,
+        graph_limits: dict[str, int] | None = None,
+        retry_policy: RetryPolicy | None = None,
     ) -> None:
         self._executor_id = executor_id
         self._registry = registry
@@ -64,10 +72,14 @@ class ExecutorWorker:
         self._max_runs = max_runs
         self._lease_ms = lease_ms
         self._slots = asyncio.Semaphore(max_runs)
+        self._graph_slots = {g: asyncio.Semaphore(n) for g, n in (graph_limits or {}).items()}
+        self._retry_policy = retry_policy
         self._progress: dict[TopicPartition, PartitionProgress] = defaultdict(PartitionProgress)
         self._thread_tail: dict[str, asyncio.Task[None]] = {}
         self._running: dict[str, asyncio.Task[None]] = {}
         self._cancels: dict[str, str] = {}
+        #: Runs whose graph is executing (a cancellation may stop them).
+        self._stoppable: set[str] = set()
         self._tasks: set[asyncio.Task[None]] = set()
         self._committed: dict[TopicPartition, int] = {}
         self._committer = OffsetCommitter(consumer)
@@ -82,6 +94,7 @@ class ExecutorWorker:
     async def run(self, stop: asyncio.Event) -> None:
         """Works until `stop` is set, then lets in-flight runs finish."""
         renewer = asyncio.create_task(self._renew_leases(stop))
+        watcher = asyncio.create_task(self._watch_cancellations())
         while not stop.is_set():
             if self.in_flight >= self._max_runs * 2:
                 await asyncio.sleep(0.005)
@@ -102,9 +115,10 @@ class ExecutorWorker:
             await asyncio.wait(self._tasks)
         self._commit()
         await self._committer.flush()
-        renewer.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await renewer
+        for helper in (renewer, watcher):
+            helper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await helper
 
     def _start(self, tp: TopicPartition, message: ConsumerRecord) -> None:
         try:
@@ -134,7 +148,8 @@ class ExecutorWorker:
         try:
             if previous is not None:
                 await asyncio.wait([previous])
-            async with self._slots:
+            # The graph's slot first: a run waiting for it holds no executor slot.
+            async with self._graph_slot(_graph_id(created)), self._slots:
                 if created.run_id in self._running:
                     return  # a duplicate delivery of a run this process is running
                 await self._claim_and_run(created, log_)
@@ -169,7 +184,7 @@ class ExecutorWorker:
                     self._cancels[created.run_id] = claim.cancel_action
                 await self._run(created, claim.attempt, claim.last_seq, log_)
                 return
-            if outcome is ClaimOutcome.ALREADY_ENDED:
+            if outcome in (ClaimOutcome.ALREADY_ENDED, ClaimOutcome.ATTEMPTS_EXHAUSTED):
                 return
             if outcome is ClaimOutcome.UNKNOWN_RUN:
                 # The command is the RunCreated event itself: store it, then claim.
@@ -231,8 +246,13 @@ class ExecutorWorker:
                 delivered=delivered,
                 checkpoints=self._checkpoints,
                 cancel_action=lambda: self._cancels.get(run_id, ""),
+                retry_policy=self._retry_policy,
             )
-            terminal = await execute_run(entry.graph if entry else None, context)
+            self._stoppable.add(run_id)
+            try:
+                terminal = await execute_run(entry.graph if entry else None, context)
+            finally:
+                self._stoppable.discard(run_id)
             log_.debug("run_finished", type=terminal.type, attempt=attempt)
             flush()
             # Each send() resolved to a delivery future; wait for Kafka's acks.
@@ -271,16 +291,37 @@ class ExecutorWorker:
                 log.warning("lease_renewal_failed", error=exc.details())
                 continue
             for cancel in answer.cancellations:
-                task = self._running.get(cancel.run_id)
-                if task is not None and cancel.run_id not in self._cancels:
-                    log.info("run_cancel_requested", run_id=cancel.run_id, action=cancel.action)
-                    self._cancels[cancel.run_id] = cancel.action
-                    task.cancel()
+                self._cancel(cancel.run_id, cancel.action)
             for run_id in answer.lost_run_ids:
                 task = self._running.get(run_id)
                 if task is not None:
                     log.warning("lease_lost_stopping_run", run_id=run_id)
                     task.cancel()
+
+    def _graph_slot(self, graph_id: str) -> contextlib.AbstractAsyncContextManager[Any]:
+        slot = self._graph_slots.get(graph_id)
+        return slot if slot is not None else contextlib.nullcontext()
+
+    def _cancel(self, run_id: str, action: str) -> None:
+        """Stops a run this process is executing, if it is and was not
+        stopped already; the run ends with RunCancelled{action}."""
+        task = self._running.get(run_id)
+        if task is None or run_id not in self._stoppable or run_id in self._cancels:
+            return
+        log.info("run_cancel_requested", run_id=run_id, action=action)
+        self._cancels[run_id] = action
+        task.cancel()
+
+    async def _watch_cancellations(self) -> None:
+        request = es_pb2.WatchCancellationsRequest(executor_id=self._executor_id)
+        while True:
+            try:
+                async for answer in self._store.WatchCancellations(request):
+                    for cancel in answer.cancellations:
+                        self._cancel(cancel.run_id, cancel.action)
+            except grpc.aio.AioRpcError as exc:
+                log.debug("cancellation_watch_interrupted", error=exc.details())
+            await asyncio.sleep(0.5)
 
 
 def _graph_id(created: Event) -> str:

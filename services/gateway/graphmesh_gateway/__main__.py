@@ -24,7 +24,10 @@ from graphmesh.v1 import (
     thread_service_pb2,
     thread_service_pb2_grpc,
 )
+from graphmesh_gateway.feeds import RunFeeds
 from graphmesh_gateway.graphs import GraphServicer
+from graphmesh_gateway.limits import RateLimiter
+from graphmesh_gateway.metrics import GatewayMetrics
 from graphmesh_gateway.requeue import requeue_stale_runs
 from graphmesh_gateway.runs import RunServicer
 from graphmesh_gateway.settings import GatewaySettings
@@ -49,6 +52,12 @@ async def serve(settings: GatewaySettings, stop: asyncio.Event) -> None:
         grpcutil.channel(settings.projector_target) as projector_channel,
     ):
         store = event_store_service_pb2_grpc.EventStoreServiceStub(store_channel)
+        projections = projection_service_pb2_grpc.ProjectionServiceStub(projector_channel)
+        feeds = RunFeeds(store, settings.stream_buffer)
+        limiter = RateLimiter(settings.rate_limits)
+        metrics = GatewayMetrics(feeds, limiter, [e.graph_id for e in registry.entries()])
+        if settings.metrics_listen:
+            metrics.serve(settings.metrics_listen)
         threads = Threads(
             registry, checkpoint_service_pb2_grpc.CheckpointServiceStub(store_channel)
         )
@@ -58,16 +67,20 @@ async def serve(settings: GatewaySettings, stop: asyncio.Event) -> None:
                 settings,
                 registry,
                 store,
-                projection_service_pb2_grpc.ProjectionServiceStub(projector_channel),
+                projections,
                 producer,
                 threads,
+                feeds,
+                limiter,
             ),
             server,
         )
         thread_service_pb2_grpc.add_ThreadServiceServicer_to_server(
             ThreadServicer(settings, threads), server
         )
-        graph_service_pb2_grpc.add_GraphServiceServicer_to_server(GraphServicer(registry), server)
+        graph_service_pb2_grpc.add_GraphServiceServicer_to_server(
+            GraphServicer(registry, projections), server
+        )
         health = add_health_and_reflection(server, SERVICE_NAMES)
         server.add_insecure_port(settings.listen)
         await server.start()
@@ -79,10 +92,11 @@ async def serve(settings: GatewaySettings, stop: asyncio.Event) -> None:
             ),
             stop,
         )
+        queues = supervise(asyncio.create_task(metrics.refresh_queues(projections, stop)), stop)
         await set_serving(health, SERVICE_NAMES, True)
         log.info("serving", listen=settings.listen, graphs=[e.graph_id for e in registry.entries()])
         await stop.wait()
-        await asyncio.wait([requeue])
+        await asyncio.wait([requeue, queues])
         await set_serving(health, SERVICE_NAMES, False)
         await server.stop(grace=5)
     await producer.stop()

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import grpc
 
-from graphmesh.grpcutil import handle_errors
+from graphmesh.grpcutil import handle_errors, translate_rpc_error
 from graphmesh.registry import GraphEntry, GraphRegistry
 from graphmesh.v1 import graph_service_pb2 as pb
 from graphmesh.v1 import graph_service_pb2_grpc as pb_grpc
+from graphmesh.v1 import projection_service_pb2 as pj_pb2
+from graphmesh.v1 import projection_service_pb2_grpc as pj_grpc
 
 
 def _describe(entry: GraphEntry) -> pb.Graph:
@@ -23,9 +25,10 @@ def _describe(entry: GraphEntry) -> pb.Graph:
 class GraphServicer(pb_grpc.GraphServiceServicer):
     """Answers from the graph registry loaded at start-up."""
 
-    def __init__(self, registry: GraphRegistry) -> None:
+    def __init__(self, registry: GraphRegistry, projections: pj_grpc.ProjectionServiceStub) -> None:
         self._graphs = {e.graph_id: _describe(e) for e in registry.entries()}
         self._registry = registry
+        self._projections = projections
 
     @handle_errors
     async def ListGraphs(
@@ -39,3 +42,28 @@ class GraphServicer(pb_grpc.GraphServiceServicer):
     ) -> pb.GetGraphResponse:
         entry = self._registry.get(request.graph_id)
         return pb.GetGraphResponse(graph=self._graphs[entry.graph_id])
+
+    @handle_errors
+    async def GetQueueDepth(
+        self, request: pb.GetQueueDepthRequest, context: grpc.aio.ServicerContext
+    ) -> pb.GetQueueDepthResponse:
+        graph_ids = sorted(self._graphs)
+        if request.graph_id:
+            graph_ids = [self._registry.get(request.graph_id).graph_id]
+        try:
+            answer = await self._projections.CountActiveRuns(
+                pj_pb2.CountActiveRunsRequest(graph_id=request.graph_id)
+            )
+        except grpc.aio.AioRpcError as exc:
+            raise translate_rpc_error(exc, "counting runs") from exc
+        counts = {g.graph_id: g for g in answer.graphs}
+        return pb.GetQueueDepthResponse(
+            queues=[
+                pb.GraphQueue(
+                    graph_id=g,
+                    pending_runs=counts[g].pending if g in counts else 0,
+                    running_runs=counts[g].running if g in counts else 0,
+                )
+                for g in graph_ids
+            ]
+        )

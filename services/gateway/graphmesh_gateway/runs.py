@@ -12,7 +12,7 @@ from aiokafka.errors import KafkaError
 from langgraph.pregel import Pregel
 
 from graphmesh import envelope as ev
-from graphmesh.checkpoints import events as cpe
+from graphmesh import streams
 from graphmesh.envelope import Event
 from graphmesh.errors import (
     AlreadyExists,
@@ -21,10 +21,10 @@ from graphmesh.errors import (
     NotFound,
     Unavailable,
 )
-from graphmesh.eventstore import AppendOutcome
+from graphmesh.eventstore import AppendOutcome, CancelState
 from graphmesh.grpcutil import handle_errors, translate_rpc_error
 from graphmesh.registry import GraphRegistry
-from graphmesh.runs import RunStatus, created_payload, fold, fold_all, to_proto
+from graphmesh.runs import RunStatus, RunView, created_payload, fold, fold_all, to_proto
 from graphmesh.v1 import event_store_service_pb2 as es_pb2
 from graphmesh.v1 import event_store_service_pb2_grpc as es_grpc
 from graphmesh.v1 import projection_service_pb2 as pj_pb2
@@ -33,6 +33,8 @@ from graphmesh.v1 import run_pb2
 from graphmesh.v1 import run_service_pb2 as pb
 from graphmesh.v1 import run_service_pb2_grpc as pb_grpc
 from graphmesh_gateway import tokens, validation
+from graphmesh_gateway.feeds import RunFeeds
+from graphmesh_gateway.limits import RateLimiter
 from graphmesh_gateway.settings import GatewaySettings
 from graphmesh_gateway.threads import Threads, thread_not_found
 
@@ -57,8 +59,12 @@ class RunServicer(pb_grpc.RunServiceServicer):
         projections: pj_grpc.ProjectionServiceStub,
         producer: AIOKafkaProducer,
         threads: Threads,
+        feeds: RunFeeds,
+        limiter: RateLimiter,
     ) -> None:
         self._settings = settings
+        self._feeds = feeds
+        self._limiter = limiter
         self._threads = threads
         self._registry = registry
         self._store = store
@@ -95,6 +101,7 @@ class RunServicer(pb_grpc.RunServiceServicer):
         )
         if raw_thread:
             await self._check_thread(raw_thread, graph, options)
+        self._limiter.admit(request.graph_id)
         outcome = await self._append(created)
         if outcome is AppendOutcome.REJECTED_THREAD_DELETED:
             raise thread_not_found(thread, deleted=True)
@@ -127,7 +134,8 @@ class RunServicer(pb_grpc.RunServiceServicer):
         return pb.CreateRunResponse(run=to_proto(view), created=False)
 
     def _run_options(self, request: pb.CreateRunRequest, graph: Pregel[Any]) -> dict[str, Any]:
-        """The run's command, fork point, strategy and durability, checked."""
+        """The run's command, fork point, strategy, durability, stream modes
+        and timeout, checked."""
         options: dict[str, Any] = {}
         strategy = validation.enum_value(
             request.multitask_strategy, pb.MultitaskStrategy, "multitask_strategy"
@@ -145,6 +153,14 @@ class RunServicer(pb_grpc.RunServiceServicer):
             options["checkpoint_id"] = request.checkpoint_id
         if request.HasField("command"):
             options["command"] = self._command(request, graph)
+        modes = validation.stream_modes(request.stream_modes)
+        if modes:
+            options["stream_modes"] = modes
+        if request.stream_subgraphs:
+            options["stream_subgraphs"] = True
+        timeout = validation.timeout_seconds(request.timeout_seconds)
+        if timeout:
+            options["timeout_seconds"] = timeout
         return options
 
     def _command(self, request: pb.CreateRunRequest, graph: Pregel[Any]) -> dict[str, Any]:
@@ -316,11 +332,16 @@ class RunServicer(pb_grpc.RunServiceServicer):
     async def WaitRun(
         self, request: pb.WaitRunRequest, context: grpc.aio.ServicerContext
     ) -> pb.WaitRunResponse:
-        run_id = validation.run_id(request.run_id)
+        view = await self._wait_for_end(validation.run_id(request.run_id))
+        return pb.WaitRunResponse(run=to_proto(view))
+
+    async def _wait_for_end(self, run_id: str) -> RunView:
+        """The run once it has ended. The call's deadline or cancellation
+        cancels this wait and the store watch under it at once."""
         async for events in self._watch(run_id, 0, wait_for_end=True):
             view = fold_all(events)
             if view is not None and view.status.is_terminal:
-                return pb.WaitRunResponse(run=to_proto(view))
+                return view
         raise Unavailable("the event stream ended before the run did; retry", reason="RETRY")
 
     @handle_errors
@@ -329,14 +350,74 @@ class RunServicer(pb_grpc.RunServiceServicer):
     ) -> AsyncIterator[pb.StreamRunResponse]:
         run_id = validation.run_id(request.run_id)
         after = tokens.decode_cursor(request.cursor, run_id)
-        async for events in self._watch(run_id, after):
+        modes = await self._stream_filter(run_id, request)
+        async for events in self._feeds.follow(run_id, after):
             for event in events:
-                if event.type not in cpe.INTERNAL_TYPES:
+                if streams.wanted(event, modes):
                     yield pb.StreamRunResponse(event=_public_event(event))
+
+    async def _stream_filter(
+        self, run_id: str, request: pb.StreamRunRequest
+    ) -> frozenset[str] | None:
+        """The modes a StreamRun asks for (None: all the run records),
+        refusing modes the run does not record."""
+        asked = validation.stream_modes(request.stream_modes)
+        if not asked:
+            return None
+        first = await self._feeds.read(run_id, 0, limit=1)
+        recorded = streams.recorded_modes(first[0])
+        missing = [m for m in asked if m not in recorded]
+        if missing:
+            raise FailedPrecondition(
+                f"run {run_id} does not record stream mode(s) {', '.join(missing)}; it records"
+                f" {', '.join(recorded)} (chosen in CreateRun.stream_modes)",
+                reason="STREAM_MODE_NOT_RECORDED",
+                field="stream_modes",
+                metadata={"run_id": run_id, "recorded": ",".join(recorded)},
+            )
+        return frozenset(asked)
+
+    @handle_errors
+    async def CancelRun(
+        self, request: pb.CancelRunRequest, context: grpc.aio.ServicerContext
+    ) -> pb.CancelRunResponse:
+        run_id = validation.run_id(request.run_id)
+        action = validation.enum_value(request.action, pb.CancelAction, "action")
+        try:
+            answer = await self._store.RequestCancel(
+                es_pb2.RequestCancelRequest(
+                    run_id=run_id, action="rollback" if action == 2 else "interrupt"
+                )
+            )
+        except grpc.aio.AioRpcError as exc:
+            raise translate_rpc_error(exc, "cancelling the run") from exc
+        state = CancelState(answer.state)
+        if state is CancelState.UNKNOWN_RUN:
+            raise _not_found(run_id)
+        outcome = _CANCEL_OUTCOMES[state]
+        if state is CancelState.CANCELLING and request.wait:
+            view = await self._wait_for_end(run_id)
+            outcome = pb.CANCEL_OUTCOME_CANCELLED
+            if view.status is not RunStatus.CANCELLED:
+                # It ended some other way before the request reached it.
+                outcome = pb.CANCEL_OUTCOME_ALREADY_ENDED
+            return pb.CancelRunResponse(outcome=outcome, run=to_proto(view))
+        stored = fold_all(await self._read(run_id))
+        assert stored is not None
+        return pb.CancelRunResponse(outcome=outcome, run=to_proto(stored))
+
+
+_CANCEL_OUTCOMES = {
+    CancelState.ALREADY_ENDED: pb.CANCEL_OUTCOME_ALREADY_ENDED,
+    CancelState.CANCELLED: pb.CANCEL_OUTCOME_CANCELLED,
+    CancelState.CANCELLING: pb.CANCEL_OUTCOME_CANCELLING,
+}
 
 
 def _public_event(event: Event) -> run_pb2.RunEvent:
     message = run_pb2.RunEvent(
+        stream_mode=cast(Any, streams.mode_number(streams.event_mode(event))),
+        namespace=streams.event_namespace(event),
         event_id=event.event_id,
         run_id=event.run_id,
         thread_id=event.thread_id,

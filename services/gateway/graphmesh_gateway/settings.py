@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from graphmesh.kafka import KafkaSettings
 from graphmesh.registry import DEFAULT_REGISTRY
 from graphmesh.settings import env_int, env_str, kafka_from_env
+from graphmesh_gateway.limits import RateLimit, rate_limits_from_env
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,13 +23,20 @@ class GatewaySettings:
     graphs: Path
     max_input_bytes: int = 1 << 20
     requeue_after_ms: int = 30_000
+    #: Batches a stream subscriber may fall behind before it is dropped.
+    stream_buffer: int = 1024
+    #: Run submissions per second by graph ("*": any other graph).
+    rate_limits: dict[str, RateLimit] = field(default_factory=dict)
+    #: host:port for Prometheus metrics; empty: not served.
+    metrics_listen: str = ""
     log_level: str = "INFO"
     log_format: str = "json"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> GatewaySettings:
-        """Reads GRAPHMESH_GATEWAY_LISTEN, GRAPHMESH_MAX_INPUT_BYTES and the
-        shared variables."""
+        """Reads GRAPHMESH_GATEWAY_LISTEN, GRAPHMESH_MAX_INPUT_BYTES,
+        GRAPHMESH_STREAM_BUFFER, GRAPHMESH_RATE_LIMITS,
+        GRAPHMESH_GATEWAY_METRICS_LISTEN and the shared variables."""
         return cls(
             listen=env_str(env, "GRAPHMESH_GATEWAY_LISTEN", "127.0.0.1:50051"),
             kafka=kafka_from_env(env),
@@ -37,6 +45,9 @@ class GatewaySettings:
             graphs=Path(env_str(env, "GRAPHMESH_GRAPHS", str(DEFAULT_REGISTRY))),
             max_input_bytes=env_int(env, "GRAPHMESH_MAX_INPUT_BYTES", 1 << 20, 2, 32 << 20),
             requeue_after_ms=env_int(env, "GRAPHMESH_REQUEUE_AFTER_MS", 30_000, 100, 86_400_000),
+            stream_buffer=env_int(env, "GRAPHMESH_STREAM_BUFFER", 1024, 1, 1_000_000),
+            rate_limits=rate_limits_from_env(env),
+            metrics_listen=env.get("GRAPHMESH_GATEWAY_METRICS_LISTEN", ""),
             log_level=env_str(env, "GRAPHMESH_LOG_LEVEL", "INFO"),
             log_format=env_str(env, "GRAPHMESH_LOG_FORMAT", "json"),
         )

@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
 import uuid
+from collections.abc import Sequence
 from typing import Any, cast
 
+from graphmesh import streams
 from graphmesh.errors import InvalidArgument
+from graphmesh.v1 import run_pb2
 
 THREAD_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
 MAX_REQUEST_ID_CHARS = 128
@@ -185,5 +189,38 @@ def node_name(value: str, nodes: Any, field: str) -> str:
             reason="NODE_UNKNOWN",
             field=field,
             metadata={"nodes": ",".join(sorted(n for n in nodes if not n.startswith("__")))},
+        )
+    return value
+
+
+#: The longest run timeout accepted: a week.
+MAX_TIMEOUT_SECONDS = 7 * 86400.0
+
+
+def stream_modes(values: Sequence[int], field: str = "stream_modes") -> list[str]:
+    """Stream mode numbers as mode names, in the order given, once each."""
+    names: list[str] = []
+    for value in values:
+        if value == 0 or value not in run_pb2.StreamMode.values():
+            raise InvalidArgument(
+                f"{field}: {value} is not a stream mode (1-{len(streams.STREAM_MODES)})",
+                reason="STREAM_MODE_UNKNOWN",
+                field=field,
+            )
+        name = streams.mode_name(value)
+        if name not in names:
+            names.append(name)
+    return names
+
+
+def timeout_seconds(value: float, field: str = "timeout_seconds") -> float:
+    """A run timeout: 0 for none, else positive and at most a week."""
+    if value == 0:
+        return 0.0
+    if not (math.isfinite(value) and 0 < value <= MAX_TIMEOUT_SECONDS):
+        raise InvalidArgument(
+            f"{field} must be 0 (none) or in (0, {MAX_TIMEOUT_SECONDS:g}] seconds, got {value!r}",
+            reason="TIMEOUT_OUT_OF_RANGE",
+            field=field,
         )
     return value

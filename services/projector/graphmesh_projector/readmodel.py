@@ -6,6 +6,7 @@ event is applied exactly once even if the projector dies mid-batch.
 
 from __future__ import annotations
 
+import builtins
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -15,7 +16,7 @@ from typing import Any
 from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from graphmesh.db import json_object, translate_errors
+from graphmesh.db import driver_connection, json_object, translate_errors
 from graphmesh.runs import RunStatus, RunView
 from graphmesh.schema import projection_positions, run_views
 
@@ -29,31 +30,10 @@ class RunFilter:
     status: RunStatus = RunStatus.UNSPECIFIED
 
 
-def _view_from_row(row: Any) -> RunView:
-    return RunView(
-        run_id=row.run_id,
-        thread_id=row.thread_id,
-        graph_id=row.graph_id,
-        status=RunStatus(row.status),
-        input_json=row.input_json,
-        request_id=row.request_id,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-        last_seq=row.last_seq,
-        attempt=row.attempt,
-        output_json=row.output_json,
-        error_type=row.error_type,
-        error_message=row.error_message,
-        metadata=dict(row.metadata),
-        fingerprint=row.fingerprint,
-        interrupts_json=row.interrupts_json,
-    )
-
-
 _COLUMNS = (
     "run_id, thread_id, graph_id, status, input_json, output_json, error_type, error_message,"
     " request_id, created_at, updated_at, last_seq, attempt, metadata, fingerprint,"
-    " interrupts_json"
+    " interrupts_json, stream_modes, stream_subgraphs, timeout_seconds"
 )
 
 # The projector's writes run on the asyncpg driver with fixed SQL: a
@@ -63,11 +43,12 @@ _LOAD = f"SELECT {_COLUMNS} FROM run_views WHERE run_id = ANY($1::text[])"
 
 _UPSERT = f"""
 INSERT INTO run_views ({_COLUMNS})
-SELECT r, t, g, s, i, o, et, em, q, c, u, l, a, m::jsonb, f, ij
+SELECT r, t, g, s, i, o, et, em, q, c, u, l, a, m::jsonb, f, ij, sm, sg, ts
 FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::text[], $6::text[], $7::text[],
             $8::text[], $9::text[], $10::timestamptz[], $11::timestamptz[], $12::bigint[],
-            $13::int[], $14::text[], $15::text[], $16::text[])
-     AS v(r, t, g, s, i, o, et, em, q, c, u, l, a, m, f, ij)
+            $13::int[], $14::text[], $15::text[], $16::text[], $17::text[], $18::bool[],
+            $19::float8[])
+     AS v(r, t, g, s, i, o, et, em, q, c, u, l, a, m, f, ij, sm, sg, ts)
 ON CONFLICT (run_id) DO UPDATE SET
     status = EXCLUDED.status, output_json = EXCLUDED.output_json,
     error_type = EXCLUDED.error_type, error_message = EXCLUDED.error_message,
@@ -81,7 +62,16 @@ ON CONFLICT (projection) DO UPDATE SET position = EXCLUDED.position
 """
 
 
+_COUNT_ACTIVE = """
+SELECT graph_id, count(*) FILTER (WHERE status = 1) AS pending,
+       count(*) FILTER (WHERE status = 2) AS running
+FROM run_views WHERE status IN (1, 2) AND ($1 = '' OR graph_id = $1)
+GROUP BY graph_id ORDER BY graph_id
+"""
+
+
 def _view_from_record(row: Any) -> RunView:
+    """A run view from a row (an asyncpg record or a SQLAlchemy row mapping)."""
     return RunView(
         run_id=row["run_id"],
         thread_id=row["thread_id"],
@@ -99,6 +89,9 @@ def _view_from_record(row: Any) -> RunView:
         metadata=json_object(row["metadata"]),
         fingerprint=row["fingerprint"],
         interrupts_json=row["interrupts_json"],
+        stream_modes=tuple(m for m in row["stream_modes"].split(",") if m),
+        stream_subgraphs=row["stream_subgraphs"],
+        timeout_seconds=row["timeout_seconds"],
     )
 
 
@@ -149,6 +142,9 @@ class RunViewStore:
                 [json.dumps(v.metadata) for v in views],
                 [v.fingerprint for v in views],
                 [v.interrupts_json for v in views],
+                [",".join(v.stream_modes) for v in views],
+                [v.stream_subgraphs for v in views],
+                [v.timeout_seconds for v in views],
             )
         await conn.execute(_SAVE_POSITION, self._projection, position)
 
@@ -158,7 +154,7 @@ class RunViewStore:
             row = (
                 await conn.execute(select(run_views).where(run_views.c.run_id == run_id))
             ).first()
-            return _view_from_row(row) if row is not None else None
+            return _view_from_record(row._mapping) if row is not None else None
 
     async def list(
         self, where: RunFilter, limit: int, before: tuple[datetime, str] | None
@@ -185,7 +181,13 @@ class RunViewStore:
             limit
         )
         async with translate_errors("list runs"), self._engine.connect() as conn:
-            return [_view_from_row(r) for r in await conn.execute(query)]
+            return [_view_from_record(r._mapping) for r in await conn.execute(query)]
+
+    async def count_active(self, graph_id: str) -> builtins.list[tuple[str, int, int]]:
+        """(graph_id, pending, running) for each graph with unfinished runs."""
+        async with driver_connection(self._engine, "count active runs") as conn:
+            rows = await conn.fetch(_COUNT_ACTIVE, graph_id)
+            return [(r["graph_id"], r["pending"], r["running"]) for r in rows]
 
 
 def micros_to_datetime(micros: int) -> datetime:

@@ -39,3 +39,12 @@ class ProjectionServicer(pb_grpc.ProjectionServiceServicer):
         return pb.ListRunViewsResponse(
             runs=[to_proto(v) for v in views[:limit]], has_more=len(views) > limit
         )
+
+    @handle_errors
+    async def CountActiveRuns(
+        self, request: pb.CountActiveRunsRequest, context: grpc.aio.ServicerContext
+    ) -> pb.CountActiveRunsResponse:
+        counts = await self._views.count_active(request.graph_id)
+        return pb.CountActiveRunsResponse(
+            graphs=[pb.ActiveRuns(graph_id=g, pending=p, running=r) for g, p, r in counts]
+        )

@@ -1,0 +1,81 @@
+"""LangGraph's stream modes as graphmesh records them: pure mapping, no I/O.
+
+A run records the stream modes its creator asked for as events of its own
+stream (numbered and stored like every other), so any subscriber can join
+or resume it later. Each mode has its own event type, so the gateway can
+filter a stream by mode without reading payloads:
+
+    updates      NodeUpdated        {"node", "update"}
+    custom       CustomEvent        {"data"}
+    values       StateValues        {"data"}
+    messages     MessageChunk       {"data": [chunk, metadata]}
+    debug        DebugEvent         {"data"}
+    tasks        TaskEvent          {"data"}
+    checkpoints  CheckpointEvent    {"data"}
+
+Events from a subgraph carry its namespace as "ns" (a list of strings).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Final
+
+from graphmesh import envelope as ev
+from graphmesh.checkpoints import events as cpe
+from graphmesh.envelope import Event
+
+#: Every stream mode, in the order of graphmesh.v1.StreamMode's numbers (1..7).
+STREAM_MODES: Final = ("values", "updates", "messages", "custom", "debug", "tasks", "checkpoints")
+#: What a run records when its creator names no mode.
+DEFAULT_MODES: Final = ("updates", "custom")
+
+EVENT_TYPE_OF_MODE: Final = {
+    "updates": ev.NODE_UPDATED,
+    "custom": ev.CUSTOM_EVENT,
+    "values": ev.STATE_VALUES,
+    "messages": ev.MESSAGE_CHUNK,
+    "debug": ev.DEBUG_EVENT,
+    "tasks": ev.TASK_EVENT,
+    "checkpoints": ev.CHECKPOINT_EVENT,
+}
+MODE_OF_EVENT_TYPE: Final = {t: m for m, t in EVENT_TYPE_OF_MODE.items()}
+
+
+def mode_name(number: int) -> str:
+    """The mode for a graphmesh.v1.StreamMode number (1..7)."""
+    return STREAM_MODES[number - 1]
+
+
+def mode_number(mode: str) -> int:
+    """The graphmesh.v1.StreamMode number of a mode name ("" -> 0)."""
+    return STREAM_MODES.index(mode) + 1 if mode else 0
+
+
+def event_mode(event: Event) -> str:
+    """The stream mode an event belongs to; "" for lifecycle events."""
+    return MODE_OF_EVENT_TYPE.get(event.type, "")
+
+
+def event_namespace(event: Event) -> list[str]:
+    """The subgraph namespace of a stream event (empty for the root graph)."""
+    if event.type not in MODE_OF_EVENT_TYPE or '"ns"' not in event.payload_json:
+        return []
+    ns = json.loads(event.payload_json).get("ns") or []
+    return [str(part) for part in ns]
+
+
+def recorded_modes(created: Event) -> tuple[str, ...]:
+    """The modes a run records, from its RunCreated event."""
+    modes = json.loads(created.payload_json).get("stream_modes")
+    return tuple(modes) if modes else DEFAULT_MODES
+
+
+def wanted(event: Event, modes: Iterable[str] | None) -> bool:
+    """True if a subscriber asking for `modes` (None: all) gets `event`.
+    Lifecycle events always go; checkpoint bookkeeping never does."""
+    if event.type in cpe.INTERNAL_TYPES:
+        return False
+    mode = MODE_OF_EVENT_TYPE.get(event.type)
+    return mode is None or modes is None or mode in modes

@@ -1,0 +1,81 @@
+"""The gateway's Prometheus metrics: live streams, queue depth per graph,
+rate-limit refusals. Served over HTTP when GRAPHMESH_GATEWAY_METRICS_LISTEN
+is set."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+import grpc
+import structlog
+from prometheus_client import CollectorRegistry, Counter, Gauge, start_http_server
+
+from graphmesh.v1 import projection_service_pb2 as pj_pb2
+from graphmesh.v1 import projection_service_pb2_grpc as pj_grpc
+from graphmesh_gateway.feeds import RunFeeds
+from graphmesh_gateway.limits import RateLimiter
+
+log = structlog.get_logger(__name__)
+
+#: How often the queue depth is read from the read model.
+QUEUE_REFRESH_SECONDS = 2.0
+
+
+class GatewayMetrics:
+    """The gateway's metrics registry."""
+
+    def __init__(self, feeds: RunFeeds, limiter: RateLimiter, graph_ids: list[str]) -> None:
+        self.registry = CollectorRegistry()
+        self._graph_ids = graph_ids
+        Gauge(
+            "graphmesh_stream_subscribers",
+            "StreamRun calls being served",
+            registry=self.registry,
+        ).set_function(lambda: feeds.subscribers)
+        Gauge(
+            "graphmesh_run_feeds",
+            "Runs with a live event-store watch in this gateway",
+            registry=self.registry,
+        ).set_function(lambda: feeds.feeds)
+        refused = Counter(
+            "graphmesh_runs_rate_limited",
+            "CreateRun calls refused by a rate limit, by graph",
+            ["graph_id"],
+            registry=self.registry,
+        )
+        limiter.on_refused = lambda graph_id: refused.labels(graph_id).inc()
+        self._pending = Gauge(
+            "graphmesh_queue_depth",
+            "Runs accepted and not started (waiting in Kafka), by graph",
+            ["graph_id"],
+            registry=self.registry,
+        )
+        self._running = Gauge(
+            "graphmesh_runs_running",
+            "Runs being executed, by graph",
+            ["graph_id"],
+            registry=self.registry,
+        )
+
+    def serve(self, listen: str) -> None:
+        """Serves /metrics on `listen` (host:port) from a background thread."""
+        host, _, port = listen.rpartition(":")
+        start_http_server(int(port), addr=host or "0.0.0.0", registry=self.registry)
+
+    async def refresh_queues(
+        self, projections: pj_grpc.ProjectionServiceStub, stop: asyncio.Event
+    ) -> None:
+        """Keeps the queue gauges current until `stop` is set."""
+        while not stop.is_set():
+            try:
+                answer = await projections.CountActiveRuns(pj_pb2.CountActiveRunsRequest())
+                counts = {g.graph_id: (g.pending, g.running) for g in answer.graphs}
+                for graph_id in set(self._graph_ids) | set(counts):
+                    pending, running = counts.get(graph_id, (0, 0))
+                    self._pending.labels(graph_id).set(pending)
+                    self._running.labels(graph_id).set(running)
+            except grpc.aio.AioRpcError as exc:
+                log.warning("queue_depth_refresh_failed", error=exc.details())
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), QUEUE_REFRESH_SECONDS)
