@@ -25,6 +25,22 @@ from graphmesh.v1 import run_service_pb2_grpc
 TEST_GRAPHS = Path(__file__).resolve().parent / "graphs" / "langgraph.json"
 
 
+#: The shared mesh's settings.
+SHARED_ENV = {
+    # A short requeue delay, so that the test of lost commands does not wait 30 s.
+    "GRAPHMESH_REQUEUE_AFTER_MS": "1000",
+    # A default retry policy (graphs flaky_default, chain3's KeyError is not retried).
+    "GRAPHMESH_RETRY_MAX_ATTEMPTS": "3",
+    "GRAPHMESH_RETRY_INITIAL_INTERVAL": "0.01",
+    "GRAPHMESH_RETRY_NON_RETRYABLE": "KeyError,ValueError,TypeError",
+    # Limits on graphs of their own, so that other tests do not feel them.
+    "GRAPHMESH_EXECUTOR_GRAPH_LIMITS": "capped=2",
+    "GRAPHMESH_RATE_LIMITS": "limited=2:3",
+    # Small subscriber buffers, so that a stalled stream is dropped soon.
+    "GRAPHMESH_STREAM_BUFFER": "16",
+}
+
+
 @contextmanager
 def running_mesh(request: pytest.FixtureRequest, **config: Any) -> Iterator[LocalStack]:
     """A whole mesh on free ports in a fresh directory (non-durable
@@ -52,10 +68,7 @@ def running_mesh(request: pytest.FixtureRequest, **config: Any) -> Iterator[Loca
 @pytest.fixture(scope="session")
 def stack(request: pytest.FixtureRequest) -> Iterator[LocalStack]:
     """The mesh most tests share."""
-    # A short requeue delay, so that the test of lost commands does not wait 30 s.
-    with running_mesh(
-        request, graphs=TEST_GRAPHS, extra_env={"GRAPHMESH_REQUEUE_AFTER_MS": "1000"}
-    ) as mesh:
+    with running_mesh(request, graphs=TEST_GRAPHS, extra_env=SHARED_ENV) as mesh:
         yield mesh
 
 

@@ -100,3 +100,26 @@ def _build_hitl() -> Any:
 
 
 hitl = _build_hitl()
+
+
+class SleeperState(TypedDict):
+    seconds: float
+    slept: float
+
+
+async def _sleep(state: SleeperState) -> dict[str, Any]:
+    # Stands for a node awaiting I/O (a model call, an HTTP request).
+    await asyncio.sleep(state["seconds"])
+    return {"slept": state["seconds"]}
+
+
+def _build_sleeper() -> Any:
+    builder = StateGraph(SleeperState)
+    builder.add_node("sleep", _sleep)
+    builder.add_edge(START, "sleep")
+    builder.add_edge("sleep", END)
+    return builder.compile()
+
+
+#: One node that awaits for `seconds`: what cancelling a run mid-node stops.
+sleeper = _build_sleeper()

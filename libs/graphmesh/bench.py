@@ -9,6 +9,9 @@ Figures (DESIGN.md's reference workload):
 - first_event_ms: p50 time from submitting a run to receiving its first event
   from the executor (RunStarted) on StreamRun; bare: time to the first
   chunk of `astream`.
+- cancel_ms / cancel_p99_ms: from asking to cancel a running run (its node
+  awaiting a 60 s sleep) to the run's RunCancelled being stored (CancelRun
+  with wait); bare: `task.cancel()` of `ainvoke` until the task has ended.
 Every output is checked; a wrong output fails the benchmark.
 """
 
@@ -35,6 +38,8 @@ from graphmesh.v1 import run_service_pb2_grpc as pb_grpc
 CHAIN3_INPUT = {"n": 0, "trail": []}
 CHAIN3_OUTPUT = {"n": 3, "trail": ["s0", "s1", "s2"]}
 FANOUT_JOINED = "b0,b1,b2,b3"
+SLEEPER_INPUT = {"seconds": 60.0, "slept": 0.0}
+RUN_CANCELLED = 5  # graphmesh.v1.RunStatus
 
 
 class BenchmarkError(RuntimeError):
@@ -48,6 +53,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--sequential", type=int, default=200, help="sequential chain3 runs")
     parser.add_argument("--fanout-runs", type=int, default=500)
     parser.add_argument("--first-event-runs", type=int, default=50)
+    parser.add_argument("--cancel-runs", type=int, default=30, help="runs cancelled mid-node")
     parser.add_argument("--executors", type=int, default=1, help="executors when starting a stack")
 
 
@@ -86,13 +92,17 @@ async def _figures(
     chain3_once: Callable[[], Awaitable[None]],
     fanout_once: Callable[[], Awaitable[None]],
     first_event: Callable[[], Awaitable[None]],
+    cancel_once: Callable[[], Awaitable[float]],
 ) -> dict[str, float]:
     """The reference figures, given how to do one of each kind of run; the
     same code measures both sides."""
     await _sequential(20, chain3_once)  # warm-up: connections, group assignment
     seq = await _sequential(args.sequential, chain3_once)
     firsts = await _sequential(args.first_event_runs, first_event)
+    cancels = [await cancel_once() for _ in range(args.cancel_runs)]
     return {
+        "cancel_ms": statistics.median(cancels),
+        "cancel_p99_ms": _percentile(cancels, 0.99),
         "chain3_runs_per_s": await _at_concurrency(args.runs, args.concurrency, chain3_once),
         "chain3_p50_ms": statistics.median(seq),
         "chain3_p99_ms": _percentile(seq, 0.99),
@@ -119,7 +129,20 @@ async def bench_bare(args: argparse.Namespace) -> dict[str, float]:
         async for _ in chain3.astream(CHAIN3_INPUT, stream_mode="updates"):
             break
 
-    return await _figures(args, chain3_once, fanout_once, first_chunk)
+    sleeper = registry.get("sleeper").graph
+
+    async def cancel_once() -> float:
+        task = asyncio.ensure_future(sleeper.ainvoke(SLEEPER_INPUT))
+        await asyncio.sleep(0.02)  # inside the node
+        started = time.perf_counter()
+        task.cancel()
+        try:
+            await task
+        except asyncio.CancelledError:
+            return (time.perf_counter() - started) * 1000
+        raise BenchmarkError("bare sleeper was not cancelled")
+
+    return await _figures(args, chain3_once, fanout_once, first_chunk, cancel_once)
 
 
 async def bench_mesh(target: str, args: argparse.Namespace) -> dict[str, float]:
@@ -154,7 +177,25 @@ async def bench_mesh(target: str, args: argparse.Namespace) -> dict[str, float]:
                     return
             raise BenchmarkError("stream ended without RunStarted")
 
-        return await _figures(args, chain3_once, fanout_once, first_event)
+        async def cancel_once() -> float:
+            created = await stub.CreateRun(
+                pb.CreateRunRequest(graph_id="sleeper", input_json=json.dumps(SLEEPER_INPUT))
+            )
+            run_id = created.run.run_id
+            call = stub.StreamRun(pb.StreamRunRequest(run_id=run_id), timeout=120)
+            async for answer in call:
+                if answer.event.type == "RunStarted":
+                    break
+            call.cancel()
+            await asyncio.sleep(0.02)  # inside the node
+            started = time.perf_counter()
+            done = await stub.CancelRun(pb.CancelRunRequest(run_id=run_id, wait=True), timeout=120)
+            elapsed = (time.perf_counter() - started) * 1000
+            if done.outcome != pb.CANCEL_OUTCOME_CANCELLED or done.run.status != RUN_CANCELLED:
+                raise BenchmarkError(f"graphmesh cancel gave {done.outcome} / {done.run.status}")
+            return elapsed
+
+        return await _figures(args, chain3_once, fanout_once, first_event, cancel_once)
 
 
 def main(args: argparse.Namespace) -> int:
@@ -195,6 +236,7 @@ def main(args: argparse.Namespace) -> int:
                     "chain3_sequential": args.sequential,
                     "fanout": args.fanout_runs,
                     "first_event": args.first_event_runs,
+                    "cancelled": args.cancel_runs,
                 },
                 "outputs_checked": True,
                 "target": "started" if stack is not None else target,

@@ -8,7 +8,7 @@ import uuid
 from datetime import timedelta
 
 from graphmesh import envelope as ev
-from graphmesh.eventstore import AppendOutcome, ClaimOutcome, EventStore
+from graphmesh.eventstore import AppendOutcome, CancelState, ClaimOutcome, EventStore
 
 
 def run_events(run_id: str, count: int, attempt: int = 1, start: int = 2) -> list[ev.Event]:
@@ -211,3 +211,44 @@ async def test_a_thread_runs_one_run_at_a_time(store: EventStore) -> None:
         await store.append([ev.new_event(run_id, other_thread, 1, 0, ev.RUN_CREATED, "{}")])
     batch = await store.claim_many([third, fourth], "ex-4", 10_000)
     assert [r.outcome for r in batch] == [ClaimOutcome.CLAIMED, ClaimOutcome.THREAD_BUSY]
+
+
+async def test_cancel_of_a_run_no_executor_holds_is_stored_by_the_store(store: EventStore) -> None:
+    pending = str(uuid.uuid4())
+    await store.append([created(pending)])
+    assert await store.request_cancel(pending, "interrupt") is CancelState.CANCELLED
+    stored = await store.read(pending)
+    assert [(e.seq, e.attempt, e.type) for e in stored] == [
+        (1, 0, ev.RUN_CREATED),
+        (2, 1, ev.RUN_CANCELLED),
+    ]
+    claim = await store.claim(pending, "ex-1", 10_000)
+    assert claim.outcome is ClaimOutcome.ALREADY_ENDED  # it never starts
+    assert await store.request_cancel(pending, "rollback") is CancelState.ALREADY_ENDED
+    assert len(await store.read(pending)) == 2
+    assert await store.request_cancel(str(uuid.uuid4()), "interrupt") is CancelState.UNKNOWN_RUN
+
+
+async def test_cancel_of_a_held_run_is_left_to_its_executor(store: EventStore) -> None:
+    run_id = await new_run(store)
+    await store.append(run_events(run_id, 2))
+    assert await store.request_cancel(run_id, "interrupt") is CancelState.CANCELLING
+    assert await store.cancel_requests([run_id]) == {run_id: "interrupt"}
+    assert await store.request_cancel(run_id, "rollback") is CancelState.CANCELLING
+    assert await store.request_cancel(run_id, "interrupt") is CancelState.CANCELLING
+    assert await store.cancel_requests([run_id]) == {run_id: "rollback"}  # rollback wins
+    ended = ev.new_event(run_id, thread_of(run_id), 4, 1, ev.RUN_CANCELLED, '{"action":"rollback"}')
+    assert await store.append([ended]) == [AppendOutcome.APPENDED]
+    assert await store.cancel_requests([run_id]) == {}
+
+
+async def test_a_run_past_its_attempts_is_not_claimed(store: EventStore) -> None:
+    run_id = await new_run(store)
+    lost = await store.claim(run_id, "ex-2", 10_000, max_attempts=1)
+    assert lost.outcome is ClaimOutcome.LEASED_ELSEWHERE  # ex-1's lease is live
+    assert (
+        await store.claim(run_id, "ex-1", 10_000, max_attempts=1)
+    ).outcome is ClaimOutcome.CLAIMED
+    payload = '{"error":{"type":"ExecutorLost","message":"m"}}'
+    assert not await store.end_run(run_id, ev.RUN_FAILED, payload)  # ex-1 holds it
+    assert (await store.read(run_id))[-1].type == ev.RUN_CREATED

@@ -16,7 +16,7 @@ from graphmesh.stack import LocalStack
 from graphmesh.v1 import graph_service_pb2, graph_service_pb2_grpc, run_pb2, run_service_pb2_grpc
 from graphmesh.v1 import run_service_pb2 as pb
 from graphmesh_gateway import tokens
-from tests.conftest import store_counts
+from tests.conftest import TEST_GRAPHS, store_counts
 from tests.e2e.helpers import status_details
 
 pytestmark = pytest.mark.e2e
@@ -187,6 +187,83 @@ def bad_requests(
             "STATUS_UNKNOWN",
             "status",
         ),
+        (
+            "unknown stream mode on CreateRun",
+            lambda: run_stub.CreateRun(
+                pb.CreateRunRequest(
+                    graph_id="chain3", input_json=CHAIN3, stream_modes=[cast(Any, 2), cast(Any, 42)]
+                )
+            ),
+            invalid,
+            "STREAM_MODE_UNKNOWN",
+            "stream_modes",
+        ),
+        (
+            "stream mode UNSPECIFIED on CreateRun",
+            lambda: run_stub.CreateRun(
+                pb.CreateRunRequest(graph_id="chain3", input_json=CHAIN3, stream_modes=[0])
+            ),
+            invalid,
+            "STREAM_MODE_UNKNOWN",
+            "stream_modes",
+        ),
+        (
+            "unknown stream mode on StreamRun",
+            lambda: run_stub.StreamRun(
+                pb.StreamRunRequest(run_id=finished.run_id, stream_modes=[cast(Any, 9)]),
+                timeout=10,
+            ),
+            invalid,
+            "STREAM_MODE_UNKNOWN",
+            "stream_modes",
+        ),
+        (
+            "stream mode the run does not record",
+            lambda: run_stub.StreamRun(
+                pb.StreamRunRequest(
+                    run_id=finished.run_id, stream_modes=[run_pb2.STREAM_MODE_VALUES]
+                ),
+                timeout=10,
+            ),
+            grpc.StatusCode.FAILED_PRECONDITION,
+            "STREAM_MODE_NOT_RECORDED",
+            "stream_modes",
+        ),
+        *[
+            (
+                f"timeout {value}",
+                lambda value=value: run_stub.CreateRun(
+                    pb.CreateRunRequest(graph_id="chain3", input_json=CHAIN3, timeout_seconds=value)
+                ),
+                invalid,
+                "TIMEOUT_OUT_OF_RANGE",
+                "timeout_seconds",
+            )
+            for value in (-1.0, 1e12, float("nan"), float("inf"))
+        ],
+        (
+            "cancel of an unknown run",
+            lambda: run_stub.CancelRun(pb.CancelRunRequest(run_id=unknown_run)),
+            not_found,
+            "RUN_NOT_FOUND",
+            "run_id",
+        ),
+        (
+            "cancel of a malformed run id",
+            lambda: run_stub.CancelRun(pb.CancelRunRequest(run_id="run-1")),
+            invalid,
+            "RUN_ID_MALFORMED",
+            "run_id",
+        ),
+        (
+            "cancel with an unknown action",
+            lambda: run_stub.CancelRun(
+                pb.CancelRunRequest(run_id=finished.run_id, action=cast(Any, 7))
+            ),
+            invalid,
+            "ACTION_UNKNOWN",
+            "action",
+        ),
     ]
 
 
@@ -236,7 +313,7 @@ def test_unknown_graph_on_graph_service(stack: LocalStack) -> None:
     with grpc.insecure_channel(stack.gateway_target) as channel:
         stub = graph_service_pb2_grpc.GraphServiceStub(channel)
         ids = [g.graph_id for g in stub.ListGraphs(graph_service_pb2.ListGraphsRequest()).graphs]
-        assert ids == ["agent", "chain3", "fanout", "hitl", "slow"]
+        assert ids == sorted(json.loads(TEST_GRAPHS.read_text())["graphs"])
         chain3 = stub.GetGraph(graph_service_pb2.GetGraphRequest(graph_id="chain3")).graph
         assert list(chain3.nodes) == ["s0", "s1", "s2"]
         assert json.loads(chain3.input_schema_json)["properties"]["n"]["type"] == "integer"

@@ -125,6 +125,8 @@ def test_bench_checks_outputs_and_prints_both_sides_with_ratios(stack: LocalStac
             "8",
             "--first-event-runs",
             "3",
+            "--cancel-runs",
+            "3",
         ],
         capture_output=True,
         text=True,
@@ -139,6 +141,8 @@ def test_bench_checks_outputs_and_prints_both_sides_with_ratios(stack: LocalStac
         "chain3_p99_ms",
         "fanout_runs_per_s",
         "first_event_ms",
+        "cancel_ms",
+        "cancel_p99_ms",
     }
     assert set(figures["graphmesh"]) == set(figures["bare_langgraph"]) == names
     assert set(figures["ratio_graphmesh_over_bare"]) == names

@@ -30,8 +30,8 @@ def test_offsets_commit_only_past_contiguous_done_work() -> None:
     assert progress.in_flight == 0
 
 
-def created(graph_id: str, value: object) -> ev.Event:
-    payload = created_payload(graph_id, value, "", {}, "")
+def created(graph_id: str, value: object, options: dict[str, Any] | None = None) -> ev.Event:
+    payload = created_payload(graph_id, value, "", {}, "", options)
     return ev.new_event(
         "00000000-0000-0000-0000-0000000000bb", "t-1", 1, 0, ev.RUN_CREATED, payload
     )
@@ -45,8 +45,10 @@ class FreshThread:
         return cp_pb2.GetCheckpointResponse(found=False)
 
 
-async def run_graph(graph_id: str, value: object) -> list[ev.Event]:
-    events = [created(graph_id, value)]
+async def run_graph(
+    graph_id: str, value: object, options: dict[str, Any] | None = None
+) -> list[ev.Event]:
+    events = [created(graph_id, value, options)]
     entry = REGISTRY.get(graph_id) if graph_id in REGISTRY else None
 
     async def delivered() -> None:
@@ -121,3 +123,23 @@ async def test_agent_calls_the_tool_and_answers() -> None:
     messages = json.loads(view.output_json)["messages"]
     assert messages[-1]["content"] == "The answer is 5."
     assert messages[1]["tool_calls"][0]["args"] == {"a": 2, "b": 3}
+
+
+async def test_a_run_records_only_the_stream_modes_it_asked_for() -> None:
+    question = {"messages": [{"role": "user", "content": "what is 2 + 3?"}]}
+    events = await run_graph("agent", question, {"stream_modes": ["values", "messages"]})
+    types = set(progress_types(events))
+    assert {ev.STATE_VALUES, ev.MESSAGE_CHUNK} <= types
+    assert not types & {ev.NODE_UPDATED, ev.CUSTOM_EVENT, ev.TASK_EVENT, ev.DEBUG_EVENT}
+    last_values = [e for e in events if e.type == ev.STATE_VALUES][-1]
+    view = fold_all(events)
+    assert view is not None
+    assert json.loads(last_values.payload_json)["data"] == json.loads(view.output_json)
+
+
+async def test_a_run_past_its_timeout_is_stopped_and_recorded_as_timed_out() -> None:
+    events = await run_graph("fanout", {"results": []}, {"timeout_seconds": 0.01})
+    assert events[-1].type == ev.RUN_TIMED_OUT
+    view = fold_all(events)
+    assert view is not None and view.status is RunStatus.TIMED_OUT
+    assert view.error_type == "RunTimeout"

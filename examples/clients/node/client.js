@@ -3,8 +3,12 @@
 // final state. Uses the .proto files directly (no generated code):
 //
 //   node client.js --target 127.0.0.1:50051 --graph chain3 --input '{"n": 0, "trail": []}'
+//   node client.js --graph agent --input '{"messages": [...]}' --stream-mode messages --stream-mode updates
 //
-// Prints one JSON line per streamed event, then {"status": ..., "output": ...}.
+// --stream-mode (repeatable) is one of LangGraph's stream modes: values,
+// updates, messages, custom, debug, tasks, checkpoints.
+// Prints one JSON line per streamed event ({seq, type, mode, namespace,
+// payload}), then {"status": ..., "output": ...}.
 // Exits 0 when the run succeeded, 1 otherwise.
 "use strict";
 
@@ -13,11 +17,12 @@ const grpc = require("@grpc/grpc-js");
 const protoLoader = require("@grpc/proto-loader");
 
 function parseArgs(argv) {
-  const args = { target: "127.0.0.1:50051", graph: "chain3", input: '{"n": 0, "trail": []}', thread: "" };
+  const args = { target: "127.0.0.1:50051", graph: "chain3", input: '{"n": 0, "trail": []}', thread: "", "stream-mode": [] };
   for (let i = 0; i < argv.length; i += 2) {
     const key = argv[i].replace(/^--/, "");
     if (!(key in args)) throw new Error(`unknown option --${key}`);
-    args[key] = argv[i + 1];
+    if (Array.isArray(args[key])) args[key].push(argv[i + 1]);
+    else args[key] = argv[i + 1];
   }
   return args;
 }
@@ -48,13 +53,15 @@ async function main() {
     graph_id: args.graph,
     input_json: args.input,
     thread_id: args.thread,
+    stream_modes: args["stream-mode"].map((m) => `STREAM_MODE_${m.toUpperCase()}`),
   });
   const runId = created.run.run_id;
   await new Promise((resolve, reject) => {
     const stream = client.StreamRun({ run_id: runId, cursor: "" });
     stream.on("data", (message) => {
       const event = message.event;
-      console.log(JSON.stringify({ seq: event.seq, type: event.type, payload: JSON.parse(event.payload_json) }));
+      const mode = event.stream_mode === "STREAM_MODE_UNSPECIFIED" ? "" : event.stream_mode.replace("STREAM_MODE_", "").toLowerCase();
+      console.log(JSON.stringify({ seq: event.seq, type: event.type, mode, namespace: event.namespace, payload: JSON.parse(event.payload_json) }));
     });
     stream.on("end", resolve);
     stream.on("error", reject);

@@ -1,0 +1,127 @@
+"""Test-only graphs for run control: retries, long streams, subgraphs and
+an executor that dies.
+
+- flaky: its node raises ConnectionError on the first two tries of each run
+  and succeeds on the third, under the node's own RetryPolicy.
+- flaky_default: the same node with no policy of its own: it succeeds only
+  if the executor's default policy (GRAPHMESH_RETRY_*) retries it.
+- ticker: writes `count` custom events of `size` characters, `interval`
+  seconds apart (long and large streams, slow subscribers).
+- nested: a parent whose node is a compiled subgraph (stream namespaces).
+- dies: its node ends the executor process (os._exit), on every attempt.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import operator
+import os
+from collections import Counter
+from typing import Annotated, Any
+
+from langchain_core.runnables import RunnableConfig
+from langgraph.config import get_stream_writer
+from langgraph.graph import END, START, StateGraph
+from langgraph.types import RetryPolicy
+from typing_extensions import TypedDict
+
+#: Tries per run id, in this executor process.
+_TRIES: Counter[str] = Counter()
+
+
+class FlakyState(TypedDict):
+    tries: int
+
+
+def _flaky(state: FlakyState, config: RunnableConfig) -> dict[str, Any]:
+    run_id = str((config.get("metadata") or {}).get("run_id"))
+    _TRIES[run_id] += 1
+    if _TRIES[run_id] < 3:
+        raise ConnectionError(f"try {_TRIES[run_id]} of run {run_id} fails")
+    return {"tries": _TRIES[run_id]}
+
+
+def _build_flaky(policy: RetryPolicy | None) -> Any:
+    builder = StateGraph(FlakyState)
+    builder.add_node("call", _flaky, retry_policy=policy)
+    builder.add_edge(START, "call")
+    builder.add_edge("call", END)
+    return builder.compile()
+
+
+flaky = _build_flaky(RetryPolicy(max_attempts=3, initial_interval=0.01, jitter=False))
+flaky_default = _build_flaky(None)
+
+
+class TickerState(TypedDict):
+    count: int
+    size: int
+    interval: float
+    ticks: int
+
+
+async def _tick(state: TickerState) -> dict[str, Any]:
+    write = get_stream_writer()
+    for i in range(state["count"]):
+        write({"tick": i, "pad": "x" * state["size"]})
+        await asyncio.sleep(state["interval"])
+    return {"ticks": state["count"]}
+
+
+def _build_ticker() -> Any:
+    builder = StateGraph(TickerState)
+    builder.add_node("tick", _tick)
+    builder.add_edge(START, "tick")
+    builder.add_edge("tick", END)
+    return builder.compile()
+
+
+ticker = _build_ticker()
+
+
+class NestedState(TypedDict):
+    trail: Annotated[list[str], operator.add]
+
+
+def _inner_step(state: NestedState) -> dict[str, Any]:
+    return {"trail": ["inner"]}
+
+
+def _outer_step(state: NestedState) -> dict[str, Any]:
+    return {"trail": ["outer"]}
+
+
+def _build_nested() -> Any:
+    child = StateGraph(NestedState)
+    child.add_node("inner", _inner_step)
+    child.add_edge(START, "inner")
+    child.add_edge("inner", END)
+    parent = StateGraph(NestedState)
+    parent.add_node("child", child.compile())
+    parent.add_node("outer", _outer_step)
+    parent.add_edge(START, "child")
+    parent.add_edge("child", "outer")
+    parent.add_edge("outer", END)
+    return parent.compile()
+
+
+nested = _build_nested()
+
+
+class DiesState(TypedDict):
+    trail: Annotated[list[str], operator.add]
+
+
+def _die(state: DiesState) -> dict[str, Any]:
+    os._exit(17)
+
+
+def _build_dies() -> Any:
+    builder = StateGraph(DiesState)
+    builder.add_node("die", _die)
+    builder.add_edge(START, "die")
+    builder.add_edge("die", END)
+    return builder.compile()
+
+
+dies = _build_dies()
