@@ -300,8 +300,9 @@ def _alive(pid: int) -> bool:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     """Starts the mesh on free ports in a fresh directory, runs chain3, the
-    agent example and an interrupt answered by a second run, with streamed
-    progress, and stops."""
+    agent example (its model's tokens streamed), an interrupt answered by a
+    second run and a run cancelled mid-node, with streamed progress, and
+    stops."""
     from graphmesh.stack import LocalStack, StackConfig
 
     with tempfile.TemporaryDirectory(prefix="graphmesh-demo-") as tmp:
@@ -320,31 +321,57 @@ def cmd_demo(args: argparse.Namespace) -> int:
             with Client(stack.gateway_target) as client:
                 agent_in = {"messages": [{"role": "user", "content": "what is 2 + 3?"}]}
                 _demo_run(client, "chain3", {"n": 0, "trail": []})
-                _demo_run(client, "agent", agent_in)
+                _demo_run(client, "agent", agent_in, modes=("updates", "messages"))
                 # A human in the loop: the run stops at interrupt(), a later
                 # run on the same thread answers it.
                 _demo_run(client, "hitl", {"trail": []}, thread="demo-approval")
                 _demo_run(client, "hitl", None, thread="demo-approval", resume="yes")
+                _demo_cancel(client)
         finally:
             stack.stop()
     return 0
 
 
-def _demo_run(client: Client, graph: str, value: Any, thread: str = "", resume: Any = None) -> None:
+def _demo_run(
+    client: Client,
+    graph: str,
+    value: Any,
+    thread: str = "",
+    resume: Any = None,
+    modes: Sequence[str] = (),
+) -> None:
     shown = (
         f"--resume '{json.dumps(resume)}'"
         if resume is not None
         else (f"--input '{json.dumps(value)}'")
     )
     on_thread = f" --thread {thread}" if thread else ""
-    print(f"$ graphmesh run {graph}{on_thread} {shown} --stream")
+    streamed = "".join(f" --stream-mode {m}" for m in modes) or " --stream"
+    print(f"$ graphmesh run {graph}{on_thread} {shown}{streamed}")
     extra: dict[str, Any] = {"resume": resume} if resume is not None else {}
-    run = client.create_run(graph, value, thread_id=thread, **extra)
+    run = client.create_run(graph, value, thread_id=thread, stream_modes=modes, **extra)
     for event in client.stream_run(run.run_id):
         print(_describe_event(event), flush=True)
     final = client.wait_run(run.run_id)
     print(f"run {final.run_id}: {final.status.name}")
     print_json(final.output)
+    print()
+
+
+def _demo_cancel(client: Client) -> None:
+    value = {"seconds": 600}
+    print(f"$ graphmesh run sleeper --input '{json.dumps(value)}' --stream   # in one terminal")
+    run = client.create_run("sleeper", value)
+    events = client.stream_run(run.run_id)
+    for event in events:
+        print(_describe_event(event), flush=True)
+        if event.type == "RunStarted":
+            break
+    print(f"$ graphmesh runs cancel {run.run_id}   # in another, while its node sleeps")
+    cancelled = client.cancel_run(run.run_id)
+    for event in events:
+        print(_describe_event(event), flush=True)
+    print(f"run {cancelled.run_id}: {cancelled.status.name}")
     print()
 
 

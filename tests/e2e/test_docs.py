@@ -1,4 +1,4 @@
-"""The Python example of docs/threads.md runs as written against the mesh."""
+"""The Python examples of the guides run as written against the mesh."""
 
 from __future__ import annotations
 
@@ -10,17 +10,29 @@ from pathlib import Path
 
 from graphmesh.stack import LocalStack
 
-DOC = Path(__file__).resolve().parents[2] / "docs" / "threads.md"
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+DOC = DOCS / "threads.md"
+
+
+def run_example(path: Path, stack: LocalStack, *replacements: tuple[str, str]) -> list[str]:
+    """Runs the guide's first Python block against the mesh; its printed lines."""
+    blocks = re.findall(r"```python\n(.*?)```", path.read_text(), flags=re.S)
+    assert blocks, f"{path.name} has no Python example"
+    code = blocks[0].replace("127.0.0.1:50051", stack.gateway_target)
+    for old, new in replacements:
+        code = code.replace(old, new)
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        exec(compile(code, str(path), "exec"), {})
+    return out.getvalue().splitlines()
 
 
 def test_the_threads_guide_python_example_works(stack: LocalStack) -> None:
-    blocks = re.findall(r"```python\n(.*?)```", DOC.read_text(), flags=re.S)
-    assert blocks, "the guide has no Python example"
-    code = blocks[0].replace("127.0.0.1:50051", stack.gateway_target)
-    code = code.replace('"T2"', f'"docs-{uuid.uuid4()}"')  # a fresh thread per test run
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        exec(compile(code, str(DOC), "exec"), {})
-    printed = out.getvalue().splitlines()
+    # A fresh thread per test run.
+    printed = run_example(DOC, stack, ('"T2"', f'"docs-{uuid.uuid4()}"'))
     assert printed[0].startswith("INTERRUPTED [{'id': ")
     assert printed[1] == "{'trail': ['a', 'approved:yes', 'b']}"
+
+
+def test_the_runs_guide_python_example_works(stack: LocalStack) -> None:
+    assert run_example(DOCS / "runs.md", stack) == ["The answer is 5.", "CANCELLED"]
