@@ -77,19 +77,14 @@ class RunFeeds:
         except grpc.aio.AioRpcError as exc:
             raise translate_rpc_error(exc, "reading the run's events") from exc
         if not answer.run_exists:
-            raise NotFound(
-                f"no run {run_id}",
-                reason="RUN_NOT_FOUND",
-                field="run_id",
-                metadata={"run_id": run_id},
-            )
+            raise run_not_found(run_id)
         return [ev.from_proto(e) for e in answer.events]
 
     async def follow(self, run_id: str, after_seq: int) -> AsyncIterator[list[Event]]:
         """The run's events after `after_seq`, stored ones first, then live
         ones, until the run's terminal event. NotFound for no run."""
         last = after_seq
-        async for batch in self._stored(run_id, last):
+        async for batch in self.stored(run_id, last):
             yield batch
             last = batch[-1].seq
             if batch[-1].is_terminal:
@@ -108,7 +103,7 @@ class RunFeeds:
                     # because the run has (its end may have been handed out
                     # before we joined): what is missing is in the store.
                     before = item[0].seq if item else None
-                    async for batch in self._stored(run_id, last, before):
+                    async for batch in self.stored(run_id, last, before):
                         yield batch
                         last = batch[-1].seq
                         if batch[-1].is_terminal:
@@ -124,7 +119,7 @@ class RunFeeds:
         finally:
             self._leave(run_id, subscriber)
 
-    async def _stored(
+    async def stored(
         self, run_id: str, after_seq: int, before_seq: int | None = None
     ) -> AsyncIterator[list[Event]]:
         """Stored events after `after_seq` (and before `before_seq`), in pages."""
@@ -189,6 +184,13 @@ class RunFeeds:
                 subscriber.dropped = True
                 feed.subscribers.discard(subscriber)
                 log.info("stream_subscriber_too_slow", run_id=feed.run_id)
+
+
+def run_not_found(run_id: str) -> NotFound:
+    """The error for a run id the store does not know."""
+    return NotFound(
+        f"no run {run_id}", reason="RUN_NOT_FOUND", field="run_id", metadata={"run_id": run_id}
+    )
 
 
 def _too_slow(run_id: str, last_seq: int) -> ResourceExhausted:

@@ -33,19 +33,13 @@ from graphmesh.v1 import run_pb2
 from graphmesh.v1 import run_service_pb2 as pb
 from graphmesh.v1 import run_service_pb2_grpc as pb_grpc
 from graphmesh_gateway import tokens, validation
-from graphmesh_gateway.feeds import RunFeeds
+from graphmesh_gateway.feeds import RunFeeds, run_not_found
 from graphmesh_gateway.limits import RateLimiter
 from graphmesh_gateway.settings import GatewaySettings
 from graphmesh_gateway.threads import Threads, thread_not_found
 
 _STRATEGIES = {0: "enqueue", 1: "reject", 2: "enqueue", 3: "interrupt", 4: "rollback"}
 _DURABILITIES = {0: "async", 1: "sync", 2: "async", 3: "exit"}
-
-
-def _not_found(run_id: str) -> NotFound:
-    return NotFound(
-        f"no run {run_id}", reason="RUN_NOT_FOUND", field="run_id", metadata={"run_id": run_id}
-    )
 
 
 class RunServicer(pb_grpc.RunServiceServicer):
@@ -247,20 +241,15 @@ class RunServicer(pb_grpc.RunServiceServicer):
                 reason="BROKER_UNAVAILABLE",
             ) from exc
 
-    async def _read(self, run_id: str, after_seq: int = 0) -> list[Event]:
+    async def _read(self, run_id: str) -> list[Event]:
+        """Every stored event of the run ([] for no such run)."""
         events: list[Event] = []
-        while True:
-            try:
-                answer = await self._store.ReadEvents(
-                    es_pb2.ReadEventsRequest(run_id=run_id, after_seq=after_seq, limit=1000)
-                )
-            except grpc.aio.AioRpcError as exc:
-                raise translate_rpc_error(exc, "reading the run's events") from exc
-            batch = [ev.from_proto(e) for e in answer.events]
-            events.extend(batch)
-            if len(batch) < 1000:
-                return events
-            after_seq = batch[-1].seq
+        try:
+            async for page in self._feeds.stored(run_id, 0):
+                events.extend(page)
+        except NotFound:
+            return []
+        return events
 
     async def _run(self, run_id: str) -> run_pb2.Run:
         """The run from the read model, or folded from the store while the
@@ -273,7 +262,7 @@ class RunServicer(pb_grpc.RunServiceServicer):
             return cast(run_pb2.Run, answer.run)
         view = fold_all(await self._read(run_id))
         if view is None:
-            raise _not_found(run_id)
+            raise run_not_found(run_id)
         return to_proto(view)
 
     @handle_errors
@@ -314,20 +303,6 @@ class RunServicer(pb_grpc.RunServiceServicer):
             )
         return pb.ListRunsResponse(runs=answer.runs, next_page_token=next_token)
 
-    async def _watch(
-        self, run_id: str, after_seq: int, wait_for_end: bool = False
-    ) -> AsyncIterator[list[Event]]:
-        call = self._store.WatchEvents(
-            es_pb2.WatchEventsRequest(run_id=run_id, after_seq=after_seq, wait_for_end=wait_for_end)
-        )
-        try:
-            async for answer in call:
-                yield [ev.from_proto(e) for e in answer.events]
-        except grpc.aio.AioRpcError as exc:
-            raise translate_rpc_error(exc, "following the run") from exc
-        finally:
-            call.cancel()
-
     @handle_errors
     async def WaitRun(
         self, request: pb.WaitRunRequest, context: grpc.aio.ServicerContext
@@ -338,10 +313,16 @@ class RunServicer(pb_grpc.RunServiceServicer):
     async def _wait_for_end(self, run_id: str) -> RunView:
         """The run once it has ended. The call's deadline or cancellation
         cancels this wait and the store watch under it at once."""
-        async for events in self._watch(run_id, 0, wait_for_end=True):
-            view = fold_all(events)
-            if view is not None and view.status.is_terminal:
-                return view
+        call = self._store.WatchEvents(es_pb2.WatchEventsRequest(run_id=run_id, wait_for_end=True))
+        try:
+            async for answer in call:
+                view = fold_all([ev.from_proto(e) for e in answer.events])
+                if view is not None and view.status.is_terminal:
+                    return view
+        except grpc.aio.AioRpcError as exc:
+            raise translate_rpc_error(exc, "waiting for the run") from exc
+        finally:
+            call.cancel()
         raise Unavailable("the event stream ended before the run did; retry", reason="RETRY")
 
     @handle_errors
@@ -393,7 +374,7 @@ class RunServicer(pb_grpc.RunServiceServicer):
             raise translate_rpc_error(exc, "cancelling the run") from exc
         state = CancelState(answer.state)
         if state is CancelState.UNKNOWN_RUN:
-            raise _not_found(run_id)
+            raise run_not_found(run_id)
         outcome = _CANCEL_OUTCOMES[state]
         if state is CancelState.CANCELLING and request.wait:
             view = await self._wait_for_end(run_id)
