@@ -198,7 +198,7 @@ def test_a_stalled_subscriber_is_dropped_with_its_cursor_and_slows_no_one(
 ) -> None:
     run = client.create_run(
         "ticker",
-        {"count": 200, "size": 40_000, "interval": 0.002, "ticks": 0},
+        {"count": 400, "size": 60_000, "interval": 0.005, "ticks": 0},
         stream_modes=["custom"],
     )
     with grpc.insecure_channel(stack.gateway_target) as channel:

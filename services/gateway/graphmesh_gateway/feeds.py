@@ -57,6 +57,7 @@ class RunFeeds:
         self._store = store
         self._buffer = buffer
         self._feeds: dict[str, _Feed] = {}
+        self._following = 0
 
     @property
     def feeds(self) -> int:
@@ -65,8 +66,8 @@ class RunFeeds:
 
     @property
     def subscribers(self) -> int:
-        """Streams being served."""
-        return sum(len(f.subscribers) for f in self._feeds.values())
+        """Streams being served (reading stored events or following a feed)."""
+        return self._following
 
     async def read(self, run_id: str, after_seq: int, limit: int = _READ_PAGE) -> list[Event]:
         """Stored events of a run after `after_seq`; NotFound for no run."""
@@ -83,6 +84,14 @@ class RunFeeds:
     async def follow(self, run_id: str, after_seq: int) -> AsyncIterator[list[Event]]:
         """The run's events after `after_seq`, stored ones first, then live
         ones, until the run's terminal event. NotFound for no run."""
+        self._following += 1
+        try:
+            async for batch in self._follow(run_id, after_seq):
+                yield batch
+        finally:
+            self._following -= 1
+
+    async def _follow(self, run_id: str, after_seq: int) -> AsyncIterator[list[Event]]:
         last = after_seq
         async for batch in self.stored(run_id, last):
             yield batch
