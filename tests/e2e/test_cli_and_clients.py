@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -67,7 +68,10 @@ def test_cli_reports_bad_input_with_reason_and_exit_code(stack: LocalStack) -> N
     assert missing.returncode == 1 and "RUN_NOT_FOUND" in missing.stderr
 
 
-def test_node_client_creates_a_run_and_streams_it_to_the_end(stack: LocalStack) -> None:
+def node_client(
+    stack: LocalStack, graph: str, value: object, *options: str
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Runs examples/clients/node/client.js; its streamed events and final line."""
     node = shutil.which("node")
     assert node is not None, "Node.js is required (scripts/setup installs the npm packages)"
     client_dir = ROOT / "examples" / "clients" / "node"
@@ -79,9 +83,10 @@ def test_node_client_creates_a_run_and_streams_it_to_the_end(stack: LocalStack) 
             "--target",
             stack.gateway_target,
             "--graph",
-            "agent",
+            graph,
             "--input",
-            json.dumps({"messages": [{"role": "user", "content": "what is 7 + 8?"}]}),
+            json.dumps(value),
+            *options,
         ],
         cwd=client_dir,
         capture_output=True,
@@ -91,7 +96,12 @@ def test_node_client_creates_a_run_and_streams_it_to_the_end(stack: LocalStack) 
     )
     assert result.returncode == 0, result.stderr
     lines = [json.loads(line) for line in result.stdout.splitlines()]
-    events, final = lines[:-1], lines[-1]
+    return lines[:-1], lines[-1]
+
+
+def test_node_client_creates_a_run_and_streams_it_to_the_end(stack: LocalStack) -> None:
+    question = {"messages": [{"role": "user", "content": "what is 7 + 8?"}]}
+    events, final = node_client(stack, "agent", question)
     assert [e["seq"] for e in events] == public_seqs(stack, final["run_id"])
     assert events[0]["type"] == "RunCreated" and events[-1]["type"] == "RunSucceeded"
     assert final["status"] == "RUN_STATUS_SUCCEEDED"

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import json
 import random
-import shutil
-import subprocess
 import threading
 import time
 import urllib.request
@@ -22,7 +20,7 @@ from graphmesh.v1 import run_pb2
 from graphmesh.v1 import run_service_pb2 as pb
 from graphmesh.v1 import run_service_pb2_grpc as pb_grpc
 from tests.e2e.helpers import public_seqs, status_details
-from tests.e2e.test_cli_and_clients import ROOT, graphmesh
+from tests.e2e.test_cli_and_clients import graphmesh, node_client
 
 pytestmark = pytest.mark.e2e
 
@@ -109,23 +107,8 @@ def test_cli_streams_the_agent_in_every_mode(stack: LocalStack) -> None:
 
 
 def test_node_client_streams_the_agent_in_every_mode(stack: LocalStack) -> None:
-    node = shutil.which("node")
-    assert node is not None
-    args = [node, "client.js", "--target", stack.gateway_target, "--graph", "agent"]
-    args += ["--input", json.dumps(AGENT_IN)]
-    for mode in ALL_MODES:
-        args += ["--stream-mode", mode]
-    result = subprocess.run(
-        args,
-        cwd=ROOT / "examples" / "clients" / "node",
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    lines = [json.loads(line) for line in result.stdout.splitlines()]
-    events, final = lines[:-1], lines[-1]
+    modes = [arg for mode in ALL_MODES for arg in ("--stream-mode", mode)]
+    events, final = node_client(stack, "agent", AGENT_IN, *modes)
     assert [e["seq"] for e in events] == public_seqs(stack, final["run_id"])
     assert {e["mode"] for e in events} == {"", *ALL_MODES} - {"custom"}
     tokens = [e["payload"]["data"][0]["content"] for e in events if e["mode"] == "messages"]
