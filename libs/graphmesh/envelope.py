@@ -8,7 +8,7 @@ and the event store recognises it.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Final
 
@@ -81,6 +81,10 @@ class Event:
     schema_version: int = SCHEMA_VERSION
     event_id: str = ""
     position: int = 0
+    #: The W3C traceparent of the append that stored the event (the store
+    #: sets it; it travels in Kafka headers, not in the envelope), so that
+    #: work done on the stored event joins the run's trace.
+    trace_context: str = field(default="", compare=False)
 
     def __post_init__(self) -> None:
         if not self.event_id:
@@ -94,6 +98,10 @@ class Event:
     def stored_at(self, position: int) -> Event:
         """This event with its event-store position."""
         return replace(self, position=position)
+
+    def traced(self, trace_context: str) -> Event:
+        """This event as stored by the append whose trace context is given."""
+        return replace(self, trace_context=trace_context)
 
 
 def new_event(

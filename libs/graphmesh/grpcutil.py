@@ -27,6 +27,7 @@ from graphmesh.errors import (
     NotFound,
     Unavailable,
 )
+from graphmesh.interceptors import ObservingServerInterceptor, PropagatingClientInterceptor
 
 log = structlog.get_logger(__name__)
 
@@ -140,14 +141,16 @@ def translate_rpc_error(exc: grpc.aio.AioRpcError, what: str) -> GraphmeshError:
     return cls(message or what, reason=reason, field=field, metadata=metadata)
 
 
-def create_server() -> grpc.aio.Server:
-    """An aio server with graphmesh's message limits."""
+def create_server(public: bool = False) -> grpc.aio.Server:
+    """An aio server with graphmesh's message limits, traced and measured
+    (`public`: the gateway, whose every call is traced)."""
     return grpc.aio.server(
+        interceptors=[ObservingServerInterceptor(trace_all=public)],
         options=[
             ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
             ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
             ("grpc.so_reuseport", 0),
-        ]
+        ],
     )
 
 
@@ -182,6 +185,7 @@ def channel(target: str) -> grpc.aio.Channel:
     """A client channel to another graphmesh service."""
     return grpc.aio.insecure_channel(
         target,
+        interceptors=[PropagatingClientInterceptor()],
         options=[
             ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
             ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),

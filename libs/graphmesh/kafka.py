@@ -11,12 +11,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from dataclasses import dataclass
+from typing import Any
 
 import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
+from opentelemetry.trace import SpanKind
+from prometheus_client import Gauge
 
+from graphmesh import tracing
 from graphmesh.errors import Unavailable
 
 log = structlog.get_logger(__name__)
@@ -107,6 +111,57 @@ def make_consumer(settings: KafkaSettings, topic: str, group: str) -> AIOKafkaCo
         heartbeat_interval_ms=1000,
         max_poll_interval_ms=300000,
     )
+
+
+async def traced_send(
+    producer: AIOKafkaProducer, topic: str, value: bytes, key: bytes
+) -> asyncio.Future[Any]:
+    """Sends a message in a producer span whose context travels in the
+    message's headers; returns the delivery future, as `send` does."""
+    with tracing.tracer.start_as_current_span(
+        f"{topic} publish", kind=SpanKind.PRODUCER, attributes=tracing.messaging_attributes(topic)
+    ):
+        delivery: asyncio.Future[Any] = await producer.send(
+            topic, value, key=key, headers=tracing.kafka_headers()
+        )
+        return delivery
+
+
+CONSUMER_LAG = Gauge(
+    "graphmesh_consumer_lag",
+    "Messages in a partition after the group's committed offset (not yet done), "
+    "for the partitions this process is assigned.",
+    ["group", "topic", "partition"],
+)
+LAG_REFRESH_SECONDS = 5.0
+
+
+async def watch_consumer_lag(consumer: AIOKafkaConsumer, group: str, stop: asyncio.Event) -> None:
+    """Keeps `graphmesh_consumer_lag` current for this consumer's partitions
+    until `stop` is set (the high watermark from the last fetch minus the
+    committed offset)."""
+    shown: set[TopicPartition] = set()
+    while not stop.is_set():
+        assigned = set(consumer.assignment())
+        for tp in shown - assigned:
+            with contextlib.suppress(KeyError):
+                CONSUMER_LAG.remove(group, tp.topic, str(tp.partition))
+        shown &= assigned
+        for tp in assigned:
+            high = consumer.highwater(tp)
+            try:
+                committed = await consumer.committed(tp)
+            except KafkaError as exc:
+                log.debug("lag_unknown", error=str(exc))
+                continue
+            if high is None:
+                continue
+            CONSUMER_LAG.labels(group, tp.topic, str(tp.partition)).set(
+                max(high - (committed or 0), 0)
+            )
+            shown.add(tp)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), LAG_REFRESH_SECONDS)
 
 
 class OffsetCommitter:

@@ -9,6 +9,8 @@ from collections.abc import Awaitable, Callable
 import structlog
 import uvloop
 
+from graphmesh.telemetry import Telemetry, TelemetrySettings
+
 log = structlog.get_logger(__name__)
 
 
@@ -34,10 +36,15 @@ def supervise(task: asyncio.Task[None], stop: asyncio.Event) -> asyncio.Task[Non
     return task
 
 
-def run_service(body: Callable[[asyncio.Event], Awaitable[None]]) -> None:
-    """Runs `body(stop)` in a new event loop; SIGTERM or SIGINT sets `stop`,
-    and `body` is expected to shut down cleanly and return. Exits with status
-    1 if a supervised task died."""
+def run_service(
+    telemetry: TelemetrySettings, body: Callable[[asyncio.Event], Awaitable[None]]
+) -> None:
+    """Starts the service's telemetry and runs `body(stop)` in a new event
+    loop; SIGTERM or SIGINT sets `stop`, and `body` is expected to shut down
+    cleanly and return. Buffered spans are flushed on the way out. Exits
+    with status 1 if a supervised task died."""
+    running = Telemetry(telemetry)
+    running.start()
 
     async def _main() -> None:
         stop = asyncio.Event()
@@ -46,8 +53,11 @@ def run_service(body: Callable[[asyncio.Event], Awaitable[None]]) -> None:
             loop.add_signal_handler(sig, stop.set)
         await body(stop)
 
-    # uvloop's event loop cuts the per-call cost of gRPC, Kafka and asyncpg I/O.
-    uvloop.run(_main())
+    try:
+        # uvloop's event loop cuts the per-call cost of gRPC, Kafka and asyncpg I/O.
+        uvloop.run(_main())
+    finally:
+        running.stop()
     log.info("stopped", failed=_Failure.failed)
     if _Failure.failed:
         raise SystemExit(1)

@@ -102,3 +102,9 @@ def kafka_from_env(env: Mapping[str, str]) -> KafkaSettings:
         replication=env_int(env, "GRAPHMESH_REPLICATION", 1, 1, 16),
         fetch_max_wait_ms=env_int(env, "GRAPHMESH_KAFKA_FETCH_MAX_WAIT_MS", 100, 0, 60000),
     )
+
+
+def shutdown_grace_from_env(env: Mapping[str, str]) -> float:
+    """GRAPHMESH_SHUTDOWN_GRACE_SECONDS: after SIGTERM, how long runs and
+    calls in progress may take to finish (10 s)."""
+    return env_float(env, "GRAPHMESH_SHUTDOWN_GRACE_SECONDS", 10.0, 0.0, 3600.0)

@@ -38,7 +38,8 @@ class StackConfig:
     executor_port: int = 50054
     postgres_port: int = 55432
     broker_port: int = 59092
-    #: The gateway's Prometheus endpoint (0: not served).
+    #: Prometheus endpoints (0: not served): the gateway's port, then the
+    #: checkpoint service, the projector and each executor on the next ones.
     metrics_port: int = 9464
     graphs: Path = DEFAULT_REGISTRY
     executors: int = 1
@@ -72,6 +73,13 @@ class ServiceProcess:
     name: str
     port: int
     proc: subprocess.Popen[bytes]
+    #: Its Prometheus endpoint's port (0: none).
+    metrics_port: int = 0
+
+    @property
+    def metrics_url(self) -> str:
+        """Its Prometheus endpoint ("" when not served)."""
+        return f"http://127.0.0.1:{self.metrics_port}/metrics" if self.metrics_port else ""
 
 
 class LocalStack:
@@ -115,16 +123,21 @@ class LocalStack:
                 "GRAPHMESH_KAFKA_FETCH_MAX_WAIT_MS": "5",
             }
         )
-        if c.metrics_port:
-            env["GRAPHMESH_GATEWAY_METRICS_LISTEN"] = f"127.0.0.1:{c.metrics_port}"
         env.update(c.extra_env)
         return env
 
     @property
     def metrics_url(self) -> str:
         """The gateway's Prometheus endpoint ("" when not served)."""
-        port = self.config.metrics_port
-        return f"http://127.0.0.1:{port}/metrics" if port else ""
+        return self.service("gateway").metrics_url
+
+    def metrics_port_of(self, name: str, index: int = 0) -> int:
+        """Where service `name` (executor `index`) serves its metrics."""
+        base = self.config.metrics_port
+        if not base:
+            return 0
+        offset = {"gateway": 0, "checkpoint": 1, "projector": 2}.get(name, 3 + index)
+        return base + offset
 
     def check_ports_free(self) -> None:
         """Refuses to start over ports that something already listens on
@@ -137,8 +150,10 @@ class LocalStack:
             "executor": c.executor_port,
             "postgres": c.postgres_port,
             "broker": c.broker_port,
-            "metrics": c.metrics_port,
         }
+        ports.update(
+            {f"metrics ({name})": self.metrics_port_of(name) for name in SERVICES if c.metrics_port}
+        )
         busy = [f"{name} {port}" for name, port in ports.items() if procs.port_open(port)]
         if busy:
             raise StackError(
@@ -168,9 +183,12 @@ class LocalStack:
                 "checkpoint": c.checkpoint_port,
                 "projector": c.projector_port,
             }[name]
+        metrics_port = self.metrics_port_of(name, index)
+        if metrics_port:
+            env[f"GRAPHMESH_{name.upper()}_METRICS_LISTEN"] = f"127.0.0.1:{metrics_port}"
         log_path = c.data_dir / "logs" / f"{name}{index or ''}.log"
         proc = procs.start([sys.executable, "-m", f"graphmesh_{name}"], log_path, env)
-        service = ServiceProcess(f"{name}{index or ''}", port, proc)
+        service = ServiceProcess(f"{name}{index or ''}", port, proc, metrics_port)
         self.services.append(service)
         return service
 

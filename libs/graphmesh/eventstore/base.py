@@ -245,6 +245,10 @@ class EventStore(abc.ABC):
         """Stored events of every run after a store position, in position order."""
 
     @abc.abstractmethod
+    async def last_position(self) -> int:
+        """The position of the last stored event (0: none)."""
+
+    @abc.abstractmethod
     async def claim_many(
         self, run_ids: Sequence[str], executor_id: str, lease_ms: int, max_attempts: int = 0
     ) -> list[ClaimResult]:

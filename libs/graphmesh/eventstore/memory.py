@@ -147,6 +147,9 @@ class MemoryEventStore(EventStore):
     async def read_all(self, after_position: int, limit: int) -> list[Event]:
         return self._events[after_position : after_position + limit]
 
+    async def last_position(self) -> int:
+        return len(self._events)
+
     async def claim_many(
         self, run_ids: Sequence[str], executor_id: str, lease_ms: int, max_attempts: int = 0
     ) -> list[ClaimResult]:

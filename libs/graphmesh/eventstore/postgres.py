@@ -46,7 +46,8 @@ APPEND_LOCK_KEY = 0x6772_6D73_6801
 _NOTIFY_CHUNK = 200  # run ids per NOTIFY payload, well under its 8000-byte limit
 
 _EVENT_COLUMNS = (
-    "position, event_id, run_id, thread_id, seq, attempt, type, schema_version, time, payload"
+    "position, event_id, run_id, thread_id, seq, attempt, type, schema_version, time, payload, "
+    "trace_context"
 )
 _HEAD_COLUMNS = (
     "run_id, thread_id, last_seq, attempt, ended, lease_owner, lease_until, republished, "
@@ -67,9 +68,10 @@ JOIN unnest($1::text[], $2::bigint[]) AS k(run_id, seq) ON e.run_id = k.run_id A
 _WRITE = """
 WITH new_events AS (
     INSERT INTO events
-        (event_id, run_id, thread_id, seq, attempt, type, schema_version, time, payload)
+        (event_id, run_id, thread_id, seq, attempt, type, schema_version, time, payload,
+         trace_context)
     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::int[], $6::text[],
-                         $7::int[], $8::timestamptz[], $9::text[])
+                         $7::int[], $8::timestamptz[], $9::text[], $17::text[])
 ), heads AS (
     INSERT INTO run_heads (run_id, thread_id, last_seq, attempt, ended, lease_owner)
     SELECT r, t, s, a, e, '' FROM unnest($10::text[], $11::text[], $12::bigint[], $13::int[],
@@ -93,7 +95,7 @@ WITH stale AS (
     WHERE run_id IN (SELECT run_id FROM stale) RETURNING run_id
 )
 SELECT e.position, e.event_id, e.run_id, e.thread_id, e.seq, e.attempt, e.type,
-       e.schema_version, e.time, e.payload
+       e.schema_version, e.time, e.payload, e.trace_context
 FROM events e JOIN marked m ON e.run_id = m.run_id AND e.seq = 1
 ORDER BY e.time
 """
@@ -185,6 +187,7 @@ def _event_from_row(row: Any) -> Event:
         schema_version=row["schema_version"],
         event_id=row["event_id"],
         position=row["position"],
+        trace_context=row["trace_context"],
     )
 
 
@@ -384,6 +387,7 @@ class PostgresEventStore(EventStore):
             [h.ended for h in moved],
             EVENTS_CHANNEL,
             ",".join(announced[:_NOTIFY_CHUNK]),
+            [e.trace_context for e in appended],
         )
         for i in range(_NOTIFY_CHUNK, len(announced), _NOTIFY_CHUNK):
             chunk = ",".join(announced[i : i + _NOTIFY_CHUNK])
@@ -402,6 +406,10 @@ class PostgresEventStore(EventStore):
         async with self._driver("read_all") as conn:
             rows = await conn.fetch(_READ_ALL, after_position, limit)
             return [_event_from_row(r) for r in rows]
+
+    async def last_position(self) -> int:
+        async with self._driver("last_position") as conn:
+            return int(await conn.fetchval("SELECT coalesce(max(position), 0) FROM events"))
 
     async def claim_many(
         self, run_ids: Sequence[str], executor_id: str, lease_ms: int, max_attempts: int = 0

@@ -10,9 +10,9 @@ import structlog
 from graphmesh import db
 from graphmesh.checkpoints.store import CheckpointReader
 from graphmesh.eventstore.postgres import PostgresEventStore
-from graphmesh.grpcutil import add_health_and_reflection, create_server, set_serving
-from graphmesh.kafka import CHECKPOINT_GROUP, ensure_topics, make_consumer
-from graphmesh.logs import configure_logging
+from graphmesh.grpcutil import add_health_and_reflection, create_server
+from graphmesh.health import BrokerProbe, HealthReporter, postgres_probe
+from graphmesh.kafka import CHECKPOINT_GROUP, ensure_topics, make_consumer, watch_consumer_lag
 from graphmesh.service import run_service, supervise
 from graphmesh.v1 import (
     checkpoint_service_pb2,
@@ -47,7 +47,12 @@ async def serve(settings: CheckpointSettings, stop: asyncio.Event) -> None:
     checkpoint_service_pb2_grpc.add_CheckpointServiceServicer_to_server(
         CheckpointServicer(store, CheckpointReader(engine), ThreadRecords(engine), notifier), server
     )
-    health = add_health_and_reflection(server, SERVICE_NAMES)
+    broker = BrokerProbe(settings.kafka)
+    health = HealthReporter(
+        add_health_and_reflection(server, SERVICE_NAMES),
+        SERVICE_NAMES,
+        [postgres_probe(engine), broker.probe()],
+    )
     server.add_insecure_port(settings.listen)
     await server.start()
     await ensure_topics(settings.kafka)
@@ -55,13 +60,16 @@ async def serve(settings: CheckpointSettings, stop: asyncio.Event) -> None:
     await consumer.start()
     ingestor = EventIngestor(consumer, store, settings.batch_max)
     ingest_task = supervise(asyncio.create_task(ingestor.run(stop)), stop)
-    await set_serving(health, SERVICE_NAMES, True)
+    probes = supervise(asyncio.create_task(health.run(stop)), stop)
+    lag = supervise(asyncio.create_task(watch_consumer_lag(consumer, CHECKPOINT_GROUP, stop)), stop)
     log.info("serving", listen=settings.listen)
     await stop.wait()
-    await set_serving(health, SERVICE_NAMES, False)
-    await asyncio.wait([ingest_task])
+    await health.shutting_down()
+    # The ingestor finishes its batch and commits its offsets.
+    await asyncio.wait([ingest_task, probes, lag])
     await consumer.stop()
-    await server.stop(grace=5)
+    await broker.close()
+    await server.stop(grace=settings.shutdown_grace_seconds)
     await notifier.stop()
     await engine.dispose()
 
@@ -69,8 +77,7 @@ async def serve(settings: CheckpointSettings, stop: asyncio.Event) -> None:
 def main() -> None:
     """Reads the settings from the environment and serves."""
     settings = CheckpointSettings.from_env(os.environ)
-    configure_logging("checkpoint", settings.log_level, settings.log_format)
-    run_service(lambda stop: serve(settings, stop))
+    run_service(settings.telemetry, lambda stop: serve(settings, stop))
 
 
 if __name__ == "__main__":

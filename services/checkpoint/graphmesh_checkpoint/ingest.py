@@ -7,16 +7,20 @@ a crash re-delivers the batch and the store's idempotency absorbs it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections import Counter
 
 import structlog
 from aiokafka import AIOKafkaConsumer
 from aiokafka.errors import KafkaError
+from opentelemetry.trace import SpanKind
 
-from graphmesh import envelope
+from graphmesh import envelope, tracing
+from graphmesh.envelope import Event
 from graphmesh.errors import Unavailable
 from graphmesh.eventstore import EventStore
 from graphmesh.kafka import OffsetCommitter
+from graphmesh_checkpoint.metrics import UNDECODABLE, count_outcomes
 
 log = structlog.get_logger(__name__)
 
@@ -55,16 +59,42 @@ class EventIngestor:
         await self._committer.flush()
 
     async def _append_until_stored(self, batch: dict, stop: asyncio.Event) -> None:  # type: ignore[type-arg]
-        events = []
-        for messages in batch.values():
-            for message in messages:
-                try:
-                    events.extend(envelope.decode_batch(message.value))
-                except ValueError as exc:
-                    # A message that is not an event can never become one:
-                    # count it and move past it rather than block the partition.
-                    self.undecodable += 1
-                    log.error("undecodable_event", offset=message.offset, error=str(exc))
+        with contextlib.ExitStack() as spans:
+            events: list[Event] = []
+            for messages in batch.values():
+                for message in messages:
+                    # A span per message, under the executor's publish span:
+                    # the run's trace goes on here, and the projector's work
+                    # goes on from the context stored with each event.
+                    span = spans.enter_context(
+                        tracing.tracer.start_as_current_span(
+                            f"{message.topic} append",
+                            context=tracing.context_from_headers(message.headers),
+                            kind=SpanKind.CONSUMER,
+                            attributes={
+                                **tracing.messaging_attributes(message.topic),
+                                "messaging.kafka.destination.partition": message.partition,
+                                "messaging.kafka.message.offset": message.offset,
+                            },
+                        )
+                    )
+                    try:
+                        decoded = envelope.decode_batch(message.value)
+                    except ValueError as exc:
+                        # A message that is not an event can never become one:
+                        # count it and move past it rather than block the partition.
+                        self.undecodable += 1
+                        UNDECODABLE.inc()
+                        tracing.record_error(span, exc)
+                        log.error("undecodable_event", offset=message.offset, error=str(exc))
+                        continue
+                    trace_context = tracing.traceparent(span)
+                    span.set_attribute("graphmesh.run_id", decoded[0].run_id)
+                    span.set_attribute("graphmesh.events", len(decoded))
+                    events.extend(e.traced(trace_context) for e in decoded)
+            await self._append(batch, events, stop)
+
+    async def _append(self, batch: dict, events: list[Event], stop: asyncio.Event) -> None:  # type: ignore[type-arg]
         delay = 0.2
         while True:
             try:
@@ -76,6 +106,7 @@ class EventIngestor:
                 log.warning("append_failed_retrying", error=str(exc))
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)
+        count_outcomes(outcomes)
         for event, outcome in zip(events, outcomes, strict=True):
             self.outcomes[outcome.name] += 1
             if outcome.is_rejection:

@@ -12,13 +12,14 @@ from typing import Any, cast
 import grpc
 import structlog
 
-from graphmesh import envelope
+from graphmesh import envelope, tracing
 from graphmesh.envelope import Event
 from graphmesh.errors import InvalidArgument, NotFound
 from graphmesh.eventstore import ClaimOutcome, EventStore, RunHead
 from graphmesh.grpcutil import handle_errors
 from graphmesh.v1 import event_store_service_pb2 as pb
 from graphmesh.v1 import event_store_service_pb2_grpc as pb_grpc
+from graphmesh_checkpoint.metrics import count_outcomes
 from graphmesh_checkpoint.notifier import RunNotifier
 
 log = structlog.get_logger(__name__)
@@ -44,7 +45,10 @@ class EventStoreServicer(pb_grpc.EventStoreServiceServicer):
             events = [envelope.decode(e.SerializeToString()) for e in request.events]
         except ValueError as exc:
             raise InvalidArgument(str(exc), reason="EVENT_MALFORMED", field="events") from exc
-        outcomes = await self._store.append(events)
+        # Work on these events later (the projector's) continues this call's trace.
+        trace_context = tracing.traceparent()
+        outcomes = await self._store.append([e.traced(trace_context) for e in events])
+        count_outcomes(outcomes)
         return pb.AppendEventsResponse(outcomes=[cast(Any, int(o)) for o in outcomes])
 
     @handle_errors

@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from graphmesh.db import DatabaseSettings
 from graphmesh.kafka import KafkaSettings
-from graphmesh.settings import database_from_env, env_int, env_str, kafka_from_env
+from graphmesh.settings import (
+    database_from_env,
+    env_int,
+    env_str,
+    kafka_from_env,
+    shutdown_grace_from_env,
+)
+from graphmesh.telemetry import TelemetrySettings
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,8 +28,9 @@ class CheckpointSettings:
     #: How many times a run is started before the store gives up on it
     #: (its executors kept dying) and ends it as failed.
     max_run_attempts: int = 5
-    log_level: str = "INFO"
-    log_format: str = "json"
+    #: After SIGTERM: how long work in progress may take to finish.
+    shutdown_grace_seconds: float = 10.0
+    telemetry: TelemetrySettings = field(default_factory=lambda: TelemetrySettings("checkpoint"))
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> CheckpointSettings:
@@ -34,6 +42,6 @@ class CheckpointSettings:
             kafka=kafka_from_env(env),
             batch_max=env_int(env, "GRAPHMESH_CHECKPOINT_BATCH_MAX", 1000, 1, 100000),
             max_run_attempts=env_int(env, "GRAPHMESH_MAX_RUN_ATTEMPTS", 5, 1, 1000),
-            log_level=env_str(env, "GRAPHMESH_LOG_LEVEL", "INFO"),
-            log_format=env_str(env, "GRAPHMESH_LOG_FORMAT", "json"),
+            shutdown_grace_seconds=shutdown_grace_from_env(env),
+            telemetry=TelemetrySettings.from_env(env, "checkpoint"),
         )

@@ -8,9 +8,15 @@ import os
 import structlog
 
 from graphmesh import grpcutil
-from graphmesh.grpcutil import add_health_and_reflection, create_server, set_serving
-from graphmesh.kafka import EXECUTOR_GROUP, ensure_topics, make_consumer, make_producer
-from graphmesh.logs import configure_logging
+from graphmesh.grpcutil import add_health_and_reflection, create_server
+from graphmesh.health import BrokerProbe, HealthReporter
+from graphmesh.kafka import (
+    EXECUTOR_GROUP,
+    ensure_topics,
+    make_consumer,
+    make_producer,
+    watch_consumer_lag,
+)
 from graphmesh.registry import load_registry
 from graphmesh.service import run_service, supervise
 from graphmesh.v1 import checkpoint_service_pb2_grpc, event_store_service_pb2_grpc
@@ -25,7 +31,10 @@ async def serve(settings: ExecutorSettings, stop: asyncio.Event) -> None:
     """Runs the executor until `stop` is set."""
     registry = load_registry(settings.graphs)
     server = create_server()
-    health = add_health_and_reflection(server, SERVICE_NAMES)
+    broker = BrokerProbe(settings.kafka)
+    health = HealthReporter(
+        add_health_and_reflection(server, SERVICE_NAMES), SERVICE_NAMES, [broker.probe()]
+    )
     server.add_insecure_port(settings.listen)
     await server.start()
     await ensure_topics(settings.kafka)
@@ -46,23 +55,29 @@ async def serve(settings: ExecutorSettings, stop: asyncio.Event) -> None:
             settings.lease_ms,
             settings.graph_limits,
             settings.retry.policy(),
+            settings.shutdown_grace_seconds,
         )
         task = supervise(asyncio.create_task(worker.run(stop)), stop)
-        await set_serving(health, SERVICE_NAMES, True)
+        probes = supervise(asyncio.create_task(health.run(stop)), stop)
+        lag = supervise(
+            asyncio.create_task(watch_consumer_lag(consumer, EXECUTOR_GROUP, stop)), stop
+        )
         log.info("serving", executor_id=settings.executor_id, graphs=len(registry.entries()))
         await stop.wait()
-        await set_serving(health, SERVICE_NAMES, False)
-        await asyncio.wait([task])
+        await health.shutting_down()
+        await asyncio.wait([task, probes, lag])
+    # Leaving the group hands this executor's partitions to the others now,
+    # not after a session timeout.
     await consumer.stop()
     await producer.stop()
-    await server.stop(grace=5)
+    await broker.close()
+    await server.stop(grace=1)
 
 
 def main() -> None:
     """Reads the settings from the environment and serves."""
     settings = ExecutorSettings.from_env(os.environ)
-    configure_logging("executor", settings.log_level, settings.log_format)
-    run_service(lambda stop: serve(settings, stop))
+    run_service(settings.telemetry, lambda stop: serve(settings, stop))
 
 
 if __name__ == "__main__":

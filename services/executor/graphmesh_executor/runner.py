@@ -106,6 +106,8 @@ class RunContext:
     cancel_action: Callable[[], str]
     #: The retry policy for nodes of graphs that set none (None: no retries).
     retry_policy: RetryPolicy | None = None
+    #: LangChain callback handlers for the run (the node observer).
+    callbacks: tuple[Any, ...] = ()
 
 
 def interrupt_payloads(interrupts: Any) -> list[dict[str, Any]]:
@@ -146,6 +148,8 @@ async def execute_run(graph: Pregel[Any] | None, ctx: RunContext) -> Event:
         "run_id": uuid.UUID(created.run_id),
         "metadata": {"run_id": created.run_id, "graph_id": payload["graph_id"]},
     }
+    if ctx.callbacks:
+        config["callbacks"] = list(ctx.callbacks)
     recorder = _StreamRecorder(out, payload)
     timeout = float(payload.get("timeout_seconds") or 0) or None
     limit = asyncio.timeout(timeout)

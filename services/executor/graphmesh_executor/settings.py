@@ -21,7 +21,9 @@ from graphmesh.settings import (
     env_pairs,
     env_str,
     kafka_from_env,
+    shutdown_grace_from_env,
 )
+from graphmesh.telemetry import TelemetrySettings
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,8 +108,9 @@ class ExecutorSettings:
     #: Concurrent runs per graph on this executor (graphs not named: max_runs).
     graph_limits: dict[str, int] = field(default_factory=dict)
     retry: RetrySettings = RetrySettings()
-    log_level: str = "INFO"
-    log_format: str = "json"
+    #: After SIGTERM: how long work in progress may take to finish.
+    shutdown_grace_seconds: float = 10.0
+    telemetry: TelemetrySettings = field(default_factory=lambda: TelemetrySettings("executor"))
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> ExecutorSettings:
@@ -123,6 +126,6 @@ class ExecutorSettings:
             lease_ms=env_int(env, "GRAPHMESH_LEASE_MS", 15000, 1000, 3_600_000),
             graph_limits=graph_limits_from_env(env),
             retry=RetrySettings.from_env(env),
-            log_level=env_str(env, "GRAPHMESH_LOG_LEVEL", "INFO"),
-            log_format=env_str(env, "GRAPHMESH_LOG_FORMAT", "json"),
+            shutdown_grace_seconds=shutdown_grace_from_env(env),
+            telemetry=TelemetrySettings.from_env(env, "executor"),
         )

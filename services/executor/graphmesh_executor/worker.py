@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import time
 from collections import defaultdict
 from typing import Any
 
@@ -27,16 +28,27 @@ import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaError
 from langgraph.types import RetryPolicy
+from opentelemetry.context import Context
+from opentelemetry.trace import SpanKind
 
 from graphmesh import envelope as ev
+from graphmesh import tracing
 from graphmesh.envelope import Event
 from graphmesh.eventstore import ClaimOutcome
-from graphmesh.kafka import KafkaSettings, OffsetCommitter
+from graphmesh.kafka import KafkaSettings, OffsetCommitter, traced_send
 from graphmesh.registry import GraphRegistry
 from graphmesh.v1 import checkpoint_service_pb2_grpc as cp_grpc
 from graphmesh.v1 import event_store_service_pb2 as es_pb2
 from graphmesh.v1 import event_store_service_pb2_grpc as es_grpc
 from graphmesh_executor.claims import ClaimBatcher
+from graphmesh_executor.observe import (
+    RUN_DURATION,
+    RUNS,
+    RUNS_HANDED_OVER,
+    RUNS_IN_FLIGHT,
+    NodeObserver,
+    end_run_span,
+)
 from graphmesh_executor.progress import PartitionProgress
 from graphmesh_executor.runner import RunContext, execute_run
 
@@ -61,6 +73,7 @@ class ExecutorWorker:
         lease_ms: int,
         graph_limits: dict[str, int] | None = None,
         retry_policy: RetryPolicy | None = None,
+        shutdown_grace: float = 10.0,
     ) -> None:
         self._executor_id = executor_id
         self._registry = registry
@@ -74,6 +87,9 @@ class ExecutorWorker:
         self._slots = asyncio.Semaphore(max_runs)
         self._graph_slots = {g: asyncio.Semaphore(n) for g, n in (graph_limits or {}).items()}
         self._retry_policy = retry_policy
+        self._shutdown_grace = shutdown_grace
+        #: Set once the grace period is over: stopped runs are handed over.
+        self._handing_over = False
         self._progress: dict[TopicPartition, PartitionProgress] = defaultdict(PartitionProgress)
         self._thread_tail: dict[str, asyncio.Task[None]] = {}
         self._running: dict[str, asyncio.Task[None]] = {}
@@ -112,13 +128,38 @@ class ExecutorWorker:
                     self._start(tp, message)
             self._commit()
         if self._tasks:
-            await asyncio.wait(self._tasks)
+            _, unfinished = await asyncio.wait(self._tasks, timeout=self._shutdown_grace)
+            if unfinished:
+                await self._hand_over(unfinished)
         self._commit()
         await self._committer.flush()
         for helper in (renewer, watcher):
             helper.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await helper
+
+    async def _hand_over(self, unfinished: set[asyncio.Task[None]]) -> None:
+        """Stops the runs still going after the grace period without ending
+        them: their offsets stay uncommitted and their leases are released,
+        so the executor that takes the partition over runs them again from
+        their last checkpoint."""
+        running = list(self._running)
+        log.warning("handing_over_runs", runs=running, waiting=len(unfinished) - len(running))
+        self._handing_over = True
+        for task in unfinished:
+            task.cancel()
+        await asyncio.wait(unfinished)
+        await self._producer.flush()  # what they emitted reaches the store first
+        RUNS_HANDED_OVER.inc(len(running))
+        if running:
+            try:
+                await self._store.RenewLeases(
+                    es_pb2.RenewLeasesRequest(
+                        executor_id=self._executor_id, run_ids=running, lease_ms=0
+                    )
+                )
+            except grpc.aio.AioRpcError as exc:
+                log.warning("lease_release_failed", error=exc.details())
 
     def _start(self, tp: TopicPartition, message: ConsumerRecord) -> None:
         try:
@@ -132,7 +173,8 @@ class ExecutorWorker:
             self._progress[tp].done(message.offset)
             return
         previous = self._thread_tail.get(created.thread_id)
-        task = asyncio.create_task(self._handle(tp, message.offset, created, previous))
+        parent = tracing.context_from_headers(message.headers)
+        task = asyncio.create_task(self._handle(tp, message.offset, created, previous, parent))
         self._thread_tail[created.thread_id] = task
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
@@ -143,8 +185,10 @@ class ExecutorWorker:
         offset: int,
         created: Event,
         previous: asyncio.Task[None] | None,
+        parent: Context,
     ) -> None:
-        log_ = log.bind(run_id=created.run_id, thread_id=created.thread_id)
+        # This task's own log context: every line logged for the run has its ids.
+        structlog.contextvars.bind_contextvars(run_id=created.run_id, thread_id=created.thread_id)
         try:
             if previous is not None:
                 await asyncio.wait([previous])
@@ -152,29 +196,32 @@ class ExecutorWorker:
             async with self._graph_slot(_graph_id(created)), self._slots:
                 if created.run_id in self._running:
                     return  # a duplicate delivery of a run this process is running
-                await self._claim_and_run(created, log_)
+                await self._claim_and_run(created, parent)
             self._progress[tp].done(offset)
         except asyncio.CancelledError:
+            if self._handing_over:
+                log.info("run_handed_over")
+                return  # not done: re-delivered to the partition's next owner
             # Only a lost lease cancels a run (shutdown waits for runs): a
             # newer attempt owns the run now, so this message is finished.
-            log_.warning("run_stopped_lease_lost")
+            log.warning("run_stopped_lease_lost")
             self._progress[tp].done(offset)
         except Exception:
             # Not marked done: the offset stays uncommitted, and the run is
             # re-delivered to whichever executor owns the partition next.
-            log_.exception("run_handling_failed")
+            log.exception("run_handling_failed")
         finally:
             if self._thread_tail.get(created.thread_id) is asyncio.current_task():
                 del self._thread_tail[created.thread_id]
 
-    async def _claim_and_run(self, created: Event, log_: structlog.BoundLogger) -> None:
+    async def _claim_and_run(self, created: Event, parent: Context) -> None:
         delay = 0.1
         busy_delay = 0.01
         while True:
             try:
                 claim = await self._claims.claim(created.run_id)
             except grpc.aio.AioRpcError as exc:
-                log_.warning("claim_failed_retrying", error=exc.details())
+                log.warning("claim_failed_retrying", error=exc.details())
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, _CLAIM_RETRY_MAX_SECONDS)
                 continue
@@ -182,7 +229,7 @@ class ExecutorWorker:
             if outcome is ClaimOutcome.CLAIMED:
                 if claim.cancel_action:
                     self._cancels[created.run_id] = claim.cancel_action
-                await self._run(created, claim.attempt, claim.last_seq, log_)
+                await self._run(created, claim.attempt, claim.last_seq, parent)
                 return
             if outcome in (ClaimOutcome.ALREADY_ENDED, ClaimOutcome.ATTEMPTS_EXHAUSTED):
                 return
@@ -200,7 +247,11 @@ class ExecutorWorker:
             await asyncio.sleep(wait)
 
     async def _run(
-        self, created: Event, attempt: int, last_seq: int, log_: structlog.BoundLogger
+        self,
+        created: Event,
+        attempt: int,
+        last_seq: int,
+        parent: Context,
     ) -> None:
         graph_id = _graph_id(created)
         key = created.thread_id.encode()
@@ -213,7 +264,7 @@ class ExecutorWorker:
             # the run's events reach Kafka in seq order.
             if previous is not None:
                 await previous
-            return await self._producer.send(self._kafka.events_topic, value, key=key)
+            return await traced_send(self._producer, self._kafka.events_topic, value, key)
 
         def flush() -> None:
             if buffer:
@@ -235,33 +286,58 @@ class ExecutorWorker:
 
         run_id = created.run_id
         self._running[run_id] = asyncio.current_task()  # type: ignore[assignment]
-        try:
-            entry = self._registry.get(graph_id) if graph_id in self._registry else None
-            context = RunContext(
-                created=created,
-                attempt=attempt,
-                last_seq=last_seq,
-                executor_id=self._executor_id,
-                emit=emit,
-                delivered=delivered,
-                checkpoints=self._checkpoints,
-                cancel_action=lambda: self._cancels.get(run_id, ""),
-                retry_policy=self._retry_policy,
-            )
-            self._stoppable.add(run_id)
+        started = time.perf_counter()
+        RUNS_IN_FLIGHT.inc()
+        with tracing.tracer.start_as_current_span(
+            f"run {graph_id}",
+            context=parent,
+            kind=SpanKind.CONSUMER,
+            attributes={
+                **tracing.messaging_attributes(self._kafka.runs_topic),
+                "graphmesh.run_id": run_id,
+                "graphmesh.thread_id": created.thread_id,
+                "graphmesh.graph_id": graph_id,
+                "graphmesh.attempt": attempt,
+                "graphmesh.executor_id": self._executor_id,
+            },
+        ) as span:
+            observer = NodeObserver(graph_id, span, attempt)
+            outcome = "Handover"
             try:
-                terminal = await execute_run(entry.graph if entry else None, context)
+                entry = self._registry.get(graph_id) if graph_id in self._registry else None
+                context = RunContext(
+                    created=created,
+                    attempt=attempt,
+                    last_seq=last_seq,
+                    executor_id=self._executor_id,
+                    emit=emit,
+                    delivered=delivered,
+                    checkpoints=self._checkpoints,
+                    cancel_action=lambda: self._cancels.get(run_id, ""),
+                    retry_policy=self._retry_policy,
+                    callbacks=(observer,),
+                )
+                self._stoppable.add(run_id)
+                try:
+                    terminal = await execute_run(entry.graph if entry else None, context)
+                finally:
+                    self._stoppable.discard(run_id)
+                outcome = terminal.type
+                end_run_span(span, outcome, json.loads(terminal.payload_json).get("error"))
+                log.debug("run_finished", type=terminal.type, attempt=attempt)
+                flush()
+                # Each send() resolved to a delivery future; wait for Kafka's acks.
+                deliveries = await asyncio.gather(*sends)
+                await asyncio.gather(*deliveries)
+                self.completed += 1
+                RUNS.labels(graph_id, outcome).inc()
+                RUN_DURATION.labels(graph_id, outcome).observe(time.perf_counter() - started)
             finally:
-                self._stoppable.discard(run_id)
-            log_.debug("run_finished", type=terminal.type, attempt=attempt)
-            flush()
-            # Each send() resolved to a delivery future; wait for Kafka's acks.
-            deliveries = await asyncio.gather(*sends)
-            await asyncio.gather(*deliveries)
-            self.completed += 1
-        finally:
-            self._running.pop(run_id, None)
-            self._cancels.pop(run_id, None)
+                observer.close("cancelled" if outcome == "RunCancelled" else "stopped")
+                span.set_attribute("graphmesh.outcome", outcome)
+                RUNS_IN_FLIGHT.dec()
+                self._running.pop(run_id, None)
+                self._cancels.pop(run_id, None)
 
     def _commit(self) -> None:
         offsets = {}

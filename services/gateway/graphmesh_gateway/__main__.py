@@ -8,9 +8,9 @@ import os
 import structlog
 
 from graphmesh import grpcutil
-from graphmesh.grpcutil import add_health_and_reflection, create_server, set_serving
+from graphmesh.grpcutil import add_health_and_reflection, create_server
+from graphmesh.health import BrokerProbe, HealthReporter
 from graphmesh.kafka import ensure_topics, make_producer
-from graphmesh.logs import configure_logging
 from graphmesh.registry import load_registry
 from graphmesh.service import run_service, supervise
 from graphmesh.v1 import (
@@ -56,12 +56,10 @@ async def serve(settings: GatewaySettings, stop: asyncio.Event) -> None:
         feeds = RunFeeds(store, settings.stream_buffer)
         limiter = RateLimiter(settings.rate_limits)
         metrics = GatewayMetrics(feeds, limiter, [e.graph_id for e in registry.entries()])
-        if settings.metrics_listen:
-            metrics.serve(settings.metrics_listen)
         threads = Threads(
             registry, checkpoint_service_pb2_grpc.CheckpointServiceStub(store_channel)
         )
-        server = create_server()
+        server = create_server(public=True)
         run_service_pb2_grpc.add_RunServiceServicer_to_server(
             RunServicer(
                 settings,
@@ -81,7 +79,10 @@ async def serve(settings: GatewaySettings, stop: asyncio.Event) -> None:
         graph_service_pb2_grpc.add_GraphServiceServicer_to_server(
             GraphServicer(registry, projections), server
         )
-        health = add_health_and_reflection(server, SERVICE_NAMES)
+        broker = BrokerProbe(settings.kafka)
+        health = HealthReporter(
+            add_health_and_reflection(server, SERVICE_NAMES), SERVICE_NAMES, [broker.probe()]
+        )
         server.add_insecure_port(settings.listen)
         await server.start()
         requeue = supervise(
@@ -93,20 +94,21 @@ async def serve(settings: GatewaySettings, stop: asyncio.Event) -> None:
             stop,
         )
         queues = supervise(asyncio.create_task(metrics.refresh_queues(projections, stop)), stop)
-        await set_serving(health, SERVICE_NAMES, True)
+        probes = supervise(asyncio.create_task(health.run(stop)), stop)
         log.info("serving", listen=settings.listen, graphs=[e.graph_id for e in registry.entries()])
         await stop.wait()
-        await asyncio.wait([requeue, queues])
-        await set_serving(health, SERVICE_NAMES, False)
-        await server.stop(grace=5)
+        await health.shutting_down()
+        await asyncio.wait([requeue, queues, probes])
+        # Calls in progress (streams, waits) get the grace period to end.
+        await server.stop(grace=settings.shutdown_grace_seconds)
+        await broker.close()
     await producer.stop()
 
 
 def main() -> None:
     """Reads the settings from the environment and serves."""
     settings = GatewaySettings.from_env(os.environ)
-    configure_logging("gateway", settings.log_level, settings.log_format)
-    run_service(lambda stop: serve(settings, stop))
+    run_service(settings.telemetry, lambda stop: serve(settings, stop))
 
 
 if __name__ == "__main__":

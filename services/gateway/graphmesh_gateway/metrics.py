@@ -1,6 +1,6 @@
 """The gateway's Prometheus metrics: live streams, queue depth per graph,
-rate-limit refusals. Served over HTTP when GRAPHMESH_GATEWAY_METRICS_LISTEN
-is set."""
+rate-limit refusals, beside the gRPC figures every service has. Served by
+the service's telemetry (GRAPHMESH_GATEWAY_METRICS_LISTEN)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import contextlib
 
 import grpc
 import structlog
-from prometheus_client import CollectorRegistry, Counter, Gauge, start_http_server
+from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge
 
 from graphmesh.v1 import projection_service_pb2 as pj_pb2
 from graphmesh.v1 import projection_service_pb2_grpc as pj_grpc
@@ -25,8 +25,14 @@ QUEUE_REFRESH_SECONDS = 2.0
 class GatewayMetrics:
     """The gateway's metrics registry."""
 
-    def __init__(self, feeds: RunFeeds, limiter: RateLimiter, graph_ids: list[str]) -> None:
-        self.registry = CollectorRegistry()
+    def __init__(
+        self,
+        feeds: RunFeeds,
+        limiter: RateLimiter,
+        graph_ids: list[str],
+        registry: CollectorRegistry = REGISTRY,
+    ) -> None:
+        self.registry = registry
         self._graph_ids = graph_ids
         Gauge(
             "graphmesh_stream_subscribers",
@@ -57,11 +63,6 @@ class GatewayMetrics:
             ["graph_id"],
             registry=self.registry,
         )
-
-    def serve(self, listen: str) -> None:
-        """Serves /metrics on `listen` (host:port) from a background thread."""
-        host, _, port = listen.rpartition(":")
-        start_http_server(int(port), addr=host or "0.0.0.0", registry=self.registry)
 
     async def refresh_queues(
         self, projections: pj_grpc.ProjectionServiceStub, stop: asyncio.Event

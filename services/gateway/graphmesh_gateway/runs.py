@@ -23,6 +23,7 @@ from graphmesh.errors import (
 )
 from graphmesh.eventstore import AppendOutcome, CancelState
 from graphmesh.grpcutil import handle_errors, translate_rpc_error
+from graphmesh.kafka import traced_send
 from graphmesh.registry import GraphRegistry
 from graphmesh.runs import RunStatus, RunView, created_payload, fold, fold_all, to_proto
 from graphmesh.v1 import event_store_service_pb2 as es_pb2
@@ -230,11 +231,13 @@ class RunServicer(pb_grpc.RunServiceServicer):
 
     async def _publish(self, created: Event) -> None:
         try:
-            await self._producer.send_and_wait(
+            delivery = await traced_send(
+                self._producer,
                 self._settings.kafka.runs_topic,
                 ev.encode(created),
-                key=created.thread_id.encode(),
+                created.thread_id.encode(),
             )
+            await delivery
         except KafkaError as exc:
             raise Unavailable(
                 f"the run is stored but could not be queued: {exc}; retry with the same request_id",

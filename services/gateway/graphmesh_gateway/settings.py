@@ -8,7 +8,8 @@ from pathlib import Path
 
 from graphmesh.kafka import KafkaSettings
 from graphmesh.registry import DEFAULT_REGISTRY
-from graphmesh.settings import env_int, env_str, kafka_from_env
+from graphmesh.settings import env_int, env_str, kafka_from_env, shutdown_grace_from_env
+from graphmesh.telemetry import TelemetrySettings
 from graphmesh_gateway.limits import RateLimit, rate_limits_from_env
 
 
@@ -27,16 +28,15 @@ class GatewaySettings:
     stream_buffer: int = 1024
     #: Run submissions per second by graph ("*": any other graph).
     rate_limits: dict[str, RateLimit] = field(default_factory=dict)
-    #: host:port for Prometheus metrics; empty: not served.
-    metrics_listen: str = ""
-    log_level: str = "INFO"
-    log_format: str = "json"
+    #: After SIGTERM: how long work in progress may take to finish.
+    shutdown_grace_seconds: float = 10.0
+    telemetry: TelemetrySettings = field(default_factory=lambda: TelemetrySettings("gateway"))
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> GatewaySettings:
         """Reads GRAPHMESH_GATEWAY_LISTEN, GRAPHMESH_MAX_INPUT_BYTES,
         GRAPHMESH_STREAM_BUFFER, GRAPHMESH_RATE_LIMITS,
-        GRAPHMESH_GATEWAY_METRICS_LISTEN and the shared variables."""
+        and the shared variables (telemetry: graphmesh.telemetry)."""
         return cls(
             listen=env_str(env, "GRAPHMESH_GATEWAY_LISTEN", "127.0.0.1:50051"),
             kafka=kafka_from_env(env),
@@ -47,7 +47,6 @@ class GatewaySettings:
             requeue_after_ms=env_int(env, "GRAPHMESH_REQUEUE_AFTER_MS", 30_000, 100, 86_400_000),
             stream_buffer=env_int(env, "GRAPHMESH_STREAM_BUFFER", 1024, 1, 1_000_000),
             rate_limits=rate_limits_from_env(env),
-            metrics_listen=env.get("GRAPHMESH_GATEWAY_METRICS_LISTEN", ""),
-            log_level=env_str(env, "GRAPHMESH_LOG_LEVEL", "INFO"),
-            log_format=env_str(env, "GRAPHMESH_LOG_FORMAT", "json"),
+            shutdown_grace_seconds=shutdown_grace_from_env(env),
+            telemetry=TelemetrySettings.from_env(env, "gateway"),
         )

@@ -9,8 +9,8 @@ import structlog
 
 from graphmesh import db
 from graphmesh.eventstore.postgres import PostgresEventStore
-from graphmesh.grpcutil import add_health_and_reflection, create_server, set_serving
-from graphmesh.logs import configure_logging
+from graphmesh.grpcutil import add_health_and_reflection, create_server
+from graphmesh.health import HealthReporter, postgres_probe
 from graphmesh.service import run_service, supervise
 from graphmesh.v1 import projection_service_pb2, projection_service_pb2_grpc
 from graphmesh_projector.projection import RUNS_PROJECTION
@@ -39,24 +39,26 @@ async def serve(settings: ProjectorSettings, stop: asyncio.Event) -> None:
     projection_service_pb2_grpc.add_ProjectionServiceServicer_to_server(
         ProjectionServicer(views), server
     )
-    health = add_health_and_reflection(server, SERVICE_NAMES)
+    health = HealthReporter(
+        add_health_and_reflection(server, SERVICE_NAMES), SERVICE_NAMES, [postgres_probe(engine)]
+    )
     server.add_insecure_port(settings.listen)
     await server.start()
     task = supervise(asyncio.create_task(projector.run(stop)), stop)
-    await set_serving(health, SERVICE_NAMES, True)
+    probes = supervise(asyncio.create_task(health.run(stop)), stop)
+    lag = supervise(asyncio.create_task(projector.watch_lag(stop)), stop)
     log.info("serving", listen=settings.listen)
     await stop.wait()
-    await set_serving(health, SERVICE_NAMES, False)
-    await asyncio.wait([task])
-    await server.stop(grace=5)
+    await health.shutting_down()
+    await asyncio.wait([task, probes, lag])
+    await server.stop(grace=settings.shutdown_grace_seconds)
     await engine.dispose()
 
 
 def main() -> None:
     """Reads the settings from the environment and serves."""
     settings = ProjectorSettings.from_env(os.environ)
-    configure_logging("projector", settings.log_level, settings.log_format)
-    run_service(lambda stop: serve(settings, stop))
+    run_service(settings.telemetry, lambda stop: serve(settings, stop))
 
 
 if __name__ == "__main__":

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from graphmesh.db import DatabaseSettings
-from graphmesh.settings import database_from_env, env_int, env_str
+from graphmesh.settings import database_from_env, env_int, env_str, shutdown_grace_from_env
+from graphmesh.telemetry import TelemetrySettings
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,8 +18,9 @@ class ProjectorSettings:
     database: DatabaseSettings
     batch_max: int = 1000
     debounce_ms: int = 5
-    log_level: str = "INFO"
-    log_format: str = "json"
+    #: After SIGTERM: how long work in progress may take to finish.
+    shutdown_grace_seconds: float = 10.0
+    telemetry: TelemetrySettings = field(default_factory=lambda: TelemetrySettings("projector"))
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> ProjectorSettings:
@@ -28,6 +30,6 @@ class ProjectorSettings:
             database=database_from_env(env),
             batch_max=env_int(env, "GRAPHMESH_PROJECTOR_BATCH_MAX", 1000, 1, 100000),
             debounce_ms=env_int(env, "GRAPHMESH_PROJECTOR_DEBOUNCE_MS", 5, 0, 10000),
-            log_level=env_str(env, "GRAPHMESH_LOG_LEVEL", "INFO"),
-            log_format=env_str(env, "GRAPHMESH_LOG_FORMAT", "json"),
+            shutdown_grace_seconds=shutdown_grace_from_env(env),
+            telemetry=TelemetrySettings.from_env(env, "projector"),
         )
