@@ -53,7 +53,7 @@ class _Servicer(trace_service_pb2_grpc.TraceServiceServicer):
     def __init__(self, receiver: OtlpReceiver) -> None:
         self._receiver = receiver
 
-    def Export(self, request: Any, context: Any) -> Any:  # noqa: N802 (gRPC's name)
+    def Export(self, request: Any, context: Any) -> Any:
         spans = []
         for resource_spans in request.resource_spans:
             attrs = {a.key: _value(a.value) for a in resource_spans.resource.attributes}
@@ -108,7 +108,9 @@ class OtlpReceiver:
         trace_ids = {s.trace_id for s in spans if s.attributes.get(attribute) == value}
         return [s for s in spans if s.trace_id in trace_ids]
 
-    def wait_for(self, attribute: str, value: str, names: set[str], timeout: float = 20) -> list[Span]:
+    def wait_for(
+        self, attribute: str, value: str, names: set[str], timeout: float = 20
+    ) -> list[Span]:
         """The trace holding `attribute=value` once spans named `names` all
         arrived (exports are batched, every half second)."""
         deadline = time.monotonic() + timeout

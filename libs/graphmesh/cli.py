@@ -5,6 +5,10 @@
     graphmesh demo                    start, run an example with streamed progress, stop
     graphmesh run GRAPH --input JSON [--thread ID] [--stream]
     graphmesh runs get ID | runs list [--graph G] [--thread T] [--status S]
+    graphmesh runs stream ID | runs cancel ID | runs events ID   (stored events, checkpoints too)
+    graphmesh threads ...             create, inspect, update, delete threads
+    graphmesh queue [GRAPH] | lag     queue depth; consumer lag per partition
+    graphmesh projections rebuild     rebuild the read models from the event store
     graphmesh graphs list
     graphmesh bench                   the reference benchmark beside bare LangGraph
     graphmesh migrate                 apply database migrations
@@ -27,12 +31,10 @@ from pathlib import Path
 from typing import Any
 
 from graphmesh import streams
+from graphmesh.cli_ops import DEFAULT_DATA_DIR, STATE_FILE, add_ops_commands
 from graphmesh.cli_threads import add_thread_commands, print_json, target
 from graphmesh.client import Client, ClientError, RunEvent
 from graphmesh.runs import RunStatus
-
-DEFAULT_DATA_DIR = Path(".graphmesh")
-STATE_FILE = "stack.json"
 
 
 def _describe_event(event: RunEvent) -> str:
@@ -220,6 +222,9 @@ def cmd_up(args: argparse.Namespace) -> int:
         state = {
             "pid": os.getpid(),
             "target": stack.gateway_target,
+            "database_url": stack.database_url,
+            "checkpoint_target": f"127.0.0.1:{stack.config.checkpoint_port}",
+            "kafka_bootstrap": stack.broker.bootstrap,
             "pids": [s.proc.pid for s in stack.services]
             + [p for p in (stack.broker.pid, stack.postgres.pid) if p],
         }
@@ -499,6 +504,7 @@ def build_parser() -> argparse.ArgumentParser:
     queue.set_defaults(func=cmd_queue)
 
     add_thread_commands(sub)
+    add_ops_commands(sub, runs_sub)
 
     graphs = sub.add_parser("graphs", help="list the registered graphs")
     graphs_sub = graphs.add_subparsers(dest="graphs_command", required=True)

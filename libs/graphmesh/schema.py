@@ -42,6 +42,8 @@ events = Table(
     Column("schema_version", Integer, nullable=False),
     Column("time", DateTime(timezone=True), nullable=False),
     Column("payload", Text, nullable=False),
+    #: W3C traceparent of the append that stored it ("" if untraced).
+    Column("trace_context", Text, nullable=False, server_default=""),
     UniqueConstraint("run_id", "seq", name="events_run_seq_key"),
 )
 

@@ -1,0 +1,204 @@
+"""Operator commands: `graphmesh projections rebuild`, `graphmesh runs
+events ID` and `graphmesh lag`.
+
+They talk to the parts behind the gateway (PostgreSQL, the checkpoint
+service, the brokers). Where those are comes from the flags, else the
+environment the services use (GRAPHMESH_DATABASE_URL,
+GRAPHMESH_CHECKPOINT_TARGET, GRAPHMESH_KAFKA_BOOTSTRAP), else the mesh that
+`graphmesh up` started in --data-dir.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import grpc
+
+from graphmesh.cli_threads import print_json, target
+from graphmesh.client import Client
+
+STATE_FILE = "stack.json"
+DEFAULT_DATA_DIR = Path(".graphmesh")
+
+
+def _local(args: argparse.Namespace, key: str) -> str | None:
+    """A value the local mesh recorded when `graphmesh up` started it."""
+    path = Path(getattr(args, "data_dir", None) or DEFAULT_DATA_DIR) / STATE_FILE
+    try:
+        return str(json.loads(path.read_text()).get(key) or "") or None
+    except (OSError, ValueError):
+        return None
+
+
+def _where(args: argparse.Namespace, flag: str, env: str, key: str) -> str:
+    value = getattr(args, flag, None) or os.environ.get(env) or _local(args, key)
+    if not value:
+        option = "--" + flag.replace("_", "-")
+        raise SystemExit(f"error: give {option} or set {env} (no local mesh found either)")
+    return str(value)
+
+
+def cmd_projections_rebuild(args: argparse.Namespace) -> int:
+    """Rebuilds the runs read model from the event store."""
+    from graphmesh import db
+    from graphmesh.eventstore.postgres import PostgresEventStore
+    from graphmesh_projector.rebuild import rebuild_runs
+
+    url = _where(args, "database_url", "GRAPHMESH_DATABASE_URL", "database_url")
+
+    async def rebuild() -> Any:
+        engine = db.create_engine(db.DatabaseSettings(url=url, pool_size=2))
+        try:
+            return await rebuild_runs(engine, PostgresEventStore(engine))
+        finally:
+            await engine.dispose()
+
+    report = asyncio.run(rebuild())
+    print(
+        f"rebuilt the runs read model: {report.runs} runs from {report.events} events "
+        f"(position {report.position})"
+    )
+    return 0
+
+
+def cmd_runs_events(args: argparse.Namespace) -> int:
+    """Prints every stored event of a run, checkpoints included."""
+    from graphmesh import envelope
+    from graphmesh.v1 import event_store_service_pb2 as es_pb2
+    from graphmesh.v1 import event_store_service_pb2_grpc as es_grpc
+
+    store = _where(args, "store", "GRAPHMESH_CHECKPOINT_TARGET", "checkpoint_target")
+    with grpc.insecure_channel(store) as channel:
+        stub = es_grpc.EventStoreServiceStub(channel)
+        after, found = 0, False
+        while True:
+            try:
+                answer = stub.ReadEvents(
+                    es_pb2.ReadEventsRequest(run_id=args.run_id, after_seq=after, limit=1000),
+                    timeout=30,
+                )
+            except grpc.RpcError as exc:
+                print(f"error: {exc.code().name}: {exc.details()}", file=sys.stderr)
+                return 1
+            found = found or answer.run_exists
+            for msg in answer.events:
+                event = envelope.from_proto(msg)
+                _print_event(event, args.json, args.full)
+                after = event.seq
+            if len(answer.events) < 1000:
+                break
+    if not found:
+        print(f"error: no run {args.run_id} in the event store", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _print_event(event: Any, as_json: bool, full: bool) -> None:
+    if as_json:
+        record = {
+            "seq": event.seq,
+            "attempt": event.attempt,
+            "type": event.type,
+            "time": event.time.isoformat(),
+            "event_id": event.event_id,
+            "position": event.position,
+            "payload": json.loads(event.payload_json),
+        }
+        print(json.dumps(record, ensure_ascii=False))
+        return
+    payload = event.payload_json if full else _shorten(event.payload_json, 120)
+    stamp = event.time.strftime("%H:%M:%S.%f")[:-3]
+    print(f"{event.seq:>5}  a{event.attempt}  {stamp}  {event.type:<16} {payload}")
+
+
+def _shorten(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def cmd_lag(args: argparse.Namespace) -> int:
+    """Prints each consumer group's lag per partition and the queue depth."""
+    from graphmesh.kafka import CHECKPOINT_GROUP, EXECUTOR_GROUP
+
+    bootstrap = _where(args, "kafka", "GRAPHMESH_KAFKA_BOOTSTRAP", "kafka_bootstrap")
+    prefix = args.topic_prefix
+    groups = {EXECUTOR_GROUP: f"{prefix}.runs", CHECKPOINT_GROUP: f"{prefix}.events"}
+    lags = asyncio.run(consumer_lag(bootstrap, groups))
+    report: dict[str, Any] = {"consumer_lag": lags}
+    try:
+        with Client(target(args)) as client:
+            report["queue_depth"] = client.queue_depth()
+    except Exception as exc:  # the gateway may be down: the lag is still worth showing
+        report["queue_depth"] = {"error": str(exc)}
+    print_json(report)
+    return 0
+
+
+async def consumer_lag(bootstrap: str, groups: dict[str, str]) -> dict[str, Any]:
+    """{group: {"topic": t, "total": n, "partitions": {p: lag}}}: messages
+    after each group's committed offset."""
+    from aiokafka import AIOKafkaConsumer, TopicPartition
+    from aiokafka.admin import AIOKafkaAdminClient
+
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap)
+    await admin.start()
+    await consumer.start()
+    try:
+        result: dict[str, Any] = {}
+        for group, topic in groups.items():
+            partitions = consumer.partitions_for_topic(topic) or set()
+            if not partitions:
+                await consumer._client.force_metadata_update()
+                partitions = consumer.partitions_for_topic(topic) or set()
+            tps = [TopicPartition(topic, p) for p in sorted(partitions)]
+            ends = await consumer.end_offsets(tps) if tps else {}
+            committed = await admin.list_consumer_group_offsets(group)
+            per = {}
+            for tp in tps:
+                meta = committed.get(tp)
+                done = meta.offset if meta is not None and meta.offset >= 0 else 0
+                per[str(tp.partition)] = max(ends[tp] - done, 0)
+            result[group] = {"topic": topic, "total": sum(per.values()), "partitions": per}
+        return result
+    finally:
+        await consumer.stop()
+        await admin.close()
+
+
+def add_ops_commands(
+    sub: argparse._SubParsersAction,  # type: ignore[type-arg]
+    runs_sub: argparse._SubParsersAction,  # type: ignore[type-arg]
+) -> None:
+    """Adds the operator commands to the `graphmesh` parser."""
+    data_dir_help = "the local mesh's data directory (for its addresses)"
+    projections = sub.add_parser("projections", help="maintain the read models")
+    projections_sub = projections.add_subparsers(dest="projections_command", required=True)
+    rebuild = projections_sub.add_parser(
+        "rebuild", help="rebuild the runs read model from the event store"
+    )
+    rebuild.add_argument("--database-url", help="postgresql+asyncpg://... of graphmesh's database")
+    rebuild.add_argument("--data-dir", help=data_dir_help)
+    rebuild.set_defaults(func=cmd_projections_rebuild)
+
+    events = runs_sub.add_parser("events", help="every stored event of a run, checkpoints too")
+    events.add_argument("run_id")
+    events.add_argument("--store", help="checkpoint service address host:port")
+    events.add_argument("--json", action="store_true", help="one JSON object per line")
+    events.add_argument("--full", action="store_true", help="do not shorten payloads")
+    events.add_argument("--data-dir", help=data_dir_help)
+    events.set_defaults(func=cmd_runs_events)
+
+    lag = sub.add_parser("lag", help="consumer lag per partition and queue depth per graph")
+    lag.add_argument("--kafka", help="bootstrap servers host:port")
+    lag.add_argument(
+        "--topic-prefix", default=os.environ.get("GRAPHMESH_TOPIC_PREFIX", "graphmesh")
+    )
+    lag.add_argument("--target", help="gateway address host:port (for the queue depth)")
+    lag.add_argument("--data-dir", help=data_dir_help)
+    lag.set_defaults(func=cmd_lag)
