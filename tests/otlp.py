@@ -29,6 +29,8 @@ class Span:
     status_message: str
     attributes: dict[str, Any]
     events: list[str]
+    #: Span ids this span links to.
+    links: list[str] = field(default_factory=list)
     children: list[Span] = field(default_factory=list)
 
     def find(self, name: str) -> list[Span]:
@@ -72,6 +74,7 @@ class _Servicer(trace_service_pb2_grpc.TraceServiceServicer):
                             status_message=s.status.message,
                             attributes={a.key: _value(a.value) for a in s.attributes},
                             events=[e.name for e in s.events],
+                            links=[link.span_id.hex() for link in s.links],
                         )
                     )
         with self._receiver.lock:
@@ -101,21 +104,23 @@ class OtlpReceiver:
     def stop(self) -> None:
         self._server.stop(0)
 
-    def trace_of(self, attribute: str, value: str) -> list[Span]:
-        """Every span of the trace that holds a span with this attribute."""
+    def trace_of_run(self, run_id: str) -> list[Span]:
+        """Every span of the trace(s) in which the run executed."""
         with self.lock:
             spans = list(self.spans)
-        trace_ids = {s.trace_id for s in spans if s.attributes.get(attribute) == value}
+        trace_ids = {
+            s.trace_id
+            for s in spans
+            if s.name.startswith("run ") and s.attributes.get("graphmesh.run_id") == run_id
+        }
         return [s for s in spans if s.trace_id in trace_ids]
 
-    def wait_for(
-        self, attribute: str, value: str, names: set[str], timeout: float = 20
-    ) -> list[Span]:
-        """The trace holding `attribute=value` once spans named `names` all
-        arrived (exports are batched, every half second)."""
+    def wait_for_run(self, run_id: str, names: set[str], timeout: float = 20) -> list[Span]:
+        """The run's trace once spans named `names` all arrived (exports
+        are batched, every half second)."""
         deadline = time.monotonic() + timeout
         while True:
-            spans = self.trace_of(attribute, value)
+            spans = self.trace_of_run(run_id)
             if names <= {s.name for s in spans} or time.monotonic() > deadline:
                 return spans
             time.sleep(0.2)

@@ -143,32 +143,28 @@ async def consumer_lag(bootstrap: str, groups: dict[str, str]) -> dict[str, Any]
     """{group: {"topic": t, "total": n, "partitions": {p: lag}}}: messages
     after each group's committed offset."""
     from aiokafka import AIOKafkaConsumer, TopicPartition
-    from aiokafka.admin import AIOKafkaAdminClient
 
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap)
-    await admin.start()
-    await consumer.start()
-    try:
-        result: dict[str, Any] = {}
-        for group, topic in groups.items():
+    result: dict[str, Any] = {}
+    for group, topic in groups.items():
+        # A consumer of the group that does not join it: it only reads the
+        # group's committed offsets and the partitions' end offsets.
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False
+        )
+        await consumer.start()
+        try:
+            await consumer.topics()  # fetches the cluster's metadata
             partitions = consumer.partitions_for_topic(topic) or set()
-            if not partitions:
-                await consumer._client.force_metadata_update()
-                partitions = consumer.partitions_for_topic(topic) or set()
             tps = [TopicPartition(topic, p) for p in sorted(partitions)]
             ends = await consumer.end_offsets(tps) if tps else {}
-            committed = await admin.list_consumer_group_offsets(group)
             per = {}
             for tp in tps:
-                meta = committed.get(tp)
-                done = meta.offset if meta is not None and meta.offset >= 0 else 0
-                per[str(tp.partition)] = max(ends[tp] - done, 0)
+                done = await consumer.committed(tp)
+                per[str(tp.partition)] = max(ends[tp] - (done or 0), 0)
             result[group] = {"topic": topic, "total": sum(per.values()), "partitions": per}
-        return result
-    finally:
-        await consumer.stop()
-        await admin.close()
+        finally:
+            await consumer.stop()
+    return result
 
 
 def add_ops_commands(

@@ -153,10 +153,15 @@ class _Call:
             )
 
 
+_CODES = {code.value[0]: code for code in grpc.StatusCode}
+
+
 def _status_code(context: grpc.aio.ServicerContext, exc: BaseException | None) -> grpc.StatusCode:
-    code = context.code()
+    code = context.code()  # an int in grpc.aio, once an abort has set it
     if isinstance(code, grpc.StatusCode):
         return code
+    if isinstance(code, int) and code in _CODES:
+        return _CODES[code]
     if isinstance(exc, asyncio.CancelledError):
         return grpc.StatusCode.CANCELLED
     if exc is not None:

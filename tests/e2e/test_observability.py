@@ -16,6 +16,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from graphmesh.client import Client
+from graphmesh.runs import RunStatus
 from graphmesh.stack import LocalStack
 from graphmesh.v1 import run_service_pb2, run_service_pb2_grpc
 from tests.conftest import TEST_GRAPHS, running_mesh
@@ -53,7 +54,13 @@ def tclient(traced: LocalStack) -> Iterator[Client]:
 
 
 def _run_trace(receiver: OtlpReceiver, run_id: str, names: set[str]) -> list[Span]:
-    spans = receiver.wait_for("graphmesh.run_id", run_id, names)
+    names = names | {"graphmesh.v1.RunService/CreateRun", "graphmesh.runs publish"}
+    deadline = time.monotonic() + 20
+    while True:  # until every span's parent has arrived too (one root)
+        spans = receiver.wait_for_run(run_id, names)
+        if len(tree(spans)) == 1 or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
     assert names <= {s.name for s in spans}, sorted({s.name for s in spans})
     assert len({s.trace_id for s in spans}) == 1
     return spans
@@ -80,7 +87,7 @@ def test_an_agent_run_is_one_trace_across_the_four_services(
 ) -> None:
     question = {"messages": [{"role": "user", "content": "what is 2 + 3?"}]}
     run = tclient.create_run("agent", input=question)
-    assert tclient.wait_run(run.run_id).status == "SUCCEEDED"
+    assert tclient.wait_run(run.run_id).status is RunStatus.SUCCEEDED
     spans = _run_trace(
         receiver,
         run.run_id,
@@ -118,9 +125,19 @@ def test_an_agent_run_is_one_trace_across_the_four_services(
         (a.service, a.name, a.kind) == ("graphmesh-checkpoint", "graphmesh.events append", CONSUMER)
         for a in appends
     )
-    projected = [p for a in appends for p in a.children]
-    assert projected and all(p.service == "graphmesh-projector" for p in projected)
-    assert {p.name for p in projected} == {"project"}
+    # The projector applies a batch per run in one span, under the append of
+    # its first event and linked to the appends of the others: every append
+    # of the run is reached.
+    wanted = {a.span_id for a in [*appends, append_call]}
+    deadline = time.monotonic() + 20
+    while True:  # the projector exports its spans in its own time
+        projects = [s for s in receiver.trace_of_run(run.run_id) if s.name == "project"]
+        reached = {p.parent_id for p in projects} | {link for p in projects for link in p.links}
+        if wanted <= reached or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert projects and {p.service for p in projects} == {"graphmesh-projector"}
+    assert wanted <= reached
 
 
 def test_a_callers_trace_context_is_continued(traced: LocalStack, receiver: OtlpReceiver) -> None:
@@ -141,7 +158,7 @@ def test_a_callers_trace_context_is_continued(traced: LocalStack, receiver: Otlp
 
 def test_a_failed_node_marks_its_span_and_the_runs(tclient: Client, receiver: OtlpReceiver) -> None:
     run = tclient.create_run("chain3", input={})  # node s0 reads state["n"]: KeyError
-    assert tclient.wait_run(run.run_id).status == "FAILED"
+    assert tclient.wait_run(run.run_id).status is RunStatus.FAILED
     spans = _run_trace(receiver, run.run_id, {"run chain3", "node s0"})
     run_span = _run_span(_only_root(spans), "chain3")
     assert run_span.failed and run_span.attributes["graphmesh.outcome"] == "RunFailed"
@@ -158,10 +175,11 @@ def test_a_cancelled_run_ends_its_node_span_as_cancelled(
 ) -> None:
     run = tclient.create_run("sleeper", input={"seconds": 120})
     deadline = time.monotonic() + 30
-    while tclient.get_run(run.run_id).status != "RUNNING" and time.monotonic() < deadline:
+    running = RunStatus.RUNNING
+    while tclient.get_run(run.run_id).status is not running and time.monotonic() < deadline:
         time.sleep(0.05)
     time.sleep(0.3)  # into the node
-    assert tclient.cancel_run(run.run_id).status == "CANCELLED"
+    assert tclient.cancel_run(run.run_id).status is RunStatus.CANCELLED
     spans = _run_trace(receiver, run.run_id, {"run sleeper", "node sleep"})
     run_span = _run_span(_only_root(spans), "sleeper")
     assert run_span.attributes["graphmesh.outcome"] == "RunCancelled"
@@ -182,7 +200,7 @@ def test_log_lines_join_the_runs_trace(
     traced: LocalStack, tclient: Client, receiver: OtlpReceiver
 ) -> None:
     run = tclient.create_run("chain3", input={"n": 1})
-    assert tclient.wait_run(run.run_id).status == "SUCCEEDED"
+    assert tclient.wait_run(run.run_id).status is RunStatus.SUCCEEDED
     spans = _run_trace(receiver, run.run_id, {"run chain3"})
     trace_id = spans[0].trace_id
     [run_span] = [s for s in spans if s.name == "run chain3"]
@@ -197,7 +215,9 @@ def test_log_lines_join_the_runs_trace(
         assert line["thread_id"] == run.thread_id
         assert line["service"] == "executor"
         assert line["trace_id"] == trace_id
-    assert any(line["span_id"] == run_span.span_id for line in mine)
+    span_ids = {s.span_id for s in spans}
+    assert all(line["span_id"] in span_ids for line in mine)
+    assert any(line["span_id"] == run_span.span_id for line in mine), (run_span, mine)
     # Every JSON line of every service carries its level, time and service.
     for service in ("gateway", "checkpoint", "projector", "executor"):
         lines = _log_lines(traced, service)

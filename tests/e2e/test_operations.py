@@ -9,6 +9,7 @@ import sys
 import time
 
 from graphmesh.client import Client
+from graphmesh.runs import RunStatus
 from graphmesh.stack import LocalStack
 from tests.conftest import store_counts
 
@@ -29,7 +30,7 @@ def _store(stack: LocalStack) -> str:
 
 def test_runs_events_prints_every_stored_event(stack: LocalStack, client: Client) -> None:
     run = client.create_run("chain3", input={"n": 0, "trail": []})
-    assert client.wait_run(run.run_id).status == "SUCCEEDED"
+    assert client.wait_run(run.run_id).status is RunStatus.SUCCEEDED
     result = ops("runs", "events", run.run_id, "--store", _store(stack), "--json")
     assert result.returncode == 0, result.stderr
     events = [json.loads(line) for line in result.stdout.splitlines()]
@@ -80,8 +81,8 @@ def test_projections_rebuild_gives_the_live_rows(stack: LocalStack, client: Clie
     assert position == "t"
     # The live projector goes on from the rebuilt position.
     after = client.create_run("chain3", input={"n": 9, "trail": []})
-    assert client.wait_run(after.run_id).status == "SUCCEEDED"
-    assert client.get_run(after.run_id).status == "SUCCEEDED"
+    assert client.wait_run(after.run_id).status is RunStatus.SUCCEEDED
+    assert client.get_run(after.run_id).status is RunStatus.SUCCEEDED
 
 
 def test_lag_shows_each_groups_partitions_and_the_queue(stack: LocalStack, client: Client) -> None:
