@@ -51,12 +51,27 @@ def create_engine(settings: DatabaseSettings) -> AsyncEngine:
     )
 
 
+#: What the driver raises while PostgreSQL is away, shutting down or starting:
+#: class 08 (connection exceptions), 57P01-57P03 (shutdown, cannot connect
+#: now) and a connection closed under a call.
+_CONNECTION_ERRORS = (
+    OperationalError,
+    OSError,
+    asyncpg.exceptions.PostgresConnectionError,
+    asyncpg.exceptions.AdminShutdownError,
+    asyncpg.exceptions.CrashShutdownError,
+    asyncpg.exceptions.CannotConnectNowError,
+    asyncpg.exceptions.ConnectionDoesNotExistError,
+    asyncpg.exceptions.InterfaceError,
+)
+
+
 @asynccontextmanager
 async def translate_errors(what: str) -> AsyncIterator[None]:
     """Turns driver connection errors into `Unavailable`."""
     try:
         yield
-    except (OperationalError, OSError, asyncpg.exceptions.ConnectionDoesNotExistError) as exc:
+    except _CONNECTION_ERRORS as exc:
         raise Unavailable(
             f"database unavailable during {what}: {exc}", reason="DATABASE_UNAVAILABLE"
         ) from exc

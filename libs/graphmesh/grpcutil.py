@@ -154,17 +154,19 @@ def create_server(public: bool = False) -> grpc.aio.Server:
     )
 
 
-def add_health_and_reflection(
+async def add_health_and_reflection(
     server: grpc.aio.Server, service_names: Iterable[str]
 ) -> health.aio.HealthServicer:
-    """Adds gRPC health checking (all NOT_SERVING until `set_serving`) and
-    server reflection for `service_names`."""
+    """Adds gRPC health checking (the server and each named service
+    NOT_SERVING until `set_serving`; grpcio's own default for the server is
+    SERVING) and server reflection for `service_names`."""
     names = list(service_names)
     servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(servicer, server)
     reflection.enable_server_reflection(
         [*names, health.SERVICE_NAME, reflection.SERVICE_NAME], server
     )
+    await set_serving(servicer, names, False)
     return servicer
 
 

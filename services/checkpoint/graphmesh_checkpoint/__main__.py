@@ -49,7 +49,7 @@ async def serve(settings: CheckpointSettings, stop: asyncio.Event) -> None:
     )
     broker = BrokerProbe(settings.kafka)
     health = HealthReporter(
-        add_health_and_reflection(server, SERVICE_NAMES),
+        await add_health_and_reflection(server, SERVICE_NAMES),
         SERVICE_NAMES,
         [postgres_probe(engine), broker.probe()],
     )

@@ -81,7 +81,7 @@ async def serve(settings: GatewaySettings, stop: asyncio.Event) -> None:
         )
         broker = BrokerProbe(settings.kafka)
         health = HealthReporter(
-            add_health_and_reflection(server, SERVICE_NAMES), SERVICE_NAMES, [broker.probe()]
+            await add_health_and_reflection(server, SERVICE_NAMES), SERVICE_NAMES, [broker.probe()]
         )
         server.add_insecure_port(settings.listen)
         await server.start()

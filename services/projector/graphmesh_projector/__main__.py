@@ -40,7 +40,9 @@ async def serve(settings: ProjectorSettings, stop: asyncio.Event) -> None:
         ProjectionServicer(views), server
     )
     health = HealthReporter(
-        add_health_and_reflection(server, SERVICE_NAMES), SERVICE_NAMES, [postgres_probe(engine)]
+        await add_health_and_reflection(server, SERVICE_NAMES),
+        SERVICE_NAMES,
+        [postgres_probe(engine)],
     )
     server.add_insecure_port(settings.listen)
     await server.start()
