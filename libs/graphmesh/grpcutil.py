@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import inspect
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from typing import Any, TypeVar
 
 import grpc
@@ -36,6 +36,7 @@ log = structlog.get_logger(__name__)
 MAX_MESSAGE_BYTES = 64 << 20
 
 _F = TypeVar("_F", bound=Callable[..., Any])
+_T = TypeVar("_T")
 
 
 def status_for(error: GraphmeshError) -> grpc.Status:
@@ -139,6 +140,31 @@ def translate_rpc_error(exc: grpc.aio.AioRpcError, what: str) -> GraphmeshError:
         reason = "UPSTREAM_UNAVAILABLE"
     message = exc.details() if cls is not Unavailable else f"{what}: {exc.details()}"
     return cls(message or what, reason=reason, field=field, metadata=metadata)
+
+
+#: How long a call to another graphmesh service keeps being retried while
+#: that service (or its database) is unavailable.
+UPSTREAM_PATIENCE_SECONDS = 120.0
+
+
+async def call_patiently(
+    call: Callable[[], Awaitable[_T]], what: str, patience: float = UPSTREAM_PATIENCE_SECONDS
+) -> _T:
+    """Makes an idempotent call to another graphmesh service, retrying with
+    back-off while it answers UNAVAILABLE (restarting, or its database
+    away), for up to `patience` seconds; errors are translated."""
+    delay = 0.1
+    deadline = asyncio.get_running_loop().time() + patience
+    while True:
+        try:
+            return await call()
+        except grpc.aio.AioRpcError as exc:
+            late = asyncio.get_running_loop().time() > deadline
+            if exc.code() is not grpc.StatusCode.UNAVAILABLE or late:
+                raise translate_rpc_error(exc, what) from exc
+            log.warning("upstream_unavailable_retrying", what=what, error=exc.details())
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, 2.0)
 
 
 def create_server(public: bool = False) -> grpc.aio.Server:

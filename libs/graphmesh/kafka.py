@@ -148,10 +148,11 @@ async def watch_consumer_lag(consumer: AIOKafkaConsumer, group: str, stop: async
                 CONSUMER_LAG.remove(group, tp.topic, str(tp.partition))
         shown &= assigned
         for tp in assigned:
-            high = consumer.highwater(tp)
             try:
+                high = consumer.highwater(tp)
                 committed = await consumer.committed(tp)
-            except KafkaError as exc:
+            except KafkaError as exc:  # IllegalStateError: no longer assigned
+                # Unknown for now (the group may be rebalancing).
                 log.debug("lag_unknown", error=str(exc))
                 continue
             if high is None:

@@ -32,7 +32,7 @@ from langgraph.checkpoint.serde.base import SerializerProtocol
 
 from graphmesh.checkpoints import events as cpe
 from graphmesh.errors import InvalidArgument
-from graphmesh.grpcutil import translate_rpc_error
+from graphmesh.grpcutil import call_patiently, translate_rpc_error
 from graphmesh.jsonutil import dumps, to_jsonable
 from graphmesh.v1 import checkpoint_service_pb2 as pb
 from graphmesh.v1 import checkpoint_service_pb2_grpc as pb_grpc
@@ -94,10 +94,7 @@ async def append_thread_event(
         require_idle=require_idle,
         require_no_runs=require_no_runs,
     )
-    try:
-        answer = await stub.AppendThreadEvents(request)
-    except grpc.aio.AioRpcError as exc:
-        raise translate_rpc_error(exc, "writing to the thread") from exc
+    answer = await call_patiently(lambda: stub.AppendThreadEvents(request), "writing to the thread")
     return int(answer.last_seq)
 
 
@@ -143,10 +140,9 @@ class EventLogSaver(BaseCheckpointSaver[str]):
             after_run_id=after_run,
             after_seq=after_seq,
         )
-        try:
-            answer = await self._stub.GetCheckpoint(request)
-        except grpc.aio.AioRpcError as exc:
-            raise translate_rpc_error(exc, "reading a checkpoint") from exc
+        answer = await call_patiently(
+            lambda: self._stub.GetCheckpoint(request), "reading a checkpoint"
+        )
         return self._tuple(answer.checkpoint) if answer.found else None
 
     async def alist(
@@ -263,10 +259,9 @@ class EventLogSaver(BaseCheckpointSaver[str]):
         if not run_ids:
             return
         request = pb.DeleteRunCheckpointsRequest(run_ids=list(run_ids), event_id=str(uuid.uuid4()))
-        try:
-            await self._stub.DeleteRunCheckpoints(request)
-        except grpc.aio.AioRpcError as exc:
-            raise translate_rpc_error(exc, "deleting run checkpoints") from exc
+        await call_patiently(
+            lambda: self._stub.DeleteRunCheckpoints(request), "deleting run checkpoints"
+        )
 
     def get_next_version(self, current: str | None, channel: None) -> str:
         """Sortable string versions, as LangGraph's own savers make them."""

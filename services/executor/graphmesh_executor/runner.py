@@ -25,6 +25,7 @@ from graphmesh import streams
 from graphmesh.checkpoints import events as cpe
 from graphmesh.checkpoints.saver import EventLogSaver
 from graphmesh.envelope import Event, new_event
+from graphmesh.grpcutil import call_patiently
 from graphmesh.jsonutil import dumps, to_jsonable
 from graphmesh.v1 import checkpoint_service_pb2 as cp_pb2
 from graphmesh.v1 import checkpoint_service_pb2_grpc as cp_grpc
@@ -235,8 +236,9 @@ async def _graph_input(
     again), else the run's command or input. A fork starts from the run's
     chosen checkpoint."""
     if ctx.attempt > 1:
-        latest = await ctx.checkpoints.GetCheckpoint(
-            cp_pb2.GetCheckpointRequest(thread_id=ctx.created.thread_id, checkpoint_ns="")
+        request = cp_pb2.GetCheckpointRequest(thread_id=ctx.created.thread_id, checkpoint_ns="")
+        latest = await call_patiently(
+            lambda: ctx.checkpoints.GetCheckpoint(request), "reading the run's checkpoint"
         )
         if latest.found and latest.checkpoint.run_id == ctx.created.run_id:
             return None
