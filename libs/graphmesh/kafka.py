@@ -151,7 +151,7 @@ async def watch_consumer_lag(consumer: AIOKafkaConsumer, group: str, stop: async
             try:
                 high = consumer.highwater(tp)
                 committed = await consumer.committed(tp)
-            except KafkaError as exc:  # IllegalStateError: no longer assigned
+            except (KafkaError, AssertionError) as exc:  # no longer assigned
                 # Unknown for now (the group may be rebalancing).
                 log.debug("lag_unknown", error=str(exc))
                 continue

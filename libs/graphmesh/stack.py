@@ -48,6 +48,9 @@ class StackConfig:
     #: "tansu" (memory) or "noida" (keeps its data across restarts).
     broker: str = "tansu"
     log_level: str = "INFO"
+    #: Give each service's metrics a free port of its own (tests), rather
+    #: than metrics_port + an offset.
+    free_metrics_ports: bool = False
     extra_env: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -65,7 +68,7 @@ class StackConfig:
                 "metrics_port",
             )
         }
-        return cls(data_dir=data_dir, **ports, **kwargs)  # type: ignore[arg-type]
+        return cls(data_dir=data_dir, **ports, free_metrics_ports=True, **kwargs)  # type: ignore[arg-type]
 
 
 @dataclass
@@ -186,6 +189,8 @@ class LocalStack:
                 "projector": c.projector_port,
             }[name]
         metrics_port = self.metrics_port_of(name, index)
+        if metrics_port and c.free_metrics_ports:
+            metrics_port = procs.free_port()
         if metrics_port:
             env[f"GRAPHMESH_{name.upper()}_METRICS_LISTEN"] = f"127.0.0.1:{metrics_port}"
         log_path = c.data_dir / "logs" / f"{name}{index or ''}.log"
