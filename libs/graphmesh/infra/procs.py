@@ -4,18 +4,56 @@ from __future__ import annotations
 
 import contextlib
 import os
+import random
 import signal
 import socket
 import subprocess
+import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 
+def _ephemeral_ports() -> range:
+    """The range the kernel takes outgoing connections' local ports from."""
+    try:
+        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+        return range(int(low), int(high) + 1)
+    except (OSError, ValueError):
+        return range(32768, 61000)  # Linux's default
+
+
+def _listening_ports() -> Iterator[int]:
+    """Candidate ports for our own listeners, from a random start (so two
+    processes handing out ports rarely walk the same sequence), each once.
+
+    They lie below the ephemeral range on purpose: a port the kernel picked
+    for `bind(0)` and that we released is a port it may give to the very
+    next outgoing connection as its local port, and a service started on it
+    a moment later fails with "address already in use"."""
+    low = _ephemeral_ports().start
+    pool = range(20000, min(low, 32768)) if low > 21000 else range(10000, min(low, 20000))
+    start = random.randrange(len(pool))
+    for i in range(len(pool)):
+        yield pool[(start + i) % len(pool)]
+
+
+_candidates = _listening_ports()
+_candidates_lock = threading.Lock()
+
+
 def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    """A TCP port on 127.0.0.1 that nothing listens on right now and that
+    this process has not handed out before."""
+    with _candidates_lock:
+        for port in _candidates:
+            with socket.socket() as sock:
+                try:
+                    sock.bind(("127.0.0.1", port))
+                except OSError:
+                    continue
+            return port
+    raise RuntimeError("no free TCP port left to hand out")
 
 
 def port_open(port: int, host: str = "127.0.0.1") -> bool:
