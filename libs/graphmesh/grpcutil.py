@@ -142,6 +142,8 @@ def translate_rpc_error(exc: grpc.aio.AioRpcError, what: str) -> GraphmeshError:
     return cls(message or what, reason=reason, field=field, metadata=metadata)
 
 
+_RETRIED_CODES = (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED)
+
 #: How long a call to another graphmesh service keeps being retried while
 #: that service (or its database) is unavailable.
 UPSTREAM_PATIENCE_SECONDS = 120.0
@@ -152,7 +154,9 @@ async def call_patiently(
 ) -> _T:
     """Makes an idempotent call to another graphmesh service, retrying with
     back-off while it answers UNAVAILABLE (restarting, or its database
-    away), for up to `patience` seconds; errors are translated."""
+    away) or CANCELLED (the server cancelled the call as it shut down; our
+    own cancellation is asyncio's, not a status), for up to `patience`
+    seconds; errors are translated."""
     delay = 0.1
     deadline = asyncio.get_running_loop().time() + patience
     while True:
@@ -160,7 +164,7 @@ async def call_patiently(
             return await call()
         except grpc.aio.AioRpcError as exc:
             late = asyncio.get_running_loop().time() > deadline
-            if exc.code() is not grpc.StatusCode.UNAVAILABLE or late:
+            if exc.code() not in _RETRIED_CODES or late:
                 raise translate_rpc_error(exc, what) from exc
             log.warning("upstream_unavailable_retrying", what=what, error=exc.details())
         await asyncio.sleep(delay)

@@ -54,7 +54,8 @@ def submit(client: Client, prefix: str, count: int) -> list[str]:
 
 def assert_all_succeeded(mesh: LocalStack, client: Client, run_ids: list[str]) -> None:
     done = [client.wait_run(r, timeout=180) for r in run_ids]
-    assert [d.status for d in done] == [RunStatus.SUCCEEDED] * len(run_ids)
+    failed = [(d.run_id, d.error) for d in done if d.status is not RunStatus.SUCCEEDED]
+    assert [d.status for d in done] == [RunStatus.SUCCEEDED] * len(run_ids), failed
     # Every run's events are stored gapless, and the read model agrees.
     gaps = mesh.postgres.query(
         "SELECT count(*) FROM (SELECT run_id, max(seq) AS m, count(*) AS c FROM events"

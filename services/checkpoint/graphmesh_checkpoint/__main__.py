@@ -59,17 +59,22 @@ async def serve(settings: CheckpointSettings, stop: asyncio.Event) -> None:
     consumer = make_consumer(settings.kafka, settings.kafka.events_topic, CHECKPOINT_GROUP)
     await consumer.start()
     ingestor = EventIngestor(consumer, store, settings.batch_max)
-    ingest_task = supervise(asyncio.create_task(ingestor.run(stop)), stop)
+    stop_ingesting = asyncio.Event()  # set once the server has drained
+    ingest_task = supervise(asyncio.create_task(ingestor.run(stop_ingesting)), stop)
     probes = supervise(asyncio.create_task(health.run(stop)), stop)
     lag = supervise(asyncio.create_task(watch_consumer_lag(consumer, CHECKPOINT_GROUP, stop)), stop)
     log.info("serving", listen=settings.listen)
     await stop.wait()
     await health.shutting_down()
+    # Calls in progress get the grace period while ingestion goes on: a
+    # checkpoint read waiting for a run's own writes (read-your-writes)
+    # needs them stored.
+    await server.stop(grace=settings.shutdown_grace_seconds)
+    stop_ingesting.set()
     # The ingestor finishes its batch and commits its offsets.
     await asyncio.wait([ingest_task, probes, lag])
     await consumer.stop()
     await broker.close()
-    await server.stop(grace=settings.shutdown_grace_seconds)
     await notifier.stop()
     await engine.dispose()
 
