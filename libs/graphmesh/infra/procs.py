@@ -24,8 +24,9 @@ def _ephemeral_ports() -> range:
 
 
 def _listening_ports() -> Iterator[int]:
-    """Candidate ports for our own listeners, from a random start (so two
-    processes handing out ports rarely walk the same sequence), each once.
+    """Candidate ports for our own listeners, each once, in random order
+    (ports handed out one after another are rarely neighbours, which matters
+    to callers that use a port and the few after it, like `graphmesh up`).
 
     They lie below the ephemeral range on purpose: a port the kernel picked
     for `bind(0)` and that we released is a port it may give to the very
@@ -33,9 +34,7 @@ def _listening_ports() -> Iterator[int]:
     a moment later fails with "address already in use"."""
     low = _ephemeral_ports().start
     pool = range(20000, min(low, 32768)) if low > 21000 else range(10000, min(low, 20000))
-    start = random.randrange(len(pool))
-    for i in range(len(pool)):
-        yield pool[(start + i) % len(pool)]
+    yield from random.sample(pool, len(pool))
 
 
 _candidates = _listening_ports()
