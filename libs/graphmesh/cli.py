@@ -32,7 +32,12 @@ from typing import Any
 
 from graphmesh import streams
 from graphmesh.cli_ops import DEFAULT_DATA_DIR, STATE_FILE, add_ops_commands
-from graphmesh.cli_threads import add_thread_commands, print_json, target
+from graphmesh.cli_threads import (
+    add_connection_options,
+    add_thread_commands,
+    connect,
+    print_json,
+)
 from graphmesh.client import Client, ClientError, RunEvent
 from graphmesh.runs import RunStatus
 
@@ -69,7 +74,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         command["update"] = _json_arg(args.update, "--update")
     if args.goto:
         command["goto"] = args.goto
-    with Client(target(args)) as client:
+    with connect(args) as client:
         run = client.create_run(
             args.graph,
             None if command and args.input is None else (args.input or "{}"),
@@ -113,14 +118,14 @@ def _print_stream(
 
 def cmd_runs_stream(args: argparse.Namespace) -> int:
     """Joins a run's stream (from the start or after a cursor) to its end."""
-    with Client(target(args)) as client:
+    with connect(args) as client:
         _print_stream(client, args.run_id, args.cursor or "", args.timeout, args.stream_mode or ())
     return 0
 
 
 def cmd_runs_cancel(args: argparse.Namespace) -> int:
     """Cancels a run and prints it."""
-    with Client(target(args)) as client:
+    with connect(args) as client:
         before = client.get_run(args.run_id)
         run = client.cancel_run(args.run_id, rollback=args.rollback, wait=not args.no_wait)
     if before.status.is_terminal:
@@ -136,7 +141,7 @@ def cmd_runs_cancel(args: argparse.Namespace) -> int:
 
 def cmd_queue(args: argparse.Namespace) -> int:
     """Prints pending (queued) and running runs per graph."""
-    with Client(target(args)) as client:
+    with connect(args) as client:
         print_json(client.queue_depth(args.graph or ""))
     return 0
 
@@ -150,7 +155,7 @@ def _json_arg(text: str, flag: str) -> Any:
 
 def cmd_runs_get(args: argparse.Namespace) -> int:
     """Prints one run."""
-    with Client(target(args)) as client:
+    with connect(args) as client:
         print_json(client.get_run(args.run_id).to_dict())
     return 0
 
@@ -158,7 +163,7 @@ def cmd_runs_get(args: argparse.Namespace) -> int:
 def cmd_runs_list(args: argparse.Namespace) -> int:
     """Prints a page of runs."""
     status = RunStatus[args.status.upper()] if args.status else RunStatus.UNSPECIFIED
-    with Client(target(args)) as client:
+    with connect(args) as client:
         runs, token = client.list_runs(
             graph_id=args.graph or "",
             thread_id=args.thread or "",
@@ -172,7 +177,7 @@ def cmd_runs_list(args: argparse.Namespace) -> int:
 
 def cmd_graphs_list(args: argparse.Namespace) -> int:
     """Prints the registered graphs."""
-    with Client(target(args)) as client:
+    with connect(args) as client:
         graphs = client.list_graphs()
     print_json(
         [{"graph_id": g.graph_id, "source": g.source, "nodes": list(g.nodes)} for g in graphs]
@@ -409,7 +414,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     def client_parser(name: str, help_: str) -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help_)
-        p.add_argument("--target", help="gateway address host:port")
+        add_connection_options(p)
         return p
 
     def stack_options(p: argparse.ArgumentParser) -> None:
@@ -470,7 +475,7 @@ def build_parser() -> argparse.ArgumentParser:
     runs_sub = runs.add_subparsers(dest="runs_command", required=True)
     get = runs_sub.add_parser("get", help="show one run")
     get.add_argument("run_id")
-    get.add_argument("--target")
+    add_connection_options(get)
     get.set_defaults(func=cmd_runs_get)
     lst = runs_sub.add_parser("list", help="list runs, newest first")
     lst.add_argument("--graph")
@@ -478,7 +483,7 @@ def build_parser() -> argparse.ArgumentParser:
     lst.add_argument("--status", choices=[s.name.lower() for s in RunStatus if s.value])
     lst.add_argument("--page-size", type=int)
     lst.add_argument("--page-token")
-    lst.add_argument("--target")
+    add_connection_options(lst)
     lst.set_defaults(func=cmd_runs_list)
     stream = runs_sub.add_parser("stream", help="join a run's stream, to its end")
     stream.add_argument("run_id")
@@ -487,7 +492,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--stream-mode", action="append", choices=streams.STREAM_MODES, help="only this mode"
     )
     stream.add_argument("--timeout", type=float, default=300.0)
-    stream.add_argument("--target")
+    add_connection_options(stream)
     stream.set_defaults(func=cmd_runs_stream)
     cancel = runs_sub.add_parser("cancel", help="stop a run")
     cancel.add_argument("run_id")
@@ -497,7 +502,7 @@ def build_parser() -> argparse.ArgumentParser:
     cancel.add_argument(
         "--no-wait", action="store_true", help="answer once asked, not once stopped"
     )
-    cancel.add_argument("--target")
+    add_connection_options(cancel)
     cancel.set_defaults(func=cmd_runs_cancel)
     queue = client_parser("queue", "pending and running runs per graph")
     queue.add_argument("graph", nargs="?")
@@ -509,7 +514,7 @@ def build_parser() -> argparse.ArgumentParser:
     graphs = sub.add_parser("graphs", help="list the registered graphs")
     graphs_sub = graphs.add_subparsers(dest="graphs_command", required=True)
     glist = graphs_sub.add_parser("list")
-    glist.add_argument("--target")
+    add_connection_options(glist)
     glist.set_defaults(func=cmd_graphs_list)
 
     bench = client_parser("bench", "reference benchmark beside bare in-process LangGraph")

@@ -20,8 +20,7 @@ from typing import Any
 
 import grpc
 
-from graphmesh.cli_threads import print_json, target
-from graphmesh.client import Client
+from graphmesh.cli_threads import add_connection_options, connect, print_json
 
 STATE_FILE = "stack.json"
 DEFAULT_DATA_DIR = Path(".graphmesh")
@@ -131,7 +130,7 @@ def cmd_lag(args: argparse.Namespace) -> int:
     lags = asyncio.run(consumer_lag(bootstrap, groups))
     report: dict[str, Any] = {"consumer_lag": lags}
     try:
-        with Client(target(args)) as client:
+        with connect(args) as client:
             report["queue_depth"] = client.queue_depth()
     except Exception as exc:  # the gateway may be down: the lag is still worth showing
         report["queue_depth"] = {"error": str(exc)}
@@ -195,6 +194,6 @@ def add_ops_commands(
     lag.add_argument(
         "--topic-prefix", default=os.environ.get("GRAPHMESH_TOPIC_PREFIX", "graphmesh")
     )
-    lag.add_argument("--target", help="gateway address host:port (for the queue depth)")
+    add_connection_options(lag)  # the gateway, for the queue depth
     lag.add_argument("--data-dir", help=data_dir_help)
     lag.set_defaults(func=cmd_lag)

@@ -5,15 +5,45 @@ from __future__ import annotations
 import argparse
 import json
 import os
+from pathlib import Path
 from typing import Any
 
 from graphmesh.client import Client
+from graphmesh.tls import ClientTls
 
 
 def target(args: argparse.Namespace) -> str:
     """The gateway a client command talks to: --target, $GRAPHMESH_TARGET or
     the local default."""
     return str(args.target or os.environ.get("GRAPHMESH_TARGET") or "127.0.0.1:50051")
+
+
+def add_connection_options(parser: argparse.ArgumentParser) -> None:
+    """--target and the credentials of a client command."""
+    parser.add_argument("--target", help="gateway address host:port ($GRAPHMESH_TARGET)")
+    parser.add_argument(
+        "--token", help="API key or JWT ($GRAPHMESH_TOKEN); prefer --token-file on shared machines"
+    )
+    parser.add_argument("--token-file", help="a file holding the API key or JWT")
+    parser.add_argument("--tls-ca", help="connect with TLS, trusting this CA ($GRAPHMESH_CA_FILE)")
+    parser.add_argument("--tls-cert", help="client certificate, for mutual TLS")
+    parser.add_argument("--tls-key", help="client certificate's key, for mutual TLS")
+
+
+def connect(args: argparse.Namespace) -> Client:
+    """A client for the command's gateway, with its credentials."""
+    token = getattr(args, "token", None) or os.environ.get("GRAPHMESH_TOKEN") or None
+    token_file = getattr(args, "token_file", None)
+    if token_file:
+        token = Path(token_file).read_text().strip()
+    ca = getattr(args, "tls_ca", None) or os.environ.get("GRAPHMESH_CA_FILE") or None
+    cert, key = getattr(args, "tls_cert", None), getattr(args, "tls_key", None)
+    tls = None
+    if ca or cert:
+        tls = ClientTls.from_files(
+            Path(ca) if ca else None, Path(cert) if cert else None, Path(key) if key else None
+        )
+    return Client(target(args), token=token, tls=tls)
 
 
 def print_json(value: Any) -> None:
@@ -45,7 +75,7 @@ def _labels(pairs: list[str] | None) -> dict[str, str]:
 
 def cmd_create(args: argparse.Namespace) -> int:
     """Creates a thread."""
-    with Client(target(args)) as client:
+    with connect(args) as client:
         thread = client.create_thread(args.thread_id or "", _labels(args.metadata))
     print_json(_thread_dict(thread))
     return 0
@@ -53,14 +83,14 @@ def cmd_create(args: argparse.Namespace) -> int:
 
 def cmd_get(args: argparse.Namespace) -> int:
     """Shows a thread."""
-    with Client(target(args)) as client:
+    with connect(args) as client:
         print_json(_thread_dict(client.get_thread(args.thread_id)))
     return 0
 
 
 def cmd_list(args: argparse.Namespace) -> int:
     """Lists threads."""
-    with Client(target(args)) as client:
+    with connect(args) as client:
         threads, token = client.list_threads(
             status=args.status or "",
             graph_id=args.graph or "",
@@ -74,14 +104,14 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 def cmd_state(args: argparse.Namespace) -> int:
     """Shows a thread's state."""
-    with Client(target(args)) as client:
+    with connect(args) as client:
         print_json(client.get_thread_state(args.thread_id, args.checkpoint or "").to_dict())
     return 0
 
 
 def cmd_history(args: argparse.Namespace) -> int:
     """Shows a thread's past states, newest first."""
-    with Client(target(args)) as client:
+    with connect(args) as client:
         states, token = client.get_thread_history(
             args.thread_id, page_size=args.page_size, page_token=args.page_token or ""
         )
@@ -95,7 +125,7 @@ def cmd_update(args: argparse.Namespace) -> int:
         values = json.loads(args.values)
     except ValueError as exc:
         raise SystemExit(f"error: VALUES is not JSON ({exc})") from None
-    with Client(target(args)) as client:
+    with connect(args) as client:
         checkpoint_id = client.update_thread_state(
             args.thread_id, values, as_node=args.as_node or "", checkpoint_id=args.checkpoint or ""
         )
@@ -105,7 +135,7 @@ def cmd_update(args: argparse.Namespace) -> int:
 
 def cmd_delete(args: argparse.Namespace) -> int:
     """Deletes a thread."""
-    with Client(target(args)) as client:
+    with connect(args) as client:
         client.delete_thread(args.thread_id)
     print_json({"deleted": args.thread_id})
     return 0
@@ -118,7 +148,7 @@ def add_thread_commands(sub: Any) -> None:
 
     def command(name: str, help_: str, func: Any) -> argparse.ArgumentParser:
         p: argparse.ArgumentParser = threads_sub.add_parser(name, help=help_)
-        p.add_argument("--target", help="gateway address host:port")
+        add_connection_options(p)
         p.set_defaults(func=func)
         return p
 

@@ -27,6 +27,7 @@ from grpc_status import rpc_status
 
 from graphmesh import streams
 from graphmesh.runs import RunStatus
+from graphmesh.tls import ClientTls
 from graphmesh.v1 import graph_service_pb2, graph_service_pb2_grpc, run_pb2
 from graphmesh.v1 import run_service_pb2 as pb
 from graphmesh.v1 import run_service_pb2_grpc as pb_grpc
@@ -243,13 +244,47 @@ class RunEvent:
         )
 
 
-class Client:
-    """A connection to a graphmesh gateway."""
+class _BearerToken(grpc.UnaryUnaryClientInterceptor, grpc.UnaryStreamClientInterceptor):  # type: ignore[misc]
+    """Sends `authorization: Bearer <token>` with every call (over TLS or,
+    for local set-ups, in plaintext: gRPC's own call credentials refuse the
+    latter)."""
 
-    def __init__(self, target: str = "127.0.0.1:50051", timeout: float | None = 30.0) -> None:
-        self._channel = grpc.insecure_channel(
-            target, options=[("grpc.max_receive_message_length", 64 << 20)]
-        )
+    def __init__(self, token: str) -> None:
+        self._metadata = ("authorization", f"Bearer {token}")
+
+    def _details(self, details: Any) -> Any:
+        metadata = [*(details.metadata or ()), self._metadata]
+        return details._replace(metadata=metadata)
+
+    def intercept_unary_unary(self, continuation: Any, details: Any, request: Any) -> Any:
+        return continuation(self._details(details), request)
+
+    def intercept_unary_stream(self, continuation: Any, details: Any, request: Any) -> Any:
+        return continuation(self._details(details), request)
+
+
+class Client:
+    """A connection to a graphmesh gateway: `token` is an API key or JWT,
+    `tls` what to trust (and which client certificate to present) for a
+    gateway that serves TLS."""
+
+    def __init__(
+        self,
+        target: str = "127.0.0.1:50051",
+        timeout: float | None = 30.0,
+        *,
+        token: str | None = None,
+        tls: ClientTls | None = None,
+    ) -> None:
+        options = [("grpc.max_receive_message_length", 64 << 20)]
+        if tls is None:
+            channel = grpc.insecure_channel(target, options=options)
+        else:
+            channel = grpc.secure_channel(target, tls.credentials(), options=options)
+        self._raw_channel = channel
+        if token:
+            channel = grpc.intercept_channel(channel, _BearerToken(token))
+        self._channel = channel
         self._runs = pb_grpc.RunServiceStub(self._channel)
         self._graphs = graph_service_pb2_grpc.GraphServiceStub(self._channel)
         self._threads = th_grpc.ThreadServiceStub(self._channel)
@@ -268,7 +303,7 @@ class Client:
 
     def close(self) -> None:
         """Closes the connection."""
-        self._channel.close()
+        self._raw_channel.close()
 
     def _call(self, method: Any, request: Any, timeout: float | None = None) -> Any:
         try:

@@ -12,7 +12,8 @@ Each error carries a `reason` (an UPPER_SNAKE code that clients can match on
 and that never changes meaning) and, for bad fields, the field's name. The
 gRPC layer turns them into a `google.rpc.Status` with `ErrorInfo` and
 `BadRequest` details in `graphmesh.grpcutil.status_for` (and a `RetryInfo`
-when the error says when to try again).
+when the error says when to try again, a `QuotaFailure` when a quota was
+hit). Authentication failures are `graphmesh.auth.Unauthenticated`.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ class GraphmeshError(Exception):
         field: str | None = None,
         metadata: Mapping[str, str] | None = None,
         retry_after: float | None = None,
+        quota_subject: str | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -45,6 +47,8 @@ class GraphmeshError(Exception):
         self.metadata = dict(metadata or {})
         #: Seconds after which the same request may succeed, if known.
         self.retry_after = retry_after
+        #: The subject of the quota this error is about, if it is about one.
+        self.quota_subject = quota_subject
 
 
 class InvalidArgument(GraphmeshError):

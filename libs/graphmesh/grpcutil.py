@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import inspect
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
 import grpc
@@ -28,6 +28,7 @@ from graphmesh.errors import (
     Unavailable,
 )
 from graphmesh.interceptors import ObservingServerInterceptor, PropagatingClientInterceptor
+from graphmesh.tls import ClientTls, ServerTls
 
 log = structlog.get_logger(__name__)
 
@@ -58,6 +59,15 @@ def status_for(error: GraphmeshError) -> grpc.Status:
         retry = error_details_pb2.RetryInfo()
         retry.retry_delay.FromNanoseconds(int(error.retry_after * 1e9))
         details.append(_pack(retry))
+    if error.quota_subject is not None:
+        quota = error_details_pb2.QuotaFailure(
+            violations=[
+                error_details_pb2.QuotaFailure.Violation(
+                    subject=error.quota_subject, description=error.message
+                )
+            ]
+        )
+        details.append(_pack(quota))
     status = status_pb2.Status(
         code=getattr(code_pb2, error.code.name), message=error.message, details=details
     )
@@ -171,13 +181,19 @@ async def call_patiently(
         delay = min(delay * 2, 2.0)
 
 
-def create_server(public: bool = False) -> grpc.aio.Server:
+def create_server(
+    public: bool = False,
+    interceptors: Sequence[grpc.aio.ServerInterceptor] = (),
+    max_receive_bytes: int = MAX_MESSAGE_BYTES,
+) -> grpc.aio.Server:
     """An aio server with graphmesh's message limits, traced and measured
-    (`public`: the gateway, whose every call is traced)."""
+    (`public`: the gateway, whose every call is traced); `interceptors` run
+    inside the observing one, so that what they refuse is traced and
+    counted too."""
     return grpc.aio.server(
-        interceptors=[ObservingServerInterceptor(trace_all=public)],
+        interceptors=[ObservingServerInterceptor(trace_all=public), *interceptors],
         options=[
-            ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
+            ("grpc.max_receive_message_length", max_receive_bytes),
             ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
             ("grpc.so_reuseport", 0),
         ],
@@ -213,13 +229,26 @@ async def set_serving(
         await servicer.set(name, status)
 
 
-def channel(target: str) -> grpc.aio.Channel:
-    """A client channel to another graphmesh service."""
-    return grpc.aio.insecure_channel(
-        target,
-        interceptors=[PropagatingClientInterceptor()],
-        options=[
-            ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
-            ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
-        ],
+def listen(server: grpc.aio.Server, address: str, tls: ServerTls | None) -> None:
+    """Binds `server` to `address`, with TLS when `tls` is given; a failed
+    bind refuses to start (grpcio would otherwise only log it)."""
+    if tls is None:
+        port = server.add_insecure_port(address)
+    else:
+        port = server.add_secure_port(address, tls.credentials())
+    if port == 0:
+        raise OSError(f"cannot listen on {address}")
+
+
+def channel(target: str, tls: ClientTls | None = None) -> grpc.aio.Channel:
+    """A client channel to another graphmesh service (TLS when `tls` is given)."""
+    options = [
+        ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
+        ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+    ]
+    interceptors = [PropagatingClientInterceptor()]
+    if tls is None:
+        return grpc.aio.insecure_channel(target, interceptors=interceptors, options=options)
+    return grpc.aio.secure_channel(
+        target, tls.credentials(), interceptors=interceptors, options=options
     )

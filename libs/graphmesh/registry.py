@@ -74,7 +74,8 @@ class GraphRegistry:
         entry = self._entries.get(graph_id)
         if entry is None:
             raise NotFound(
-                f"no graph named {graph_id!r}; known graphs: {', '.join(self._entries) or 'none'}",
+                f"no graph named {graph_id[:128]!r};"
+                f" known graphs: {', '.join(self._entries) or 'none'}",
                 reason="GRAPH_NOT_FOUND",
                 field="graph_id",
                 metadata={"graph_id": graph_id[:128]},

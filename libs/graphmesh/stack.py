@@ -5,6 +5,7 @@ and the end-to-end tests."""
 from __future__ import annotations
 
 import os
+import secrets
 import subprocess
 import sys
 import time
@@ -19,6 +20,7 @@ from graphmesh.infra.broker import LocalBroker
 from graphmesh.infra.postgres import PrivatePostgres
 from graphmesh.migrations import upgrade
 from graphmesh.registry import DEFAULT_REGISTRY
+from graphmesh.tls import ClientTls, internal_tls_from_env
 
 SERVICES = ("checkpoint", "projector", "executor", "gateway")
 
@@ -52,6 +54,9 @@ class StackConfig:
     #: than metrics_port + an offset.
     free_metrics_ports: bool = False
     extra_env: dict[str, str] = field(default_factory=dict)
+    #: How the stack's own checks reach a gateway that serves TLS (the
+    #: services' TLS and credentials are set in `extra_env`).
+    gateway_tls: ClientTls | None = None
 
     @classmethod
     def with_free_ports(cls, data_dir: Path, **kwargs: object) -> StackConfig:
@@ -97,6 +102,9 @@ class LocalStack:
         )
         self.broker = LocalBroker(config.data_dir / "broker", config.broker_port, config.broker)
         self.services: list[ServiceProcess] = []
+        # One secret for the stack's cursors and page tokens, so that they
+        # outlive a gateway restart (a secret of the test's own wins).
+        self._token_secret = secrets.token_hex(32)
 
     @property
     def gateway_target(self) -> str:
@@ -126,6 +134,7 @@ class LocalStack:
                 "GRAPHMESH_LOG_LEVEL": c.log_level,
                 # The local broker holds a fetch for its whole wait (see KafkaSettings).
                 "GRAPHMESH_KAFKA_FETCH_MAX_WAIT_MS": "5",
+                "GRAPHMESH_TOKEN_SECRET": self._token_secret,
             }
         )
         env.update(c.extra_env)
@@ -211,7 +220,18 @@ class LocalStack:
         """Waits until every service answers SERVING to a gRPC health check."""
         deadline = time.monotonic() + timeout
         for service in self.services:
-            wait_serving(f"127.0.0.1:{service.port}", deadline, service)
+            wait_serving(
+                f"127.0.0.1:{service.port}", deadline, service, self.credentials_for(service.name)
+            )
+
+    def credentials_for(self, name: str) -> grpc.ChannelCredentials | None:
+        """How to reach service `name` (None: plaintext): the gateway as its
+        clients do, the others with the internal mutual-TLS identity."""
+        if name == "gateway":
+            tls = self.config.gateway_tls
+            return tls.credentials() if tls else None
+        internal = internal_tls_from_env(self.config.extra_env)
+        return internal.client.credentials() if internal else None
 
     def service(self, name: str) -> ServiceProcess:
         """The running service called `name` ("executor", "executor1", ...)."""
@@ -229,9 +249,17 @@ class LocalStack:
         self.postgres.stop()
 
 
-def wait_serving(target: str, deadline: float, service: ServiceProcess | None = None) -> None:
+def wait_serving(
+    target: str,
+    deadline: float,
+    service: ServiceProcess | None = None,
+    credentials: grpc.ChannelCredentials | None = None,
+) -> None:
     """Waits until `target` reports SERVING, failing early if its process exits."""
-    with grpc.insecure_channel(target) as channel:
+    channel = (
+        grpc.secure_channel(target, credentials) if credentials else grpc.insecure_channel(target)
+    )
+    with channel:
         stub = health_pb2_grpc.HealthStub(channel)
         while True:
             if service is not None and service.proc.poll() is not None:

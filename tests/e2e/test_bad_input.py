@@ -15,7 +15,6 @@ from graphmesh.errors import ERROR_DOMAIN
 from graphmesh.stack import LocalStack
 from graphmesh.v1 import graph_service_pb2, graph_service_pb2_grpc, run_pb2, run_service_pb2_grpc
 from graphmesh.v1 import run_service_pb2 as pb
-from graphmesh_gateway import tokens
 from tests.conftest import TEST_GRAPHS, store_counts
 from tests.e2e.helpers import status_details
 
@@ -54,6 +53,10 @@ def bad_requests(
     invalid, not_found = grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.NOT_FOUND
     unknown_run = str(uuid.uuid4())
     big = json.dumps({"blob": "x" * ONE_MIB})
+    # A genuine cursor, of another run.
+    other_stream = run_stub.StreamRun(pb.StreamRunRequest(run_id=other.run_id), timeout=10)
+    other_cursor = next(iter(other_stream)).event.cursor
+    other_stream.cancel()
     return [
         (
             "unknown graph",
@@ -143,9 +146,7 @@ def bad_requests(
         (
             "foreign cursor",
             lambda: run_stub.StreamRun(
-                pb.StreamRunRequest(
-                    run_id=finished.run_id, cursor=tokens.encode_cursor(other.run_id, 2)
-                ),
+                pb.StreamRunRequest(run_id=finished.run_id, cursor=other_cursor),
                 timeout=10,
             ),
             invalid,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 
 import pytest
@@ -81,27 +83,58 @@ def test_fingerprint_tells_a_retry_from_a_reuse() -> None:
     assert a != validation.fingerprint("fanout", "", {"n": 0, "m": 1}, {})
 
 
+SIGNER = tokens.Tokens(b"k" * 32)
+
+
+def _forged(body: str) -> str:
+    """What a client could make without the secret: the body with a tag of
+    its own (the unkeyed digest the tokens once carried)."""
+    tag = hashlib.sha256(body.encode()).hexdigest()[:32]
+    return base64.urlsafe_b64encode(f"{body}:{tag}".encode()).decode().rstrip("=")
+
+
 def test_cursor_round_trip_and_refusals() -> None:
-    cursor = tokens.encode_cursor(RUN_A, 7)
-    assert tokens.decode_cursor(cursor, RUN_A) == 7
-    assert tokens.decode_cursor("", RUN_A) == 0
+    cursor = SIGNER.cursor(RUN_A, 7)
+    assert SIGNER.cursor_seq(cursor, RUN_A) == 7
+    assert SIGNER.cursor_seq("", RUN_A) == 0
     with pytest.raises(InvalidArgument) as exc:
-        tokens.decode_cursor(cursor, RUN_B)
+        SIGNER.cursor_seq(cursor, RUN_B)
     assert reason(exc) == "CURSOR_FOREIGN"
-    for bad in ("%%%", "bm90LWEtY3Vyc29y", cursor[:-3], tokens.encode_cursor(RUN_A, 1) + "x"):
+    for bad in ("%%%", "bm90LWEtY3Vyc29y", cursor[:-3], SIGNER.cursor(RUN_A, 1) + "x"):
         with pytest.raises(InvalidArgument) as exc:
-            tokens.decode_cursor(bad, RUN_A)
+            SIGNER.cursor_seq(bad, RUN_A)
         assert reason(exc) == "CURSOR_MALFORMED"
 
 
-def test_page_token_is_bound_to_its_filters() -> None:
+def test_cursors_cannot_be_forged_or_taken_to_another_gateway_secret() -> None:
+    with pytest.raises(InvalidArgument) as exc:
+        SIGNER.cursor_seq(_forged(f"c2:{RUN_A}:3"), RUN_A)
+    assert reason(exc) == "CURSOR_MALFORMED"
+    other = tokens.Tokens(b"o" * 32)
+    with pytest.raises(InvalidArgument) as exc:
+        SIGNER.cursor_seq(other.cursor(RUN_A, 3), RUN_A)
+    assert reason(exc) == "CURSOR_MALFORMED"
+    with pytest.raises(ValueError):
+        tokens.Tokens(b"short")
+
+
+def test_page_token_is_bound_to_its_tenant_and_filters() -> None:
     position = tokens.PagePosition(1_700_000_000_000_000, RUN_A)
-    token = tokens.encode_page_token(position, ("chain3", "", "0"))
-    assert tokens.decode_page_token(token, ("chain3", "", "0")) == position
-    assert tokens.decode_page_token("", ("chain3", "", "0")) is None
+    scope = ("acme", "chain3", "", "0")
+    token = SIGNER.page_token(position, scope)
+    assert SIGNER.page_position(token, scope) == position
+    assert SIGNER.page_position("", scope) is None
+    for other_scope in (("acme", "fanout", "", "0"), ("globex", "chain3", "", "0")):
+        with pytest.raises(InvalidArgument) as exc:
+            SIGNER.page_position(token, other_scope)
+        assert reason(exc) == "PAGE_TOKEN_FILTER_MISMATCH"
     with pytest.raises(InvalidArgument) as exc:
-        tokens.decode_page_token(token, ("fanout", "", "0"))
-    assert reason(exc) == "PAGE_TOKEN_FILTER_MISMATCH"
+        SIGNER.page_position("garbage!", scope)
+    assert reason(exc) == "PAGE_TOKEN_MALFORMED"
+    # A token whose position was edited no longer verifies.
+    text = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
+    edited = text.replace(RUN_A, RUN_B)
+    tampered = base64.urlsafe_b64encode(edited.encode()).decode().rstrip("=")
     with pytest.raises(InvalidArgument) as exc:
-        tokens.decode_page_token("garbage!", ("chain3", "", "0"))
+        SIGNER.page_position(tampered, scope)
     assert reason(exc) == "PAGE_TOKEN_MALFORMED"

@@ -181,7 +181,7 @@ class GetThreadRecordResponse(_message.Message):
     def __init__(self, thread: _Optional[_Union[ThreadRecord, _Mapping]] = ..., found: _Optional[bool] = ...) -> None: ...
 
 class ListThreadRecordsRequest(_message.Message):
-    __slots__ = ("graph_id", "metadata", "before_updated_at", "before_thread_id", "limit", "status")
+    __slots__ = ("graph_id", "metadata", "before_updated_at", "before_thread_id", "limit", "status", "tenant")
     class MetadataEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -195,13 +195,15 @@ class ListThreadRecordsRequest(_message.Message):
     BEFORE_THREAD_ID_FIELD_NUMBER: _ClassVar[int]
     LIMIT_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
+    TENANT_FIELD_NUMBER: _ClassVar[int]
     graph_id: str
     metadata: _containers.ScalarMap[str, str]
     before_updated_at: _timestamp_pb2.Timestamp
     before_thread_id: str
     limit: int
     status: int
-    def __init__(self, graph_id: _Optional[str] = ..., metadata: _Optional[_Mapping[str, str]] = ..., before_updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., before_thread_id: _Optional[str] = ..., limit: _Optional[int] = ..., status: _Optional[int] = ...) -> None: ...
+    tenant: str
+    def __init__(self, graph_id: _Optional[str] = ..., metadata: _Optional[_Mapping[str, str]] = ..., before_updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., before_thread_id: _Optional[str] = ..., limit: _Optional[int] = ..., status: _Optional[int] = ..., tenant: _Optional[str] = ...) -> None: ...
 
 class ListThreadRecordsResponse(_message.Message):
     __slots__ = ("threads",)

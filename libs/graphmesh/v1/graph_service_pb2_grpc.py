@@ -71,7 +71,8 @@ class GraphServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def GetQueueDepth(self, request, context):
-        """How many runs of each graph wait in the queue and how many run now.
+        """How many of the caller's runs of each graph wait in the queue and how many
+        run now (a tenant sees its own runs only).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

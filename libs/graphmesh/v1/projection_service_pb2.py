@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from graphmesh.v1 import run_pb2 as graphmesh_dot_v1_dot_run__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n%graphmesh/v1/projection_service.proto\x12\x0cgraphmesh.v1\x1a\x16graphmesh/v1/run.proto\"*\n\x16\x43ountActiveRunsRequest\x12\x10\n\x08graph_id\x18\x01 \x01(\t\"@\n\nActiveRuns\x12\x10\n\x08graph_id\x18\x01 \x01(\t\x12\x0f\n\x07pending\x18\x02 \x01(\x04\x12\x0f\n\x07running\x18\x03 \x01(\x04\"C\n\x17\x43ountActiveRunsResponse\x12(\n\x06graphs\x18\x01 \x03(\x0b\x32\x18.graphmesh.v1.ActiveRuns\"#\n\x11GetRunViewRequest\x12\x0e\n\x06run_id\x18\x01 \x01(\t\"C\n\x12GetRunViewResponse\x12\r\n\x05\x66ound\x18\x01 \x01(\x08\x12\x1e\n\x03run\x18\x02 \x01(\x0b\x32\x11.graphmesh.v1.Run\"\xa7\x01\n\x13ListRunViewsRequest\x12\x10\n\x08graph_id\x18\x01 \x01(\t\x12\x11\n\tthread_id\x18\x02 \x01(\t\x12\'\n\x06status\x18\x03 \x01(\x0e\x32\x17.graphmesh.v1.RunStatus\x12\r\n\x05limit\x18\x04 \x01(\r\x12\x1c\n\x14\x62\x65\x66ore_created_at_us\x18\x05 \x01(\x03\x12\x15\n\rbefore_run_id\x18\x06 \x01(\t\"I\n\x14ListRunViewsResponse\x12\x1f\n\x04runs\x18\x01 \x03(\x0b\x32\x11.graphmesh.v1.Run\x12\x10\n\x08has_more\x18\x02 \x01(\x08\x32\x9b\x02\n\x11ProjectionService\x12O\n\nGetRunView\x12\x1f.graphmesh.v1.GetRunViewRequest\x1a .graphmesh.v1.GetRunViewResponse\x12U\n\x0cListRunViews\x12!.graphmesh.v1.ListRunViewsRequest\x1a\".graphmesh.v1.ListRunViewsResponse\x12^\n\x0f\x43ountActiveRuns\x12$.graphmesh.v1.CountActiveRunsRequest\x1a%.graphmesh.v1.CountActiveRunsResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n%graphmesh/v1/projection_service.proto\x12\x0cgraphmesh.v1\x1a\x16graphmesh/v1/run.proto\":\n\x16\x43ountActiveRunsRequest\x12\x10\n\x08graph_id\x18\x01 \x01(\t\x12\x0e\n\x06tenant\x18\x02 \x01(\t\"@\n\nActiveRuns\x12\x10\n\x08graph_id\x18\x01 \x01(\t\x12\x0f\n\x07pending\x18\x02 \x01(\x04\x12\x0f\n\x07running\x18\x03 \x01(\x04\"C\n\x17\x43ountActiveRunsResponse\x12(\n\x06graphs\x18\x01 \x03(\x0b\x32\x18.graphmesh.v1.ActiveRuns\"#\n\x11GetRunViewRequest\x12\x0e\n\x06run_id\x18\x01 \x01(\t\"C\n\x12GetRunViewResponse\x12\r\n\x05\x66ound\x18\x01 \x01(\x08\x12\x1e\n\x03run\x18\x02 \x01(\x0b\x32\x11.graphmesh.v1.Run\"\xb7\x01\n\x13ListRunViewsRequest\x12\x10\n\x08graph_id\x18\x01 \x01(\t\x12\x11\n\tthread_id\x18\x02 \x01(\t\x12\'\n\x06status\x18\x03 \x01(\x0e\x32\x17.graphmesh.v1.RunStatus\x12\r\n\x05limit\x18\x04 \x01(\r\x12\x1c\n\x14\x62\x65\x66ore_created_at_us\x18\x05 \x01(\x03\x12\x15\n\rbefore_run_id\x18\x06 \x01(\t\x12\x0e\n\x06tenant\x18\x07 \x01(\t\"I\n\x14ListRunViewsResponse\x12\x1f\n\x04runs\x18\x01 \x03(\x0b\x32\x11.graphmesh.v1.Run\x12\x10\n\x08has_more\x18\x02 \x01(\x08\x32\x9b\x02\n\x11ProjectionService\x12O\n\nGetRunView\x12\x1f.graphmesh.v1.GetRunViewRequest\x1a .graphmesh.v1.GetRunViewResponse\x12U\n\x0cListRunViews\x12!.graphmesh.v1.ListRunViewsRequest\x1a\".graphmesh.v1.ListRunViewsResponse\x12^\n\x0f\x43ountActiveRuns\x12$.graphmesh.v1.CountActiveRunsRequest\x1a%.graphmesh.v1.CountActiveRunsResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -33,19 +33,19 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'graphmesh.v1.projection_ser
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_COUNTACTIVERUNSREQUEST']._serialized_start=79
-  _globals['_COUNTACTIVERUNSREQUEST']._serialized_end=121
-  _globals['_ACTIVERUNS']._serialized_start=123
-  _globals['_ACTIVERUNS']._serialized_end=187
-  _globals['_COUNTACTIVERUNSRESPONSE']._serialized_start=189
-  _globals['_COUNTACTIVERUNSRESPONSE']._serialized_end=256
-  _globals['_GETRUNVIEWREQUEST']._serialized_start=258
-  _globals['_GETRUNVIEWREQUEST']._serialized_end=293
-  _globals['_GETRUNVIEWRESPONSE']._serialized_start=295
-  _globals['_GETRUNVIEWRESPONSE']._serialized_end=362
-  _globals['_LISTRUNVIEWSREQUEST']._serialized_start=365
-  _globals['_LISTRUNVIEWSREQUEST']._serialized_end=532
-  _globals['_LISTRUNVIEWSRESPONSE']._serialized_start=534
-  _globals['_LISTRUNVIEWSRESPONSE']._serialized_end=607
-  _globals['_PROJECTIONSERVICE']._serialized_start=610
-  _globals['_PROJECTIONSERVICE']._serialized_end=893
+  _globals['_COUNTACTIVERUNSREQUEST']._serialized_end=137
+  _globals['_ACTIVERUNS']._serialized_start=139
+  _globals['_ACTIVERUNS']._serialized_end=203
+  _globals['_COUNTACTIVERUNSRESPONSE']._serialized_start=205
+  _globals['_COUNTACTIVERUNSRESPONSE']._serialized_end=272
+  _globals['_GETRUNVIEWREQUEST']._serialized_start=274
+  _globals['_GETRUNVIEWREQUEST']._serialized_end=309
+  _globals['_GETRUNVIEWRESPONSE']._serialized_start=311
+  _globals['_GETRUNVIEWRESPONSE']._serialized_end=378
+  _globals['_LISTRUNVIEWSREQUEST']._serialized_start=381
+  _globals['_LISTRUNVIEWSREQUEST']._serialized_end=564
+  _globals['_LISTRUNVIEWSRESPONSE']._serialized_start=566
+  _globals['_LISTRUNVIEWSRESPONSE']._serialized_end=639
+  _globals['_PROJECTIONSERVICE']._serialized_start=642
+  _globals['_PROJECTIONSERVICE']._serialized_end=925
 # @@protoc_insertion_point(module_scope)

@@ -8,10 +8,12 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class CountActiveRunsRequest(_message.Message):
-    __slots__ = ("graph_id",)
+    __slots__ = ("graph_id", "tenant")
     GRAPH_ID_FIELD_NUMBER: _ClassVar[int]
+    TENANT_FIELD_NUMBER: _ClassVar[int]
     graph_id: str
-    def __init__(self, graph_id: _Optional[str] = ...) -> None: ...
+    tenant: str
+    def __init__(self, graph_id: _Optional[str] = ..., tenant: _Optional[str] = ...) -> None: ...
 
 class ActiveRuns(_message.Message):
     __slots__ = ("graph_id", "pending", "running")
@@ -44,20 +46,22 @@ class GetRunViewResponse(_message.Message):
     def __init__(self, found: _Optional[bool] = ..., run: _Optional[_Union[_run_pb2.Run, _Mapping]] = ...) -> None: ...
 
 class ListRunViewsRequest(_message.Message):
-    __slots__ = ("graph_id", "thread_id", "status", "limit", "before_created_at_us", "before_run_id")
+    __slots__ = ("graph_id", "thread_id", "status", "limit", "before_created_at_us", "before_run_id", "tenant")
     GRAPH_ID_FIELD_NUMBER: _ClassVar[int]
     THREAD_ID_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
     LIMIT_FIELD_NUMBER: _ClassVar[int]
     BEFORE_CREATED_AT_US_FIELD_NUMBER: _ClassVar[int]
     BEFORE_RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    TENANT_FIELD_NUMBER: _ClassVar[int]
     graph_id: str
     thread_id: str
     status: _run_pb2.RunStatus
     limit: int
     before_created_at_us: int
     before_run_id: str
-    def __init__(self, graph_id: _Optional[str] = ..., thread_id: _Optional[str] = ..., status: _Optional[_Union[_run_pb2.RunStatus, str]] = ..., limit: _Optional[int] = ..., before_created_at_us: _Optional[int] = ..., before_run_id: _Optional[str] = ...) -> None: ...
+    tenant: str
+    def __init__(self, graph_id: _Optional[str] = ..., thread_id: _Optional[str] = ..., status: _Optional[_Union[_run_pb2.RunStatus, str]] = ..., limit: _Optional[int] = ..., before_created_at_us: _Optional[int] = ..., before_run_id: _Optional[str] = ..., tenant: _Optional[str] = ...) -> None: ...
 
 class ListRunViewsResponse(_message.Message):
     __slots__ = ("runs", "has_more")

@@ -7,7 +7,7 @@ import os
 
 import structlog
 
-from graphmesh import db
+from graphmesh import db, grpcutil
 from graphmesh.checkpoints.store import CheckpointReader
 from graphmesh.eventstore.postgres import PostgresEventStore
 from graphmesh.grpcutil import add_health_and_reflection, create_server
@@ -53,7 +53,9 @@ async def serve(settings: CheckpointSettings, stop: asyncio.Event) -> None:
         SERVICE_NAMES,
         [postgres_probe(engine), broker.probe()],
     )
-    server.add_insecure_port(settings.listen)
+    grpcutil.listen(
+        server, settings.listen, settings.internal_tls.server if settings.internal_tls else None
+    )
     await server.start()
     await ensure_topics(settings.kafka)
     consumer = make_consumer(settings.kafka, settings.kafka.events_topic, CHECKPOINT_GROUP)

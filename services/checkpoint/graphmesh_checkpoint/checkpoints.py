@@ -218,6 +218,7 @@ class CheckpointServicer(pb_grpc.CheckpointServiceServicer):
             status=status,
             metadata=dict(request.metadata),
             before=before,
+            tenant=request.tenant,
         )
         found = await self._records.search(where)
         return pb.ListThreadRecordsResponse(threads=[r.to_record_proto() for r in found])

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from graphmesh import envelope as ev
 from graphmesh.db import SqlArgs, driver_connection
 from graphmesh.eventstore.threads import THREAD_COLUMNS
+from graphmesh.tenancy import tenant_sql
 from graphmesh.threads import ThreadRecord, ThreadStatus
 
 # The status of ThreadRecord.status, in SQL, for filtering.
@@ -33,6 +34,8 @@ class ThreadFilter:
     status: ThreadStatus | None = None
     metadata: dict[str, str] = field(default_factory=dict)
     before: tuple[datetime, str] | None = None
+    #: Only this tenant's threads ("": every tenant's).
+    tenant: str = ""
 
 
 class ThreadRecords:
@@ -56,6 +59,8 @@ class ThreadRecords:
 
         if where.graph_id:
             clauses.append(f"graph_id = {arg(where.graph_id)}")
+        if where.tenant:
+            clauses.append(f"{tenant_sql('thread_id')} = {arg(where.tenant)}")
         if where.status is not None:
             clauses.append(_STATUS_SQL[where.status])
         if where.metadata:

@@ -15,6 +15,7 @@ from graphmesh.settings import (
     shutdown_grace_from_env,
 )
 from graphmesh.telemetry import TelemetrySettings
+from graphmesh.tls import InternalTls, internal_tls_from_env
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +31,8 @@ class CheckpointSettings:
     max_run_attempts: int = 5
     #: After SIGTERM: how long work in progress may take to finish.
     shutdown_grace_seconds: float = 10.0
+    #: Mutual TLS with the other services (None: plaintext).
+    internal_tls: InternalTls | None = None
     telemetry: TelemetrySettings = field(default_factory=lambda: TelemetrySettings("checkpoint"))
 
     @classmethod
@@ -43,5 +46,6 @@ class CheckpointSettings:
             batch_max=env_int(env, "GRAPHMESH_CHECKPOINT_BATCH_MAX", 1000, 1, 100000),
             max_run_attempts=env_int(env, "GRAPHMESH_MAX_RUN_ATTEMPTS", 5, 1, 1000),
             shutdown_grace_seconds=shutdown_grace_from_env(env),
+            internal_tls=internal_tls_from_env(env),
             telemetry=TelemetrySettings.from_env(env, "checkpoint"),
         )

@@ -35,14 +35,18 @@ async def serve(settings: ExecutorSettings, stop: asyncio.Event) -> None:
     health = HealthReporter(
         await add_health_and_reflection(server, SERVICE_NAMES), SERVICE_NAMES, [broker.probe()]
     )
-    server.add_insecure_port(settings.listen)
+    grpcutil.listen(
+        server, settings.listen, settings.internal_tls.server if settings.internal_tls else None
+    )
     await server.start()
     await ensure_topics(settings.kafka)
     producer = make_producer(settings.kafka)
     await producer.start()
     consumer = make_consumer(settings.kafka, settings.kafka.runs_topic, EXECUTOR_GROUP)
     await consumer.start()
-    async with grpcutil.channel(settings.checkpoint_target) as channel:
+    async with grpcutil.channel(
+        settings.checkpoint_target, settings.internal_tls.client if settings.internal_tls else None
+    ) as channel:
         worker = ExecutorWorker(
             settings.executor_id,
             registry,

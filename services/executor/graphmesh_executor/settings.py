@@ -24,6 +24,7 @@ from graphmesh.settings import (
     shutdown_grace_from_env,
 )
 from graphmesh.telemetry import TelemetrySettings
+from graphmesh.tls import InternalTls, internal_tls_from_env
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +111,8 @@ class ExecutorSettings:
     retry: RetrySettings = RetrySettings()
     #: After SIGTERM: how long work in progress may take to finish.
     shutdown_grace_seconds: float = 10.0
+    #: Mutual TLS with the other services (None: plaintext).
+    internal_tls: InternalTls | None = None
     telemetry: TelemetrySettings = field(default_factory=lambda: TelemetrySettings("executor"))
 
     @classmethod
@@ -127,5 +130,6 @@ class ExecutorSettings:
             graph_limits=graph_limits_from_env(env),
             retry=RetrySettings.from_env(env),
             shutdown_grace_seconds=shutdown_grace_from_env(env),
+            internal_tls=internal_tls_from_env(env),
             telemetry=TelemetrySettings.from_env(env, "executor"),
         )

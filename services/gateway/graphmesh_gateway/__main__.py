@@ -8,6 +8,7 @@ import os
 import structlog
 
 from graphmesh import grpcutil
+from graphmesh.auth import DEFAULT_TENANT, Authenticator, AuthServerInterceptor
 from graphmesh.grpcutil import add_health_and_reflection, create_server
 from graphmesh.health import BrokerProbe, HealthReporter
 from graphmesh.kafka import ensure_topics, make_producer
@@ -32,6 +33,7 @@ from graphmesh_gateway.requeue import requeue_stale_runs
 from graphmesh_gateway.runs import RunServicer
 from graphmesh_gateway.settings import GatewaySettings
 from graphmesh_gateway.threads import Threads, ThreadServicer
+from graphmesh_gateway.tokens import Tokens
 
 log = structlog.get_logger("graphmesh_gateway")
 SERVICE_NAMES = [
@@ -44,22 +46,36 @@ SERVICE_NAMES = [
 async def serve(settings: GatewaySettings, stop: asyncio.Event) -> None:
     """Runs the gateway until `stop` is set."""
     registry = load_registry(settings.graphs)
+    authenticator = Authenticator(settings.auth)
+    if not settings.auth.enabled:
+        log.warning("authentication_off", tenant=DEFAULT_TENANT)
+    if settings.token_secret_ephemeral:
+        # Fine for one gateway; several must share a secret, or a cursor or
+        # page token made by one is refused by the next.
+        log.warning("token_secret_ephemeral")
+    signer = Tokens(settings.token_secret)
+    internal = settings.internal_tls.client if settings.internal_tls else None
     await ensure_topics(settings.kafka)
     producer = make_producer(settings.kafka)
     await producer.start()
     async with (
-        grpcutil.channel(settings.checkpoint_target) as store_channel,
-        grpcutil.channel(settings.projector_target) as projector_channel,
+        grpcutil.channel(settings.checkpoint_target, internal) as store_channel,
+        grpcutil.channel(settings.projector_target, internal) as projector_channel,
     ):
         store = event_store_service_pb2_grpc.EventStoreServiceStub(store_channel)
         projections = projection_service_pb2_grpc.ProjectionServiceStub(projector_channel)
-        feeds = RunFeeds(store, settings.stream_buffer)
+        feeds = RunFeeds(store, settings.stream_buffer, signer)
         limiter = RateLimiter(settings.rate_limits)
+        tenant_limiter = RateLimiter(settings.tenant_rate_limits, subject="tenant")
         metrics = GatewayMetrics(feeds, limiter, [e.graph_id for e in registry.entries()])
         threads = Threads(
             registry, checkpoint_service_pb2_grpc.CheckpointServiceStub(store_channel)
         )
-        server = create_server(public=True)
+        server = create_server(
+            public=True,
+            interceptors=[AuthServerInterceptor(authenticator)],
+            max_receive_bytes=settings.max_message_bytes,
+        )
         run_service_pb2_grpc.add_RunServiceServicer_to_server(
             RunServicer(
                 settings,
@@ -70,11 +86,13 @@ async def serve(settings: GatewaySettings, stop: asyncio.Event) -> None:
                 threads,
                 feeds,
                 limiter,
+                tenant_limiter,
+                signer,
             ),
             server,
         )
         thread_service_pb2_grpc.add_ThreadServiceServicer_to_server(
-            ThreadServicer(settings, threads), server
+            ThreadServicer(settings, threads, signer), server
         )
         graph_service_pb2_grpc.add_GraphServiceServicer_to_server(
             GraphServicer(registry, projections), server
@@ -83,7 +101,7 @@ async def serve(settings: GatewaySettings, stop: asyncio.Event) -> None:
         health = HealthReporter(
             await add_health_and_reflection(server, SERVICE_NAMES), SERVICE_NAMES, [broker.probe()]
         )
-        server.add_insecure_port(settings.listen)
+        grpcutil.listen(server, settings.listen, settings.public_tls)
         await server.start()
         requeue = supervise(
             asyncio.create_task(
@@ -95,7 +113,14 @@ async def serve(settings: GatewaySettings, stop: asyncio.Event) -> None:
         )
         queues = supervise(asyncio.create_task(metrics.refresh_queues(projections, stop)), stop)
         probes = supervise(asyncio.create_task(health.run(stop)), stop)
-        log.info("serving", listen=settings.listen, graphs=[e.graph_id for e in registry.entries()])
+        log.info(
+            "serving",
+            listen=settings.listen,
+            graphs=[e.graph_id for e in registry.entries()],
+            tls=settings.public_tls is not None,
+            internal_mtls=settings.internal_tls is not None,
+            authentication=settings.auth.enabled,
+        )
         await stop.wait()
         await health.shutting_down()
         await asyncio.wait([requeue, queues, probes])

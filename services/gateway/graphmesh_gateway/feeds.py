@@ -30,7 +30,7 @@ from graphmesh.errors import GraphmeshError, NotFound, ResourceExhausted
 from graphmesh.grpcutil import translate_rpc_error
 from graphmesh.v1 import event_store_service_pb2 as es_pb2
 from graphmesh.v1 import event_store_service_pb2_grpc as es_grpc
-from graphmesh_gateway import tokens
+from graphmesh_gateway.tokens import Tokens
 
 log = structlog.get_logger(__name__)
 
@@ -53,9 +53,10 @@ class _Feed:
 class RunFeeds:
     """The gateway's live feeds, by run id."""
 
-    def __init__(self, store: es_grpc.EventStoreServiceStub, buffer: int) -> None:
+    def __init__(self, store: es_grpc.EventStoreServiceStub, buffer: int, tokens: Tokens) -> None:
         self._store = store
         self._buffer = buffer
+        self._tokens = tokens
         self._feeds: dict[str, _Feed] = {}
         self._following = 0
 
@@ -103,7 +104,7 @@ class RunFeeds:
         try:
             while True:
                 if subscriber.dropped and subscriber.queue.empty():
-                    raise _too_slow(run_id, last)
+                    raise _too_slow(run_id, last, self._tokens.cursor(run_id, last) if last else "")
                 item = await subscriber.queue.get()
                 if isinstance(item, GraphmeshError):
                     raise item
@@ -202,8 +203,7 @@ def run_not_found(run_id: str) -> NotFound:
     )
 
 
-def _too_slow(run_id: str, last_seq: int) -> ResourceExhausted:
-    cursor = tokens.encode_cursor(run_id, last_seq) if last_seq else ""
+def _too_slow(run_id: str, last_seq: int, cursor: str) -> ResourceExhausted:
     return ResourceExhausted(
         "this stream fell too far behind the run; resume it from the cursor of the last"
         " event received",

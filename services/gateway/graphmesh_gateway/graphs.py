@@ -10,6 +10,7 @@ from graphmesh.v1 import graph_service_pb2 as pb
 from graphmesh.v1 import graph_service_pb2_grpc as pb_grpc
 from graphmesh.v1 import projection_service_pb2 as pj_pb2
 from graphmesh.v1 import projection_service_pb2_grpc as pj_grpc
+from graphmesh_gateway.caller import Caller
 
 
 def _describe(entry: GraphEntry) -> pb.Graph:
@@ -52,7 +53,11 @@ class GraphServicer(pb_grpc.GraphServiceServicer):
             graph_ids = [self._registry.get(request.graph_id).graph_id]
         try:
             answer = await self._projections.CountActiveRuns(
-                pj_pb2.CountActiveRunsRequest(graph_id=request.graph_id)
+                # A tenant sees its own queue; the operators' figures (the
+                # Prometheus gauge) count every tenant's.
+                pj_pb2.CountActiveRunsRequest(
+                    graph_id=request.graph_id, tenant=Caller.current().tenant
+                )
             )
         except grpc.aio.AioRpcError as exc:
             raise translate_rpc_error(exc, "counting runs") from exc

@@ -1,9 +1,13 @@
-"""Token-bucket rate limits on run submission, per graph.
+"""Limits on run submission: token-bucket rates per graph and per tenant,
+and a cap on each tenant's unfinished runs.
 
 Each bucket holds up to `burst` tokens and gains `rate` per second; a
-CreateRun takes one or is refused with RESOURCE_EXHAUSTED and a RetryInfo
-saying when a token will be there. Limits are per gateway process: with N
-gateways a graph accepts up to N times its rate.
+CreateRun takes one from its graph's bucket and one from its tenant's, or is
+refused with RESOURCE_EXHAUSTED and a RetryInfo saying when a token will be
+there. Rates are per gateway process: with N gateways a graph or tenant
+accepts up to N times its rate. The cap on unfinished runs (pending or
+running) is read from the read model, so it is mesh-wide but may let a few
+runs more through while the projector catches up.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from dataclasses import dataclass
 from graphmesh.errors import ResourceExhausted
 from graphmesh.settings import SettingsError, env_pairs
 
-#: The key of the limit for graphs that have none of their own.
+#: The key of the limit for graphs (or tenants) that have none of their own.
 ANY_GRAPH = "*"
 
 
@@ -37,15 +41,48 @@ class RateLimit:
         return cls(rate, burst)
 
 
-def rate_limits_from_env(env: Mapping[str, str]) -> dict[str, RateLimit]:
-    """GRAPHMESH_RATE_LIMITS: "graph=RATE[:BURST],...", "*" for every other graph."""
+def rate_limits_from_env(
+    env: Mapping[str, str], name: str = "GRAPHMESH_RATE_LIMITS"
+) -> dict[str, RateLimit]:
+    """GRAPHMESH_RATE_LIMITS: "graph=RATE[:BURST],...", "*" for every other
+    graph (GRAPHMESH_TENANT_RATE_LIMITS: the same by tenant)."""
     limits: dict[str, RateLimit] = {}
-    for graph_id, text in env_pairs(env, "GRAPHMESH_RATE_LIMITS").items():
+    for key, text in env_pairs(env, name).items():
         try:
-            limits[graph_id] = RateLimit.parse(text)
+            limits[key] = RateLimit.parse(text)
         except ValueError as exc:
-            raise SettingsError(f"GRAPHMESH_RATE_LIMITS: {graph_id}={exc}") from exc
+            raise SettingsError(f"{name}: {key}={exc}") from exc
     return limits
+
+
+def active_run_caps_from_env(env: Mapping[str, str]) -> dict[str, int]:
+    """GRAPHMESH_TENANT_MAX_ACTIVE_RUNS: "tenant=N,...", "*" for every other
+    tenant: the most unfinished runs a tenant may have."""
+    caps: dict[str, int] = {}
+    for tenant, text in env_pairs(env, "GRAPHMESH_TENANT_MAX_ACTIVE_RUNS").items():
+        try:
+            caps[tenant] = int(text)
+            if caps[tenant] < 1:
+                raise ValueError(text)
+        except ValueError:
+            raise SettingsError(
+                f"GRAPHMESH_TENANT_MAX_ACTIVE_RUNS: {tenant}={text!r} is not a positive count"
+            ) from None
+    return caps
+
+
+def check_active_runs(tenant: str, active: int, caps: Mapping[str, int]) -> None:
+    """Refuses one more run when `tenant` has `active` unfinished runs and
+    its cap allows no more (RESOURCE_EXHAUSTED, TENANT_QUOTA_EXCEEDED)."""
+    cap = caps.get(tenant) or caps.get(ANY_GRAPH)
+    if cap is None or active < cap:
+        return
+    raise ResourceExhausted(
+        f"tenant {tenant} has {active} runs pending or running; its quota is {cap}",
+        reason="TENANT_QUOTA_EXCEEDED",
+        metadata={"tenant": tenant, "active_runs": str(active), "quota": str(cap)},
+        quota_subject=f"tenant:{tenant}",
+    )
 
 
 class _Bucket:
@@ -65,20 +102,25 @@ class _Bucket:
 
 
 class RateLimiter:
-    """The gateway's buckets, one per limited graph."""
+    """The gateway's buckets, one per limited graph (or tenant: `subject`)."""
 
     def __init__(
-        self, limits: Mapping[str, RateLimit], clock: Callable[[], float] = time.monotonic
+        self,
+        limits: Mapping[str, RateLimit],
+        clock: Callable[[], float] = time.monotonic,
+        subject: str = "graph",
     ) -> None:
         self._limits = dict(limits)
         self._clock = clock
+        self._subject = subject
         self._buckets: dict[str, _Bucket] = {}
         #: Called with the graph id of each refused run (metrics).
         self.on_refused: Callable[[str], None] = lambda graph_id: None
 
     def admit(self, graph_id: str) -> None:
-        """Takes a token for a run of `graph_id`; raises ResourceExhausted
-        (reason RATE_LIMITED, with RetryInfo) if there is none."""
+        """Takes a token for a run of `graph_id` (or of that tenant); raises
+        ResourceExhausted (reason RATE_LIMITED or TENANT_RATE_LIMITED, with
+        RetryInfo) if there is none."""
         limit = self._limits.get(graph_id) or self._limits.get(ANY_GRAPH)
         if limit is None:
             return
@@ -90,11 +132,11 @@ class RateLimiter:
         if wait > 0:
             self.on_refused(graph_id)
             raise ResourceExhausted(
-                f"graph {graph_id} accepts {limit.rate:g} runs/s (bursts of {limit.burst:g});"
-                f" retry in {wait:.3f} s",
-                reason="RATE_LIMITED",
+                f"{self._subject} {graph_id} may submit {limit.rate:g} runs/s (bursts of"
+                f" {limit.burst:g}); retry in {wait:.3f} s",
+                reason="RATE_LIMITED" if self._subject == "graph" else "TENANT_RATE_LIMITED",
                 metadata={
-                    "graph_id": graph_id,
+                    f"{self._subject}_id": graph_id,
                     "rate_per_second": f"{limit.rate:g}",
                     "burst": f"{limit.burst:g}",
                 },

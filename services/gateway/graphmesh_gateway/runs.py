@@ -33,11 +33,13 @@ from graphmesh.v1 import projection_service_pb2_grpc as pj_grpc
 from graphmesh.v1 import run_pb2
 from graphmesh.v1 import run_service_pb2 as pb
 from graphmesh.v1 import run_service_pb2_grpc as pb_grpc
-from graphmesh_gateway import tokens, validation
+from graphmesh_gateway import validation
+from graphmesh_gateway.caller import Caller
 from graphmesh_gateway.feeds import RunFeeds, run_not_found
-from graphmesh_gateway.limits import RateLimiter
+from graphmesh_gateway.limits import RateLimiter, check_active_runs
 from graphmesh_gateway.settings import GatewaySettings
 from graphmesh_gateway.threads import Threads, thread_not_found
+from graphmesh_gateway.tokens import PagePosition, Tokens
 
 _STRATEGIES = {0: "enqueue", 1: "reject", 2: "enqueue", 3: "interrupt", 4: "rollback"}
 _DURABILITIES = {0: "async", 1: "sync", 2: "async", 3: "exit"}
@@ -56,10 +58,14 @@ class RunServicer(pb_grpc.RunServiceServicer):
         threads: Threads,
         feeds: RunFeeds,
         limiter: RateLimiter,
+        tenant_limiter: RateLimiter,
+        tokens: Tokens,
     ) -> None:
         self._settings = settings
         self._feeds = feeds
         self._limiter = limiter
+        self._tenant_limiter = tenant_limiter
+        self._tokens = tokens
         self._threads = threads
         self._registry = registry
         self._store = store
@@ -70,6 +76,7 @@ class RunServicer(pb_grpc.RunServiceServicer):
     async def CreateRun(
         self, request: pb.CreateRunRequest, context: grpc.aio.ServicerContext
     ) -> pb.CreateRunResponse:
+        caller = Caller.current()
         graph = self._registry.get(request.graph_id).graph
         raw_thread = validation.thread_id(request.thread_id)
         request_id = validation.request_id(request.request_id)
@@ -83,8 +90,9 @@ class RunServicer(pb_grpc.RunServiceServicer):
         )
         if not continues:
             input_value = validation.input_json(request.input_json, self._settings.max_input_bytes)
-        run_id = ev.run_id_for_request(request_id) if request_id else str(uuid.uuid4())
-        thread = raw_thread or str(uuid.uuid5(ev.GRAPHMESH_NAMESPACE, f"thread:{run_id}"))
+        run_id = caller.run_id_for_request(request_id) if request_id else str(uuid.uuid4())
+        public_thread = raw_thread or str(uuid.uuid5(ev.GRAPHMESH_NAMESPACE, f"thread:{run_id}"))
+        thread = caller.thread(public_thread)
         digest = validation.fingerprint(request.graph_id, raw_thread, input_value, labels, options)
         created = ev.new_event(
             run_id,
@@ -95,21 +103,24 @@ class RunServicer(pb_grpc.RunServiceServicer):
             created_payload(request.graph_id, input_value, request_id, labels, digest, options),
         )
         if raw_thread:
-            await self._check_thread(raw_thread, graph, options)
+            await self._check_thread(thread, graph, options)
         self._limiter.admit(request.graph_id)
+        self._tenant_limiter.admit(caller.tenant)
+        await self._check_quota(caller.tenant)
         outcome = await self._append(created)
         if outcome is AppendOutcome.REJECTED_THREAD_DELETED:
-            raise thread_not_found(thread, deleted=True)
+            raise thread_not_found(public_thread, deleted=True)
         if outcome is AppendOutcome.REJECTED_THREAD_BUSY:
             raise FailedPrecondition(
-                f"thread {thread} has a run pending or running and the strategy is reject",
+                f"thread {public_thread} has a run pending or running and the strategy is reject",
                 reason="THREAD_BUSY",
                 field="multitask_strategy",
-                metadata={"thread_id": thread},
+                metadata={"thread_id": public_thread},
             )
         if outcome is AppendOutcome.APPENDED:
             await self._publish(created)
-            return pb.CreateRunResponse(run=to_proto(fold(None, created)), created=True)
+            run = caller.public_run(to_proto(fold(None, created)))
+            return pb.CreateRunResponse(run=run, created=True)
         # The request id was seen before: this is a retry, or a reuse.
         events = await self._read(run_id)
         view = fold_all(events)
@@ -126,7 +137,7 @@ class RunServicer(pb_grpc.RunServiceServicer):
             # The first attempt may have died between storing and publishing;
             # publishing again is harmless (executors claim runs once).
             await self._publish(events[0])
-        return pb.CreateRunResponse(run=to_proto(view), created=False)
+        return pb.CreateRunResponse(run=caller.public_run(to_proto(view)), created=False)
 
     def _run_options(self, request: pb.CreateRunRequest, graph: Pregel[Any]) -> dict[str, Any]:
         """The run's command, fork point, strategy, durability, stream modes
@@ -145,7 +156,9 @@ class RunServicer(pb_grpc.RunServiceServicer):
                     reason="CHECKPOINT_WITHOUT_THREAD",
                     field="checkpoint_id",
                 )
-            options["checkpoint_id"] = request.checkpoint_id
+            options["checkpoint_id"] = validation.text(
+                request.checkpoint_id, "checkpoint_id", validation.MAX_ID_CHARS
+            )
         if request.HasField("command"):
             options["command"] = self._command(request, graph)
         modes = validation.stream_modes(request.stream_modes)
@@ -187,7 +200,8 @@ class RunServicer(pb_grpc.RunServiceServicer):
             )
         if request.command.goto:
             command["goto"] = [
-                validation.node_name(n, graph.nodes, "command.goto") for n in request.command.goto
+                validation.node_name(n, graph.nodes, "command.goto")
+                for n in validation.items(request.command.goto, "command.goto")
             ]
         if not command:
             raise InvalidArgument(
@@ -197,14 +211,29 @@ class RunServicer(pb_grpc.RunServiceServicer):
             )
         return command
 
+    async def _check_quota(self, tenant: str) -> None:
+        """Refuses a run over the tenant's cap on unfinished runs."""
+        caps = self._settings.tenant_max_active_runs
+        if not caps:
+            return
+        try:
+            answer = await self._projections.CountActiveRuns(
+                pj_pb2.CountActiveRunsRequest(tenant=tenant)
+            )
+        except grpc.aio.AioRpcError as exc:
+            raise translate_rpc_error(exc, "counting the tenant's runs") from exc
+        check_active_runs(tenant, sum(g.pending + g.running for g in answer.graphs), caps)
+
     async def _check_thread(
         self, thread_id: str, graph: Pregel[Any], options: dict[str, Any]
     ) -> None:
         """Refuses a run on a deleted thread, a fork from a checkpoint the
-        thread does not have, and a resume of a thread with no interrupt."""
+        thread does not have, and a resume of a thread with no interrupt
+        (`thread_id` is scoped; errors name the public id)."""
+        public = Caller.public_thread_id(thread_id)
         record = await self._threads.record(thread_id)
         if record is not None and record.deleted:
-            raise thread_not_found(thread_id, deleted=True)
+            raise thread_not_found(public, deleted=True)
         if "checkpoint_id" in options:
             await self._threads.require_checkpoint(thread_id, options["checkpoint_id"])
         if "resume" in options.get("command", {}):
@@ -214,10 +243,10 @@ class RunServicer(pb_grpc.RunServiceServicer):
                 waiting = await self._threads.pending_interrupts(record, graph_of_thread)
             if waiting == 0:
                 raise FailedPrecondition(
-                    f"thread {thread_id} has no pending interrupt to resume",
+                    f"thread {public} has no pending interrupt to resume",
                     reason="NO_PENDING_INTERRUPT",
                     field="command.resume_json",
-                    metadata={"thread_id": thread_id},
+                    metadata={"thread_id": public},
                 )
 
     async def _append(self, event: Event) -> AppendOutcome:
@@ -254,42 +283,59 @@ class RunServicer(pb_grpc.RunServiceServicer):
             return []
         return events
 
-    async def _run(self, run_id: str) -> run_pb2.Run:
-        """The run from the read model, or folded from the store while the
-        projector has not caught up (read your writes)."""
+    async def _run(self, caller: Caller, run_id: str) -> run_pb2.Run:
+        """The caller's run from the read model, or folded from the store
+        while the projector has not caught up (read your writes), as the
+        caller sees it; another tenant's run is not found."""
         try:
             answer = await self._projections.GetRunView(pj_pb2.GetRunViewRequest(run_id=run_id))
         except grpc.aio.AioRpcError as exc:
             raise translate_rpc_error(exc, "querying the run") from exc
         if answer.found:
-            return cast(run_pb2.Run, answer.run)
-        view = fold_all(await self._read(run_id))
-        if view is None:
+            run = cast(run_pb2.Run, answer.run)
+        else:
+            view = fold_all(await self._read(run_id))
+            if view is None:
+                raise run_not_found(run_id)
+            run = to_proto(view)
+        if not caller.owns_thread(run.thread_id):
             raise run_not_found(run_id)
-        return to_proto(view)
+        return caller.public_run(run)
+
+    async def _owned(self, caller: Caller, run_id: str) -> Event:
+        """The first stored event of the caller's run `run_id`; NotFound for
+        no run and for another tenant's run alike."""
+        first = await self._feeds.read(run_id, 0, limit=1)
+        if not first or not caller.owns_thread(first[0].thread_id):
+            raise run_not_found(run_id)
+        return first[0]
 
     @handle_errors
     async def GetRun(
         self, request: pb.GetRunRequest, context: grpc.aio.ServicerContext
     ) -> pb.GetRunResponse:
-        return pb.GetRunResponse(run=await self._run(validation.run_id(request.run_id)))
+        run_id = validation.run_id(request.run_id)
+        return pb.GetRunResponse(run=await self._run(Caller.current(), run_id))
 
     @handle_errors
     async def ListRuns(
         self, request: pb.ListRunsRequest, context: grpc.aio.ServicerContext
     ) -> pb.ListRunsResponse:
+        caller = Caller.current()
         size = validation.page_size(request.page_size if request.HasField("page_size") else None)
         if request.thread_id:
             validation.thread_id(request.thread_id)
+        validation.text(request.graph_id, "graph_id", validation.MAX_ID_CHARS)
         if request.status not in run_pb2.RunStatus.values():
             validation.status_out_of_range(request.status)
-        filters = (request.graph_id, request.thread_id, str(request.status))
-        position = tokens.decode_page_token(request.page_token, filters)
+        filters = (caller.tenant, request.graph_id, request.thread_id, str(request.status))
+        position = self._tokens.page_position(request.page_token, filters)
         try:
             answer = await self._projections.ListRunViews(
                 pj_pb2.ListRunViewsRequest(
+                    tenant=caller.tenant,
                     graph_id=request.graph_id,
-                    thread_id=request.thread_id,
+                    thread_id=caller.thread(request.thread_id) if request.thread_id else "",
                     status=request.status,
                     limit=size,
                     before_created_at_us=position.created_at_us if position else 0,
@@ -301,17 +347,21 @@ class RunServicer(pb_grpc.RunServiceServicer):
         next_token = ""
         if answer.has_more and answer.runs:
             last = answer.runs[-1]
-            next_token = tokens.encode_page_token(
-                tokens.PagePosition(_micros(last.created_at), last.run_id), filters
+            next_token = self._tokens.page_token(
+                PagePosition(_micros(last.created_at), last.run_id), filters
             )
-        return pb.ListRunsResponse(runs=answer.runs, next_page_token=next_token)
+        runs = [caller.public_run(r) for r in answer.runs if caller.owns_thread(r.thread_id)]
+        return pb.ListRunsResponse(runs=runs, next_page_token=next_token)
 
     @handle_errors
     async def WaitRun(
         self, request: pb.WaitRunRequest, context: grpc.aio.ServicerContext
     ) -> pb.WaitRunResponse:
-        view = await self._wait_for_end(validation.run_id(request.run_id))
-        return pb.WaitRunResponse(run=to_proto(view))
+        caller = Caller.current()
+        run_id = validation.run_id(request.run_id)
+        await self._owned(caller, run_id)
+        view = await self._wait_for_end(run_id)
+        return pb.WaitRunResponse(run=caller.public_run(to_proto(view)))
 
     async def _wait_for_end(self, run_id: str) -> RunView:
         """The run once it has ended. The call's deadline or cancellation
@@ -332,24 +382,24 @@ class RunServicer(pb_grpc.RunServiceServicer):
     async def StreamRun(
         self, request: pb.StreamRunRequest, context: grpc.aio.ServicerContext
     ) -> AsyncIterator[pb.StreamRunResponse]:
+        caller = Caller.current()
         run_id = validation.run_id(request.run_id)
-        after = tokens.decode_cursor(request.cursor, run_id)
-        modes = await self._stream_filter(run_id, request)
+        asked = validation.stream_modes(request.stream_modes)
+        first = await self._owned(caller, run_id)
+        after = self._tokens.cursor_seq(request.cursor, run_id)
+        modes = self._stream_filter(first, asked)
         async for events in self._feeds.follow(run_id, after):
             for event in events:
                 if streams.wanted(event, modes):
-                    yield pb.StreamRunResponse(event=_public_event(event))
+                    yield pb.StreamRunResponse(event=caller.public_event(self._public_event(event)))
 
-    async def _stream_filter(
-        self, run_id: str, request: pb.StreamRunRequest
-    ) -> frozenset[str] | None:
+    def _stream_filter(self, first: Event, asked: list[str]) -> frozenset[str] | None:
         """The modes a StreamRun asks for (None: all the run records),
         refusing modes the run does not record."""
-        asked = validation.stream_modes(request.stream_modes)
         if not asked:
             return None
-        first = await self._feeds.read(run_id, 0, limit=1)
-        recorded = streams.recorded_modes(first[0])
+        run_id = first.run_id
+        recorded = streams.recorded_modes(first)
         missing = [m for m in asked if m not in recorded]
         if missing:
             raise FailedPrecondition(
@@ -365,8 +415,10 @@ class RunServicer(pb_grpc.RunServiceServicer):
     async def CancelRun(
         self, request: pb.CancelRunRequest, context: grpc.aio.ServicerContext
     ) -> pb.CancelRunResponse:
+        caller = Caller.current()
         run_id = validation.run_id(request.run_id)
         action = validation.enum_value(request.action, pb.CancelAction, "action")
+        await self._owned(caller, run_id)
         try:
             answer = await self._store.RequestCancel(
                 es_pb2.RequestCancelRequest(
@@ -385,10 +437,27 @@ class RunServicer(pb_grpc.RunServiceServicer):
             if view.status is not RunStatus.CANCELLED:
                 # It ended some other way before the request reached it.
                 outcome = pb.CANCEL_OUTCOME_ALREADY_ENDED
-            return pb.CancelRunResponse(outcome=outcome, run=to_proto(view))
+            return pb.CancelRunResponse(outcome=outcome, run=caller.public_run(to_proto(view)))
         stored = fold_all(await self._read(run_id))
         assert stored is not None
-        return pb.CancelRunResponse(outcome=outcome, run=to_proto(stored))
+        return pb.CancelRunResponse(outcome=outcome, run=caller.public_run(to_proto(stored)))
+
+    def _public_event(self, event: Event) -> run_pb2.RunEvent:
+        message = run_pb2.RunEvent(
+            stream_mode=cast(Any, streams.mode_number(streams.event_mode(event))),
+            namespace=streams.event_namespace(event),
+            event_id=event.event_id,
+            run_id=event.run_id,
+            thread_id=event.thread_id,
+            seq=event.seq,
+            type=event.type,
+            schema_version=event.schema_version,
+            payload_json=event.payload_json,
+            attempt=event.attempt,
+            cursor=self._tokens.cursor(event.run_id, event.seq),
+        )
+        message.time.FromDatetime(event.time)
+        return message
 
 
 _CANCEL_OUTCOMES = {
@@ -396,24 +465,6 @@ _CANCEL_OUTCOMES = {
     CancelState.CANCELLED: pb.CANCEL_OUTCOME_CANCELLED,
     CancelState.CANCELLING: pb.CANCEL_OUTCOME_CANCELLING,
 }
-
-
-def _public_event(event: Event) -> run_pb2.RunEvent:
-    message = run_pb2.RunEvent(
-        stream_mode=cast(Any, streams.mode_number(streams.event_mode(event))),
-        namespace=streams.event_namespace(event),
-        event_id=event.event_id,
-        run_id=event.run_id,
-        thread_id=event.thread_id,
-        seq=event.seq,
-        type=event.type,
-        schema_version=event.schema_version,
-        payload_json=event.payload_json,
-        attempt=event.attempt,
-        cursor=tokens.encode_cursor(event.run_id, event.seq),
-    )
-    message.time.FromDatetime(event.time)
-    return message
 
 
 def _micros(ts: Any) -> int:

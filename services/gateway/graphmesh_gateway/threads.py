@@ -19,6 +19,7 @@ from langgraph.errors import InvalidUpdateError
 from langgraph.pregel import Pregel
 from langgraph.types import StateSnapshot
 
+from graphmesh import tenancy
 from graphmesh.checkpoints import events as cpe
 from graphmesh.checkpoints.saver import EventLogSaver, ThreadSink, append_thread_event
 from graphmesh.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
@@ -31,14 +32,18 @@ from graphmesh.v1 import checkpoint_service_pb2_grpc as cp_grpc
 from graphmesh.v1 import run_pb2
 from graphmesh.v1 import thread_service_pb2 as pb
 from graphmesh.v1 import thread_service_pb2_grpc as pb_grpc
-from graphmesh_gateway import tokens, validation
+from graphmesh_gateway import validation
+from graphmesh_gateway.caller import Caller
 from graphmesh_gateway.settings import GatewaySettings
+from graphmesh_gateway.tokens import PagePosition, Tokens
 
 _DEFAULT_HISTORY_PAGE = 10
 
 
 def thread_not_found(thread_id: str, deleted: bool = False) -> NotFound:
-    """The error for a thread that does not exist (or no longer does)."""
+    """The error for a thread that does not exist (or no longer does);
+    `thread_id` may be scoped: the error names the public id."""
+    thread_id = tenancy.public_thread(thread_id)
     return NotFound(
         f"thread {thread_id} was deleted" if deleted else f"no thread {thread_id}",
         reason="THREAD_DELETED" if deleted else "THREAD_NOT_FOUND",
@@ -82,11 +87,12 @@ class Threads:
         except grpc.aio.AioRpcError as exc:
             raise translate_rpc_error(exc, "reading the checkpoint") from exc
         if not answer.found:
+            public = tenancy.public_thread(thread_id)
             raise NotFound(
-                f"thread {thread_id} has no checkpoint {checkpoint_id[:64]!r}",
+                f"thread {public} has no checkpoint {checkpoint_id[:64]!r}",
                 reason="CHECKPOINT_NOT_FOUND",
                 field="checkpoint_id",
-                metadata={"thread_id": thread_id},
+                metadata={"thread_id": public},
             )
 
     def graph_of(self, record: ThreadRecord, *, require: bool = True) -> Pregel[Any] | None:
@@ -94,7 +100,8 @@ class Threads:
         if not record.graph_id or record.graph_id not in self._registry:
             if require:
                 raise FailedPrecondition(
-                    f"thread {record.thread_id} has no run of a registered graph yet",
+                    f"thread {tenancy.public_thread(record.thread_id)} has no run of a"
+                    " registered graph yet",
                     reason="THREAD_HAS_NO_GRAPH",
                     field="thread_id",
                 )
@@ -153,15 +160,22 @@ def state_to_proto(snapshot: StateSnapshot) -> pb.ThreadState:
 class ThreadServicer(pb_grpc.ThreadServiceServicer):
     """The public thread API."""
 
-    def __init__(self, settings: GatewaySettings, threads: Threads) -> None:
+    def __init__(self, settings: GatewaySettings, threads: Threads, tokens: Tokens) -> None:
         self._settings = settings
         self._threads = threads
+        self._tokens = tokens
+
+    async def _record(self, public_id: str) -> ThreadRecord:
+        """The caller's live thread `public_id` (required)."""
+        caller = Caller.current()
+        return await self._threads.live_record(caller.thread(_required_thread_id(public_id)))
 
     @handle_errors
     async def CreateThread(
         self, request: pb.CreateThreadRequest, context: grpc.aio.ServicerContext
     ) -> pb.CreateThreadResponse:
-        thread_id = validation.thread_id(request.thread_id) or str(uuid.uuid4())
+        caller = Caller.current()
+        thread_id = caller.thread(validation.thread_id(request.thread_id) or str(uuid.uuid4()))
         labels = validation.metadata(dict(request.metadata))
         created = True
         try:
@@ -177,26 +191,31 @@ class ThreadServicer(pb_grpc.ThreadServiceServicer):
                 raise thread_not_found(thread_id, deleted=True) from exc
             raise
         record = await self._threads.live_record(thread_id)
-        return pb.CreateThreadResponse(thread=record.to_proto(), created=created)
+        return pb.CreateThreadResponse(thread=_public(record), created=created)
 
     @handle_errors
     async def GetThread(
         self, request: pb.GetThreadRequest, context: grpc.aio.ServicerContext
     ) -> pb.GetThreadResponse:
-        thread_id = _required_thread_id(request.thread_id)
-        return pb.GetThreadResponse(thread=(await self._threads.live_record(thread_id)).to_proto())
+        return pb.GetThreadResponse(thread=_public(await self._record(request.thread_id)))
 
     @handle_errors
     async def ListThreads(
         self, request: pb.ListThreadsRequest, context: grpc.aio.ServicerContext
     ) -> pb.ListThreadsResponse:
+        caller = Caller.current()
         size = validation.page_size(request.page_size if request.HasField("page_size") else None)
         validation.enum_value(request.status, pb.ThreadStatus, "status")
+        validation.text(request.graph_id, "graph_id", validation.MAX_ID_CHARS)
         labels = validation.metadata(dict(request.metadata))
-        filters = (request.graph_id, str(request.status), dumps(labels))
-        position = tokens.decode_page_token(request.page_token, filters)
+        filters = (caller.tenant, request.graph_id, str(request.status), dumps(labels))
+        position = self._tokens.page_position(request.page_token, filters)
         query = cp_pb2.ListThreadRecordsRequest(
-            graph_id=request.graph_id, metadata=labels, limit=size + 1, status=request.status
+            graph_id=request.graph_id,
+            metadata=labels,
+            limit=size + 1,
+            status=request.status,
+            tenant=caller.tenant,
         )
         if position is not None:
             query.before_updated_at.FromMicroseconds(position.created_at_us)
@@ -205,23 +224,28 @@ class ThreadServicer(pb_grpc.ThreadServiceServicer):
             answer = await self._threads.stub.ListThreadRecords(query)
         except grpc.aio.AioRpcError as exc:
             raise translate_rpc_error(exc, "listing threads") from exc
-        records = [ThreadRecord.from_record_proto(t) for t in answer.threads]
+        records = [
+            ThreadRecord.from_record_proto(t)
+            for t in answer.threads
+            if caller.owns_thread(t.thread_id)
+        ]
         page, more = records[:size], len(records) > size
         next_token = ""
         if more and page:
             last = answer.threads[size - 1]
-            next_token = tokens.encode_page_token(
-                tokens.PagePosition(last.updated_at.ToMicroseconds(), last.thread_id), filters
+            next_token = self._tokens.page_token(
+                PagePosition(last.updated_at.ToMicroseconds(), last.thread_id), filters
             )
         return pb.ListThreadsResponse(
-            threads=[r.to_proto() for r in page], next_page_token=next_token
+            threads=[_public(r) for r in page], next_page_token=next_token
         )
 
     @handle_errors
     async def GetThreadState(
         self, request: pb.GetThreadStateRequest, context: grpc.aio.ServicerContext
     ) -> pb.GetThreadStateResponse:
-        record = await self._threads.live_record(_required_thread_id(request.thread_id))
+        record = await self._record(request.thread_id)
+        validation.text(request.checkpoint_id, "checkpoint_id", validation.MAX_ID_CHARS)
         graph = self._threads.graph_of(record, require=False)
         if graph is None:
             if request.checkpoint_id:
@@ -234,12 +258,12 @@ class ThreadServicer(pb_grpc.ThreadServiceServicer):
     async def GetThreadHistory(
         self, request: pb.GetThreadHistoryRequest, context: grpc.aio.ServicerContext
     ) -> pb.GetThreadHistoryResponse:
-        record = await self._threads.live_record(_required_thread_id(request.thread_id))
+        record = await self._record(request.thread_id)
         size = _DEFAULT_HISTORY_PAGE
         if request.HasField("page_size"):
             size = validation.page_size(request.page_size)
-        filters = ("history", record.thread_id)
-        position = tokens.decode_page_token(request.page_token, filters)
+        filters = ("history", record.thread_id)  # the scoped id: one tenant's thread
+        position = self._tokens.page_position(request.page_token, filters)
         graph = self._threads.graph_of(record, require=False)
         if graph is None:
             return pb.GetThreadHistoryResponse()
@@ -252,16 +276,15 @@ class ThreadServicer(pb_grpc.ThreadServiceServicer):
         page, more = states[:size], len(states) > size
         next_token = ""
         if more and page:
-            next_token = tokens.encode_page_token(
-                tokens.PagePosition(0, page[-1].checkpoint_id), filters
-            )
+            next_token = self._tokens.page_token(PagePosition(0, page[-1].checkpoint_id), filters)
         return pb.GetThreadHistoryResponse(states=page, next_page_token=next_token)
 
     @handle_errors
     async def UpdateThreadState(
         self, request: pb.UpdateThreadStateRequest, context: grpc.aio.ServicerContext
     ) -> pb.UpdateThreadStateResponse:
-        record = await self._threads.live_record(_required_thread_id(request.thread_id))
+        record = await self._record(request.thread_id)
+        validation.text(request.checkpoint_id, "checkpoint_id", validation.MAX_ID_CHARS)
         values = validation.json_value(
             request.values_json,
             "values_json",
@@ -295,7 +318,7 @@ class ThreadServicer(pb_grpc.ThreadServiceServicer):
     async def DeleteThread(
         self, request: pb.DeleteThreadRequest, context: grpc.aio.ServicerContext
     ) -> pb.DeleteThreadResponse:
-        record = await self._threads.live_record(_required_thread_id(request.thread_id))
+        record = await self._record(request.thread_id)
         await append_thread_event(
             self._threads.stub, record.thread_id, cpe.THREAD_DELETED, {}, require_no_runs=True
         )
@@ -310,7 +333,15 @@ def _required_thread_id(value: str) -> str:
     return validation.thread_id(value)
 
 
+def _public(record: ThreadRecord) -> pb.Thread:
+    """A thread record as its owner sees it."""
+    thread = record.to_proto()
+    thread.thread_id = tenancy.public_thread(thread.thread_id)
+    return thread
+
+
 def _thread_busy(thread_id: str) -> FailedPrecondition:
+    thread_id = tenancy.public_thread(thread_id)
     return FailedPrecondition(
         f"thread {thread_id} has a run pending or running",
         reason="THREAD_BUSY",

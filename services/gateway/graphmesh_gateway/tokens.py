@@ -1,9 +1,14 @@
-"""Opaque stream cursors and page tokens.
+"""Opaque stream cursors and page tokens, signed so that they cannot be forged.
 
 A cursor names (run, seq): resuming from it gives the events after seq. A
-page token names a keyset position and the filters it was made for. Both are
-base64url text; a token that does not decode, or belongs to another run or
-other filters, is refused with INVALID_ARGUMENT.
+page token names a keyset position and the scope it was made for: the
+caller's tenant and the filters of the listing. Both are base64url text
+ending in an HMAC-SHA256 tag under the gateways' shared token secret
+(GRAPHMESH_TOKEN_SECRET), so a client can pass them back but cannot make
+or alter one. A token that does not decode, does not verify, or belongs to
+another run or scope is refused with INVALID_ARGUMENT. A cursor is only
+ever honoured after the run it names was found to be the caller's, so
+another tenant's cursor is of no use either.
 """
 
 from __future__ import annotations
@@ -11,13 +16,22 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import hmac
 import json
 from dataclasses import dataclass
 
 from graphmesh.errors import InvalidArgument
 
-_CURSOR_VERSION = "c1"
-_PAGE_VERSION = "p1"
+_CURSOR_VERSION = "c2"
+_PAGE_VERSION = "p2"
+
+
+@dataclass(frozen=True, slots=True)
+class PagePosition:
+    """Where the next page starts: strictly before (created_at_us, run_id)."""
+
+    created_at_us: int
+    run_id: str
 
 
 def _b64encode(text: str) -> str:
@@ -30,82 +44,81 @@ def _b64decode(token: str) -> str:
     return raw.decode("utf-8")
 
 
-def _check(body: str) -> str:
-    # Catches truncated and mangled tokens; not a secret (see docs/security).
-    return hashlib.sha256(body.encode()).hexdigest()[:8]
+def _cursor_malformed() -> InvalidArgument:
+    return InvalidArgument(
+        "cursor is malformed; pass the `cursor` of a received event, or none",
+        reason="CURSOR_MALFORMED",
+        field="cursor",
+    )
 
 
-def encode_cursor(run_id: str, seq: int) -> str:
-    """The cursor after event `seq` of `run_id`."""
-    body = f"{_CURSOR_VERSION}:{run_id}:{seq}"
-    return _b64encode(f"{body}:{_check(body)}")
+class Tokens:
+    """Makes and checks cursors and page tokens under one secret."""
+
+    def __init__(self, secret: bytes) -> None:
+        if len(secret) < 16:
+            raise ValueError("the token secret must be at least 16 bytes")
+        self._secret = secret
+
+    def _tag(self, body: str) -> str:
+        return hmac.new(self._secret, body.encode(), hashlib.sha256).hexdigest()[:32]
+
+    def _verify(self, body: str, tag: str) -> bool:
+        return hmac.compare_digest(self._tag(body), tag)
+
+    def cursor(self, run_id: str, seq: int) -> str:
+        """The cursor after event `seq` of `run_id`."""
+        body = f"{_CURSOR_VERSION}:{run_id}:{seq}"
+        return _b64encode(f"{body}:{self._tag(body)}")
+
+    def cursor_seq(self, cursor: str, run_id: str) -> int:
+        """The seq a cursor points after ("" means the start); the cursor must
+        belong to `run_id`."""
+        if not cursor:
+            return 0
+        try:
+            version, cursor_run, seq_text, tag = _b64decode(cursor).split(":")
+            seq = int(seq_text)
+            valid = self._verify(f"{version}:{cursor_run}:{seq_text}", tag)
+            if version != _CURSOR_VERSION or seq < 0 or not valid:
+                raise ValueError(version)
+        except (ValueError, UnicodeError, binascii.Error):
+            raise _cursor_malformed() from None
+        if cursor_run != run_id:
+            raise InvalidArgument(
+                "cursor belongs to another run", reason="CURSOR_FOREIGN", field="cursor"
+            )
+        return seq
+
+    def page_token(self, position: PagePosition, scope: tuple[str, ...]) -> str:
+        """The token for the page after `position`, valid for `scope` only."""
+        body = [_PAGE_VERSION, _scope_digest(scope), position.created_at_us, position.run_id]
+        text = json.dumps(body, separators=(",", ":"))
+        return _b64encode(f"{text}|{self._tag(text)}")
+
+    def page_position(self, token: str, scope: tuple[str, ...]) -> PagePosition | None:
+        """The position in a page token ("" means the first page)."""
+        if not token:
+            return None
+        try:
+            text, tag = _b64decode(token).rsplit("|", 1)
+            if not self._verify(text, tag):
+                raise ValueError("tag")
+            version, digest, created_at_us, run_id = json.loads(text)
+            if version != _PAGE_VERSION or not isinstance(created_at_us, int):
+                raise ValueError(version)
+        except (ValueError, TypeError, UnicodeError, binascii.Error):
+            raise InvalidArgument(
+                "page_token is malformed", reason="PAGE_TOKEN_MALFORMED", field="page_token"
+            ) from None
+        if digest != _scope_digest(scope):
+            raise InvalidArgument(
+                "page_token was made for other filters",
+                reason="PAGE_TOKEN_FILTER_MISMATCH",
+                field="page_token",
+            )
+        return PagePosition(created_at_us, str(run_id))
 
 
-def decode_cursor(cursor: str, run_id: str) -> int:
-    """The seq a cursor points after ("" means the start); the cursor must
-    belong to `run_id`."""
-    if not cursor:
-        return 0
-    try:
-        version, cursor_run, seq_text, check = _b64decode(cursor).split(":")
-        seq = int(seq_text)
-        if (
-            version != _CURSOR_VERSION
-            or seq < 0
-            or check != _check(f"{version}:{cursor_run}:{seq_text}")
-        ):
-            raise ValueError(version)
-    except (ValueError, UnicodeError, binascii.Error):
-        raise InvalidArgument(
-            "cursor is malformed; pass the `cursor` of a received event, or none",
-            reason="CURSOR_MALFORMED",
-            field="cursor",
-        ) from None
-    if cursor_run != run_id:
-        raise InvalidArgument(
-            "cursor belongs to another run", reason="CURSOR_FOREIGN", field="cursor"
-        )
-    return seq
-
-
-@dataclass(frozen=True, slots=True)
-class PagePosition:
-    """Where the next page starts: strictly before (created_at_us, run_id)."""
-
-    created_at_us: int
-    run_id: str
-
-
-def _filter_digest(filters: tuple[str, ...]) -> str:
-    return hashlib.sha256("\x00".join(filters).encode()).hexdigest()[:16]
-
-
-def encode_page_token(position: PagePosition, filters: tuple[str, ...]) -> str:
-    """The token for the page after `position`, valid for `filters` only."""
-    body = [_PAGE_VERSION, _filter_digest(filters), position.created_at_us, position.run_id]
-    text = json.dumps(body, separators=(",", ":"))
-    return _b64encode(f"{text}|{_check(text)}")
-
-
-def decode_page_token(token: str, filters: tuple[str, ...]) -> PagePosition | None:
-    """The position in a page token ("" means the first page)."""
-    if not token:
-        return None
-    try:
-        text, check = _b64decode(token).rsplit("|", 1)
-        if check != _check(text):
-            raise ValueError(check)
-        version, digest, created_at_us, run_id = json.loads(text)
-        if version != _PAGE_VERSION or not isinstance(created_at_us, int):
-            raise ValueError(version)
-    except (ValueError, TypeError, UnicodeError, binascii.Error):
-        raise InvalidArgument(
-            "page_token is malformed", reason="PAGE_TOKEN_MALFORMED", field="page_token"
-        ) from None
-    if digest != _filter_digest(filters):
-        raise InvalidArgument(
-            "page_token was made for other filters",
-            reason="PAGE_TOKEN_FILTER_MISMATCH",
-            field="page_token",
-        )
-    return PagePosition(created_at_us, str(run_id))
+def _scope_digest(scope: tuple[str, ...]) -> str:
+    return hashlib.sha256("\x00".join(scope).encode()).hexdigest()[:16]

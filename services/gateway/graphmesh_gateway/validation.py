@@ -22,6 +22,10 @@ MAX_METADATA_CHARS = 1024
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 1000
 MAX_JSON_DEPTH = 100
+#: The longest graph id, checkpoint id or node name accepted.
+MAX_ID_CHARS = 256
+#: The most items in a repeated field (stream modes, goto nodes).
+MAX_LIST_ITEMS = 64
 
 
 def run_id(value: str, field: str = "run_id") -> str:
@@ -33,6 +37,30 @@ def run_id(value: str, field: str = "run_id") -> str:
             f"{field} must be a UUID, got {value[:64]!r}", reason="RUN_ID_MALFORMED", field=field
         ) from None
     return str(parsed)
+
+
+def text(value: str, field: str, max_chars: int) -> str:
+    """A free-form id or name of at most `max_chars` characters."""
+    if len(value) > max_chars:
+        raise InvalidArgument(
+            f"{field} is longer than {max_chars} characters",
+            reason=f"{field.rsplit('.', 1)[-1].upper()}_TOO_LONG",
+            field=field,
+            metadata={"limit_chars": str(max_chars)},
+        )
+    return value
+
+
+def items(values: Sequence[Any], field: str, max_items: int = MAX_LIST_ITEMS) -> Sequence[Any]:
+    """A repeated field of at most `max_items` items."""
+    if len(values) > max_items:
+        raise InvalidArgument(
+            f"{field} has more than {max_items} items",
+            reason="TOO_MANY_ITEMS",
+            field=field,
+            metadata={"limit_items": str(max_items)},
+        )
+    return values
 
 
 def thread_id(value: str) -> str:
@@ -200,7 +228,7 @@ MAX_TIMEOUT_SECONDS = 7 * 86400.0
 def stream_modes(values: Sequence[int], field: str = "stream_modes") -> list[str]:
     """Stream mode numbers as mode names, in the order given, once each."""
     names: list[str] = []
-    for value in values:
+    for value in items(values, field):
         if value == 0 or value not in run_pb2.StreamMode.values():
             raise InvalidArgument(
                 f"{field}: {value} is not a stream mode (1-{len(streams.STREAM_MODES)})",

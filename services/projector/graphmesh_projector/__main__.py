@@ -7,7 +7,7 @@ import os
 
 import structlog
 
-from graphmesh import db
+from graphmesh import db, grpcutil
 from graphmesh.eventstore.postgres import PostgresEventStore
 from graphmesh.grpcutil import add_health_and_reflection, create_server
 from graphmesh.health import HealthReporter, postgres_probe
@@ -44,7 +44,9 @@ async def serve(settings: ProjectorSettings, stop: asyncio.Event) -> None:
         SERVICE_NAMES,
         [postgres_probe(engine)],
     )
-    server.add_insecure_port(settings.listen)
+    grpcutil.listen(
+        server, settings.listen, settings.internal_tls.server if settings.internal_tls else None
+    )
     await server.start()
     task = supervise(asyncio.create_task(projector.run(stop)), stop)
     probes = supervise(asyncio.create_task(health.run(stop)), stop)

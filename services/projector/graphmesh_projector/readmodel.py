@@ -13,12 +13,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, literal_column, or_, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from graphmesh.db import driver_connection, json_object, translate_errors
 from graphmesh.runs import RunStatus, RunView
 from graphmesh.schema import projection_positions, run_views
+from graphmesh.tenancy import tenant_sql
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +29,8 @@ class RunFilter:
     graph_id: str = ""
     thread_id: str = ""
     status: RunStatus = RunStatus.UNSPECIFIED
+    #: Only this tenant's runs ("": every tenant's).
+    tenant: str = ""
 
 
 _COLUMNS = (
@@ -62,10 +65,12 @@ ON CONFLICT (projection) DO UPDATE SET position = EXCLUDED.position
 """
 
 
-_COUNT_ACTIVE = """
+_RUN_TENANT = tenant_sql("thread_id")
+_COUNT_ACTIVE = f"""
 SELECT graph_id, count(*) FILTER (WHERE status = 1) AS pending,
        count(*) FILTER (WHERE status = 2) AS running
 FROM run_views WHERE status IN (1, 2) AND ($1 = '' OR graph_id = $1)
+  AND ($2 = '' OR {_RUN_TENANT} = $2)
 GROUP BY graph_id ORDER BY graph_id
 """
 
@@ -166,6 +171,8 @@ class RunViewStore:
             conditions.append(run_views.c.graph_id == where.graph_id)
         if where.thread_id:
             conditions.append(run_views.c.thread_id == where.thread_id)
+        if where.tenant:
+            conditions.append(literal_column(_RUN_TENANT) == where.tenant)
         if where.status is not RunStatus.UNSPECIFIED:
             conditions.append(run_views.c.status == int(where.status))
         if before is not None:
@@ -183,10 +190,13 @@ class RunViewStore:
         async with translate_errors("list runs"), self._engine.connect() as conn:
             return [_view_from_record(r._mapping) for r in await conn.execute(query)]
 
-    async def count_active(self, graph_id: str) -> builtins.list[tuple[str, int, int]]:
-        """(graph_id, pending, running) for each graph with unfinished runs."""
+    async def count_active(
+        self, graph_id: str, tenant: str = ""
+    ) -> builtins.list[tuple[str, int, int]]:
+        """(graph_id, pending, running) for each graph with unfinished runs
+        (of `tenant`, if given)."""
         async with driver_connection(self._engine, "count active runs") as conn:
-            rows = await conn.fetch(_COUNT_ACTIVE, graph_id)
+            rows = await conn.fetch(_COUNT_ACTIVE, graph_id, tenant)
             return [(r["graph_id"], r["pending"], r["running"]) for r in rows]
 
 

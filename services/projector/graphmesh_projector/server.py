@@ -34,7 +34,9 @@ class ProjectionServicer(pb_grpc.ProjectionServiceServicer):
         before = None
         if request.before_run_id:
             before = (micros_to_datetime(request.before_created_at_us), request.before_run_id)
-        where = RunFilter(request.graph_id, request.thread_id, RunStatus(request.status))
+        where = RunFilter(
+            request.graph_id, request.thread_id, RunStatus(request.status), request.tenant
+        )
         views = await self._views.list(where, limit + 1, before)
         return pb.ListRunViewsResponse(
             runs=[to_proto(v) for v in views[:limit]], has_more=len(views) > limit
@@ -44,7 +46,7 @@ class ProjectionServicer(pb_grpc.ProjectionServiceServicer):
     async def CountActiveRuns(
         self, request: pb.CountActiveRunsRequest, context: grpc.aio.ServicerContext
     ) -> pb.CountActiveRunsResponse:
-        counts = await self._views.count_active(request.graph_id)
+        counts = await self._views.count_active(request.graph_id, request.tenant)
         return pb.CountActiveRunsResponse(
             graphs=[pb.ActiveRuns(graph_id=g, pending=p, running=r) for g, p, r in counts]
         )
