@@ -21,6 +21,7 @@ from typing import Any
 import grpc
 
 from graphmesh.cli_threads import add_connection_options, connect, print_json
+from graphmesh.kafka import KafkaSettings
 
 STATE_FILE = "stack.json"
 DEFAULT_DATA_DIR = Path(".graphmesh")
@@ -123,11 +124,14 @@ def _shorten(text: str, limit: int) -> str:
 def cmd_lag(args: argparse.Namespace) -> int:
     """Prints each consumer group's lag per partition and the queue depth."""
     from graphmesh.kafka import CHECKPOINT_GROUP, EXECUTOR_GROUP
+    from graphmesh.settings import kafka_from_env
 
     bootstrap = _where(args, "kafka", "GRAPHMESH_KAFKA_BOOTSTRAP", "kafka_bootstrap")
+    # The broker's TLS and SASL settings, as the services read them.
+    kafka = kafka_from_env({**os.environ, "GRAPHMESH_KAFKA_BOOTSTRAP": bootstrap})
     prefix = args.topic_prefix
     groups = {EXECUTOR_GROUP: f"{prefix}.runs", CHECKPOINT_GROUP: f"{prefix}.events"}
-    lags = asyncio.run(consumer_lag(bootstrap, groups))
+    lags = asyncio.run(consumer_lag(kafka, groups))
     report: dict[str, Any] = {"consumer_lag": lags}
     try:
         with connect(args) as client:
@@ -138,7 +142,7 @@ def cmd_lag(args: argparse.Namespace) -> int:
     return 0
 
 
-async def consumer_lag(bootstrap: str, groups: dict[str, str]) -> dict[str, Any]:
+async def consumer_lag(kafka: KafkaSettings, groups: dict[str, str]) -> dict[str, Any]:
     """{group: {"topic": t, "total": n, "partitions": {p: lag}}}: messages
     after each group's committed offset."""
     from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -148,7 +152,7 @@ async def consumer_lag(bootstrap: str, groups: dict[str, str]) -> dict[str, Any]
         # A consumer of the group that does not join it: it only reads the
         # group's committed offsets and the partitions' end offsets.
         consumer = AIOKafkaConsumer(
-            bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False
+            **kafka.client_options(), group_id=group, enable_auto_commit=False
         )
         await consumer.start()
         try:

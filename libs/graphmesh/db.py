@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+import ssl
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -27,8 +28,33 @@ CANCELS_CHANNEL = "graphmesh_cancels"
 class DatabaseSettings:
     """Where PostgreSQL is and how big the pool is."""
 
-    url: str
+    url: str = field(repr=False)  # may hold a password
     pool_size: int = 30
+    #: The password, when kept out of the URL.
+    password: str | None = field(default=None, repr=False)
+    #: "" (the URL's own ssl= parameter, if any), disable, require,
+    #: verify-ca or verify-full.
+    sslmode: str = ""
+    ssl_ca_file: str | None = None
+    ssl_cert_file: str | None = None
+    ssl_key_file: str | None = None
+
+    def connect_args(self) -> dict[str, Any]:
+        """asyncpg's connect() arguments for the password and TLS settings."""
+        args: dict[str, Any] = {}
+        if self.password is not None:
+            args["password"] = self.password
+        if self.sslmode == "disable":
+            args["ssl"] = False
+        elif self.sslmode:
+            context = ssl.create_default_context(cafile=self.ssl_ca_file)
+            context.check_hostname = self.sslmode == "verify-full"
+            if self.sslmode == "require":
+                context.verify_mode = ssl.CERT_NONE
+            if self.ssl_cert_file:
+                context.load_cert_chain(self.ssl_cert_file, self.ssl_key_file)
+            args["ssl"] = context
+        return args
 
     @property
     def asyncpg_dsn(self) -> str:
@@ -43,6 +69,7 @@ def create_engine(settings: DatabaseSettings) -> AsyncEngine:
     """An async engine over asyncpg."""
     return create_async_engine(
         settings.url,
+        connect_args=settings.connect_args(),
         # Connections past the pool size are opened and closed per use, which
         # under load costs more than the queries: size the pool for the peak.
         pool_size=settings.pool_size,
@@ -113,4 +140,4 @@ class SqlArgs:
 
 async def connect_listener(settings: DatabaseSettings) -> Any:
     """A raw asyncpg connection for LISTEN (SQLAlchemy pools do not fit it)."""
-    return await asyncpg.connect(settings.asyncpg_dsn)
+    return await asyncpg.connect(settings.asyncpg_dsn, **settings.connect_args())

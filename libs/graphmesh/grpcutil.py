@@ -232,10 +232,13 @@ async def set_serving(
 def listen(server: grpc.aio.Server, address: str, tls: ServerTls | None) -> None:
     """Binds `server` to `address`, with TLS when `tls` is given; a failed
     bind refuses to start (grpcio would otherwise only log it)."""
-    if tls is None:
-        port = server.add_insecure_port(address)
-    else:
-        port = server.add_secure_port(address, tls.credentials())
+    try:
+        if tls is None:
+            port = server.add_insecure_port(address)
+        else:
+            port = server.add_secure_port(address, tls.credentials())
+    except RuntimeError as exc:  # grpcio's "Failed to bind to address"
+        raise OSError(f"cannot listen on {address}: {exc}") from exc
     if port == 0:
         raise OSError(f"cannot listen on {address}")
 

@@ -56,7 +56,7 @@ class BrokerProbe:
 
     async def check(self) -> None:
         if self._client is None:
-            client = AIOKafkaClient(bootstrap_servers=self._kafka.bootstrap)
+            client = AIOKafkaClient(**self._kafka.client_options())
             try:
                 await client.bootstrap()
             except BaseException:

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
+from aiokafka.helpers import create_ssl_context
 from opentelemetry.trace import SpanKind
 from prometheus_client import Gauge
 
@@ -41,6 +42,35 @@ class KafkaSettings:
     #: waiting fetch as soon as data arrives; the local broker holds it for
     #: the whole wait, so the local stack sets this low.
     fetch_max_wait_ms: int = 100
+    #: PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL.
+    security_protocol: str = "PLAINTEXT"
+    #: With SSL: the CA to trust (None: the system's) and a client
+    #: certificate and key for mutual TLS.
+    ssl_cafile: str | None = None
+    ssl_certfile: str | None = None
+    ssl_keyfile: str | None = None
+    #: With SASL: PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512, and the credentials.
+    sasl_mechanism: str = "PLAIN"
+    sasl_username: str | None = None
+    sasl_password: str | None = field(default=None, repr=False)
+
+    def client_options(self) -> dict[str, Any]:
+        """aiokafka's connection options: bootstrap servers, TLS and SASL."""
+        options: dict[str, Any] = {
+            "bootstrap_servers": self.bootstrap,
+            "security_protocol": self.security_protocol,
+        }
+        if "SSL" in self.security_protocol:
+            options["ssl_context"] = create_ssl_context(
+                cafile=self.ssl_cafile, certfile=self.ssl_certfile, keyfile=self.ssl_keyfile
+            )
+        if self.security_protocol.startswith("SASL"):
+            options.update(
+                sasl_mechanism=self.sasl_mechanism,
+                sasl_plain_username=self.sasl_username,
+                sasl_plain_password=self.sasl_password,
+            )
+        return options
 
     @property
     def runs_topic(self) -> str:
@@ -58,7 +88,7 @@ async def ensure_topics(settings: KafkaSettings, attempts: int = 30) -> None:
     """Creates the topics if they do not exist, retrying while the broker starts."""
     last: Exception | None = None
     for _ in range(attempts):
-        admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap)
+        admin = AIOKafkaAdminClient(**settings.client_options())
         try:
             await admin.start()
             existing = set(await admin.list_topics())
@@ -85,7 +115,7 @@ async def ensure_topics(settings: KafkaSettings, attempts: int = 30) -> None:
 def make_producer(settings: KafkaSettings) -> AIOKafkaProducer:
     """A producer that waits for all in-sync replicas and batches briefly."""
     return AIOKafkaProducer(
-        bootstrap_servers=settings.bootstrap,
+        **settings.client_options(),
         acks="all",
         linger_ms=0,
         max_batch_size=1 << 20,
@@ -100,7 +130,7 @@ def make_consumer(settings: KafkaSettings, topic: str, group: str) -> AIOKafkaCo
     uncommitted offset."""
     return AIOKafkaConsumer(
         topic,
-        bootstrap_servers=settings.bootstrap,
+        **settings.client_options(),
         group_id=group,
         enable_auto_commit=False,
         auto_offset_reset="earliest",

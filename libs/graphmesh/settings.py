@@ -8,6 +8,7 @@ service reports a bad value the same way. Libraries never read os.environ.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 
 from graphmesh.db import DatabaseSettings
 from graphmesh.kafka import KafkaSettings
@@ -85,23 +86,74 @@ def env_pairs(env: Mapping[str, str], name: str) -> dict[str, str]:
 
 
 def database_from_env(env: Mapping[str, str]) -> DatabaseSettings:
-    """GRAPHMESH_DATABASE_URL (postgresql+asyncpg://...) and GRAPHMESH_DB_POOL_SIZE."""
+    """GRAPHMESH_DATABASE_URL (postgresql+asyncpg://...), GRAPHMESH_DB_POOL_SIZE,
+    GRAPHMESH_DATABASE_PASSWORD (or _PASSWORD_FILE: kept out of the URL),
+    and TLS: GRAPHMESH_DATABASE_SSLMODE (disable, require, verify-ca,
+    verify-full), GRAPHMESH_DATABASE_SSL_CA_FILE, _SSL_CERT_FILE and
+    _SSL_KEY_FILE."""
     url = env_str(env, "GRAPHMESH_DATABASE_URL")
     if not url.startswith("postgresql+asyncpg://"):
         raise SettingsError("GRAPHMESH_DATABASE_URL must start with postgresql+asyncpg://")
-    return DatabaseSettings(url=url, pool_size=env_int(env, "GRAPHMESH_DB_POOL_SIZE", 30, 1, 500))
+    sslmode = env_str(env, "GRAPHMESH_DATABASE_SSLMODE", "")
+    if sslmode not in ("", "disable", "require", "verify-ca", "verify-full"):
+        raise SettingsError(f"GRAPHMESH_DATABASE_SSLMODE={sslmode!r} is not known")
+    return DatabaseSettings(
+        url=url,
+        pool_size=env_int(env, "GRAPHMESH_DB_POOL_SIZE", 30, 1, 500),
+        password=secret_from_env(env, "GRAPHMESH_DATABASE_PASSWORD"),
+        sslmode=sslmode,
+        ssl_ca_file=env_str(env, "GRAPHMESH_DATABASE_SSL_CA_FILE", "") or None,
+        ssl_cert_file=env_str(env, "GRAPHMESH_DATABASE_SSL_CERT_FILE", "") or None,
+        ssl_key_file=env_str(env, "GRAPHMESH_DATABASE_SSL_KEY_FILE", "") or None,
+    )
 
 
 def kafka_from_env(env: Mapping[str, str]) -> KafkaSettings:
     """GRAPHMESH_KAFKA_BOOTSTRAP, GRAPHMESH_TOPIC_PREFIX, GRAPHMESH_PARTITIONS,
-    GRAPHMESH_REPLICATION and GRAPHMESH_KAFKA_FETCH_MAX_WAIT_MS."""
+    GRAPHMESH_REPLICATION, GRAPHMESH_KAFKA_FETCH_MAX_WAIT_MS, and the
+    connection's security: GRAPHMESH_KAFKA_SECURITY_PROTOCOL (PLAINTEXT, SSL,
+    SASL_PLAINTEXT, SASL_SSL), GRAPHMESH_KAFKA_SSL_CA_FILE / _CERT_FILE /
+    _KEY_FILE, GRAPHMESH_KAFKA_SASL_MECHANISM (PLAIN, SCRAM-SHA-256,
+    SCRAM-SHA-512), GRAPHMESH_KAFKA_SASL_USERNAME and
+    GRAPHMESH_KAFKA_SASL_PASSWORD (or _PASSWORD_FILE)."""
+    protocol = env_str(env, "GRAPHMESH_KAFKA_SECURITY_PROTOCOL", "PLAINTEXT").upper()
+    if protocol not in ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"):
+        raise SettingsError(f"GRAPHMESH_KAFKA_SECURITY_PROTOCOL={protocol!r} is not known")
+    mechanism = env_str(env, "GRAPHMESH_KAFKA_SASL_MECHANISM", "PLAIN").upper()
+    if mechanism not in ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"):
+        raise SettingsError(f"GRAPHMESH_KAFKA_SASL_MECHANISM={mechanism!r} is not supported")
+    username = env_str(env, "GRAPHMESH_KAFKA_SASL_USERNAME", "") or None
+    password = secret_from_env(env, "GRAPHMESH_KAFKA_SASL_PASSWORD")
+    if protocol.startswith("SASL") and not (username and password):
+        raise SettingsError(f"{protocol} needs GRAPHMESH_KAFKA_SASL_USERNAME and _PASSWORD")
     return KafkaSettings(
         bootstrap=env_str(env, "GRAPHMESH_KAFKA_BOOTSTRAP"),
         topic_prefix=env_str(env, "GRAPHMESH_TOPIC_PREFIX", "graphmesh"),
         partitions=env_int(env, "GRAPHMESH_PARTITIONS", 8, 1, 1024),
         replication=env_int(env, "GRAPHMESH_REPLICATION", 1, 1, 16),
         fetch_max_wait_ms=env_int(env, "GRAPHMESH_KAFKA_FETCH_MAX_WAIT_MS", 100, 0, 60000),
+        security_protocol=protocol,
+        ssl_cafile=env_str(env, "GRAPHMESH_KAFKA_SSL_CA_FILE", "") or None,
+        ssl_certfile=env_str(env, "GRAPHMESH_KAFKA_SSL_CERT_FILE", "") or None,
+        ssl_keyfile=env_str(env, "GRAPHMESH_KAFKA_SSL_KEY_FILE", "") or None,
+        sasl_mechanism=mechanism,
+        sasl_username=username,
+        sasl_password=password,
     )
+
+
+def secret_from_env(env: Mapping[str, str], name: str) -> str | None:
+    """A secret from `name`, or from the file `name`_FILE (for secrets
+    mounted as files); None when neither is set."""
+    path = env_str(env, f"{name}_FILE", "")
+    if path:
+        if env_str(env, name, ""):
+            raise SettingsError(f"set {name} or {name}_FILE, not both")
+        try:
+            return Path(path).read_text().strip()
+        except OSError as exc:
+            raise SettingsError(f"{name}_FILE {path}: {exc.strerror}") from None
+    return env_str(env, name, "") or None
 
 
 def shutdown_grace_from_env(env: Mapping[str, str]) -> float:

@@ -12,6 +12,7 @@ import os
 import shutil
 import subprocess
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 from graphmesh.infra import procs
@@ -44,10 +45,21 @@ def _as_owner(args: list[str]) -> list[str]:
 class PrivatePostgres:
     """One cluster under `directory`, listening on 127.0.0.1:`port`."""
 
-    def __init__(self, directory: Path, port: int, durable: bool = True) -> None:
+    def __init__(
+        self,
+        directory: Path,
+        port: int,
+        durable: bool = True,
+        server_options: Sequence[str] = (),
+        hba: str | None = None,
+    ) -> None:
         self.directory = directory
         self.port = port
         self.durable = durable
+        #: More `-c name=value` settings (TLS, for instance).
+        self.server_options = list(server_options)
+        #: A pg_hba.conf of its own (None: initdb's, trusting every local user).
+        self.hba = hba
         self._proc: subprocess.Popen[bytes] | None = None
         self._bin = _bin_dir()
 
@@ -100,6 +112,10 @@ class PrivatePostgres:
         )
         if result.returncode != 0:
             raise PostgresError(f"initdb failed: {result.stderr.strip()}")
+        if self.hba is not None:
+            hba = self.data_dir / "pg_hba.conf"
+            hba.write_text(self.hba)
+            self._chown(hba)
 
     def start(self, timeout: float = 30) -> None:
         """Starts the server and creates the `graphmesh` database."""
@@ -116,6 +132,8 @@ class PrivatePostgres:
             "-c",
             "shared_buffers=256MB",
         ]
+        for option in self.server_options:
+            options += ["-c", option]
         if not self.durable:
             options += [
                 "-c",
@@ -141,7 +159,9 @@ class PrivatePostgres:
             [
                 str(self._bin / "psql"),
                 "-h",
-                "127.0.0.1",
+                # A cluster with a pg_hba.conf of its own may refuse plain TCP:
+                # the harness then comes in over the Unix socket.
+                str(self.directory) if self.hba is not None else "127.0.0.1",
                 "-p",
                 str(self.port),
                 "-U",
