@@ -79,6 +79,7 @@ class _Servicer(trace_service_pb2_grpc.TraceServiceServicer):
                     )
         with self._receiver.lock:
             self._receiver.spans.extend(spans)
+            self._receiver.exports.append(request.SerializeToString())
         return trace_service_pb2.ExportTraceServiceResponse()
 
 
@@ -88,6 +89,8 @@ class OtlpReceiver:
     def __init__(self) -> None:
         self.port = procs.free_port()
         self.spans: list[Span] = []
+        #: Every export request as received (to search all that was sent).
+        self.exports: list[bytes] = []
         self.lock = threading.Lock()
         self._server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
         trace_service_pb2_grpc.add_TraceServiceServicer_to_server(_Servicer(self), self._server)

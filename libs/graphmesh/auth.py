@@ -325,27 +325,28 @@ class AuthServerInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
         handler = await continuation(details)
         if handler is None or details.method.startswith(self._open):
             return handler
+        method = details.method
         if handler.request_streaming:
             # graphmesh has no client-streaming RPCs: refuse rather than pass
             # an unauthenticated stream through.
             return grpc.stream_unary_rpc_method_handler(
-                self._refuse_stream,
+                self._refuse_stream(method),
                 request_deserializer=handler.request_deserializer,
                 response_serializer=handler.response_serializer,
             )
         if handler.response_streaming:
             return grpc.unary_stream_rpc_method_handler(
-                self._stream(handler.unary_stream),
+                self._stream(method, handler.unary_stream),
                 request_deserializer=handler.request_deserializer,
                 response_serializer=handler.response_serializer,
             )
         return grpc.unary_unary_rpc_method_handler(
-            self._unary(handler.unary_unary),
+            self._unary(method, handler.unary_unary),
             request_deserializer=handler.request_deserializer,
             response_serializer=handler.response_serializer,
         )
 
-    async def _principal(self, context: grpc.aio.ServicerContext) -> Principal:
+    async def _principal(self, context: grpc.aio.ServicerContext, method: str) -> Principal:
         authorization = None
         for key, value in context.invocation_metadata() or ():
             if key == "authorization":
@@ -353,26 +354,31 @@ class AuthServerInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
         try:
             return self.authenticator.authenticate(authorization)
         except Unauthenticated as exc:
+            # What was refused and why, for audits; never the credential.
+            log.info("authentication_failed", method=method, reason=exc.reason, peer=context.peer())
             await context.abort_with_status(status_for(exc))
             raise  # abort_with_status raises; this keeps type checkers content
 
-    def _unary(self, behavior: _Behavior) -> _Behavior:
+    def _unary(self, method: str, behavior: _Behavior) -> _Behavior:
         async def authenticated(request: Any, context: grpc.aio.ServicerContext) -> Any:
-            _current.set(await self._principal(context))
+            _current.set(await self._principal(context, method))
             return await behavior(request, context)
 
         return authenticated
 
-    def _stream(self, behavior: _Behavior) -> _Behavior:
+    def _stream(self, method: str, behavior: _Behavior) -> _Behavior:
         async def authenticated(
             request: Any, context: grpc.aio.ServicerContext
         ) -> AsyncIterator[Any]:
-            _current.set(await self._principal(context))
+            _current.set(await self._principal(context, method))
             async for item in behavior(request, context):
                 yield item
 
         return authenticated
 
-    async def _refuse_stream(self, requests: Any, context: grpc.aio.ServicerContext) -> Any:
-        await self._principal(context)
-        await context.abort(grpc.StatusCode.UNIMPLEMENTED, "client streaming is not supported")
+    def _refuse_stream(self, method: str) -> Callable[[Any, grpc.aio.ServicerContext], Any]:
+        async def refuse(requests: Any, context: grpc.aio.ServicerContext) -> Any:
+            await self._principal(context, method)
+            await context.abort(grpc.StatusCode.UNIMPLEMENTED, "client streaming is not supported")
+
+        return refuse

@@ -181,6 +181,69 @@ async def call_patiently(
         delay = min(delay * 2, 2.0)
 
 
+class _Unparsed:
+    """What a request that did not parse becomes (so the handler can refuse it)."""
+
+    def __init__(self, error: str) -> None:
+        self.error = error
+
+
+class RequestParsingInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
+    """Answers a request body that does not parse with INVALID_ARGUMENT
+    (reason REQUEST_MALFORMED, with ErrorInfo) instead of grpcio's bare
+    INTERNAL; installed innermost, so credentials are checked first."""
+
+    async def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
+        details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler:
+        handler = await continuation(details)
+        if handler is None or handler.request_streaming or handler.request_deserializer is None:
+            return handler
+        parse = handler.request_deserializer
+
+        def parse_or_mark(data: bytes) -> Any:
+            try:
+                return parse(data)
+            except Exception as exc:  # protobuf's DecodeError, bad UTF-8, ...
+                return _Unparsed(type(exc).__name__)
+
+        if handler.response_streaming:
+            streaming = handler.unary_stream
+
+            async def stream(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
+                await _refuse_unparsed(request, context)
+                async for item in streaming(request, context):
+                    yield item
+
+            return grpc.unary_stream_rpc_method_handler(
+                stream,
+                request_deserializer=parse_or_mark,
+                response_serializer=handler.response_serializer,
+            )
+        unary = handler.unary_unary
+
+        async def single(request: Any, context: grpc.aio.ServicerContext) -> Any:
+            await _refuse_unparsed(request, context)
+            return await unary(request, context)
+
+        return grpc.unary_unary_rpc_method_handler(
+            single,
+            request_deserializer=parse_or_mark,
+            response_serializer=handler.response_serializer,
+        )
+
+
+async def _refuse_unparsed(request: Any, context: grpc.aio.ServicerContext) -> None:
+    if isinstance(request, _Unparsed):
+        error = InvalidArgument(
+            f"the request is not a valid protobuf message ({request.error})",
+            reason="REQUEST_MALFORMED",
+        )
+        await context.abort_with_status(status_for(error))
+
+
 def create_server(
     public: bool = False,
     interceptors: Sequence[grpc.aio.ServerInterceptor] = (),
@@ -191,7 +254,11 @@ def create_server(
     inside the observing one, so that what they refuse is traced and
     counted too."""
     return grpc.aio.server(
-        interceptors=[ObservingServerInterceptor(trace_all=public), *interceptors],
+        interceptors=[
+            ObservingServerInterceptor(trace_all=public),
+            *interceptors,
+            RequestParsingInterceptor(),
+        ],
         options=[
             ("grpc.max_receive_message_length", max_receive_bytes),
             ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),

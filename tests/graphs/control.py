@@ -9,6 +9,8 @@ an executor that dies.
   seconds apart (long and large streams, slow subscribers).
 - nested: a parent whose node is a compiled subgraph (stream namespaces).
 - dies: its node ends the executor process (os._exit), on every attempt.
+- grower: appends `size` characters to its state `steps` times (a run whose
+  state outgrows the executor's limit).
 """
 
 from __future__ import annotations
@@ -125,3 +127,24 @@ def _build_dies() -> Any:
 
 
 dies = _build_dies()
+
+
+class GrowerState(TypedDict):
+    blob: Annotated[list[str], operator.add]
+    size: int
+    steps: int
+
+
+def _grow(state: GrowerState) -> dict[str, Any]:
+    return {"blob": ["x" * state["size"]], "steps": state["steps"] - 1}
+
+
+def _build_grower() -> Any:
+    builder = StateGraph(GrowerState)
+    builder.add_node("grow", _grow)
+    builder.add_edge(START, "grow")
+    builder.add_conditional_edges("grow", lambda s: "grow" if s["steps"] > 0 else END)
+    return builder.compile()
+
+
+grower = _build_grower()

@@ -110,6 +110,8 @@ def secure(request: pytest.FixtureRequest) -> Iterator[SecureMesh]:
         "GRAPHMESH_DATABASE_PASSWORD": DB_PASSWORD,
         "GRAPHMESH_TENANT_MAX_ACTIVE_RUNS": "quotaco=1",
         "GRAPHMESH_TENANT_RATE_LIMITS": "ratedco=0.5:2",
+        # A run's state may not outgrow 200 kB here (the `grower` graph).
+        "GRAPHMESH_MAX_STATE_BYTES": "200000",
         "GRAPHMESH_OTLP_ENDPOINT": receiver.endpoint,
     }
     try:

@@ -33,24 +33,45 @@ from graphmesh.v1 import checkpoint_service_pb2_grpc as cp_grpc
 Emit = Callable[[Event], None]
 
 
-class RunEmitter:
-    """Numbers a run attempt's events from the store's last seq on."""
+#: The largest event a run may emit by default (a checkpoint holds the
+#: whole state): well under the producer's 8 MiB request limit.
+DEFAULT_MAX_EVENT_BYTES = 4 << 20
 
-    def __init__(self, created: Event, attempt: int, last_seq: int, emit: Emit) -> None:
+
+class StateTooLarge(Exception):
+    """A run's state (or one update or write of it) outgrew the limit: the
+    run fails rather than store or send an event no consumer could take."""
+
+
+class RunEmitter:
+    """Numbers a run attempt's events from the store's last seq on, and
+    refuses events larger than `max_event_bytes` (StateTooLarge)."""
+
+    def __init__(
+        self,
+        created: Event,
+        attempt: int,
+        last_seq: int,
+        emit: Emit,
+        max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES,
+    ) -> None:
         self._created = created
         self._attempt = attempt
         self._seq = last_seq
         self._emit = emit
+        self._max_event_bytes = max_event_bytes
 
     def __call__(self, type_: str, payload: Any) -> Event:
+        text = dumps(payload)
+        size = len(text.encode())
+        if size > self._max_event_bytes:
+            raise StateTooLarge(
+                f"a {type_} event of {size} bytes is over the limit of"
+                f" {self._max_event_bytes} bytes (GRAPHMESH_MAX_STATE_BYTES)"
+            )
         self._seq += 1
         event = new_event(
-            self._created.run_id,
-            self._created.thread_id,
-            self._seq,
-            self._attempt,
-            type_,
-            dumps(payload),
+            self._created.run_id, self._created.thread_id, self._seq, self._attempt, type_, text
         )
         self._emit(event)
         return event
@@ -107,6 +128,8 @@ class RunContext:
     cancel_action: Callable[[], str]
     #: The retry policy for nodes of graphs that set none (None: no retries).
     retry_policy: RetryPolicy | None = None
+    #: The largest event (checkpoint, write, update) the run may emit.
+    max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES
     #: LangChain callback handlers for the run (the node observer).
     callbacks: tuple[Any, ...] = ()
 
@@ -125,7 +148,7 @@ async def execute_run(graph: Pregel[Any] | None, ctx: RunContext) -> Event:
     records, checkpoints and one terminal event, which it returns. `graph` is None when it is not
     registered here."""
     created = ctx.created
-    out = RunEmitter(created, ctx.attempt, ctx.last_seq, ctx.emit)
+    out = RunEmitter(created, ctx.attempt, ctx.last_seq, ctx.emit, ctx.max_event_bytes)
     payload = json.loads(created.payload_json)
     if action := ctx.cancel_action():
         # Cancelled (multitask interrupt/rollback) before it could start.

@@ -111,13 +111,16 @@ class ExecutorSettings:
     retry: RetrySettings = RetrySettings()
     #: After SIGTERM: how long work in progress may take to finish.
     shutdown_grace_seconds: float = 10.0
+    #: The largest checkpoint, write or update a run may emit (its state).
+    max_state_bytes: int = 4 << 20
     #: Mutual TLS with the other services (None: plaintext).
     internal_tls: InternalTls | None = None
     telemetry: TelemetrySettings = field(default_factory=lambda: TelemetrySettings("executor"))
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> ExecutorSettings:
-        """Reads GRAPHMESH_EXECUTOR_*, GRAPHMESH_RETRY_* and the shared variables."""
+        """Reads GRAPHMESH_EXECUTOR_*, GRAPHMESH_RETRY_*, GRAPHMESH_MAX_STATE_BYTES
+        and the shared variables."""
         default_id = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
         return cls(
             listen=env_str(env, "GRAPHMESH_EXECUTOR_LISTEN", "127.0.0.1:50054"),
@@ -130,6 +133,8 @@ class ExecutorSettings:
             graph_limits=graph_limits_from_env(env),
             retry=RetrySettings.from_env(env),
             shutdown_grace_seconds=shutdown_grace_from_env(env),
+            # Below the producer's 8 MiB request limit, with room for the envelope.
+            max_state_bytes=env_int(env, "GRAPHMESH_MAX_STATE_BYTES", 4 << 20, 1024, 7 << 20),
             internal_tls=internal_tls_from_env(env),
             telemetry=TelemetrySettings.from_env(env, "executor"),
         )

@@ -50,7 +50,7 @@ from graphmesh_executor.observe import (
     end_run_span,
 )
 from graphmesh_executor.progress import PartitionProgress
-from graphmesh_executor.runner import RunContext, execute_run
+from graphmesh_executor.runner import DEFAULT_MAX_EVENT_BYTES, RunContext, execute_run
 
 log = structlog.get_logger(__name__)
 
@@ -74,6 +74,7 @@ class ExecutorWorker:
         graph_limits: dict[str, int] | None = None,
         retry_policy: RetryPolicy | None = None,
         shutdown_grace: float = 10.0,
+        max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES,
     ) -> None:
         self._executor_id = executor_id
         self._registry = registry
@@ -88,6 +89,7 @@ class ExecutorWorker:
         self._graph_slots = {g: asyncio.Semaphore(n) for g, n in (graph_limits or {}).items()}
         self._retry_policy = retry_policy
         self._shutdown_grace = shutdown_grace
+        self._max_event_bytes = max_event_bytes
         #: Set once the grace period is over: stopped runs are handed over.
         self._handing_over = False
         self._progress: dict[TopicPartition, PartitionProgress] = defaultdict(PartitionProgress)
@@ -315,6 +317,7 @@ class ExecutorWorker:
                     checkpoints=self._checkpoints,
                     cancel_action=lambda: self._cancels.get(run_id, ""),
                     retry_policy=self._retry_policy,
+                    max_event_bytes=self._max_event_bytes,
                     callbacks=(observer,),
                 )
                 self._stoppable.add(run_id)

@@ -244,8 +244,8 @@ class ThreadServicer(pb_grpc.ThreadServiceServicer):
     async def GetThreadState(
         self, request: pb.GetThreadStateRequest, context: grpc.aio.ServicerContext
     ) -> pb.GetThreadStateResponse:
-        record = await self._record(request.thread_id)
         validation.text(request.checkpoint_id, "checkpoint_id", validation.MAX_ID_CHARS)
+        record = await self._record(request.thread_id)
         graph = self._threads.graph_of(record, require=False)
         if graph is None:
             if request.checkpoint_id:
@@ -283,8 +283,8 @@ class ThreadServicer(pb_grpc.ThreadServiceServicer):
     async def UpdateThreadState(
         self, request: pb.UpdateThreadStateRequest, context: grpc.aio.ServicerContext
     ) -> pb.UpdateThreadStateResponse:
-        record = await self._record(request.thread_id)
         validation.text(request.checkpoint_id, "checkpoint_id", validation.MAX_ID_CHARS)
+        record = await self._record(request.thread_id)
         values = validation.json_value(
             request.values_json,
             "values_json",
