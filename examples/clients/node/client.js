@@ -7,17 +7,29 @@
 //
 // --stream-mode (repeatable) is one of LangGraph's stream modes: values,
 // updates, messages, custom, debug, tasks, checkpoints.
+// --token (or $GRAPHMESH_TOKEN) is an API key or JWT, sent as
+// `authorization: Bearer <token>`; --ca FILE connects with TLS, trusting
+// that CA (else the connection is plaintext, for a local mesh).
 // Prints one JSON line per streamed event ({seq, type, mode, namespace,
 // payload}), then {"status": ..., "output": ...}.
 // Exits 0 when the run succeeded, 1 otherwise.
 "use strict";
 
+const fs = require("fs");
 const path = require("path");
 const grpc = require("@grpc/grpc-js");
 const protoLoader = require("@grpc/proto-loader");
 
 function parseArgs(argv) {
-  const args = { target: "127.0.0.1:50051", graph: "chain3", input: '{"n": 0, "trail": []}', thread: "", "stream-mode": [] };
+  const args = {
+    target: "127.0.0.1:50051",
+    graph: "chain3",
+    input: '{"n": 0, "trail": []}',
+    thread: "",
+    "stream-mode": [],
+    token: process.env.GRAPHMESH_TOKEN || "",
+    ca: "",
+  };
   for (let i = 0; i < argv.length; i += 2) {
     const key = argv[i].replace(/^--/, "");
     if (!(key in args)) throw new Error(`unknown option --${key}`);
@@ -39,25 +51,37 @@ function loadApi() {
   return grpc.loadPackageDefinition(definition).graphmesh.v1;
 }
 
-function call(client, method, request) {
+function credentials(args) {
+  if (!args.ca) return grpc.credentials.createInsecure();
+  return grpc.credentials.createSsl(fs.readFileSync(args.ca));
+}
+
+function metadata(args) {
+  const md = new grpc.Metadata();
+  if (args.token) md.set("authorization", `Bearer ${args.token}`);
+  return md;
+}
+
+function call(client, method, request, md) {
   return new Promise((resolve, reject) => {
-    client[method](request, (err, response) => (err ? reject(err) : resolve(response)));
+    client[method](request, md, (err, response) => (err ? reject(err) : resolve(response)));
   });
 }
 
 async function main() {
   const args = parseArgs(process.argv.slice(2));
   const api = loadApi();
-  const client = new api.RunService(args.target, grpc.credentials.createInsecure());
+  const client = new api.RunService(args.target, credentials(args));
+  const md = metadata(args);
   const created = await call(client, "CreateRun", {
     graph_id: args.graph,
     input_json: args.input,
     thread_id: args.thread,
     stream_modes: args["stream-mode"].map((m) => `STREAM_MODE_${m.toUpperCase()}`),
-  });
+  }, md);
   const runId = created.run.run_id;
   await new Promise((resolve, reject) => {
-    const stream = client.StreamRun({ run_id: runId, cursor: "" });
+    const stream = client.StreamRun({ run_id: runId, cursor: "" }, md);
     stream.on("data", (message) => {
       const event = message.event;
       const mode = event.stream_mode === "STREAM_MODE_UNSPECIFIED" ? "" : event.stream_mode.replace("STREAM_MODE_", "").toLowerCase();
@@ -66,7 +90,7 @@ async function main() {
     stream.on("end", resolve);
     stream.on("error", reject);
   });
-  const done = await call(client, "WaitRun", { run_id: runId });
+  const done = await call(client, "WaitRun", { run_id: runId }, md);
   const run = done.run;
   console.log(JSON.stringify({ run_id: runId, status: run.status, output: run.output_json ? JSON.parse(run.output_json) : null }));
   client.close();
