@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from graphmesh import streams
+from graphmesh.cli_auth import add_auth_commands
 from graphmesh.cli_ops import DEFAULT_DATA_DIR, STATE_FILE, add_ops_commands
 from graphmesh.cli_threads import (
     add_connection_options,
@@ -510,6 +511,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_thread_commands(sub)
     add_ops_commands(sub, runs_sub)
+    add_auth_commands(sub)
 
     graphs = sub.add_parser("graphs", help="list the registered graphs")
     graphs_sub = graphs.add_subparsers(dest="graphs_command", required=True)

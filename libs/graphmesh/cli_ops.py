@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
 import os
 import sys
@@ -22,6 +23,8 @@ import grpc
 
 from graphmesh.cli_threads import add_connection_options, connect, print_json
 from graphmesh.kafka import KafkaSettings
+from graphmesh.settings import database_from_env
+from graphmesh.tls import internal_tls_from_env
 
 STATE_FILE = "stack.json"
 DEFAULT_DATA_DIR = Path(".graphmesh")
@@ -52,8 +55,13 @@ def cmd_projections_rebuild(args: argparse.Namespace) -> int:
 
     url = _where(args, "database_url", "GRAPHMESH_DATABASE_URL", "database_url")
 
+    # The password and TLS settings as the services read them.
+    settings = dataclasses.replace(
+        database_from_env({**os.environ, "GRAPHMESH_DATABASE_URL": url}), pool_size=2
+    )
+
     async def rebuild() -> Any:
-        engine = db.create_engine(db.DatabaseSettings(url=url, pool_size=2))
+        engine = db.create_engine(settings)
         try:
             return await rebuild_runs(engine, PostgresEventStore(engine))
         finally:
@@ -74,7 +82,14 @@ def cmd_runs_events(args: argparse.Namespace) -> int:
     from graphmesh.v1 import event_store_service_pb2_grpc as es_grpc
 
     store = _where(args, "store", "GRAPHMESH_CHECKPOINT_TARGET", "checkpoint_target")
-    with grpc.insecure_channel(store) as channel:
+    # The internal API: with mutual TLS on, the services' own identity.
+    internal = internal_tls_from_env(os.environ)
+    channel = (
+        grpc.secure_channel(store, internal.client.credentials())
+        if internal
+        else grpc.insecure_channel(store)
+    )
+    with channel:
         stub = es_grpc.EventStoreServiceStub(channel)
         after, found = 0, False
         while True:

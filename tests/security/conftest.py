@@ -20,11 +20,11 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from graphmesh.auth import key_digest
 from graphmesh.client import Client
+from graphmesh.devcerts import CertificateAuthority, Issued
 from graphmesh.stack import LocalStack
 from graphmesh.tls import ClientTls
 from tests.conftest import TEST_GRAPHS, running_mesh
 from tests.otlp import OtlpReceiver
-from tests.pki import CertificateAuthority, Issued
 
 #: API keys by tenant (each listed in the keys file by its digest only).
 API_KEYS = {

@@ -12,11 +12,11 @@ import pytest
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
 from graphmesh import grpcutil
+from graphmesh.devcerts import CertificateAuthority
 from graphmesh.infra.procs import free_port
 from graphmesh.tls import ClientTls, ServerTls
 from graphmesh.v1 import event_store_service_pb2 as es_pb2
 from graphmesh.v1 import event_store_service_pb2_grpc as es_grpc
-from tests.pki import CertificateAuthority
 from tests.security.conftest import SecureMesh
 
 pytestmark = pytest.mark.e2e
@@ -81,6 +81,54 @@ def test_the_internal_api_answers_with_the_internal_credentials(secure: SecureMe
     assert not answer.run_exists
 
 
+async def _health_over(tls: ServerTls, client: ClientTls) -> grpc.StatusCode:
+    """Serves health with `tls` in process; what a `client` call gets."""
+    server = grpcutil.create_server()
+    health_pb2_grpc.add_HealthServicer_to_server(health.aio.HealthServicer(), server)
+    address = f"127.0.0.1:{free_port()}"
+    grpcutil.listen(server, address, tls)
+    await server.start()
+    try:
+        async with grpc.aio.secure_channel(address, client.credentials()) as channel:
+            try:
+                await health_pb2_grpc.HealthStub(channel).Check(
+                    health_pb2.HealthCheckRequest(), timeout=5
+                )
+            except grpc.aio.AioRpcError as exc:
+                return exc.code()
+            return grpc.StatusCode.OK
+    finally:
+        await server.stop(None)
+
+
+async def test_the_certs_command_makes_a_pki_both_listeners_accept(tmp_path: Path) -> None:
+    from graphmesh.cli import main
+
+    assert main(["certs", str(tmp_path)]) == 0
+    assert main(["certs", str(tmp_path)]) == 2  # never overwrites by accident
+    names = ("public-ca", "public-gateway", "internal-ca", "internal-mesh")
+    pem = {f"{n}{part}.pem": tmp_path / f"{n}{part}.pem" for n in names for part in ("", "-key")}
+    gateway = ServerTls(
+        pem["public-gateway.pem"].read_bytes(), pem["public-gateway-key.pem"].read_bytes()
+    )
+    client = ClientTls.from_files(pem["public-ca.pem"])
+    assert await _health_over(gateway, client) is grpc.StatusCode.OK
+    internal = ServerTls(
+        pem["internal-mesh.pem"].read_bytes(),
+        pem["internal-mesh-key.pem"].read_bytes(),
+        pem["internal-ca.pem"].read_bytes(),
+    )
+    peer = ClientTls.from_files(
+        pem["internal-ca.pem"], pem["internal-mesh.pem"], pem["internal-mesh-key.pem"]
+    )
+    assert await _health_over(internal, peer) is grpc.StatusCode.OK
+    # The gateway's certificate is no internal identity.
+    outsider = ClientTls.from_files(
+        pem["internal-ca.pem"], pem["public-gateway.pem"], pem["public-gateway-key.pem"]
+    )
+    assert await _health_over(internal, outsider) is grpc.StatusCode.UNAVAILABLE
+
+
 async def test_client_certificates_on_the_public_api_when_a_client_ca_is_set(
     tmp_path: Path,
 ) -> None:
@@ -90,37 +138,15 @@ async def test_client_certificates_on_the_public_api_when_a_client_ca_is_set(
     server_cert = ca.issue("gateway", client=False)
     client_cert = ca.issue("alice", server=False)
     other = CertificateAuthority(tmp_path / "other", "other").issue("mallory", server=False)
-    server = grpcutil.create_server(public=True)
-    health_pb2_grpc.add_HealthServicer_to_server(health.aio.HealthServicer(), server)
-    address = f"127.0.0.1:{free_port()}"
     tls = ServerTls(
         server_cert.cert.read_bytes(), server_cert.key.read_bytes(), ca.cert.read_bytes()
     )
-    grpcutil.listen(server, address, tls)
-    await server.start()
-    try:
-
-        async def check(client: ClientTls) -> grpc.StatusCode:
-            async with grpc.aio.secure_channel(address, client.credentials()) as channel:
-                try:
-                    await health_pb2_grpc.HealthStub(channel).Check(
-                        health_pb2.HealthCheckRequest(), timeout=5
-                    )
-                except grpc.aio.AioRpcError as exc:
-                    return exc.code()
-                return grpc.StatusCode.OK
-
-        assert await check(ClientTls.from_files(ca.cert)) is grpc.StatusCode.UNAVAILABLE
-        assert (
-            await check(ClientTls.from_files(ca.cert, other.cert, other.key))
-            is grpc.StatusCode.UNAVAILABLE
-        )
-        assert (
-            await check(ClientTls.from_files(ca.cert, client_cert.cert, client_cert.key))
-            is grpc.StatusCode.OK
-        )
-    finally:
-        await server.stop(None)
+    no_cert = ClientTls.from_files(ca.cert)
+    foreign = ClientTls.from_files(ca.cert, other.cert, other.key)
+    signed = ClientTls.from_files(ca.cert, client_cert.cert, client_cert.key)
+    assert await _health_over(tls, no_cert) is grpc.StatusCode.UNAVAILABLE
+    assert await _health_over(tls, foreign) is grpc.StatusCode.UNAVAILABLE
+    assert await _health_over(tls, signed) is grpc.StatusCode.OK
 
 
 async def test_a_bind_that_fails_refuses_to_start() -> None:

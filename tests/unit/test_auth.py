@@ -181,3 +181,19 @@ def test_kafka_security_settings_become_aiokafka_options(tmp_path: Path) -> None
     ):
         with pytest.raises(SettingsError):
             kafka_from_env({"GRAPHMESH_KAFKA_BOOTSTRAP": "k:9092", **bad})
+
+
+def test_a_key_made_by_the_cli_is_accepted_through_its_entry(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from graphmesh.cli import main
+
+    assert main(["auth", "new-key", "--tenant", "acme", "--subject", "ci-bot"]) == 0
+    made = json.loads(capsys.readouterr().out)
+    keys = tmp_path / "keys.json"
+    keys.write_text(json.dumps({"keys": [made["keys_file_entry"]]}))
+    assert made["api_key"] not in keys.read_text()
+    auth = Authenticator(AuthSettings.from_env({"GRAPHMESH_API_KEYS_FILE": str(keys)}))
+    principal = auth.authenticate(f"Bearer {made['api_key']}")
+    assert (principal.subject, principal.tenant) == ("ci-bot", "acme")
+    assert main(["auth", "new-key", "--tenant", "Not/A/Tenant"]) == 2

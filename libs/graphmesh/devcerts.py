@@ -1,9 +1,15 @@
-"""A throw-away PKI for the TLS tests: a CA, and certificates it signs for
-servers (valid for 127.0.0.1 and localhost) and clients."""
+"""A small PKI for development and tests: a CA, and certificates it signs
+for servers (valid for the given host names and 127.0.0.1) and clients.
+
+`graphmesh certs DIR` uses it to make what the compose set-up mounts; in
+production, certificates come from your own CA (cert-manager, Vault, ...).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,10 +45,11 @@ def _write_key(key: ec.EllipticCurvePrivateKey, path: Path) -> None:
 class CertificateAuthority:
     """A CA in `directory`, signing certificates into it."""
 
-    def __init__(self, directory: Path, name: str) -> None:
+    def __init__(self, directory: Path, name: str, days: int = 1) -> None:
         directory.mkdir(parents=True, exist_ok=True)
         self.directory = directory
         self.name = name
+        self.days = days
         self._key = ec.generate_private_key(ec.SECP256R1())
         now = dt.datetime.now(dt.UTC)
         self._cert = (
@@ -52,18 +59,23 @@ class CertificateAuthority:
             .public_key(self._key.public_key())
             .serial_number(x509.random_serial_number())
             .not_valid_before(now - dt.timedelta(minutes=5))
-            .not_valid_after(now + dt.timedelta(days=1))
+            .not_valid_after(now + dt.timedelta(days=self.days))
             .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
             .sign(self._key, hashes.SHA256())
         )
         self.cert = directory / f"{name}-ca.pem"
         self.cert.write_bytes(self._cert.public_bytes(serialization.Encoding.PEM))
 
-    def issue(self, common_name: str, *, server: bool = True, client: bool = True) -> Issued:
+    def issue(
+        self,
+        common_name: str,
+        *,
+        server: bool = True,
+        client: bool = True,
+        hosts: Sequence[str] = ("localhost",),
+    ) -> Issued:
         """A certificate for `common_name`, usable as a server's (for
-        127.0.0.1 and localhost) and/or a client's."""
-        import ipaddress
-
+        `hosts` and 127.0.0.1) and/or a client's."""
         key = ec.generate_private_key(ec.SECP256R1())
         now = dt.datetime.now(dt.UTC)
         usages = []
@@ -78,10 +90,13 @@ class CertificateAuthority:
             .public_key(key.public_key())
             .serial_number(x509.random_serial_number())
             .not_valid_before(now - dt.timedelta(minutes=5))
-            .not_valid_after(now + dt.timedelta(days=1))
+            .not_valid_after(now + dt.timedelta(days=self.days))
             .add_extension(
                 x509.SubjectAlternativeName(
-                    [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+                    [
+                        *(x509.DNSName(h) for h in hosts),
+                        x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
+                    ]
                 ),
                 critical=False,
             )
