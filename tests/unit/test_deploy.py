@@ -36,14 +36,18 @@ def _compose_command() -> list[str]:
     return [legacy]
 
 
-def _compose() -> dict[str, Any]:
-    result = subprocess.run(
+def _compose_config(**env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
         [*_compose_command(), "-f", str(DEPLOY / "compose.yaml"), "config"],
         capture_output=True,
         text=True,
         check=False,
-        env={"PATH": "/usr/bin:/bin", "HOME": "/tmp"},
+        env={"PATH": "/usr/bin:/bin", "HOME": "/tmp", **env},
     )
+
+
+def _compose() -> dict[str, Any]:
+    result = _compose_config(GRAPHMESH_TOKEN_SECRET="a-test-secret-of-32-characters!!")
     assert result.returncode == 0, result.stderr
     return dict(yaml.safe_load(result.stdout))
 
@@ -84,9 +88,18 @@ def test_the_compose_file_is_valid_and_complete() -> None:
         assert env["GRAPHMESH_DATABASE_URL"].startswith("postgresql+asyncpg://")
         assert f"graphmesh_{name}" in " ".join(service["command"])
         assert service["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
-        assert "graphmesh.healthcheck" in " ".join(service["healthcheck"]["test"])
+        check = service["healthcheck"]["test"]
+        assert "graphmesh.healthcheck" in check
+        assert ("--tls-ca" if name == "gateway" else "--internal") in check
+        assert env["GRAPHMESH_INTERNAL_TLS_CA_FILE"] == "/etc/graphmesh/certs/internal-ca.pem"
         unknown = {k for k in env if k.startswith("GRAPHMESH_")} - known
         assert not unknown, f"{name} sets variables no code reads: {unknown}"
+    gateway = services["gateway"]["environment"]
+    assert gateway["GRAPHMESH_AUTH_REQUIRED"] == "true"
+    assert gateway["GRAPHMESH_TLS_CERT_FILE"].startswith("/etc/graphmesh/certs/")
+    # No token secret, no mesh: compose refuses rather than run with a default.
+    refused = _compose_config()
+    assert refused.returncode != 0 and "GRAPHMESH_TOKEN_SECRET" in refused.stderr
 
 
 def test_the_kubernetes_manifests_match_the_api_schema() -> None:
@@ -124,8 +137,16 @@ def test_every_deployment_is_probed_limited_and_protected() -> None:
         pod = deployment["spec"]["template"]["spec"]
         [container] = pod["containers"]
         port = container["ports"][0]["containerPort"]
-        assert container["readinessProbe"]["grpc"]["port"] == port  # gRPC health
-        assert container["startupProbe"]["grpc"]["port"] == port
+        name = deployment["metadata"]["name"]
+        # gRPC health over (mutual) TLS, by exec: Kubernetes' gRPC probe has no TLS.
+        how = ["--tls-ca", "/etc/graphmesh/tls/ca.crt"] if name == "gateway" else ["--internal"]
+        for probe in ("readinessProbe", "startupProbe"):
+            command = container[probe]["exec"]["command"]
+            assert command == ["python", "-m", "graphmesh.healthcheck", f"127.0.0.1:{port}", *how]
+        mounts = {m["name"]: m["mountPath"] for m in container["volumeMounts"]}
+        assert mounts["internal-tls"] == "/etc/graphmesh/internal-tls"
+        secrets = {v["name"]: v["secret"]["secretName"] for v in pod["volumes"]}
+        assert secrets["internal-tls"] == "graphmesh-internal-tls"
         assert "livenessProbe" in container
         resources = container["resources"]
         assert {"cpu", "memory"} <= set(resources["requests"]) and {"cpu", "memory"} <= set(
@@ -137,6 +158,14 @@ def test_every_deployment_is_probed_limited_and_protected() -> None:
         assert not env - known, env - known
     config = next(d for _, d in docs if d["kind"] == "ConfigMap")
     assert not set(config["data"]) - known
+    assert config["data"]["GRAPHMESH_INTERNAL_TLS_CA_FILE"].startswith(
+        "/etc/graphmesh/internal-tls/"
+    )
+    gateway = deployments["gateway"]["spec"]["template"]["spec"]["containers"][0]
+    gateway_env = {e["name"]: e.get("value") for e in gateway["env"]}
+    assert gateway_env["GRAPHMESH_AUTH_REQUIRED"] == "true"
+    assert gateway_env["GRAPHMESH_TLS_CERT_FILE"].startswith("/etc/graphmesh/tls/")
+    assert "GRAPHMESH_TOKEN_SECRET_FILE" in gateway_env
     [hpa] = [d for _, d in docs if d["kind"] == "HorizontalPodAutoscaler"]
     assert hpa["spec"]["scaleTargetRef"]["name"] == "executor"
     partitions = int(config["data"]["GRAPHMESH_PARTITIONS"])
