@@ -25,6 +25,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
+from graphmesh.tenancy import tenant_sql
+
+_TENANT = tenant_sql("thread_id")
+
 metadata = MetaData()
 
 #: The event store: append-only, one row per stored event. `position` orders
@@ -120,6 +124,19 @@ run_views = Table(
         "status",
         postgresql_where=text("status IN (1, 2)"),
     ),
+    # Listings by tenant (migration 0007): the tenant of the scoped thread id.
+    Index(
+        "run_views_tenant_created_idx",
+        text(_TENANT),
+        text("created_at DESC"),
+        text("run_id DESC"),
+    ),
+    Index(
+        "run_views_tenant_active_idx",
+        text(_TENANT),
+        "graph_id",
+        postgresql_where=text("status IN (1, 2)"),
+    ),
 )
 
 #: Where each projection is in the event store, updated in the same
@@ -148,6 +165,13 @@ threads = Table(
     Column("open_runs", Integer, nullable=False, server_default="0"),
     Column("deleted", Boolean, nullable=False, server_default=text("false")),
     Index("threads_updated_idx", "updated_at", "thread_id"),
+    Index(
+        "threads_tenant_updated_idx",
+        text(_TENANT),
+        text("updated_at DESC"),
+        text("thread_id DESC"),
+        postgresql_where=text("NOT deleted"),
+    ),
 )
 
 #: LangGraph checkpoints, kept from the event store's checkpoint events in
