@@ -39,6 +39,7 @@ import structlog
 
 from graphmesh.errors import GraphmeshError
 from graphmesh.grpcutil import status_for
+from graphmesh.interceptors import rewrap
 from graphmesh.settings import SettingsError, env_bool, env_str
 
 log = structlog.get_logger(__name__)
@@ -334,16 +335,10 @@ class AuthServerInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
                 request_deserializer=handler.request_deserializer,
                 response_serializer=handler.response_serializer,
             )
-        if handler.response_streaming:
-            return grpc.unary_stream_rpc_method_handler(
-                self._stream(method, handler.unary_stream),
-                request_deserializer=handler.request_deserializer,
-                response_serializer=handler.response_serializer,
-            )
-        return grpc.unary_unary_rpc_method_handler(
-            self._unary(method, handler.unary_unary),
-            request_deserializer=handler.request_deserializer,
-            response_serializer=handler.response_serializer,
+        return rewrap(
+            handler,
+            lambda behavior: self._unary(method, behavior),
+            lambda behavior: self._stream(method, behavior),
         )
 
     async def _principal(self, context: grpc.aio.ServicerContext, method: str) -> Principal:

@@ -27,7 +27,11 @@ from graphmesh.errors import (
     NotFound,
     Unavailable,
 )
-from graphmesh.interceptors import ObservingServerInterceptor, PropagatingClientInterceptor
+from graphmesh.interceptors import (
+    ObservingServerInterceptor,
+    PropagatingClientInterceptor,
+    rewrap,
+)
 from graphmesh.tls import ClientTls, ServerTls
 
 log = structlog.get_logger(__name__)
@@ -209,30 +213,24 @@ class RequestParsingInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[mis
             except Exception as exc:  # protobuf's DecodeError, bad UTF-8, ...
                 return _Unparsed(type(exc).__name__)
 
-        if handler.response_streaming:
-            streaming = handler.unary_stream
-
-            async def stream(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
+        def unary(behavior: Any) -> Any:
+            async def single(request: Any, context: grpc.aio.ServicerContext) -> Any:
                 await _refuse_unparsed(request, context)
-                async for item in streaming(request, context):
+                return await behavior(request, context)
+
+            return single
+
+        def stream(behavior: Any) -> Any:
+            async def streaming(
+                request: Any, context: grpc.aio.ServicerContext
+            ) -> AsyncIterator[Any]:
+                await _refuse_unparsed(request, context)
+                async for item in behavior(request, context):
                     yield item
 
-            return grpc.unary_stream_rpc_method_handler(
-                stream,
-                request_deserializer=parse_or_mark,
-                response_serializer=handler.response_serializer,
-            )
-        unary = handler.unary_unary
+            return streaming
 
-        async def single(request: Any, context: grpc.aio.ServicerContext) -> Any:
-            await _refuse_unparsed(request, context)
-            return await unary(request, context)
-
-        return grpc.unary_unary_rpc_method_handler(
-            single,
-            request_deserializer=parse_or_mark,
-            response_serializer=handler.response_serializer,
-        )
+        return rewrap(handler, unary, stream, request_deserializer=parse_or_mark)
 
 
 async def _refuse_unparsed(request: Any, context: grpc.aio.ServicerContext) -> None:

@@ -40,6 +40,28 @@ GRPC_LATENCY = Histogram(
 _Behavior = Callable[[Any, grpc.aio.ServicerContext], Any]
 
 
+def rewrap(
+    handler: grpc.RpcMethodHandler,
+    unary: Callable[[_Behavior], _Behavior],
+    stream: Callable[[_Behavior], _Behavior],
+    request_deserializer: Callable[[bytes], Any] | None = None,
+) -> grpc.RpcMethodHandler:
+    """A unary-request handler with its behaviour wrapped by `unary` (or, for
+    a server stream, `stream`), and optionally another deserializer."""
+    deserializer = request_deserializer or handler.request_deserializer
+    if handler.response_streaming:
+        return grpc.unary_stream_rpc_method_handler(
+            stream(handler.unary_stream),
+            request_deserializer=deserializer,
+            response_serializer=handler.response_serializer,
+        )
+    return grpc.unary_unary_rpc_method_handler(
+        unary(handler.unary_unary),
+        request_deserializer=deserializer,
+        response_serializer=handler.response_serializer,
+    )
+
+
 class ObservingServerInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
     """Wraps each RPC of the server in a span, a log context and metrics."""
 
@@ -59,16 +81,10 @@ class ObservingServerInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[mi
         if handler.request_streaming:
             return handler  # graphmesh has no client-streaming RPCs
         metadata = details.invocation_metadata
-        if handler.response_streaming:
-            return grpc.unary_stream_rpc_method_handler(
-                self._stream(method, metadata, handler.unary_stream),
-                request_deserializer=handler.request_deserializer,
-                response_serializer=handler.response_serializer,
-            )
-        return grpc.unary_unary_rpc_method_handler(
-            self._unary(method, metadata, handler.unary_unary),
-            request_deserializer=handler.request_deserializer,
-            response_serializer=handler.response_serializer,
+        return rewrap(
+            handler,
+            lambda behavior: self._unary(method, metadata, behavior),
+            lambda behavior: self._stream(method, metadata, behavior),
         )
 
     def _unary(self, method: str, metadata: Any, behavior: _Behavior) -> _Behavior:

@@ -165,9 +165,9 @@ class LocalStack:
             "postgres": c.postgres_port,
             "broker": c.broker_port,
         }
-        ports.update(
-            {f"metrics ({name})": self.metrics_port_of(name) for name in SERVICES if c.metrics_port}
-        )
+        if c.metrics_port and not c.free_metrics_ports:
+            # (With free metrics ports each service gets one when it starts.)
+            ports.update({f"metrics ({name})": self.metrics_port_of(name) for name in SERVICES})
         busy = [f"{name} {port}" for name, port in ports.items() if procs.port_open(port)]
         if busy:
             raise StackError(
