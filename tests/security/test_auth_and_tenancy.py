@@ -4,6 +4,7 @@ against the real secured mesh."""
 from __future__ import annotations
 
 import time
+import urllib.request
 from collections.abc import Callable
 from typing import Any
 
@@ -13,6 +14,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
+from prometheus_client.parser import text_string_to_metric_families
 
 from graphmesh.client import ClientError
 from graphmesh.errors import ERROR_DOMAIN
@@ -226,3 +228,13 @@ def test_a_tenant_over_its_quota_or_rate_is_refused(secure: SecureMesh) -> None:
             except ClientError as exc:
                 outcomes.append(exc.reason)
         assert outcomes[:2] == ["ok", "ok"] and "TENANT_RATE_LIMITED" in outcomes[2:]
+    # Operators see both refusals, by tenant.
+    text = urllib.request.urlopen(secure.mesh.service("gateway").metrics_url, timeout=5).read()
+    refused = {
+        (sample.labels["tenant"], sample.labels["reason"]): sample.value
+        for family in text_string_to_metric_families(text.decode())
+        if family.name == "graphmesh_tenant_runs_refused"
+        for sample in family.samples
+        if sample.name.endswith("_total")
+    }
+    assert refused[("quotaco", "quota")] >= 1 and refused[("ratedco", "rate")] >= 1

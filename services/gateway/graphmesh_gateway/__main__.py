@@ -27,7 +27,7 @@ from graphmesh.v1 import (
 )
 from graphmesh_gateway.feeds import RunFeeds
 from graphmesh_gateway.graphs import GraphServicer
-from graphmesh_gateway.limits import RateLimiter
+from graphmesh_gateway.limits import RateLimiter, TenantQuota
 from graphmesh_gateway.metrics import GatewayMetrics
 from graphmesh_gateway.requeue import requeue_stale_runs
 from graphmesh_gateway.runs import RunServicer
@@ -67,7 +67,10 @@ async def serve(settings: GatewaySettings, stop: asyncio.Event) -> None:
         feeds = RunFeeds(store, settings.stream_buffer, signer)
         limiter = RateLimiter(settings.rate_limits)
         tenant_limiter = RateLimiter(settings.tenant_rate_limits, subject="tenant")
-        metrics = GatewayMetrics(feeds, limiter, [e.graph_id for e in registry.entries()])
+        quota = TenantQuota(settings.tenant_max_active_runs)
+        metrics = GatewayMetrics(
+            feeds, limiter, [e.graph_id for e in registry.entries()], tenant_limiter, quota
+        )
         threads = Threads(
             registry, checkpoint_service_pb2_grpc.CheckpointServiceStub(store_channel)
         )
@@ -87,6 +90,7 @@ async def serve(settings: GatewaySettings, stop: asyncio.Event) -> None:
                 feeds,
                 limiter,
                 tenant_limiter,
+                quota,
                 signer,
             ),
             server,

@@ -71,18 +71,27 @@ def active_run_caps_from_env(env: Mapping[str, str]) -> dict[str, int]:
     return caps
 
 
-def check_active_runs(tenant: str, active: int, caps: Mapping[str, int]) -> None:
-    """Refuses one more run when `tenant` has `active` unfinished runs and
-    its cap allows no more (RESOURCE_EXHAUSTED, TENANT_QUOTA_EXCEEDED)."""
-    cap = caps.get(tenant) or caps.get(ANY_GRAPH)
-    if cap is None or active < cap:
-        return
-    raise ResourceExhausted(
-        f"tenant {tenant} has {active} runs pending or running; its quota is {cap}",
-        reason="TENANT_QUOTA_EXCEEDED",
-        metadata={"tenant": tenant, "active_runs": str(active), "quota": str(cap)},
-        quota_subject=f"tenant:{tenant}",
-    )
+class TenantQuota:
+    """The caps on each tenant's unfinished runs ("*": any other tenant)."""
+
+    def __init__(self, caps: Mapping[str, int]) -> None:
+        self.caps = dict(caps)
+        #: Called with the tenant of each refused run (metrics).
+        self.on_refused: Callable[[str], None] = lambda tenant: None
+
+    def check(self, tenant: str, active: int) -> None:
+        """Refuses one more run when `tenant` has `active` unfinished runs
+        and its cap allows no more (RESOURCE_EXHAUSTED, TENANT_QUOTA_EXCEEDED)."""
+        cap = self.caps.get(tenant) or self.caps.get(ANY_GRAPH)
+        if cap is None or active < cap:
+            return
+        self.on_refused(tenant)
+        raise ResourceExhausted(
+            f"tenant {tenant} has {active} runs pending or running; its quota is {cap}",
+            reason="TENANT_QUOTA_EXCEEDED",
+            metadata={"tenant": tenant, "active_runs": str(active), "quota": str(cap)},
+            quota_subject=f"tenant:{tenant}",
+        )
 
 
 class _Bucket:

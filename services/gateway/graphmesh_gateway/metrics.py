@@ -1,6 +1,7 @@
 """The gateway's Prometheus metrics: live streams, queue depth per graph,
-rate-limit refusals, beside the gRPC figures every service has. Served by
-the service's telemetry (GRAPHMESH_GATEWAY_METRICS_LISTEN)."""
+refusals by a graph's rate limit and by a tenant's rate or quota, beside
+the gRPC figures every service has. Served by the service's telemetry
+(GRAPHMESH_GATEWAY_METRICS_LISTEN)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge
 from graphmesh.v1 import projection_service_pb2 as pj_pb2
 from graphmesh.v1 import projection_service_pb2_grpc as pj_grpc
 from graphmesh_gateway.feeds import RunFeeds
-from graphmesh_gateway.limits import RateLimiter
+from graphmesh_gateway.limits import RateLimiter, TenantQuota
 
 log = structlog.get_logger(__name__)
 
@@ -30,6 +31,8 @@ class GatewayMetrics:
         feeds: RunFeeds,
         limiter: RateLimiter,
         graph_ids: list[str],
+        tenant_limiter: RateLimiter | None = None,
+        quota: TenantQuota | None = None,
         registry: CollectorRegistry = REGISTRY,
     ) -> None:
         self.registry = registry
@@ -51,6 +54,16 @@ class GatewayMetrics:
             registry=self.registry,
         )
         limiter.on_refused = lambda graph_id: refused.labels(graph_id).inc()
+        tenant_refused = Counter(
+            "graphmesh_tenant_runs_refused",
+            "CreateRun calls refused by a tenant's rate limit or run quota",
+            ["tenant", "reason"],
+            registry=self.registry,
+        )
+        if tenant_limiter is not None:
+            tenant_limiter.on_refused = lambda t: tenant_refused.labels(t, "rate").inc()
+        if quota is not None:
+            quota.on_refused = lambda t: tenant_refused.labels(t, "quota").inc()
         self._pending = Gauge(
             "graphmesh_queue_depth",
             "Runs accepted and not started (waiting in Kafka), by graph",

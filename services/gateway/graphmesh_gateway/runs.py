@@ -36,7 +36,7 @@ from graphmesh.v1 import run_service_pb2_grpc as pb_grpc
 from graphmesh_gateway import validation
 from graphmesh_gateway.caller import Caller
 from graphmesh_gateway.feeds import RunFeeds, run_not_found
-from graphmesh_gateway.limits import RateLimiter, check_active_runs
+from graphmesh_gateway.limits import RateLimiter, TenantQuota
 from graphmesh_gateway.settings import GatewaySettings
 from graphmesh_gateway.threads import Threads, thread_not_found
 from graphmesh_gateway.tokens import PagePosition, Tokens
@@ -59,12 +59,14 @@ class RunServicer(pb_grpc.RunServiceServicer):
         feeds: RunFeeds,
         limiter: RateLimiter,
         tenant_limiter: RateLimiter,
+        quota: TenantQuota,
         tokens: Tokens,
     ) -> None:
         self._settings = settings
         self._feeds = feeds
         self._limiter = limiter
         self._tenant_limiter = tenant_limiter
+        self._quota = quota
         self._tokens = tokens
         self._threads = threads
         self._registry = registry
@@ -213,8 +215,7 @@ class RunServicer(pb_grpc.RunServiceServicer):
 
     async def _check_quota(self, tenant: str) -> None:
         """Refuses a run over the tenant's cap on unfinished runs."""
-        caps = self._settings.tenant_max_active_runs
-        if not caps:
+        if not self._quota.caps:
             return
         try:
             answer = await self._projections.CountActiveRuns(
@@ -222,7 +223,7 @@ class RunServicer(pb_grpc.RunServiceServicer):
             )
         except grpc.aio.AioRpcError as exc:
             raise translate_rpc_error(exc, "counting the tenant's runs") from exc
-        check_active_runs(tenant, sum(g.pending + g.running for g in answer.graphs), caps)
+        self._quota.check(tenant, sum(g.pending + g.running for g in answer.graphs))
 
     async def _check_thread(
         self, thread_id: str, graph: Pregel[Any], options: dict[str, Any]
