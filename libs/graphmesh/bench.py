@@ -31,7 +31,9 @@ from typing import Any
 
 import grpc
 
+from graphmesh.cli_threads import credentials
 from graphmesh.registry import DEFAULT_REGISTRY, load_registry
+from graphmesh.tls import ClientTls
 from graphmesh.v1 import run_service_pb2 as pb
 from graphmesh.v1 import run_service_pb2_grpc as pb_grpc
 
@@ -145,16 +147,29 @@ async def bench_bare(args: argparse.Namespace) -> dict[str, float]:
     return await _figures(args, chain3_once, fanout_once, first_chunk, cancel_once)
 
 
+def _channel(target: str, tls: ClientTls | None) -> grpc.aio.Channel:
+    if tls is None:
+        return grpc.aio.insecure_channel(target)
+    return grpc.aio.secure_channel(target, tls.credentials())
+
+
 async def bench_mesh(target: str, args: argparse.Namespace) -> dict[str, float]:
-    """The figures for graphmesh at `target`, through the public API."""
-    async with grpc.aio.insecure_channel(target) as channel:
+    """The figures for graphmesh at `target`, through the public API (with
+    the command's token and TLS settings, for a secured gateway)."""
+    token, tls = credentials(args)
+    md = (("authorization", f"Bearer {token}"),) if token else None
+    async with _channel(target, tls) as channel:
         stub = pb_grpc.RunServiceStub(channel)
 
         async def run(graph: str, value: dict[str, Any]) -> Any:
             created = await stub.CreateRun(
-                pb.CreateRunRequest(graph_id=graph, input_json=json.dumps(value)), timeout=120
+                pb.CreateRunRequest(graph_id=graph, input_json=json.dumps(value)),
+                timeout=120,
+                metadata=md,
             )
-            done = await stub.WaitRun(pb.WaitRunRequest(run_id=created.run.run_id), timeout=300)
+            done = await stub.WaitRun(
+                pb.WaitRunRequest(run_id=created.run.run_id), timeout=300, metadata=md
+            )
             return json.loads(done.run.output_json or "null")
 
         async def chain3_once() -> None:
@@ -168,9 +183,12 @@ async def bench_mesh(target: str, args: argparse.Namespace) -> dict[str, float]:
 
         async def first_event() -> None:
             created = await stub.CreateRun(
-                pb.CreateRunRequest(graph_id="chain3", input_json=json.dumps(CHAIN3_INPUT))
+                pb.CreateRunRequest(graph_id="chain3", input_json=json.dumps(CHAIN3_INPUT)),
+                metadata=md,
             )
-            call = stub.StreamRun(pb.StreamRunRequest(run_id=created.run.run_id), timeout=120)
+            call = stub.StreamRun(
+                pb.StreamRunRequest(run_id=created.run.run_id), timeout=120, metadata=md
+            )
             async for answer in call:
                 if answer.event.type == "RunStarted":
                     call.cancel()
@@ -179,17 +197,20 @@ async def bench_mesh(target: str, args: argparse.Namespace) -> dict[str, float]:
 
         async def cancel_once() -> float:
             created = await stub.CreateRun(
-                pb.CreateRunRequest(graph_id="sleeper", input_json=json.dumps(SLEEPER_INPUT))
+                pb.CreateRunRequest(graph_id="sleeper", input_json=json.dumps(SLEEPER_INPUT)),
+                metadata=md,
             )
             run_id = created.run.run_id
-            call = stub.StreamRun(pb.StreamRunRequest(run_id=run_id), timeout=120)
+            call = stub.StreamRun(pb.StreamRunRequest(run_id=run_id), timeout=120, metadata=md)
             async for answer in call:
                 if answer.event.type == "RunStarted":
                     break
             call.cancel()
             await asyncio.sleep(0.02)  # inside the node
             started = time.perf_counter()
-            done = await stub.CancelRun(pb.CancelRunRequest(run_id=run_id, wait=True), timeout=120)
+            done = await stub.CancelRun(
+                pb.CancelRunRequest(run_id=run_id, wait=True), timeout=120, metadata=md
+            )
             elapsed = (time.perf_counter() - started) * 1000
             if done.outcome != pb.CANCEL_OUTCOME_CANCELLED or done.run.status != RUN_CANCELLED:
                 raise BenchmarkError(f"graphmesh cancel gave {done.outcome} / {done.run.status}")

@@ -30,8 +30,9 @@ def add_connection_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--tls-key", help="client certificate's key, for mutual TLS")
 
 
-def connect(args: argparse.Namespace) -> Client:
-    """A client for the command's gateway, with its credentials."""
+def credentials(args: argparse.Namespace) -> tuple[str | None, ClientTls | None]:
+    """The token and TLS settings a client command was given (flags first,
+    then $GRAPHMESH_TOKEN and $GRAPHMESH_CA_FILE)."""
     token = getattr(args, "token", None) or os.environ.get("GRAPHMESH_TOKEN") or None
     token_file = getattr(args, "token_file", None)
     if token_file:
@@ -43,6 +44,12 @@ def connect(args: argparse.Namespace) -> Client:
         tls = ClientTls.from_files(
             Path(ca) if ca else None, Path(cert) if cert else None, Path(key) if key else None
         )
+    return token, tls
+
+
+def connect(args: argparse.Namespace) -> Client:
+    """A client for the command's gateway, with its credentials."""
+    token, tls = credentials(args)
     return Client(target(args), token=token, tls=tls)
 
 

@@ -84,3 +84,14 @@ def test_the_node_client_takes_a_token_and_a_ca(secure: SecureMesh) -> None:
         check=False,
     )
     assert refused.returncode == 2 and "gRPC 16" in refused.stderr  # UNAUTHENTICATED
+
+
+def test_the_benchmark_runs_against_a_secured_gateway(secure: SecureMesh) -> None:
+    small = ["--runs", "8", "--concurrency", "4", "--sequential", "3", "--fanout-runs", "2",
+             "--first-event-runs", "2", "--cancel-runs", "1"]  # fmt: skip
+    refused = _cli(secure, "bench", *small)
+    assert refused.returncode != 0
+    ran = _cli(secure, "bench", *small, "--token", API_KEYS["acme"])
+    assert ran.returncode == 0, ran.stderr
+    report = json.loads(ran.stdout.splitlines()[-1])
+    assert report["outputs_checked"] and report["graphmesh"]["chain3_runs_per_s"] > 0
