@@ -3,6 +3,9 @@ and the settings that configure them."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import json
 import os
 import time
@@ -11,9 +14,11 @@ from typing import Any
 
 import jwt
 import pytest
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from graphmesh.auth import ANONYMOUS, Authenticator, AuthSettings, Unauthenticated, key_digest
+from graphmesh.cli import main
 from graphmesh.settings import SettingsError, kafka_from_env
 
 HS_SECRET = "hs-secret-for-tests-0123456789abcdef"
@@ -186,8 +191,6 @@ def test_kafka_security_settings_become_aiokafka_options(tmp_path: Path) -> None
 def test_a_key_made_by_the_cli_is_accepted_through_its_entry(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from graphmesh.cli import main
-
     assert main(["auth", "new-key", "--tenant", "acme", "--subject", "ci-bot"]) == 0
     made = json.loads(capsys.readouterr().out)
     keys = tmp_path / "keys.json"
@@ -197,3 +200,28 @@ def test_a_key_made_by_the_cli_is_accepted_through_its_entry(
     principal = auth.authenticate(f"Bearer {made['api_key']}")
     assert (principal.subject, principal.tenant) == ("ci-bot", "acme")
     assert main(["auth", "new-key", "--tenant", "Not/A/Tenant"]) == 2
+
+
+def test_algorithm_confusion_with_the_public_key_as_an_hmac_secret_is_refused(
+    tmp_path: Path,
+) -> None:
+    """With a PEM public key configured and HS256 allowed (the default list
+    has both), a token HMAC-signed with that public key must not verify."""
+    private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = private.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    key_file = tmp_path / "public.pem"
+    key_file.write_bytes(pem)
+    auth = Authenticator(AuthSettings.from_env({"GRAPHMESH_JWT_KEY_FILE": str(key_file)}))
+    genuine = jwt.encode(_claims(), private, algorithm="RS256")
+    assert auth.authenticate(f"Bearer {genuine}").tenant == "acme"
+
+    def b64(data: bytes) -> str:
+        return base64.urlsafe_b64encode(data).decode().rstrip("=")
+
+    head = b64(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
+    body = b64(json.dumps(_claims(tenant="globex")).encode())
+    tag = hmac.new(pem.strip(), f"{head}.{body}".encode(), hashlib.sha256).digest()
+    forged = f"{head}.{body}.{b64(tag)}"
+    assert _reason(lambda: auth.authenticate(f"Bearer {forged}")) == "TOKEN_INVALID"
