@@ -12,6 +12,7 @@ import pytest
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
 from graphmesh import grpcutil
+from graphmesh.cli import main
 from graphmesh.devcerts import CertificateAuthority
 from graphmesh.infra.procs import free_port
 from graphmesh.tls import ClientTls, ServerTls
@@ -102,8 +103,6 @@ async def _health_over(tls: ServerTls, client: ClientTls) -> grpc.StatusCode:
 
 
 async def test_the_certs_command_makes_a_pki_both_listeners_accept(tmp_path: Path) -> None:
-    from graphmesh.cli import main
-
     assert main(["certs", str(tmp_path)]) == 0
     assert main(["certs", str(tmp_path)]) == 2  # never overwrites by accident
     names = ("public-ca", "public-gateway", "internal-ca", "internal-mesh")
