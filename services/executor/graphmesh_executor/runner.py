@@ -63,7 +63,8 @@ class RunEmitter:
 
     def __call__(self, type_: str, payload: Any) -> Event:
         text = dumps(payload)
-        size = len(text.encode())
+        # UTF-8 takes at most 4 bytes a character: most events need no count.
+        size = len(text) if len(text) * 4 <= self._max_event_bytes else len(text.encode())
         if size > self._max_event_bytes:
             raise StateTooLarge(
                 f"a {type_} event of {size} bytes is over the limit of"

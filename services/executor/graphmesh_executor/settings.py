@@ -25,6 +25,7 @@ from graphmesh.settings import (
 )
 from graphmesh.telemetry import TelemetrySettings
 from graphmesh.tls import InternalTls, internal_tls_from_env
+from graphmesh_executor.runner import DEFAULT_MAX_EVENT_BYTES
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,7 +113,7 @@ class ExecutorSettings:
     #: After SIGTERM: how long work in progress may take to finish.
     shutdown_grace_seconds: float = 10.0
     #: The largest checkpoint, write or update a run may emit (its state).
-    max_state_bytes: int = 4 << 20
+    max_state_bytes: int = DEFAULT_MAX_EVENT_BYTES
     #: Mutual TLS with the other services (None: plaintext).
     internal_tls: InternalTls | None = None
     telemetry: TelemetrySettings = field(default_factory=lambda: TelemetrySettings("executor"))
@@ -134,7 +135,9 @@ class ExecutorSettings:
             retry=RetrySettings.from_env(env),
             shutdown_grace_seconds=shutdown_grace_from_env(env),
             # Below the producer's 8 MiB request limit, with room for the envelope.
-            max_state_bytes=env_int(env, "GRAPHMESH_MAX_STATE_BYTES", 4 << 20, 1024, 7 << 20),
+            max_state_bytes=env_int(
+                env, "GRAPHMESH_MAX_STATE_BYTES", DEFAULT_MAX_EVENT_BYTES, 1024, 7 << 20
+            ),
             internal_tls=internal_tls_from_env(env),
             telemetry=TelemetrySettings.from_env(env, "executor"),
         )

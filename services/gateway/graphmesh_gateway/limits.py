@@ -79,6 +79,11 @@ class TenantQuota:
         #: Called with the tenant of each refused run (metrics).
         self.on_refused: Callable[[str], None] = lambda tenant: None
 
+    @property
+    def enabled(self) -> bool:
+        """True when some tenant has a cap (else nothing need be counted)."""
+        return bool(self.caps)
+
     def check(self, tenant: str, active: int) -> None:
         """Refuses one more run when `tenant` has `active` unfinished runs
         and its cap allows no more (RESOURCE_EXHAUSTED, TENANT_QUOTA_EXCEEDED)."""

@@ -215,7 +215,7 @@ class RunServicer(pb_grpc.RunServiceServicer):
 
     async def _check_quota(self, tenant: str) -> None:
         """Refuses a run over the tenant's cap on unfinished runs."""
-        if not self._quota.caps:
+        if not self._quota.enabled:
             return
         try:
             answer = await self._projections.CountActiveRuns(
