@@ -19,9 +19,10 @@ from prometheus_client.parser import text_string_to_metric_families
 from graphmesh.client import ClientError
 from graphmesh.errors import ERROR_DOMAIN
 from graphmesh.runs import RunStatus
+from graphmesh.v1 import run_service_pb2, run_service_pb2_grpc
 from tests.conftest import store_counts
 from tests.e2e.helpers import status_details
-from tests.security.conftest import SecureMesh
+from tests.security.conftest import API_KEYS, SecureMesh
 from tests.security.rpcs import PUBLIC_RPCS
 
 pytestmark = pytest.mark.e2e
@@ -130,6 +131,13 @@ def test_tenants_cannot_reach_or_learn_of_each_others_objects(secure: SecureMesh
         _, acme_page = acme.list_runs(page_size=1)
         assert acme_page
         acme_cursor = next(iter(acme.stream_run(first.run_id))).cursor
+        with secure.channel() as channel:
+            stream = run_service_pb2_grpc.RunServiceStub(channel).StreamRun(
+                run_service_pb2.StreamRunRequest(run_id=first.run_id),
+                metadata=[("authorization", f"Bearer {API_KEYS['acme']}")],
+                timeout=10,
+            )
+            assert {answer.event.thread_id for answer in stream} == {"shared"}
         acme_before = _acme_events(secure)
 
         # globex can do nothing with acme's runs, and learns nothing of them.

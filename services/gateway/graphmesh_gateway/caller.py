@@ -2,7 +2,7 @@
 tenant's threads and runs, under the ids it knows them by.
 
 Handlers translate every id that comes in (`thread`) and every object that
-goes out (`public_run`, `public_event`, `public_thread_id`) here, and ask
+goes out (`public_run`, `public_thread_id`) here, and ask
 `owns_thread` before they touch a run or thread named by id: another
 tenant's object is answered as if it did not exist.
 """
@@ -56,9 +56,3 @@ class Caller:
         public.CopyFrom(run)
         public.thread_id = tenancy.public_thread(run.thread_id)
         return public
-
-    @staticmethod
-    def public_event(event: run_pb2.RunEvent) -> run_pb2.RunEvent:
-        """A run event as its owner sees it (in place)."""
-        event.thread_id = tenancy.public_thread(event.thread_id)
-        return event

@@ -392,7 +392,7 @@ class RunServicer(pb_grpc.RunServiceServicer):
         async for events in self._feeds.follow(run_id, after):
             for event in events:
                 if streams.wanted(event, modes):
-                    yield pb.StreamRunResponse(event=caller.public_event(self._public_event(event)))
+                    yield pb.StreamRunResponse(event=self._public_event(event))
 
     def _stream_filter(self, first: Event, asked: list[str]) -> frozenset[str] | None:
         """The modes a StreamRun asks for (None: all the run records),
@@ -444,12 +444,13 @@ class RunServicer(pb_grpc.RunServiceServicer):
         return pb.CancelRunResponse(outcome=outcome, run=caller.public_run(to_proto(stored)))
 
     def _public_event(self, event: Event) -> run_pb2.RunEvent:
+        """A stored event as its owner sees it, with the cursor after it."""
         message = run_pb2.RunEvent(
             stream_mode=cast(Any, streams.mode_number(streams.event_mode(event))),
             namespace=streams.event_namespace(event),
             event_id=event.event_id,
             run_id=event.run_id,
-            thread_id=event.thread_id,
+            thread_id=Caller.public_thread_id(event.thread_id),
             seq=event.seq,
             type=event.type,
             schema_version=event.schema_version,
