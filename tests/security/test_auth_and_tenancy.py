@@ -186,7 +186,7 @@ def test_tenants_cannot_reach_or_learn_of_each_others_objects(secure: SecureMesh
 
         # acme's objects are as they were.
         assert _acme_events(secure) == acme_before
-        assert acme.get_run(waiting.run_id).status is RunStatus.INTERRUPTED
+        assert acme.wait_run(waiting.run_id, 10).status is RunStatus.INTERRUPTED  # the store
         assert acme.get_thread_state("shared").values["trail"] == ["s0", "s1", "s2"] * 2
         assert acme.get_thread("labelled").metadata == {"team": "a"}
         assert len(acme.list_runs(thread_id="shared")[0]) == 2
