@@ -12,8 +12,12 @@
     graphmesh graphs list
     graphmesh bench                   the reference benchmark beside bare LangGraph
     graphmesh migrate                 apply database migrations
+    graphmesh auth new-key --tenant T | auth hash-key   API keys for the keys file
+    graphmesh certs DIR               a development PKI (TLS, mutual TLS)
 
-Client commands talk to --target (default $GRAPHMESH_TARGET or 127.0.0.1:50051).
+Client commands talk to --target (default $GRAPHMESH_TARGET or 127.0.0.1:50051),
+with --token / --token-file ($GRAPHMESH_TOKEN) and --tls-ca ($GRAPHMESH_CA_FILE)
+for a secured gateway.
 """
 
 from __future__ import annotations
