@@ -51,15 +51,21 @@ def running_mesh(request: pytest.FixtureRequest, **config: Any) -> Iterator[Loca
     mesh = LocalStack(
         StackConfig.with_free_ports(data_dir, **{"durable": False, "partitions": 4, **config})
     )
+    failed = False
     try:
         mesh.start(timeout=120)
         yield mesh
+    except BaseException:
+        # A test using the mesh in its own body fails here, before pytest
+        # has counted the failure: its logs are wanted all the same.
+        failed = True
+        raise
     finally:
         for service in mesh.services:  # a stopped process would not stop
             if service.proc.poll() is None:
                 os.kill(service.proc.pid, signal.SIGCONT)
         mesh.stop()
-        if request.session.testsfailed:
+        if failed or request.session.testsfailed:
             for log in sorted((data_dir / "logs").glob("*.log")):
                 print(f"\n===== {log.name} (last 3000 chars)\n{log.read_text()[-3000:]}")
         shutil.rmtree(data_dir, ignore_errors=True)

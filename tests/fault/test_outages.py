@@ -39,10 +39,12 @@ def serving(mesh: LocalStack) -> dict[str, bool]:
     return status
 
 
-def wait_until(what: Callable[[], bool], timeout: float, message: str) -> None:
+def wait_until(what: Callable[[], bool], timeout: float, message: str | Callable[[], str]) -> None:
+    """Waits for `what`; `message` (or what it returns, then) says why not."""
     deadline = time.monotonic() + timeout
     while not what():
-        assert time.monotonic() < deadline, message
+        if time.monotonic() >= deadline:
+            raise AssertionError(message() if callable(message) else message)
         time.sleep(0.2)
 
 
@@ -104,7 +106,7 @@ def test_postgres_away_under_load(request: pytest.FixtureRequest) -> None:
         time.sleep(5)  # away for a while
         assert_alive(mesh)
         mesh.postgres.start()
-        wait_until(lambda: all(serving(mesh).values()), 30, f"not back: {serving(mesh)}")
+        wait_until(lambda: all(serving(mesh).values()), 30, lambda: f"not back: {serving(mesh)}")
         after = submit(client, "b", 10)
         assert_all_succeeded(mesh, client, before + after)
         assert_alive(mesh)
@@ -135,7 +137,7 @@ def test_broker_unreachable_under_load(request: pytest.FixtureRequest) -> None:
             assert_alive(mesh)
         finally:
             os.kill(broker_pid, signal.SIGCONT)
-        wait_until(lambda: all(serving(mesh).values()), 60, f"not back: {serving(mesh)}")
+        wait_until(lambda: all(serving(mesh).values()), 60, lambda: f"not back: {serving(mesh)}")
         after = submit(client, "b", 10)
         assert_all_succeeded(mesh, client, before + after)
         assert_alive(mesh)
@@ -159,7 +161,7 @@ def test_broker_stopped_and_restarted_under_load(request: pytest.FixtureRequest)
         time.sleep(3)
         assert_alive(mesh)
         mesh.broker.start()
-        wait_until(lambda: all(serving(mesh).values()), 60, f"not back: {serving(mesh)}")
+        wait_until(lambda: all(serving(mesh).values()), 60, lambda: f"not back: {serving(mesh)}")
         after = submit(client, "b", 10)
         assert_all_succeeded(mesh, client, before + after)
         assert_alive(mesh)
