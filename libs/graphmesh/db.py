@@ -90,6 +90,9 @@ _CONNECTION_ERRORS = (
     asyncpg.exceptions.CannotConnectNowError,
     asyncpg.exceptions.ConnectionDoesNotExistError,
     asyncpg.exceptions.InterfaceError,
+    # A connection the server dropped mid-operation can be left in a state
+    # the driver refuses ("another operation is in progress").
+    asyncpg.exceptions.InternalClientError,
 )
 
 
@@ -116,7 +119,14 @@ async def driver_connection(engine: AsyncEngine, what: str) -> AsyncIterator[Any
     written in SQL (SQLAlchemy still owns the pool and the schema)."""
     async with translate_errors(what), engine.connect() as conn:
         raw = await conn.get_raw_connection()
-        yield raw.driver_connection
+        try:
+            yield raw.driver_connection
+        except _CONNECTION_ERRORS:
+            # The pool never saw this error (it came from the driver, not
+            # through SQLAlchemy): discard the connection rather than hand
+            # it out again.
+            await conn.invalidate()
+            raise
 
 
 def json_object(value: Any) -> dict[str, Any]:

@@ -37,29 +37,11 @@ class Probe:
 
 
 def postgres_probe(engine: AsyncEngine) -> Probe:
-    """PostgreSQL answers `SELECT 1`. A failed probe replaces the engine's
-    pool: after an outage or a failover no dead connection is handed out
-    again (hot statements run on the driver connection, whose errors the
-    pool never sees), and no checkout slot taken by a connect cancelled on
-    the probe's timeout stays taken."""
-    recycling: set[asyncio.Task[None]] = set()
-
-    def recycle() -> None:
-        if recycling:
-            return  # one at a time
-        # A task of its own, so that a probe cancelled on its timeout does
-        # not wait for it.
-        task = asyncio.get_running_loop().create_task(engine.dispose())
-        recycling.add(task)
-        task.add_done_callback(recycling.discard)
+    """PostgreSQL answers `SELECT 1`."""
 
     async def check() -> None:
-        try:
-            async with engine.connect() as conn:
-                await conn.execute(text("SELECT 1"))
-        except BaseException:
-            recycle()
-            raise
+        async with engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
 
     return Probe("postgres", check)
 
