@@ -137,6 +137,9 @@ class LocalStack:
                 "GRAPHMESH_TOKEN_SECRET": self._token_secret,
             }
         )
+        # The local broker keeps nothing across a restart: re-drive the runs
+        # whose commands it lost sooner than the default (unless told).
+        env.setdefault("GRAPHMESH_REQUEUE_AFTER_MS", "10000")
         env.update(c.extra_env)
         return env
 

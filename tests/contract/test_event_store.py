@@ -171,6 +171,27 @@ async def test_unclaimed_runs_are_handed_out_for_requeue_once_per_backoff(
     assert await store.take_stale_commands(timedelta(milliseconds=1), 100) == []
 
 
+async def test_a_run_whose_lease_ran_out_is_handed_out_for_requeue(store: EventStore) -> None:
+    # Its executor died and the broker lost its command (a restart of a
+    # broker that keeps nothing): the store still knows it is unfinished.
+    lapsed, held = await new_run(store), await new_run(store)
+    released = ev.utcnow()
+    assert await store.renew("ex-1", [lapsed], 0) == []  # released, as a hand-over does
+    assert await store.take_stale_commands(timedelta(seconds=30), 100) == []
+    await asyncio.sleep(0.3)
+    first = await store.take_stale_commands(timedelta(milliseconds=100), 100)
+    assert [e.run_id for e in first] == [lapsed] and first[0].type == ev.RUN_CREATED
+    assert held not in [e.run_id for e in first]  # its lease is live
+    # Handed out once, it waits twice as long (bounds from its age, not the clock's speed).
+    assert await store.take_stale_commands((ev.utcnow() - released) * 0.75, 100) == []
+    # The next owner's claim is a new attempt, whose backoff starts afresh.
+    claim = await store.claim(lapsed, "ex-2", 10_000)
+    assert (claim.outcome, claim.attempt) == (ClaimOutcome.CLAIMED, 2)
+    head = await store.head(lapsed)
+    assert head is not None and head.republished == 0
+    assert await store.take_stale_commands(timedelta(milliseconds=1), 100) == []
+
+
 async def test_a_batch_of_claims_is_decided_run_by_run(store: EventStore) -> None:
     fresh, ended, unknown = str(uuid.uuid4()), await new_run(store), str(uuid.uuid4())
     await store.append([created(fresh)])

@@ -4,6 +4,10 @@ conversation goes on."""
 
 from __future__ import annotations
 
+import os
+import signal
+import time
+
 import pytest
 
 from graphmesh.client import Client
@@ -46,3 +50,45 @@ def test_threads_survive_a_restart_of_everything(request: pytest.FixtureRequest)
                 "n": 3,
                 "trail": ["s0", "s1", "s2"] * 2,
             }
+
+
+def test_a_run_whose_executor_and_command_were_lost_is_driven_again(
+    request: pytest.FixtureRequest,
+) -> None:
+    # The executor dies mid-run, then the whole stack restarts: the broker
+    # (memory only) comes back empty, so the run's command and the queued
+    # run's are gone. The event store still knows both: nothing stays stuck.
+    env = {"GRAPHMESH_LEASE_MS": "2000", "GRAPHMESH_REQUEUE_AFTER_MS": "1000"}
+    with running_mesh(request, graphs=TEST_GRAPHS, durable=True, extra_env=env) as mesh:
+        with Client(mesh.gateway_target) as client:
+            started = client.create_run("slow", {"seconds": 1.0, "trail": []}, thread_id="lost-1")
+            queued = client.create_run("chain3", {"n": 0, "trail": []}, thread_id="lost-1")
+            first = next(
+                e for e in client.stream_run(started.run_id, timeout=60) if e.type == "NodeUpdated"
+            )
+        checkpointed = (
+            "SELECT count(*) FROM events WHERE type = 'CheckpointSaved'"
+            f" AND run_id = '{started.run_id}' AND seq > {first.seq}"
+        )
+        deadline = time.monotonic() + 30
+        while mesh.postgres.query(checkpointed).strip() == "0":  # "first"'s checkpoint
+            assert time.monotonic() < deadline, "the checkpoint after 'first' was never stored"
+            time.sleep(0.05)
+        os.kill(mesh.service("executor").proc.pid, signal.SIGKILL)
+        mesh.stop()
+        mesh.start(timeout=120)
+
+        with Client(mesh.gateway_target) as client:
+            done = client.wait_run(started.run_id, timeout=120)
+            assert done.status is RunStatus.SUCCEEDED, done
+            assert done.output["trail"] == ["first", "second", "third"]
+            assert done.attempt >= 2
+            after = client.wait_run(queued.run_id, timeout=120)
+            assert after.status is RunStatus.SUCCEEDED, after
+            assert client.get_thread("lost-1").status == "IDLE"
+        rows = mesh.postgres.query(
+            "SELECT type, attempt, payload::json->>'node' FROM events"
+            f" WHERE run_id = '{started.run_id}' ORDER BY seq"
+        ).split()
+        nodes = [r.split("|")[2] for r in rows if r.startswith("NodeUpdated|")]
+        assert nodes == ["first", "second", "third"], rows  # "first" was not run again

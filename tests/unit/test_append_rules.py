@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from graphmesh import envelope as ev
@@ -123,6 +124,26 @@ def test_a_command_is_stale_after_the_wait_doubled_per_earlier_requeue() -> None
     assert is_stale_command(requeued_twice, NOW - timedelta(seconds=121), NOW, wait)
     assert not is_stale_command(head(2, attempt=1), NOW - timedelta(hours=1), NOW, wait)
     assert not is_stale_command(head(1, attempt=0, ended=True), NOW - timedelta(hours=1), NOW, wait)
+
+
+def test_a_started_run_is_stale_once_its_lease_ran_out_for_the_wait() -> None:
+    wait, created_at = timedelta(seconds=30), NOW - timedelta(hours=1)
+    lapsed = RunHead(RUN, "t", 5, 2, False, "ex", NOW - timedelta(seconds=31))
+    assert is_stale_command(lapsed, created_at, NOW, wait)
+    assert not is_stale_command(replace(lapsed, republished=1), created_at, NOW, wait)
+    assert not is_stale_command(
+        replace(lapsed, lease_until=NOW - timedelta(seconds=29)), created_at, NOW, wait
+    )
+    assert not is_stale_command(replace(lapsed, ended=True), created_at, NOW, wait)
+
+
+def test_a_new_attempt_starts_the_requeue_backoff_afresh() -> None:
+    lapsed = RunHead(RUN, "t", 5, 2, False, "ex", NOW - timedelta(seconds=1), republished=3)
+    result, new = judge_claim(lapsed, "ex-b", NOW, LEASE)
+    assert result.attempt == 3 and new is not None and new.republished == 0
+    renewed = replace(lapsed, lease_until=NOW + LEASE)
+    _, same = judge_claim(renewed, "ex", NOW, LEASE)
+    assert same is not None and same.attempt == 2 and same.republished == 3
 
 
 def test_a_thread_runs_one_run_at_a_time() -> None:

@@ -120,11 +120,17 @@ def judge_append(
 def is_stale_command(
     head: RunHead, created_at: datetime, now: datetime, older_than: timedelta
 ) -> bool:
-    """True if the run was never claimed and has waited longer than
-    `older_than` doubled for each time its command was already re-sent."""
-    if head.ended or head.attempt > 0:
+    """True if the run's command must be sent again: it was never claimed
+    and has waited longer than `older_than` since it was created, or it was
+    claimed and its lease ran out longer than `older_than` ago (its executor
+    died or handed it over, and the command may be gone with the broker's
+    data), in both cases doubled for each time it was already re-sent."""
+    if head.ended:
         return False
-    return bool(now - created_at > older_than * (2**head.republished))
+    since = created_at if head.attempt == 0 else head.lease_until
+    if since is None:
+        return False
+    return bool(now - since > older_than * (2**head.republished))
 
 
 #: How soon to ask again for a run whose thread is busy with a run whose
@@ -164,7 +170,15 @@ def judge_claim(
     attempt = head.attempt if lease_live else head.attempt + 1
     if max_attempts and attempt > max_attempts:
         return ClaimResult(ClaimOutcome.ATTEMPTS_EXHAUSTED, head.attempt, head.last_seq), head
-    new_head = replace(head, attempt=attempt, lease_owner=executor_id, lease_until=now + lease)
+    # A new attempt starts the re-send backoff afresh (see is_stale_command).
+    republished = head.republished if attempt == head.attempt else 0
+    new_head = replace(
+        head,
+        attempt=attempt,
+        lease_owner=executor_id,
+        lease_until=now + lease,
+        republished=republished,
+    )
     claimed = ClaimResult(
         ClaimOutcome.CLAIMED, attempt, head.last_seq, cancel_action=head.cancel_action
     )
@@ -304,9 +318,9 @@ class EventStore(abc.ABC):
 
     @abc.abstractmethod
     async def take_stale_commands(self, older_than: timedelta, limit: int) -> list[Event]:
-        """RunCreated events of runs never claimed whose age passed
-        `older_than` doubled for each earlier hand-out; each hand-out is
-        recorded, so concurrent callers get different runs."""
+        """RunCreated events of the runs whose command must be sent again
+        (see `is_stale_command`: never claimed, or their lease ran out);
+        each hand-out is recorded, so concurrent callers get different runs."""
 
     @abc.abstractmethod
     async def append_thread(

@@ -81,13 +81,17 @@ WITH new_events AS (
 SELECT pg_notify($15, $16)
 """
 
-# The same rule as base.is_stale_command, in SQL so that the index does the
-# work; SKIP LOCKED lets concurrent sweepers take different runs.
+# The same rule as base.is_stale_command, in SQL so that the partial indexes
+# on unclaimed and on started runs do the work; SKIP LOCKED lets concurrent
+# sweepers take different runs.
 _TAKE_STALE = """
 WITH stale AS (
     SELECT h.run_id FROM run_heads h JOIN events e ON e.run_id = h.run_id AND e.seq = 1
-    WHERE h.attempt = 0 AND NOT h.ended
-      AND e.time < now() - make_interval(secs => $1::float8 / 1000 * power(2, h.republished))
+    WHERE (h.attempt = 0 AND NOT h.ended
+           AND e.time < now() - make_interval(secs => $1::float8 / 1000 * power(2, h.republished)))
+       OR (h.attempt > 0 AND NOT h.ended
+           AND h.lease_until
+               < now() - make_interval(secs => $1::float8 / 1000 * power(2, h.republished)))
     ORDER BY e.time LIMIT $2
     FOR UPDATE OF h SKIP LOCKED
 ), marked AS (
@@ -145,9 +149,10 @@ _READ_ALL = f"SELECT {_EVENT_COLUMNS} FROM events WHERE position > $1 ORDER BY p
 _HEAD = f"SELECT {_HEAD_COLUMNS} FROM run_heads WHERE run_id = $1"
 
 _CLAIM = """
-UPDATE run_heads h SET attempt = c.attempt, lease_owner = c.owner, lease_until = c.until
-FROM unnest($1::text[], $2::int[], $3::text[], $4::timestamptz[])
-     AS c(run_id, attempt, owner, until)
+UPDATE run_heads h SET attempt = c.attempt, lease_owner = c.owner, lease_until = c.until,
+    republished = c.republished
+FROM unnest($1::text[], $2::int[], $3::text[], $4::timestamptz[], $5::int[])
+     AS c(run_id, attempt, owner, until, republished)
 WHERE h.run_id = c.run_id
 """
 
@@ -448,6 +453,7 @@ class PostgresEventStore(EventStore):
                     [h.attempt for h in changed],
                     [h.lease_owner for h in changed],
                     [h.lease_until for h in changed],
+                    [h.republished for h in changed],
                 )
             return [decided[r] for r in run_ids]
 

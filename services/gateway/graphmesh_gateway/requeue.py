@@ -1,12 +1,19 @@
-"""Publishing again the commands of runs that no executor ever claimed.
+"""Publishing again the commands of runs that no executor is running.
 
 CreateRun stores a run before it publishes its command to Kafka. If the
 gateway dies in between, or the publish fails and the client never retries,
-the run would stay PENDING for ever. This loop asks the checkpoint service
-for runs unclaimed for longer than `requeue_after` (doubling per earlier
-attempt, so a run waiting behind a long queue gets at most a few extra
-copies) and publishes their commands again; executors claim a run once, so a
-second copy is harmless.
+the run would stay PENDING for ever. And a run that was claimed can lose its
+executor and its command together: a broker that keeps nothing across a
+restart (the local one) forgets the command whose offset was never
+committed. The event store knows every unfinished run and its lease, so this
+loop asks the checkpoint service for the runs unclaimed for longer than
+`requeue_after`, and for those whose lease ran out longer than
+`requeue_after` ago (both doubling per earlier re-send, so a run waiting
+behind a long queue gets at most a few extra copies), and publishes their
+commands again. Executors claim a run before they run it, so a second copy
+is harmless: a run that is still held is left to its holder, and one whose
+lease ran out is taken over as a new attempt that continues from its last
+checkpoint (or ends as ExecutorLost once its attempts are spent).
 """
 
 from __future__ import annotations
