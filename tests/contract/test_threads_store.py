@@ -80,3 +80,42 @@ async def test_interrupt_asks_the_other_runs_of_the_thread_to_stop(store: EventS
     assert (claim.outcome, claim.cancel_action) == (ClaimOutcome.CLAIMED, "interrupt")
     # The newest waits for the thread.
     assert (await store.claim(newest.run_id, "ex-2", 10_000)).outcome is ClaimOutcome.THREAD_BUSY
+
+
+def saved_checkpoint(checkpoint_id: str, parent: str, ns: str = "") -> ThreadEventIn:
+    saved = cpe.SavedCheckpoint(
+        checkpoint_ns=ns,
+        checkpoint_id=checkpoint_id,
+        parent_checkpoint_id=parent,
+        run_id="",
+        checkpoint=("json", b"{}"),
+        metadata=("json", b"{}"),
+        metadata_json={},
+    )
+    return ThreadEventIn(str(uuid.uuid4()), cpe.CHECKPOINT_SAVED, json.dumps(saved.to_payload()))
+
+
+async def test_a_state_update_computed_from_a_superseded_checkpoint_is_refused(
+    store: EventStore, request: pytest.FixtureRequest
+) -> None:
+    if "memory" in request.node.name:
+        pytest.skip("the memory store keeps no checkpoint tables to judge against")
+    thread = f"t-{uuid.uuid4()}"
+    await store.append_thread(thread, [saved_checkpoint("1f0-a", "")], require_latest_parent=True)
+    # An update read "a"; meanwhile a run wrote "b" on top of it.
+    await store.append_thread(thread, [saved_checkpoint("1f0-b", "1f0-a")])
+    stale = saved_checkpoint("1f0-c", "1f0-a")
+    with pytest.raises(FailedPrecondition) as exc:
+        await store.append_thread(thread, [stale], require_latest_parent=True)
+    assert exc.value.reason == "THREAD_CHANGED"
+    assert [e.type for e in await store.read(cpe.thread_stream_id(thread))] == [
+        cpe.CHECKPOINT_SAVED
+    ] * 2  # nothing of the refused update was stored
+    # Built on the latest, or in a subgraph's namespace, it is taken; a fork
+    # (no require_latest_parent) is always taken.
+    await store.append_thread(
+        thread,
+        [saved_checkpoint("1f0-d", "1f0-b"), saved_checkpoint("1f0-e", "1f0-x", ns="child:1")],
+        require_latest_parent=True,
+    )
+    await store.append_thread(thread, [saved_checkpoint("1f0-f", "1f0-a")])

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
+import signal
 import subprocess
 import sys
 import time
@@ -422,3 +424,32 @@ def test_a_command_can_update_the_state_and_go_to_a_node(client: Client, thread_
     done = client.wait_run(steer.run_id, timeout=60)
     # Only s2 ran, on the updated state.
     assert done.output == {"n": 101, "trail": ["s0", "s1", "s2", "s2"]}
+
+
+def test_two_resumes_of_one_interrupt_use_one_value(
+    stack: LocalStack, client: Client, thread_id: str
+) -> None:
+    # Both resumes are accepted while the interrupt is pending (the
+    # executor is paused, so neither can start before the other is
+    # submitted); the first to start answers it, the second finds nothing
+    # to answer when it starts and ends FAILED, its value unused.
+    asked = client.create_run("hitl", {"trail": []}, thread_id=thread_id)
+    assert client.wait_run(asked.run_id).status is RunStatus.INTERRUPTED
+    executor = stack.service("executor").proc.pid
+    os.kill(executor, signal.SIGSTOP)
+    try:
+        x = client.create_run("hitl", None, thread_id=thread_id, resume="x")
+        y = client.create_run("hitl", None, thread_id=thread_id, resume="y")
+    finally:
+        os.kill(executor, signal.SIGCONT)
+    won, lost = client.wait_run(x.run_id, timeout=60), client.wait_run(y.run_id, timeout=60)
+    assert won.status is RunStatus.SUCCEEDED, won
+    assert won.output == {"trail": ["a", "approved:x", "b"]}
+    assert lost.status is RunStatus.FAILED, lost
+    assert lost.error is not None and lost.error["type"] == "NO_PENDING_INTERRUPT"
+    assert lost.output is None
+    assert client.get_thread_state(thread_id).values == {"trail": ["a", "approved:x", "b"]}
+    types = stack.postgres.query(
+        f"SELECT type FROM events WHERE run_id = '{lost.run_id}' ORDER BY seq"
+    ).split()
+    assert types == ["RunCreated", "RunStarted", "RunFailed"]  # it wrote nothing

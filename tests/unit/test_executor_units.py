@@ -143,3 +143,21 @@ async def test_a_run_past_its_timeout_is_stopped_and_recorded_as_timed_out() -> 
     view = fold_all(events)
     assert view is not None and view.status is RunStatus.TIMED_OUT
     assert view.error_type == "RunTimeout"
+
+
+async def test_a_resume_with_no_interrupt_pending_when_it_starts_fails_unused() -> None:
+    # Judged when the run starts, against the thread as it is then (here: no
+    # checkpoint at all), not only when the run was submitted.
+    events = await run_graph("hitl", None, {"command": {"resume": "x"}})
+    assert progress_types(events[1:]) == [ev.RUN_STARTED, ev.RUN_FAILED]
+    error = json.loads(events[-1].payload_json)["error"]
+    assert error["type"] == "NO_PENDING_INTERRUPT"
+    assert "was not used" in error["message"]
+    assert not [e for e in events if e.type in cpe.INTERNAL_TYPES]  # nothing written
+
+
+async def test_a_fork_from_a_checkpoint_gone_when_it_starts_fails() -> None:
+    events = await run_graph("chain3", {"n": 0}, {"checkpoint_id": "1f0-gone"})
+    assert events[-1].type == ev.RUN_FAILED
+    assert json.loads(events[-1].payload_json)["error"]["type"] == "CHECKPOINT_NOT_FOUND"
+    assert not [e for e in events if e.type in cpe.INTERNAL_TYPES]

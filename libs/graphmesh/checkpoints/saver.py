@@ -54,12 +54,23 @@ class CheckpointSink(Protocol):
 
 class ThreadSink:
     """Outside runs: each write is appended to the thread's own stream by the
-    checkpoint service, synchronously; with `require_idle`, refused while a
-    run of the thread is running."""
+    checkpoint service, synchronously. A state update sets both flags: with
+    `require_no_runs` a write is refused while the thread has a run pending
+    or running, and with `require_latest_parent` a root checkpoint is
+    refused unless its parent is still the thread's latest. The store judges
+    both at the moment of the append, so a run that was submitted, or even
+    ran, while the update was being computed is never overwritten by it."""
 
-    def __init__(self, stub: pb_grpc.CheckpointServiceStub, *, require_idle: bool = False) -> None:
+    def __init__(
+        self,
+        stub: pb_grpc.CheckpointServiceStub,
+        *,
+        require_no_runs: bool = False,
+        require_latest_parent: bool = False,
+    ) -> None:
         self._stub = stub
-        self._require_idle = require_idle
+        self._require_no_runs = require_no_runs
+        self._require_latest_parent = require_latest_parent
 
     @property
     def run_id(self) -> str:
@@ -67,7 +78,12 @@ class ThreadSink:
 
     async def save(self, thread_id: str, type_: str, payload: dict[str, Any]) -> None:
         await append_thread_event(
-            self._stub, thread_id, type_, payload, require_idle=self._require_idle
+            self._stub,
+            thread_id,
+            type_,
+            payload,
+            require_no_runs=self._require_no_runs,
+            require_latest_parent=self._require_latest_parent,
         )
 
     def read_after(self) -> tuple[str, int]:
@@ -82,6 +98,7 @@ async def append_thread_event(
     *,
     require_idle: bool = False,
     require_no_runs: bool = False,
+    require_latest_parent: bool = False,
 ) -> int:
     """Appends one event to a thread's stream; returns the stream's last seq.
     The event id is fixed before the first try, so a retried call is not
@@ -93,6 +110,7 @@ async def append_thread_event(
         ],
         require_idle=require_idle,
         require_no_runs=require_no_runs,
+        require_latest_parent=require_latest_parent,
     )
     answer = await call_patiently(lambda: stub.AppendThreadEvents(request), "writing to the thread")
     return int(answer.last_seq)

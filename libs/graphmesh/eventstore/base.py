@@ -330,10 +330,14 @@ class EventStore(abc.ABC):
         *,
         require_idle: bool = False,
         require_no_runs: bool = False,
+        require_latest_parent: bool = False,
     ) -> tuple[int, int]:
         """Appends to a thread's own stream, numbering the events; an event
         whose id is stored already is skipped. Raises FailedPrecondition
-        (THREAD_DELETED, THREAD_BUSY) or AlreadyExists (THREAD_EXISTS, for a
+        (THREAD_DELETED, THREAD_BUSY; THREAD_CHANGED with
+        `require_latest_parent`, for a root checkpoint whose parent is no
+        longer the thread's latest; a store that keeps no checkpoint tables
+        does not judge it) or AlreadyExists (THREAD_EXISTS, for a
         ThreadCreated on a known thread). Returns the stream's last seq and
         how many events were new."""
 

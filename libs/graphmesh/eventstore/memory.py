@@ -90,6 +90,7 @@ class MemoryEventStore(EventStore):
         *,
         require_idle: bool = False,
         require_no_runs: bool = False,
+        require_latest_parent: bool = False,
     ) -> tuple[int, int]:
         async with self._lock:
             stream = cpe.thread_stream_id(thread_id)

@@ -40,6 +40,7 @@ from graphmesh.eventstore.base import (
     judge_append,
     judge_claim,
 )
+from graphmesh.tenancy import public_thread
 
 #: Key of the advisory lock that serialises appends (an arbitrary constant).
 APPEND_LOCK_KEY = 0x6772_6D73_6801
@@ -275,6 +276,7 @@ class PostgresEventStore(EventStore):
         *,
         require_idle: bool = False,
         require_no_runs: bool = False,
+        require_latest_parent: bool = False,
     ) -> tuple[int, int]:
         async with self._driver("append_thread") as conn, conn.transaction():
             # The append lock first, then the thread's: the order claims
@@ -301,6 +303,8 @@ class PostgresEventStore(EventStore):
                     metadata={"thread_id": thread_id},
                 )
             await _check_thread_free(conn, thread_id, row, require_idle, require_no_runs)
+            if require_latest_parent:
+                await _check_latest_parent(conn, thread_id, fresh)
             metadata = json_object(row["metadata"]) if row is not None else {}
             deleted = False
             now = datetime.now(UTC)
@@ -504,6 +508,33 @@ async def _check_thread_free(
             field="thread_id",
             metadata={"thread_id": thread_id},
         )
+
+
+_LATEST_ROOT_CHECKPOINT = """
+SELECT checkpoint_id FROM checkpoints WHERE thread_id = $1 AND checkpoint_ns = ''
+ORDER BY checkpoint_id COLLATE "C" DESC LIMIT 1
+"""
+
+
+async def _check_latest_parent(conn: Any, thread_id: str, events: Sequence[ThreadEventIn]) -> None:
+    """Refuses a root checkpoint whose parent is not the thread's latest one
+    (judged under the thread's lock, so no run can move it meanwhile)."""
+    latest = await conn.fetchval(_LATEST_ROOT_CHECKPOINT, thread_id) or ""
+    for item in events:
+        if item.type != cpe.CHECKPOINT_SAVED:
+            continue
+        saved = cpe.SavedCheckpoint.from_payload(json.loads(item.payload_json))
+        if saved.checkpoint_ns:
+            continue
+        if saved.parent_checkpoint_id != latest:
+            raise FailedPrecondition(
+                f"thread {public_thread(thread_id)} moved on while the change was made (its"
+                f" latest checkpoint is now {latest or 'none'}): read its state and try again",
+                reason="THREAD_CHANGED",
+                field="thread_id",
+                metadata={"thread_id": public_thread(thread_id), "latest_checkpoint_id": latest},
+            )
+        latest = saved.checkpoint_id
 
 
 async def _record_rejections(conn: Any, rejected: list[tuple[Event, AppendOutcome]]) -> None:

@@ -169,6 +169,7 @@ class CheckpointServicer(pb_grpc.CheckpointServiceServicer):
             events,
             require_idle=request.require_idle,
             require_no_runs=request.require_no_runs,
+            require_latest_parent=request.require_latest_parent,
         )
         return pb.AppendThreadEventsResponse(last_seq=last_seq, appended=appended)
 

@@ -10,6 +10,7 @@ attempt takes the run over continues from the last stored checkpoint.
 from __future__ import annotations
 
 import asyncio
+import enum
 import json
 import uuid
 from collections.abc import Awaitable, Callable
@@ -27,6 +28,7 @@ from graphmesh.checkpoints.saver import EventLogSaver
 from graphmesh.envelope import Event, new_event
 from graphmesh.grpcutil import call_patiently
 from graphmesh.jsonutil import dumps, to_jsonable
+from graphmesh.tenancy import public_thread
 from graphmesh.v1 import checkpoint_service_pb2 as cp_pb2
 from graphmesh.v1 import checkpoint_service_pb2_grpc as cp_grpc
 
@@ -179,7 +181,13 @@ async def execute_run(graph: Pregel[Any] | None, ctx: RunContext) -> Event:
     timeout = float(payload.get("timeout_seconds") or 0) or None
     limit = asyncio.timeout(timeout)
     try:
-        graph_input = await _graph_input(ctx, payload, configurable)
+        continuing = await _continues_own_checkpoint(ctx)
+        graph_input = None if continuing else _graph_input(payload, configurable)
+        # (An attempt continuing its own checkpoint was judged when the run started.)
+        if not continuing and (
+            refusal := await _precondition_refusal(runnable, config, graph_input)
+        ):
+            return out(ev.RUN_FAILED, {"error": refusal})
         async with limit:
             async for item in runnable.astream(
                 graph_input,
@@ -208,6 +216,45 @@ async def execute_run(graph: Pregel[Any] | None, ctx: RunContext) -> Event:
         payload = {"interrupts": recorder.interrupts, "output": recorder.values}
         return out(ev.RUN_INTERRUPTED, payload)
     return out(ev.RUN_SUCCEEDED, {"output": recorder.values})
+
+
+class Precondition(enum.StrEnum):
+    """Why a run refused to start: what its request took for granted when
+    it was submitted no longer holds (a run queued before it changed the
+    thread). The run ends FAILED with the reason as its error type."""
+
+    NO_PENDING_INTERRUPT = "NO_PENDING_INTERRUPT"
+    CHECKPOINT_NOT_FOUND = "CHECKPOINT_NOT_FOUND"
+
+
+async def _precondition_refusal(
+    runnable: Pregel[Any], config: RunnableConfig, graph_input: Any
+) -> dict[str, str] | None:
+    """Judges the run's preconditions against the thread as it is now. The
+    gateway judged them at submission already, but a run queued before this
+    one may have answered the same interrupt or removed the checkpoint since.
+    Here they cannot race: a thread runs one run at a time, so nothing
+    changes the thread between this check and the run."""
+    saver = runnable.checkpointer
+    assert isinstance(saver, EventLogSaver)
+    thread = public_thread(config["configurable"]["thread_id"])
+    checkpoint_id = config["configurable"].get("checkpoint_id")
+    if checkpoint_id and await saver.aget_tuple(config) is None:
+        return {
+            "type": Precondition.CHECKPOINT_NOT_FOUND,
+            "message": f"thread {thread} has no checkpoint {checkpoint_id} any more",
+        }
+    if isinstance(graph_input, Command) and graph_input.resume is not None:
+        state = await runnable.aget_state(config)
+        if not state.interrupts:
+            return {
+                "type": Precondition.NO_PENDING_INTERRUPT,
+                "message": (
+                    f"thread {thread} has no pending interrupt when the run starts"
+                    " (another run answered it first): the resume value was not used"
+                ),
+            }
+    return None
 
 
 def _error(exc: BaseException) -> dict[str, str]:
@@ -252,20 +299,22 @@ def _without_interrupts(values: Any) -> Any:
     return values
 
 
-async def _graph_input(
-    ctx: RunContext, payload: dict[str, Any], configurable: dict[str, Any]
-) -> Any:
-    """What to give `astream`: nothing when an earlier attempt of this run
-    stored a checkpoint (continue from it: nodes that completed are not run
-    again), else the run's command or input. A fork starts from the run's
-    chosen checkpoint."""
-    if ctx.attempt > 1:
-        request = cp_pb2.GetCheckpointRequest(thread_id=ctx.created.thread_id, checkpoint_ns="")
-        latest = await call_patiently(
-            lambda: ctx.checkpoints.GetCheckpoint(request), "reading the run's checkpoint"
-        )
-        if latest.found and latest.checkpoint.run_id == ctx.created.run_id:
-            return None
+async def _continues_own_checkpoint(ctx: RunContext) -> bool:
+    """True when an earlier attempt of this run stored a checkpoint: the
+    graph goes on from it (`astream(None)`), so nodes that completed are
+    not run again."""
+    if ctx.attempt <= 1:
+        return False
+    request = cp_pb2.GetCheckpointRequest(thread_id=ctx.created.thread_id, checkpoint_ns="")
+    latest = await call_patiently(
+        lambda: ctx.checkpoints.GetCheckpoint(request), "reading the run's checkpoint"
+    )
+    return bool(latest.found and latest.checkpoint.run_id == ctx.created.run_id)
+
+
+def _graph_input(payload: dict[str, Any], configurable: dict[str, Any]) -> Any:
+    """What to give `astream` for a fresh start: the run's command or input.
+    A fork starts from the run's chosen checkpoint."""
     if payload.get("checkpoint_id"):
         configurable["checkpoint_id"] = payload["checkpoint_id"]
     command = payload.get("command")

@@ -108,9 +108,19 @@ class Threads:
             return None
         return self._registry.get(record.graph_id).graph
 
-    def bound(self, graph: Pregel[Any], *, require_idle: bool = False) -> Pregel[Any]:
-        """The graph with a checkpointer over the event log."""
-        saver = EventLogSaver(self.stub, ThreadSink(self.stub, require_idle=require_idle))
+    def bound(
+        self, graph: Pregel[Any], *, require_no_runs: bool = False, forking: bool = False
+    ) -> Pregel[Any]:
+        """The graph with a checkpointer over the event log. A state update
+        (`require_no_runs`) is refused if a run joined the thread meanwhile,
+        and, unless it forks from a chosen checkpoint, if the thread's latest
+        checkpoint moved on since the update read it."""
+        sink = ThreadSink(
+            self.stub,
+            require_no_runs=require_no_runs,
+            require_latest_parent=require_no_runs and not forking,
+        )
+        saver = EventLogSaver(self.stub, sink)
         return graph.copy(update={"checkpointer": saver})
 
     async def state(
@@ -302,7 +312,10 @@ class ThreadServicer(pb_grpc.ThreadServiceServicer):
         if record.open_runs > 0:
             raise _thread_busy(record.thread_id)
         try:
-            written = await self._threads.bound(graph, require_idle=True).aupdate_state(
+            bound = self._threads.bound(
+                graph, require_no_runs=True, forking=bool(request.checkpoint_id)
+            )
+            written = await bound.aupdate_state(
                 _config(record.thread_id, request.checkpoint_id), values, as_node=as_node
             )
         except InvalidUpdateError as exc:
