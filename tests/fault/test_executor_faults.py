@@ -4,11 +4,13 @@ store ends gapless with no duplicate."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -93,6 +95,54 @@ def test_a_stalled_executor_is_fenced_off_and_its_run_finishes_elsewhere(
         assert stalled.proc.poll() is None
         again = client.create_run("chain3", {"n": 0, "trail": []})
         assert client.wait_run(again.run_id, timeout=120).status is RunStatus.SUCCEEDED
+
+
+def test_a_woken_executor_starts_no_node_of_a_run_taken_over(
+    two_executors: LocalStack, tmp_path: Path
+) -> None:
+    # Each node of "effects" records its start and end in a file: a side
+    # effect the store cannot refuse. The executor running the run is paused
+    # in the middle of e2, the run is taken over and finished elsewhere, and
+    # then the paused one is woken: it may finish e2 (it was running), but it
+    # must not start e3, which the new owner has run already.
+    mesh = two_executors
+    log = tmp_path / "effects.log"
+    tmp_path.chmod(0o777)
+    with Client(mesh.gateway_target) as client:
+        run = client.create_run("effects", {"log": str(log), "seconds": 1.0, "trail": []})
+        stalled = executor_running(mesh, client, run.run_id)
+        wait_until(lambda: any(e["node"] == "e2" for e in effects(log)), "e2 never started")
+        os.kill(stalled.proc.pid, signal.SIGSTOP)
+        try:
+            done = client.wait_run(run.run_id, timeout=120)
+        finally:
+            woken_at = time.time()
+            os.kill(stalled.proc.pid, signal.SIGCONT)
+        assert done.status is RunStatus.SUCCEEDED
+        assert done.output["trail"] == ["e1", "e2", "e3", "e4"]
+    executor_log = mesh.config.data_dir / "logs" / f"{stalled.name}.log"
+    wait_until(
+        lambda: (
+            f'"run_id": "{run.run_id}"' in executor_log.read_text()
+            and "run_stopped_lease_lost" in executor_log.read_text()
+        ),
+        "the woken executor never stopped its attempt",
+    )
+    late = [e for e in effects(log) if e["pid"] == stalled.proc.pid and e["time"] > woken_at]
+    assert [e["what"] for e in late] in ([], ["end"]), late  # e2 may end; nothing starts
+    starts = [e["node"] for e in effects(log) if e["what"] == "start"]
+    assert starts.count("e3") == 1 and starts.count("e4") == 1, starts
+
+
+def effects(log: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
+
+
+def wait_until(check: Callable[[], bool], message: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, message
+        time.sleep(0.05)
 
 
 def test_a_killed_executor_loses_no_run_and_its_run_goes_on_from_its_checkpoint(

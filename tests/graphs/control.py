@@ -11,13 +11,18 @@ an executor that dies.
 - dies: its node ends the executor process (os._exit), on every attempt.
 - grower: appends `size` characters to its state `steps` times (a run whose
   state outgrows the executor's limit).
+- effects: four nodes in sequence, each a side effect outside the graph:
+  it appends "start" and, `seconds` later, "end" lines (node, process id,
+  time) to the file `log` (counting what ran, and where, across takeovers).
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import operator
 import os
+import time
 from collections import Counter
 from typing import Annotated, Any
 
@@ -148,3 +153,38 @@ def _build_grower() -> Any:
 
 
 grower = _build_grower()
+
+
+class EffectsState(TypedDict):
+    log: str
+    seconds: float
+    trail: Annotated[list[str], operator.add]
+
+
+def _effect(name: str) -> Any:
+    def record(path: str, what: str) -> None:
+        line = {"node": name, "what": what, "pid": os.getpid(), "time": time.time()}
+        with open(path, "a") as out:
+            out.write(json.dumps(line) + "\n")
+
+    async def effect(state: EffectsState) -> dict[str, Any]:
+        record(state["log"], "start")
+        await asyncio.sleep(state["seconds"])
+        record(state["log"], "end")
+        return {"trail": [name]}
+
+    return effect
+
+
+def _build_effects() -> Any:
+    builder = StateGraph(EffectsState)
+    previous = START
+    for name in ("e1", "e2", "e3", "e4"):
+        builder.add_node(name, _effect(name))
+        builder.add_edge(previous, name)
+        previous = name
+    builder.add_edge(previous, END)
+    return builder.compile()
+
+
+effects = _build_effects()

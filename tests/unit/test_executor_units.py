@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any, cast
 
@@ -10,6 +11,7 @@ from graphmesh.checkpoints import events as cpe
 from graphmesh.registry import DEFAULT_REGISTRY, load_registry
 from graphmesh.runs import RunStatus, created_payload, fold_all
 from graphmesh.v1 import checkpoint_service_pb2 as cp_pb2
+from graphmesh_executor.leases import LeaseBook, LeaseGuard
 from graphmesh_executor.progress import PartitionProgress
 from graphmesh_executor.runner import RunContext, execute_run
 
@@ -161,3 +163,45 @@ async def test_a_fork_from_a_checkpoint_gone_when_it_starts_fails() -> None:
     assert events[-1].type == ev.RUN_FAILED
     assert json.loads(events[-1].payload_json)["error"]["type"] == "CHECKPOINT_NOT_FOUND"
     assert not [e for e in events if e.type in cpe.INTERNAL_TYPES]
+
+
+async def test_a_lease_is_proven_for_its_length_from_when_it_was_asked_for() -> None:
+    now = [100.0]
+    book = LeaseBook(2000, clock=lambda: now[0])
+    assert not book.proven("r")  # never granted
+    book.granted(["r"], asked_at=99.0)  # the store answered a request sent at 99
+    now[0] = 100.9
+    assert book.proven("r")
+    now[0] = 101.0  # two seconds after the request, not after the answer
+    assert not book.proven("r")
+    book.granted(["r"], asked_at=98.0)  # a late answer to an older request does not shorten it
+    book.granted(["r"], asked_at=100.5)
+    assert book.proven("r")
+    book.forget("r")
+    assert not book.proven("r")
+
+
+async def test_a_node_waits_for_its_lease_to_be_proven_before_it_starts() -> None:
+    now = [0.0]
+    book = LeaseBook(1000, clock=lambda: now[0])
+    asked: list[bool] = []
+    guard = LeaseGuard(book, "r", lambda: asked.append(True))
+    node = {"metadata": {"langgraph_node": "n"}, "name": "n"}
+    book.granted(["r"], 0.0)
+    await guard.on_chain_start(None, {}, **node)  # proven: no wait, no renewal
+    assert asked == []
+    now[0] = 5.0
+    start = asyncio.ensure_future(guard.on_chain_start(None, {}, **node))
+    await asyncio.sleep(0)
+    assert not start.done() and asked  # held back, a renewal asked for
+    book.round_done()  # a round that failed (store unreachable): still held back
+    await asyncio.sleep(0)
+    assert not start.done()
+    book.granted(["r"], 4.9)
+    book.round_done()
+    await asyncio.wait_for(start, 1)  # proven again: the node starts
+    now[0] = 100.0
+    # What runs inside a node is not held back (the node itself was).
+    await asyncio.wait_for(
+        guard.on_chain_start(None, {}, metadata={"langgraph_node": "n"}, name="inner"), 1
+    )

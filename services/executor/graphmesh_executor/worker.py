@@ -6,7 +6,8 @@
 - A Kafka offset is committed only when every run before it in its
   partition has emitted its terminal event and Kafka has acknowledged it.
 - Leases on running runs are renewed; a run whose lease was lost (taken
-  over after this process stalled) is stopped.
+  over after this process stalled) is stopped, and no node starts while
+  its run's lease is not proven (see `leases`).
 - Cancellation requests arrive at once on a WatchCancellations stream (lease
   renewals carry them too, should the stream be down): the run's task is
   cancelled, which stops a node even while it awaits I/O.
@@ -41,6 +42,7 @@ from graphmesh.v1 import checkpoint_service_pb2_grpc as cp_grpc
 from graphmesh.v1 import event_store_service_pb2 as es_pb2
 from graphmesh.v1 import event_store_service_pb2_grpc as es_grpc
 from graphmesh_executor.claims import ClaimBatcher
+from graphmesh_executor.leases import LeaseBook, LeaseGuard
 from graphmesh_executor.observe import (
     RUN_DURATION,
     RUNS,
@@ -102,6 +104,8 @@ class ExecutorWorker:
         self._committed: dict[TopicPartition, int] = {}
         self._committer = OffsetCommitter(consumer)
         self._claims = ClaimBatcher(store, executor_id, lease_ms)
+        self._leases = LeaseBook(lease_ms)
+        self._renew_soon = asyncio.Event()
         self.completed = 0
 
     @property
@@ -220,6 +224,7 @@ class ExecutorWorker:
         delay = 0.1
         busy_delay = 0.01
         while True:
+            asked_at = self._leases.now()
             try:
                 claim = await self._claims.claim(created.run_id)
             except grpc.aio.AioRpcError as exc:
@@ -229,6 +234,7 @@ class ExecutorWorker:
                 continue
             outcome = ClaimOutcome(claim.outcome)
             if outcome is ClaimOutcome.CLAIMED:
+                self._leases.granted([created.run_id], asked_at)
                 if claim.cancel_action:
                     self._cancels[created.run_id] = claim.cancel_action
                 await self._run(created, claim.attempt, claim.last_seq, parent)
@@ -318,7 +324,7 @@ class ExecutorWorker:
                     cancel_action=lambda: self._cancels.get(run_id, ""),
                     retry_policy=self._retry_policy,
                     max_event_bytes=self._max_event_bytes,
-                    callbacks=(observer,),
+                    callbacks=(LeaseGuard(self._leases, run_id, self._renew_soon.set), observer),
                 )
                 self._stoppable.add(run_id)
                 try:
@@ -340,6 +346,7 @@ class ExecutorWorker:
                 span.set_attribute("graphmesh.outcome", outcome)
                 RUNS_IN_FLIGHT.dec()
                 self._running.pop(run_id, None)
+                self._leases.forget(run_id)
                 self._cancels.pop(run_id, None)
 
     def _commit(self) -> None:
@@ -354,12 +361,17 @@ class ExecutorWorker:
 
     async def _renew_leases(self, stop: asyncio.Event) -> None:
         # Renewals also bring cancellation requests: at most a second apart.
+        # A node that finds its lease unproven asks for a round at once.
         interval = min(self._lease_ms / 3000, 1.0)
         while True:
-            await asyncio.sleep(interval)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._renew_soon.wait(), interval)
+            self._renew_soon.clear()
             run_ids = list(self._running)
             if not run_ids:
+                self._leases.round_done()
                 continue
+            asked_at = self._leases.now()
             try:
                 answer = await self._store.RenewLeases(
                     es_pb2.RenewLeasesRequest(
@@ -368,14 +380,20 @@ class ExecutorWorker:
                 )
             except grpc.aio.AioRpcError as exc:
                 log.warning("lease_renewal_failed", error=exc.details())
+                self._leases.round_done()
+                await asyncio.sleep(0.1)  # a node waiting for proof asks again at once
                 continue
+            lost = set(answer.lost_run_ids)
+            self._leases.granted([r for r in run_ids if r not in lost], asked_at)
             for cancel in answer.cancellations:
                 self._cancel(cancel.run_id, cancel.action)
-            for run_id in answer.lost_run_ids:
+            for run_id in lost:
+                self._leases.forget(run_id)
                 task = self._running.get(run_id)
                 if task is not None:
                     log.warning("lease_lost_stopping_run", run_id=run_id)
                     task.cancel()
+            self._leases.round_done()
 
     def _graph_slot(self, graph_id: str) -> contextlib.AbstractAsyncContextManager[Any]:
         slot = self._graph_slots.get(graph_id)
