@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import signal
 import time
+from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -29,18 +31,28 @@ def executor_ids(client: Client, run_ids: list[str]) -> dict[str, str]:
 
 
 def test_an_executor_added_under_load_takes_runs_and_one_removed_hands_them_over(
-    request: pytest.FixtureRequest,
+    request: pytest.FixtureRequest, tmp_path: Path
 ) -> None:
     env = {"GRAPHMESH_EXECUTOR_MAX_RUNS": "2", "GRAPHMESH_LEASE_MS": "2000"}
     with (
         running_mesh(request, graphs=TEST_GRAPHS, extra_env=env) as mesh,
         Client(mesh.gateway_target) as client,
     ):
-        first = [client.create_run("slow", SLOW_IN, thread_id=f"t{i}").run_id for i in range(40)]
-        time.sleep(1.0)
-        assert client.queue_depth("slow")["slow"]["pending"] > 0  # runs wait in Kafka
+        # The runs wait at a gate until the added executor has started one:
+        # on a loaded machine, starting it and its joining the consumer group
+        # took longer than a workload of fixed length (it once found every
+        # run done).
+        gate, held = tmp_path / "gate", {"gate": str(tmp_path / "gate"), "trail": []}
+        first = [client.create_run("gated", held, thread_id=f"t{i}").run_id for i in range(40)]
+        wait_until(lambda: client.queue_depth("gated")["gated"]["pending"] > 0)  # in Kafka
         added = mesh.start_service("executor", 1)
         wait_serving(f"127.0.0.1:{added.port}", time.monotonic() + 60, added)
+        started_by_added = (
+            "SELECT count(*) FROM events WHERE type = 'RunStarted'"
+            f" AND payload LIKE '%-{added.proc.pid}-%'"
+        )
+        wait_until(lambda: mesh.postgres.query(started_by_added).strip() != "0", timeout=120)
+        gate.touch()
         done = [client.wait_run(r, timeout=120) for r in first]
         assert all(d.status is RunStatus.SUCCEEDED for d in done)
         owners = executor_ids(client, first)
@@ -57,6 +69,13 @@ def test_an_executor_added_under_load_takes_runs_and_one_removed_hands_them_over
         assert any(removed_pid not in owner.split("-") for owner in later)
         stored = mesh.postgres.query("SELECT count(*) FROM run_heads WHERE NOT ended").strip()
         assert stored == "0"
+
+
+def wait_until(check: Callable[[], bool], timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "timed out waiting"
+        time.sleep(0.1)
 
 
 def test_a_run_whose_executors_keep_dying_fails_after_its_attempts(

@@ -11,6 +11,8 @@ an executor that dies.
 - dies: its node ends the executor process (os._exit), on every attempt.
 - grower: appends `size` characters to its state `steps` times (a run whose
   state outgrows the executor's limit).
+- gated: one node that waits until the file `gate` exists (a workload that
+  cannot finish before a test lets it).
 - effects: four nodes in sequence, each a side effect outside the graph:
   it appends "start" and, `seconds` later, "end" lines (node, process id,
   time) to the file `log` (counting what ran, and where, across takeovers).
@@ -188,3 +190,26 @@ def _build_effects() -> Any:
 
 
 effects = _build_effects()
+
+
+class GatedState(TypedDict):
+    gate: str
+    trail: Annotated[list[str], operator.add]
+
+
+async def _wait_for_gate(state: GatedState) -> dict[str, Any]:
+    # Another process (the test) makes the file: nothing to await but time.
+    while not os.path.exists(state["gate"]):  # noqa: ASYNC110, ASYNC240
+        await asyncio.sleep(0.05)
+    return {"trail": ["passed"]}
+
+
+def _build_gated() -> Any:
+    builder = StateGraph(GatedState)
+    builder.add_node("gate", _wait_for_gate)
+    builder.add_edge(START, "gate")
+    builder.add_edge("gate", END)
+    return builder.compile()
+
+
+gated = _build_gated()
