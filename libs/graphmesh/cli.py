@@ -217,6 +217,7 @@ def _stack_config(args: argparse.Namespace, data_dir: Path) -> Any:
 def cmd_up(args: argparse.Namespace) -> int:
     """Starts the mesh and keeps it up until Ctrl-C or `graphmesh down`."""
     from graphmesh.stack import LocalStack, StackError
+    from graphmesh.supervisor import CrashLoop, Supervisor
 
     data_dir = Path(args.data_dir).resolve()
     stack = LocalStack(_stack_config(args, data_dir))
@@ -227,31 +228,28 @@ def cmd_up(args: argparse.Namespace) -> int:
     except StackError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    status = 0
     try:
         stack.start()
-        state = {
-            "pid": os.getpid(),
-            "target": stack.gateway_target,
-            "database_url": stack.database_url,
-            "checkpoint_target": f"127.0.0.1:{stack.config.checkpoint_port}",
-            "kafka_bootstrap": stack.broker.bootstrap,
-            "pids": [s.proc.pid for s in stack.services]
-            + [p for p in (stack.broker.pid, stack.postgres.pid) if p],
-        }
-        (data_dir / STATE_FILE).write_text(json.dumps(state))
+        supervisor = Supervisor(
+            stack,
+            say=lambda line: print(line, file=sys.stderr, flush=True),
+            on_restart=lambda: _write_state(stack, supervisor),
+        )
+        _write_state(stack, supervisor)
         print(
             f"graphmesh is up: API on {stack.gateway_target} (Ctrl-C or `graphmesh down` stops it)"
         )
         print('  try: graphmesh run chain3 --input \'{"n": 0, "trail": []}\' --stream', flush=True)
+        # A service that dies is started again (the others keep serving);
+        # only a crash loop stops the mesh.
         while not stop["set"]:
-            for service in stack.services:
-                if service.proc.poll() is not None:
-                    print(
-                        f"{service.name} exited ({service.proc.returncode}); see "
-                        f"{data_dir / 'logs'}",
-                        file=sys.stderr,
-                    )
-                    stop["set"] = True
+            try:
+                supervisor.check()
+            except CrashLoop as exc:
+                print(f"error: {exc}: giving up", file=sys.stderr)
+                status = 1
+                break
             time.sleep(0.2)
     finally:
         print("stopping graphmesh ...", file=sys.stderr)
@@ -259,7 +257,26 @@ def cmd_up(args: argparse.Namespace) -> int:
         with contextlib.suppress(FileNotFoundError):
             (data_dir / STATE_FILE).unlink()
         print("stopped", file=sys.stderr)
-    return 0
+    return status
+
+
+def _write_state(stack: Any, supervisor: Any) -> None:
+    """What `graphmesh down` and operators read: the processes (kept current
+    as services are started again) and how often each was restarted."""
+    state = {
+        "pid": os.getpid(),
+        "target": stack.gateway_target,
+        "database_url": stack.database_url,
+        "checkpoint_target": f"127.0.0.1:{stack.config.checkpoint_port}",
+        "kafka_bootstrap": stack.broker.bootstrap,
+        "pids": [s.proc.pid for s in stack.services]
+        + [p for p in (stack.broker.pid, stack.postgres.pid) if p],
+        "restarts": dict(supervisor.restarts),
+    }
+    path = stack.config.data_dir / STATE_FILE
+    scratch = path.with_suffix(".tmp")
+    scratch.write_text(json.dumps(state))
+    scratch.replace(path)  # readers never see half a file
 
 
 def _install_stop_handlers() -> dict[str, bool]:

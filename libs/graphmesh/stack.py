@@ -85,6 +85,9 @@ class ServiceProcess:
     proc: subprocess.Popen[bytes]
     #: Its Prometheus endpoint's port (0: none).
     metrics_port: int = 0
+    #: Which service it is ("executor") and, for executors, which one.
+    kind: str = ""
+    index: int = 0
 
     @property
     def metrics_url(self) -> str:
@@ -207,9 +210,21 @@ class LocalStack:
             env[f"GRAPHMESH_{name.upper()}_METRICS_LISTEN"] = f"127.0.0.1:{metrics_port}"
         log_path = c.data_dir / "logs" / f"{name}{index or ''}.log"
         proc = procs.start([sys.executable, "-m", f"graphmesh_{name}"], log_path, env)
-        service = ServiceProcess(f"{name}{index or ''}", port, proc, metrics_port)
+        service = ServiceProcess(f"{name}{index or ''}", port, proc, metrics_port, name, index)
         self.services.append(service)
         return service
+
+    def restart_service(self, name: str) -> ServiceProcess:
+        """Starts service `name` ("executor1", ...) again in its place (it
+        exited, or is stopped first); it keeps its API port."""
+        old = self.service(name)
+        procs.stop(old.proc)
+        position = self.services.index(old)
+        self.services.remove(old)
+        new = self.start_service(old.kind, old.index)
+        self.services.remove(new)
+        self.services.insert(position, new)
+        return new
 
     def start(self, timeout: float = 60) -> None:
         """Starts everything and waits until every service is healthy."""

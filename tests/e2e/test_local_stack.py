@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -191,3 +194,106 @@ def test_up_refuses_ports_that_are_in_use(stack: LocalStack) -> None:
     )
     assert result.returncode == 1
     assert f"gateway {stack.config.gateway_port}" in result.stderr and "in use" in result.stderr
+
+
+class Up:
+    """`graphmesh up` on free ports in a fresh directory, its output read as
+    it comes (stdout and stderr together)."""
+
+    def __init__(self, *args: str) -> None:
+        self.data_dir = Path(tempfile.mkdtemp(prefix="graphmesh-up-"))
+        self.data_dir.chmod(0o755)
+        self.port = free_port()
+        ports = ["--port", str(self.port), "--postgres-port", str(free_port())]
+        ports += ["--broker-port", str(free_port())]
+        command = [*CLI, "up", "--data-dir", str(self.data_dir), *ports, *args]
+        self.proc = subprocess.Popen(
+            command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        )
+        self.lines: list[str] = []
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+        self.wait_for("graphmesh is up", 120)
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            self.lines.append(line)
+
+    def wait_for(self, text: str, timeout: float) -> str:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = [line for line in self.lines if text in line]
+            if found:
+                return found[-1]
+            assert self.proc.poll() is None or self._reader.is_alive(), "".join(self.lines)
+            time.sleep(0.05)
+        raise AssertionError(f"no {text!r} in graphmesh up's output:\n{''.join(self.lines)}")
+
+    def state(self) -> dict[str, Any]:
+        return dict(json.loads((self.data_dir / "stack.json").read_text()))
+
+    def executor_pid(self) -> int:
+        return int(self.state()["pids"][2])  # checkpoint, projector, executor, gateway
+
+    def run_chain3(self) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [*CLI, "run", "chain3", "--input", '{"n": 0, "trail": []}'],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+            env={**os.environ, "GRAPHMESH_TARGET": f"127.0.0.1:{self.port}"},
+        )
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            self.proc.wait(timeout=60)
+        shutil.rmtree(self.data_dir, ignore_errors=True)
+
+
+CLI = [sys.executable, "-m", "graphmesh.cli"]
+
+
+def test_up_starts_a_crashed_service_again_and_keeps_serving() -> None:
+    up = Up()
+    try:
+        first = up.executor_pid()
+        gateway = up.state()["pids"][3]
+        os.kill(first, signal.SIGKILL)
+        up.wait_for("executor exited (-9); starting it again in 0.5 s", 30)
+        up.wait_for("executor started again", 30)
+        state = up.state()
+        assert state["restarts"] == {"executor": 1}
+        assert up.executor_pid() != first and state["pids"][3] == gateway  # the rest kept serving
+        run = up.run_chain3()
+        assert run.returncode == 0, run.stderr
+        assert json.loads(run.stdout) == {"n": 3, "trail": ["s0", "s1", "s2"]}
+        assert up.proc.poll() is None
+    finally:
+        up.close()
+    assert up.proc.returncode == 0
+
+
+def test_up_gives_up_on_a_crash_loop_and_says_why() -> None:
+    up = Up()
+    try:
+        pids = []
+        for _ in range(5):  # the policy gives up at the fifth crash within 60 s
+            pid = up.executor_pid()
+            assert "graphmesh_executor" in Path(f"/proc/{pid}/cmdline").read_text()
+            pids.append(pid)
+            os.kill(pid, signal.SIGKILL)
+            if len(pids) < 5:
+                deadline = time.monotonic() + 60
+                while up.executor_pid() == pid or not _alive(up.executor_pid()):
+                    assert time.monotonic() < deadline, "".join(up.lines)
+                    time.sleep(0.05)
+        assert up.proc.wait(timeout=120) == 1
+        reason = up.wait_for("giving up", 5)
+        assert "executor crashed 5 times within 60 s (a crash loop)" in reason
+        assert "last exit code was -9" in reason
+        assert not (up.data_dir / "stack.json").exists()
+    finally:
+        up.close()

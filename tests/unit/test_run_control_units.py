@@ -13,6 +13,7 @@ from graphmesh import streams
 from graphmesh.errors import InvalidArgument, ResourceExhausted
 from graphmesh.eventstore import ClaimOutcome, RunHead, judge_claim
 from graphmesh.settings import SettingsError
+from graphmesh.supervisor import CrashHistory, RestartPolicy
 from graphmesh_executor.settings import RetrySettings, graph_limits_from_env
 from graphmesh_gateway import validation
 from graphmesh_gateway.limits import RateLimit, RateLimiter, rate_limits_from_env
@@ -131,3 +132,16 @@ def test_retry_settings_make_a_langgraph_policy() -> None:
     ):
         with pytest.raises(SettingsError):
             RetrySettings.from_env(bad)
+
+
+def test_a_crashed_process_restarts_after_a_doubling_wait_until_a_crash_loop() -> None:
+    history = CrashHistory(RestartPolicy(first_delay=0.5, max_delay=4, crash_loop=5, window=60))
+    waits = [history.crashed("executor", t).restart_in for t in (0, 1, 2, 3)]
+    assert waits == [0.5, 1, 2, 4]
+    verdict = history.crashed("executor", 4)
+    assert verdict.restart_in is None and "crashed 5 times within 60 s" in verdict.reason
+    # Crashes older than the window are forgotten; each process has its own.
+    assert history.crashed("executor", 200).restart_in == 0.5
+    assert history.crashed("gateway", 4).restart_in == 0.5
+    capped = CrashHistory(RestartPolicy(first_delay=1, max_delay=3, crash_loop=10))
+    assert [capped.crashed("p", t).restart_in for t in range(4)] == [1, 2, 3, 3]
