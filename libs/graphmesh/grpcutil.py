@@ -188,14 +188,43 @@ async def call_patiently(
 class _Unparsed:
     """What a request that did not parse becomes (so the handler can refuse it)."""
 
-    def __init__(self, error: str) -> None:
+    def __init__(self, error: InvalidArgument) -> None:
         self.error = error
+
+
+def nul_field(message: Any, prefix: str = "") -> str | None:
+    """The path of the first text field (map keys and values, repeated and
+    nested fields included) of `message` that holds a NUL character, or
+    None. Protobuf guarantees text is valid UTF-8, but NUL is valid UTF-8
+    and no PostgreSQL text can hold it."""
+    for field, value in message.ListFields():
+        path = f"{prefix}{field.name}"
+        if field.type == field.TYPE_STRING:
+            values = value if field.is_repeated else (value,)
+            if any("\x00" in v for v in values):
+                return path
+        elif field.message_type is not None and field.message_type.GetOptions().map_entry:
+            for key, item in value.items():
+                if "\x00" in str(key) or (isinstance(item, str) and "\x00" in item):
+                    return path
+        elif field.type == field.TYPE_MESSAGE:
+            for i, item in enumerate(value if field.is_repeated else (value,)):
+                where = f"{path}[{i}]." if field.is_repeated else f"{path}."
+                if (found := nul_field(item, where)) is not None:
+                    return found
+    return None
 
 
 class RequestParsingInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
     """Answers a request body that does not parse with INVALID_ARGUMENT
     (reason REQUEST_MALFORMED, with ErrorInfo) instead of grpcio's bare
-    INTERNAL; installed innermost, so credentials are checked first."""
+    INTERNAL; with `refuse_nul` (the public API), a request with a NUL
+    character in any text field is refused too (NUL_IN_TEXT, naming the
+    field), before any handler sees it. Installed innermost, so credentials
+    are checked first."""
+
+    def __init__(self, refuse_nul: bool = False) -> None:
+        self._refuse_nul = refuse_nul
 
     async def intercept_service(
         self,
@@ -209,9 +238,23 @@ class RequestParsingInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[mis
 
         def parse_or_mark(data: bytes) -> Any:
             try:
-                return parse(data)
+                request = parse(data)
             except Exception as exc:  # protobuf's DecodeError, bad UTF-8, ...
-                return _Unparsed(type(exc).__name__)
+                return _Unparsed(
+                    InvalidArgument(
+                        f"the request is not a valid protobuf message ({type(exc).__name__})",
+                        reason="REQUEST_MALFORMED",
+                    )
+                )
+            if self._refuse_nul and (field := nul_field(request)) is not None:
+                return _Unparsed(
+                    InvalidArgument(
+                        f"{field} contains a NUL character, which no text may hold",
+                        reason="NUL_IN_TEXT",
+                        field=field,
+                    )
+                )
+            return request
 
         def unary(behavior: Any) -> Any:
             async def single(request: Any, context: grpc.aio.ServicerContext) -> Any:
@@ -235,11 +278,7 @@ class RequestParsingInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[mis
 
 async def _refuse_unparsed(request: Any, context: grpc.aio.ServicerContext) -> None:
     if isinstance(request, _Unparsed):
-        error = InvalidArgument(
-            f"the request is not a valid protobuf message ({request.error})",
-            reason="REQUEST_MALFORMED",
-        )
-        await context.abort_with_status(status_for(error))
+        await context.abort_with_status(status_for(request.error))
 
 
 def create_server(
@@ -255,7 +294,7 @@ def create_server(
         interceptors=[
             ObservingServerInterceptor(trace_all=public),
             *interceptors,
-            RequestParsingInterceptor(),
+            RequestParsingInterceptor(refuse_nul=public),
         ],
         options=[
             ("grpc.max_receive_message_length", max_receive_bytes),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import grpc
@@ -56,6 +57,10 @@ def _nasty_strings() -> st.SearchStrategy[str]:
         "{}",
         '{"n": 0, "trail": []}',
         '{"a":' * 200 + "1" + "}" * 200,
+        "[" * 5000 + "]" * 5000,
+        '{"s": "\\ud800"}',
+        '["\\udfff", "a\\u0000b"]',
+        "x" * 300,
         "é" * 300,
         "x" * 5000,
     ]
@@ -223,5 +228,128 @@ def test_random_bytes_get_proper_statuses(secure: SecureMesh, victim: str) -> No
                 rpc.call_raw(channel, b"\xff\xff\xff\xff", FUZZ_AUTH, timeout=5)
             code, _, reason, _ = status_details(exc.value)
             assert (code, reason) == (grpc.StatusCode.INVALID_ARGUMENT, "REQUEST_MALFORMED")
+    _alive(secure)
+    assert _victim_digest(secure) == victim_before
+
+
+#: Text that must be refused with its documented reason wherever a client
+#: can put it: NUL, lone surrogates inside JSON, JSON nested far past the
+#: limit (past Python's recursion limit too), ids far past their limits.
+BAD_TEXT = {
+    "nul": "a\x00b",
+    "overlong": "x" * 300,
+    "very long": "y" * 200_000,
+}
+BAD_JSON = {
+    "lone surrogate": '{"s": "\\ud800"}',
+    "lone surrogate key": '{"\\udfff": 1}',
+    "lone surrogate value": '"\\ud83d"',
+    "deep 5000": "[" * 5000 + "]" * 5000,
+    "deep 200000": "[" * 200_000 + "]" * 200_000,
+    "deep objects": '{"a":' * 3000 + "1" + "}" * 3000,
+    "nul escape": '{"s": "a\\u0000b"}',
+}
+#: Valid values by field name, so that each mutated field is judged with
+#: the rest of its request well formed.
+_BASE: dict[str, Any] = {
+    "graph_id": "chain3",
+    "input_json": '{"n": 0, "trail": []}',
+    "values_json": '{"trail": ["x"]}',
+    "resume_json": '"yes"',
+    "update_json": '{"trail": ["x"]}',
+}
+
+
+def _base_request(rpc: Rpc, run_id: str, thread_id: str) -> Any:
+    request = rpc.request()
+    for field in rpc.method.input_type.fields:
+        if field.name == "run_id":
+            request.run_id = run_id
+        elif field.name == "thread_id" and rpc.method.name != "CreateThread":
+            request.thread_id = thread_id
+        elif field.name in _BASE and field.type == FD.TYPE_STRING:
+            setattr(request, field.name, _BASE[field.name])
+    return request
+
+
+def _string_fields(message: Any, prefix: str = "") -> Iterator[tuple[str, Any, Any]]:
+    """(path, holder message, field) of every string field of a request,
+    nested messages (Command) and maps and repeated fields included."""
+    for field in message.DESCRIPTOR.fields:
+        path = f"{prefix}{field.name}"
+        if (
+            field.message_type is not None and field.message_type.GetOptions().map_entry
+        ) or field.type == FD.TYPE_STRING:
+            yield path, message, field
+        elif (
+            field.message_type is not None
+            and not field.is_repeated
+            and not field.message_type.full_name.startswith("google.protobuf")
+        ):
+            yield from _string_fields(getattr(message, field.name), f"{path}.")
+
+
+def _mutations(rpc: Rpc, run_id: str, thread_id: str) -> Iterator[tuple[str, Any]]:
+    probe = _base_request(rpc, run_id, thread_id)
+    for path, _, field in list(_string_fields(probe)):
+        is_json = field.name.endswith("_json")
+        values = {**BAD_TEXT, **(BAD_JSON if is_json else {})}
+        for label, value in values.items():
+            request = _base_request(rpc, run_id, thread_id)
+            holder = request
+            for part in path.split(".")[:-1]:
+                holder = getattr(holder, part)
+            target = getattr(holder, field.name)
+            if field.message_type is not None:  # a map: the bad text as key, then as value
+                target.update({value: "v"})
+                yield f"{rpc.name} {path} key {label}", request
+                request = _base_request(rpc, run_id, thread_id)
+                holder = request
+                for part in path.split(".")[:-1]:
+                    holder = getattr(holder, part)
+                getattr(holder, field.name).update({"k": value})
+                yield f"{rpc.name} {path} value {label}", request
+            elif field.is_repeated:
+                target.append(value)
+                yield f"{rpc.name} {path}[0] {label}", request
+            else:
+                setattr(holder, field.name, value)
+                yield f"{rpc.name} {path} {label}", request
+
+
+def test_bad_text_in_every_field_is_refused_with_a_documented_reason(
+    secure: SecureMesh, victim: str
+) -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    with secure.client("fuzzco") as client:
+        hitl = client.create_run("hitl", {"trail": []}, thread_id="text-fuzz")
+        assert client.wait_run(hitl.run_id).status is RunStatus.INTERRUPTED
+    victim_before = _victim_digest(secure)
+    problems: list[str] = []
+    seen: set[str] = set()
+    with secure.channel() as channel:
+        for rpc in PUBLIC_RPCS:
+            for label, request in _mutations(rpc, hitl.run_id, "text-fuzz"):
+                before = _fuzz_rows(secure)
+                try:
+                    rpc.call(channel, request, FUZZ_AUTH, timeout=10)
+                except grpc.RpcError as exc:
+                    code = exc.code()  # type: ignore[attr-defined]
+                    if code is grpc.StatusCode.DEADLINE_EXCEEDED:
+                        continue  # a wait on its own interrupted run
+                    if code not in PROPER:
+                        problems.append(f"{label}: {code} {exc.details()[:200]}")  # type: ignore[attr-defined]
+                        continue
+                    _, domain, reason, _ = status_details(exc)
+                    if domain != ERROR_DOMAIN or not reason or f"`{reason}`" not in readme:
+                        problems.append(f"{label}: {code} {reason!r} is not documented")
+                    if "long" in label and code is grpc.StatusCode.NOT_FOUND:
+                        problems.append(f"{label}: looked up ({reason}) instead of refused")
+                    seen.add(reason)
+                    if _fuzz_rows(secure) != before:
+                        problems.append(f"{label}: refused, yet stored data changed")
+                    continue
+    assert not problems, "\n".join(problems)
+    assert {"NUL_IN_TEXT", "INPUT_TOO_DEEP", "GRAPH_ID_TOO_LONG"} <= seen, seen
     _alive(secure)
     assert _victim_digest(secure) == victim_before

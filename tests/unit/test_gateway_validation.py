@@ -138,3 +138,33 @@ def test_page_token_is_bound_to_its_tenant_and_filters() -> None:
     with pytest.raises(InvalidArgument) as exc:
         SIGNER.page_position(tampered, scope)
     assert reason(exc) == "PAGE_TOKEN_MALFORMED"
+
+
+@pytest.mark.parametrize("depth", [101, 999, 5000, 200_000])
+def test_json_nested_past_the_limit_is_too_deep_however_deep(depth: int) -> None:
+    for text in ("[" * depth + "1" + "]" * depth, '{"a":' * depth + "1" + "}" * depth):
+        with pytest.raises(InvalidArgument) as exc:
+            validation.json_value(text, "input_json", 10_000_000, reason_prefix="INPUT")
+        assert exc.value.reason == "INPUT_TOO_DEEP"
+    assert validation.json_value("[" * 100 + "]" * 100, "x", 1000) is not None
+
+
+@pytest.mark.parametrize(
+    "text", ['{"s": "\\ud800"}', '{"\\uDFFF": 1}', '["ok", ["\\udbff x"]]', '"\\ud83d"']
+)
+def test_a_lone_surrogate_in_json_text_is_malformed(text: str) -> None:
+    with pytest.raises(InvalidArgument) as exc:
+        validation.json_value(text, "values_json", 1000, reason_prefix="VALUES")
+    assert exc.value.reason == "VALUES_MALFORMED_JSON" and "lone surrogate" in exc.value.message
+
+
+def test_a_surrogate_pair_and_a_nul_escape_are_text() -> None:
+    assert validation.json_value('{"s": "\\ud83d\\ude00 a\\u0000b"}', "x", 1000) == {
+        "s": "\U0001f600 a\x00b"
+    }
+
+
+def test_a_graph_id_too_long_is_refused_before_any_lookup() -> None:
+    with pytest.raises(InvalidArgument) as exc:
+        validation.graph_id("g" * 300)
+    assert exc.value.reason == "GRAPH_ID_TOO_LONG"

@@ -10,6 +10,7 @@ from graphmesh.v1 import graph_service_pb2 as pb
 from graphmesh.v1 import graph_service_pb2_grpc as pb_grpc
 from graphmesh.v1 import projection_service_pb2 as pj_pb2
 from graphmesh.v1 import projection_service_pb2_grpc as pj_grpc
+from graphmesh_gateway import validation
 from graphmesh_gateway.caller import Caller
 
 
@@ -41,7 +42,7 @@ class GraphServicer(pb_grpc.GraphServiceServicer):
     async def GetGraph(
         self, request: pb.GetGraphRequest, context: grpc.aio.ServicerContext
     ) -> pb.GetGraphResponse:
-        entry = self._registry.get(request.graph_id)
+        entry = self._registry.get(validation.graph_id(request.graph_id))
         return pb.GetGraphResponse(graph=self._graphs[entry.graph_id])
 
     @handle_errors
@@ -50,7 +51,7 @@ class GraphServicer(pb_grpc.GraphServiceServicer):
     ) -> pb.GetQueueDepthResponse:
         graph_ids = sorted(self._graphs)
         if request.graph_id:
-            graph_ids = [self._registry.get(request.graph_id).graph_id]
+            graph_ids = [self._registry.get(validation.graph_id(request.graph_id)).graph_id]
         try:
             answer = await self._projections.CountActiveRuns(
                 # A tenant sees its own queue; the operators' figures (the

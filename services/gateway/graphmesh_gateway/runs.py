@@ -79,7 +79,7 @@ class RunServicer(pb_grpc.RunServiceServicer):
         self, request: pb.CreateRunRequest, context: grpc.aio.ServicerContext
     ) -> pb.CreateRunResponse:
         caller = Caller.current()
-        graph = self._registry.get(request.graph_id).graph
+        graph = self._registry.get(validation.graph_id(request.graph_id)).graph
         raw_thread = validation.thread_id(request.thread_id)
         request_id = validation.request_id(request.request_id)
         labels = validation.metadata(dict(request.metadata))

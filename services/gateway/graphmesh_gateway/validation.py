@@ -51,6 +51,12 @@ def text(value: str, field: str, max_chars: int) -> str:
     return value
 
 
+def graph_id(value: str) -> str:
+    """A graph id to look up: refused as too long before it is looked up
+    (a lookup would answer NOT_FOUND and echo it)."""
+    return text(value, "graph_id", MAX_ID_CHARS)
+
+
 def items(values: Sequence[Any], field: str, max_items: int = MAX_LIST_ITEMS) -> Sequence[Any]:
     """A repeated field of at most `max_items` items."""
     if len(values) > max_items:
@@ -121,7 +127,10 @@ def json_value(
 ) -> Any:
     """A JSON value of at most `max_bytes` bytes of UTF-8 and
     `MAX_JSON_DEPTH` levels; reasons are `<prefix>_TOO_LARGE`,
-    `_MALFORMED_JSON`, `_NOT_OBJECT` and `_TOO_DEEP`."""
+    `_MALFORMED_JSON` (also for a string holding a lone surrogate, which
+    `\\ud800` escapes can make and no UTF-8 can carry), `_NOT_OBJECT` and
+    `_TOO_DEEP` (however deep: nesting past Python's recursion limit is
+    refused as too deep, not as malformed)."""
     size = len(text.encode("utf-8"))
     if size > max_bytes:
         raise InvalidArgument(
@@ -132,7 +141,9 @@ def json_value(
         )
     try:
         value = json.loads(text, parse_constant=_reject_constant)
-    except (ValueError, RecursionError) as exc:
+    except RecursionError:
+        raise _too_deep(field, reason_prefix) from None
+    except ValueError as exc:
         raise InvalidArgument(
             f"{field} is not valid JSON: {exc}",
             reason=f"{reason_prefix}_MALFORMED_JSON",
@@ -145,12 +156,51 @@ def json_value(
             field=field,
         )
     if _depth(value) > MAX_JSON_DEPTH:
+        raise _too_deep(field, reason_prefix)
+    if _SURROGATE_ESCAPE.search(text) and (where := _lone_surrogate(value)) is not None:
         raise InvalidArgument(
-            f"{field} nests deeper than {MAX_JSON_DEPTH} levels",
-            reason=f"{reason_prefix}_TOO_DEEP",
+            f"{field} is not valid JSON: a string{where} holds a lone surrogate"
+            " (an unpaired \\ud800-\\udfff escape), which is not Unicode text",
+            reason=f"{reason_prefix}_MALFORMED_JSON",
             field=field,
         )
     return value
+
+
+def _too_deep(field: str, reason_prefix: str) -> InvalidArgument:
+    return InvalidArgument(
+        f"{field} nests deeper than {MAX_JSON_DEPTH} levels",
+        reason=f"{reason_prefix}_TOO_DEEP",
+        field=field,
+        metadata={"limit_depth": str(MAX_JSON_DEPTH)},
+    )
+
+
+#: A \\uD800-\\uDFFF escape: only then can a parsed string hold a surrogate.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def _lone_surrogate(value: Any) -> str | None:
+    """Where in `value` a string (or key) holds an unpaired surrogate
+    (" at key 'k'", "" at the top), or None."""
+    stack: list[tuple[Any, str]] = [(value, "")]
+    while stack:
+        item, where = stack.pop()
+        if isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return where
+        elif isinstance(item, dict):
+            for key, inner in item.items():
+                try:
+                    key.encode("utf-8")
+                except UnicodeEncodeError:
+                    return " (a key)"
+                stack.append((inner, f" at key {key[:64]!r}"))
+        elif isinstance(item, list):
+            stack.extend((inner, where) for inner in item)
+    return None
 
 
 def _reject_constant(name: str) -> Any:
