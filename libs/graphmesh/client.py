@@ -227,6 +227,8 @@ class RunEvent:
     mode: str = ""
     #: The subgraph it comes from; empty for the root graph.
     namespace: tuple[str, ...] = ()
+    #: The seq of the event the stream served before it (0: none; see run.proto).
+    previous_seq: int = 0
 
     @classmethod
     def from_proto(cls, event: run_pb2.RunEvent) -> RunEvent:
@@ -241,6 +243,7 @@ class RunEvent:
             time=event.time.ToDatetime(),
             mode=streams.mode_name(event.stream_mode) if event.stream_mode else "",
             namespace=tuple(event.namespace),
+            previous_seq=event.previous_seq,
         )
 
 
@@ -483,8 +486,11 @@ class Client:
         only lifecycle events and those of `stream_modes` if given. With
         `resume`, a stream the server drops (the client fell behind, or the
         gateway went away) is resumed from the last event's cursor, so no
-        event is missed or repeated."""
+        event is missed or repeated. Each event's `previous_seq` is checked
+        against the last one received: a gap raises ClientError (DATA_LOSS,
+        STREAM_GAP) rather than pass unnoticed."""
         modes = [cast(Any, _mode_number(m)) for m in stream_modes]
+        last: int | None = None if cursor else 0  # a caller's cursor: its seq is not known
         while True:
             call = self._runs.StreamRun(
                 pb.StreamRunRequest(run_id=run_id, cursor=cursor, stream_modes=modes),
@@ -493,7 +499,15 @@ class Client:
             try:
                 for answer in call:
                     event = RunEvent.from_proto(answer.event)
-                    cursor = event.cursor
+                    if last is not None and event.previous_seq != last:
+                        raise ClientError(
+                            grpc.StatusCode.DATA_LOSS,
+                            f"run {run_id}: event {event.seq} follows {event.previous_seq},"
+                            f" but the last event received was {last}",
+                            "STREAM_GAP",
+                            "",
+                        )
+                    cursor, last = event.cursor, event.seq
                     yield event
                 return
             except grpc.RpcError as exc:

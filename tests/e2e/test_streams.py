@@ -3,17 +3,20 @@ the real processes."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import random
 import threading
 import time
 import urllib.request
+from collections.abc import Iterator
+from typing import Any
 
 import grpc
 import pytest
 
 from graphmesh import streams
-from graphmesh.client import Client, RunEvent
+from graphmesh.client import Client, ClientError, RunEvent
 from graphmesh.runs import RunStatus
 from graphmesh.stack import LocalStack
 from graphmesh.v1 import run_pb2
@@ -67,6 +70,10 @@ def test_a_subscriber_chooses_among_the_recorded_modes(client: Client) -> None:
     client.wait_run(run.run_id, timeout=60)
     only = list(client.stream_run(run.run_id, stream_modes=["messages"]))
     assert {e.mode for e in only} == {"", "messages"}
+    # The seqs skip what the subscriber does not follow; each event says
+    # which it follows, so a hidden event is told from a lost one.
+    assert any(b.seq - a.seq > 1 for a, b in itertools.pairwise(only))
+    assert [e.previous_seq for e in only] == [0] + [e.seq for e in only[:-1]]
     assert [e.type for e in only if not e.mode] == ["RunCreated", "RunStarted", "RunSucceeded"]
     default = list(client.stream_run(client.create_run("chain3", {"n": 0, "trail": []}).run_id))
     assert {e.mode for e in default} == {"", "updates"}
@@ -135,6 +142,8 @@ def test_streams_dropped_and_resumed_at_random_points_match_the_store(
         cursor = got[-1].cursor if got else ""
     assert [e.seq for e in got] == public_seqs(stack, run.run_id)
     assert [e.payload["data"]["tick"] for e in got if e.mode] == list(range(60))
+    # Across every drop and resume, each event names the one served before it.
+    assert [e.previous_seq for e in got] == [0] + [e.seq for e in got[:-1]]
 
 
 def test_many_subscribers_joining_at_different_times_get_the_same_events(
@@ -224,3 +233,34 @@ def test_a_departed_client_leaves_nothing_running(client: Client, stack: LocalSt
 def test_stream_mode_numbers_and_names_agree() -> None:
     for number, name in enumerate(streams.STREAM_MODES, start=1):
         assert run_pb2.StreamMode.Name(number) == f"STREAM_MODE_{name.upper()}"
+
+
+def test_a_client_detects_an_event_it_did_not_get(
+    client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run = client.create_run("chain3", {"n": 0, "trail": []})
+    client.wait_run(run.run_id, timeout=60)
+    events = list(client.stream_run(run.run_id))
+    assert len(events) >= 4
+    resumed = client.stream_run(run.run_id, events[2].cursor)
+    assert next(resumed).previous_seq == events[2].seq  # the cursor's event
+    resumed.close()
+    # The real stream with its second event lost on the way: the client's
+    # check of previous_seq refuses to go on as if nothing happened.
+    real = client._runs.StreamRun
+
+    class LosingOne:
+        def __init__(self, request: Any, **kwargs: Any) -> None:
+            self._call = real(request, **kwargs)
+
+        def __iter__(self) -> Iterator[Any]:
+            answers = list(self._call)
+            return iter([answers[0], *answers[2:]])
+
+        def cancel(self) -> None:
+            self._call.cancel()
+
+    monkeypatch.setattr(client._runs, "StreamRun", LosingOne)
+    with pytest.raises(ClientError) as exc:
+        list(client.stream_run(run.run_id))
+    assert (exc.value.code, exc.value.reason) == (grpc.StatusCode.DATA_LOSS, "STREAM_GAP")

@@ -389,10 +389,13 @@ class RunServicer(pb_grpc.RunServiceServicer):
         first = await self._owned(caller, run_id)
         after = self._tokens.cursor_seq(request.cursor, run_id)
         modes = self._stream_filter(first, asked)
+        served = after  # the seq of the event served last (the cursor's)
         async for events in self._feeds.follow(run_id, after):
             for event in events:
                 if streams.wanted(event, modes):
-                    yield pb.StreamRunResponse(event=self._public_event(event))
+                    public = self._public_event(event)
+                    public.previous_seq, served = served, event.seq
+                    yield pb.StreamRunResponse(event=public)
 
     def _stream_filter(self, first: Event, asked: list[str]) -> frozenset[str] | None:
         """The modes a StreamRun asks for (None: all the run records),
