@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import IntEnum
 from typing import Any, cast
 
@@ -202,3 +202,32 @@ def to_proto(view: RunView) -> run_pb2.Run:
     if view.error_type or view.error_message:
         run.error.CopyFrom(run_pb2.RunError(type=view.error_type, message=view.error_message))
     return run
+
+
+def from_proto(run: run_pb2.Run) -> RunView:
+    """The view a public Run message shows (the inverse of `to_proto`; the
+    request fingerprint is not part of the message)."""
+    return RunView(
+        run_id=run.run_id,
+        thread_id=run.thread_id,
+        graph_id=run.graph_id,
+        status=RunStatus(run.status),
+        input_json=run.input_json,
+        request_id=run.request_id,
+        created_at=run.created_at.ToDatetime(tzinfo=UTC),
+        updated_at=run.updated_at.ToDatetime(tzinfo=UTC),
+        last_seq=run.last_seq,
+        attempt=run.attempt,
+        output_json=run.output_json,
+        error_type=run.error.type,
+        error_message=run.error.message,
+        metadata=dict(run.metadata),
+        interrupts_json=json.dumps(
+            [{"id": i.id, "value": json.loads(i.value_json)} for i in run.interrupts],
+            separators=(",", ":"),
+            ensure_ascii=False,
+        ),
+        stream_modes=tuple(streams.mode_name(m) for m in run.stream_modes),
+        stream_subgraphs=run.stream_subgraphs,
+        timeout_seconds=run.timeout_seconds,
+    )

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
+import threading
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
+import asyncpg
 import grpc
 import pytest
 from aiokafka import AIOKafkaProducer
@@ -287,3 +292,54 @@ def test_a_stored_run_whose_command_was_never_published_still_runs(
     assert client.get_run(run_id).status is RunStatus.PENDING
     done = client.wait_run(run_id, timeout=60)
     assert done.status is RunStatus.SUCCEEDED and done.output == CHAIN3_OUT
+
+
+@contextmanager
+def read_model_held(stack: LocalStack) -> Iterator[None]:
+    """Keeps the projector from writing the runs read model (an EXCLUSIVE
+    table lock lets readers through): the read model stays behind the store,
+    as it does for a while under load."""
+    held, release = threading.Event(), threading.Event()
+    dsn = stack.database_url.replace("+asyncpg", "").replace("?ssl=disable", "")
+
+    async def hold() -> None:
+        conn = await asyncpg.connect(dsn, ssl=False)
+        try:
+            async with conn.transaction():
+                await conn.execute("LOCK TABLE run_views IN EXCLUSIVE MODE")
+                held.set()
+                await asyncio.to_thread(release.wait)
+        finally:
+            await conn.close()
+
+    holder = threading.Thread(target=lambda: asyncio.run(hold()))
+    holder.start()
+    try:
+        assert held.wait(30), "could not lock the read model"
+        yield
+    finally:
+        release.set()
+        holder.join(30)
+
+
+def test_get_run_says_what_wait_run_says_while_the_read_model_is_behind(
+    client: Client, stack: LocalStack
+) -> None:
+    run = client.create_run("slow", {"seconds": 0.5, "trail": []})
+    deadline = time.monotonic() + 30
+    while client.get_run(run.run_id).status is not RunStatus.RUNNING:  # the read model has it
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    with read_model_held(stack):
+        ended = client.wait_run(run.run_id, timeout=60)
+        assert ended.status is RunStatus.SUCCEEDED
+        row = stack.postgres.query(f"SELECT status FROM run_views WHERE run_id = '{run.run_id}'")
+        assert row.strip() == str(int(RunStatus.RUNNING))  # the read model is behind...
+        got = client.get_run(run.run_id)  # ...and GetRun is not
+        assert (got.status, got.last_seq, got.output, got.attempt) == (
+            ended.status,
+            ended.last_seq,
+            ended.output,
+            ended.attempt,
+        )
+        assert got.created_at == ended.created_at and got.updated_at == ended.updated_at

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from graphmesh import envelope as ev
-from graphmesh.runs import RunStatus, created_payload, fold, fold_all
+from graphmesh.runs import RunStatus, created_payload, fold, fold_all, from_proto, to_proto
 from graphmesh_projector.projection import project
 
 RUN = "00000000-0000-0000-0000-0000000000aa"
@@ -68,3 +68,25 @@ def test_project_applies_each_event_once_even_if_the_batch_repeats() -> None:
     first = project({}, events)
     assert first[RUN].status is RunStatus.SUCCEEDED
     assert project(first, events) == {}
+
+
+def test_a_run_message_reads_back_as_the_view_it_shows() -> None:
+    options = {"stream_modes": ["values"]}
+    first = ev.new_event(
+        RUN,
+        "t",
+        1,
+        0,
+        ev.RUN_CREATED,
+        created_payload("hitl", {"trail": []}, "req", {"k": "v"}, "", options),
+    )
+    interrupted = {"interrupts": [{"id": "i1", "value": {"q": "ok?"}}], "output": {"trail": ["a"]}}
+    view = fold_all(
+        [
+            first,
+            later(2, ev.RUN_STARTED),
+            later(3, ev.RUN_INTERRUPTED, interrupted),
+        ]
+    )
+    assert view is not None and view.status is RunStatus.INTERRUPTED
+    assert from_proto(to_proto(view)) == view

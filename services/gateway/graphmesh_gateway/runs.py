@@ -25,7 +25,15 @@ from graphmesh.eventstore import AppendOutcome, CancelState
 from graphmesh.grpcutil import handle_errors, translate_rpc_error
 from graphmesh.kafka import traced_send
 from graphmesh.registry import GraphRegistry
-from graphmesh.runs import RunStatus, RunView, created_payload, fold, fold_all, to_proto
+from graphmesh.runs import (
+    RunStatus,
+    RunView,
+    created_payload,
+    fold,
+    fold_all,
+    from_proto,
+    to_proto,
+)
 from graphmesh.v1 import event_store_service_pb2 as es_pb2
 from graphmesh.v1 import event_store_service_pb2_grpc as es_grpc
 from graphmesh.v1 import projection_service_pb2 as pj_pb2
@@ -294,6 +302,8 @@ class RunServicer(pb_grpc.RunServiceServicer):
             raise translate_rpc_error(exc, "querying the run") from exc
         if answer.found:
             run = cast(run_pb2.Run, answer.run)
+            if not RunStatus(run.status).is_terminal:
+                run = await self._caught_up(run)
         else:
             view = fold_all(await self._read(run_id))
             if view is None:
@@ -302,6 +312,24 @@ class RunServicer(pb_grpc.RunServiceServicer):
         if not caller.owns_thread(run.thread_id):
             raise run_not_found(run_id)
         return caller.public_run(run)
+
+    async def _caught_up(self, run: run_pb2.Run) -> run_pb2.Run:
+        """An unfinished run's row with what the store holds beyond it. The
+        read model may be behind the store (the projector is asynchronous);
+        without this a GetRun right after WaitRun said the run ended could
+        still say RUNNING. A row that shows the run ended is final."""
+        newer: list[Event] = []
+        try:
+            async for page in self._feeds.stored(run.run_id, run.last_seq):
+                newer.extend(page)
+        except NotFound:
+            return run
+        if not newer:
+            return run
+        view = from_proto(run)
+        for event in newer:
+            view = fold(view, event)
+        return to_proto(view)
 
     async def _owned(self, caller: Caller, run_id: str) -> Event:
         """The first stored event of the caller's run `run_id`; NotFound for
