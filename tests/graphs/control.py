@@ -164,15 +164,16 @@ class EffectsState(TypedDict):
 
 
 def _effect(name: str) -> Any:
-    def record(path: str, what: str) -> None:
-        line = {"node": name, "what": what, "pid": os.getpid(), "time": time.time()}
+    def record(path: str, what: str, run_id: str) -> None:
+        line = {"node": name, "what": what, "pid": os.getpid(), "time": time.time(), "run": run_id}
         with open(path, "a") as out:
             out.write(json.dumps(line) + "\n")
 
-    async def effect(state: EffectsState) -> dict[str, Any]:
-        record(state["log"], "start")
+    async def effect(state: EffectsState, config: RunnableConfig) -> dict[str, Any]:
+        run_id = str((config.get("metadata") or {}).get("run_id"))
+        record(state["log"], "start", run_id)
         await asyncio.sleep(state["seconds"])
-        record(state["log"], "end")
+        record(state["log"], "end", run_id)
         return {"trail": [name]}
 
     return effect

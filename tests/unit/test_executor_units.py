@@ -6,14 +6,19 @@ import asyncio
 import json
 from typing import Any, cast
 
+from opentelemetry.context import Context
+
 from graphmesh import envelope as ev
 from graphmesh.checkpoints import events as cpe
 from graphmesh.registry import DEFAULT_REGISTRY, load_registry
 from graphmesh.runs import RunStatus, created_payload, fold_all
 from graphmesh.v1 import checkpoint_service_pb2 as cp_pb2
+from graphmesh.v1 import event_store_service_pb2 as es_pb2
+from graphmesh_executor.backlog import BacklogGuard, SendBacklog
 from graphmesh_executor.leases import LeaseBook, LeaseGuard
 from graphmesh_executor.progress import PartitionProgress
 from graphmesh_executor.runner import RunContext, execute_run
+from graphmesh_executor.worker import ExecutorWorker
 
 REGISTRY = load_registry(DEFAULT_REGISTRY)
 
@@ -205,3 +210,63 @@ async def test_a_node_waits_for_its_lease_to_be_proven_before_it_starts() -> Non
     await asyncio.wait_for(
         guard.on_chain_start(None, {}, metadata={"langgraph_node": "n"}, name="inner"), 1
     )
+
+
+async def test_a_node_waits_while_its_run_is_too_far_ahead_of_its_acknowledged_log() -> None:
+    now = [0.0]
+    backlog = SendBacklog(0.25, clock=lambda: now[0])
+    loop = asyncio.get_running_loop()
+    queued: asyncio.Future[asyncio.Future[Any]] = loop.create_future()
+    ack: asyncio.Future[Any] = loop.create_future()
+    backlog.sent(queued)
+    now[0] = 0.2
+    assert not backlog.overdue()  # young enough: the node starts at once
+    now[0] = 0.3
+    assert backlog.overdue()
+    guard = BacklogGuard(backlog)
+    node = {"metadata": {"langgraph_node": "n"}, "name": "n"}
+    start = asyncio.ensure_future(guard.on_chain_start(None, {}, **node))
+    await asyncio.sleep(0)
+    assert not start.done()  # held back until the old message is acknowledged
+    queued.set_result(ack)
+    await asyncio.sleep(0)
+    assert not start.done()  # queued by the producer is not enough
+    ack.set_result(None)
+    await asyncio.wait_for(start, 1)
+    assert not backlog.overdue()
+
+
+class _SameAttemptStore:
+    """A store whose lease for the run is still this executor's: each claim
+    is granted as the same attempt (the run's end is not stored yet)."""
+
+    async def ClaimRuns(self, request: Any) -> es_pb2.ClaimRunsResponse:
+        claims = [
+            es_pb2.RunClaim(outcome=es_pb2.CLAIM_OUTCOME_CLAIMED, attempt=1, last_seq=1)
+            for _ in request.run_ids
+        ]
+        return es_pb2.ClaimRunsResponse(claims=claims)
+
+
+async def test_a_command_delivered_again_does_not_run_its_attempt_twice() -> None:
+    worker = ExecutorWorker(
+        "ex-test",
+        REGISTRY,
+        cast(Any, None),
+        cast(Any, None),
+        cast(Any, None),
+        cast(Any, _SameAttemptStore()),
+        cast(Any, FreshThread()),
+        max_runs=4,
+        lease_ms=10_000,
+    )
+    ran: list[int] = []
+
+    async def run(created: ev.Event, attempt: int, last_seq: int, parent: Any) -> None:
+        ran.append(attempt)
+
+    worker._run = run  # type: ignore[method-assign]
+    command = created("chain3", {"n": 0})
+    await worker._claim_and_run(command, Context())
+    await worker._claim_and_run(command, Context())  # redelivered after a rebalance
+    assert ran == [1]

@@ -61,6 +61,7 @@ async def serve(settings: ExecutorSettings, stop: asyncio.Event) -> None:
             settings.retry.policy(),
             settings.shutdown_grace_seconds,
             settings.max_state_bytes,
+            settings.max_unacked_ms,
         )
         task = supervise(asyncio.create_task(worker.run(stop)), stop)
         probes = supervise(asyncio.create_task(health.run(stop)), stop)

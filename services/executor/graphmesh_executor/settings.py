@@ -116,6 +116,9 @@ class ExecutorSettings:
     max_state_bytes: int = DEFAULT_MAX_EVENT_BYTES
     #: Mutual TLS with the other services (None: plaintext).
     internal_tls: InternalTls | None = None
+    #: A run starts no node while a message it sent this long ago is still
+    #: unacknowledged by Kafka (see graphmesh_executor.backlog).
+    max_unacked_ms: int = 250
     telemetry: TelemetrySettings = field(default_factory=lambda: TelemetrySettings("executor"))
 
     @classmethod
@@ -139,5 +142,6 @@ class ExecutorSettings:
                 env, "GRAPHMESH_MAX_STATE_BYTES", DEFAULT_MAX_EVENT_BYTES, 1024, 7 << 20
             ),
             internal_tls=internal_tls_from_env(env),
+            max_unacked_ms=env_int(env, "GRAPHMESH_MAX_UNACKED_MS", 250, 1, 600_000),
             telemetry=TelemetrySettings.from_env(env, "executor"),
         )

@@ -21,7 +21,7 @@ import asyncio
 import contextlib
 import json
 import time
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from typing import Any
 
 import grpc
@@ -41,6 +41,7 @@ from graphmesh.registry import GraphRegistry
 from graphmesh.v1 import checkpoint_service_pb2_grpc as cp_grpc
 from graphmesh.v1 import event_store_service_pb2 as es_pb2
 from graphmesh.v1 import event_store_service_pb2_grpc as es_grpc
+from graphmesh_executor.backlog import BacklogGuard, SendBacklog
 from graphmesh_executor.claims import ClaimBatcher
 from graphmesh_executor.leases import LeaseBook, LeaseGuard
 from graphmesh_executor.observe import (
@@ -57,6 +58,9 @@ from graphmesh_executor.runner import DEFAULT_MAX_EVENT_BYTES, RunContext, execu
 log = structlog.get_logger(__name__)
 
 _CLAIM_RETRY_MAX_SECONDS = 5.0
+#: How many runs' started attempts an executor remembers (far more than a
+#: rebalance redelivers: the uncommitted tail of its partitions).
+_STARTED_REMEMBERED = 100_000
 
 
 class ExecutorWorker:
@@ -77,6 +81,7 @@ class ExecutorWorker:
         retry_policy: RetryPolicy | None = None,
         shutdown_grace: float = 10.0,
         max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES,
+        max_unacked_ms: int = 250,
     ) -> None:
         self._executor_id = executor_id
         self._registry = registry
@@ -92,6 +97,7 @@ class ExecutorWorker:
         self._retry_policy = retry_policy
         self._shutdown_grace = shutdown_grace
         self._max_event_bytes = max_event_bytes
+        self._max_unacked = max_unacked_ms / 1000
         #: Set once the grace period is over: stopped runs are handed over.
         self._handing_over = False
         self._progress: dict[TopicPartition, PartitionProgress] = defaultdict(PartitionProgress)
@@ -105,6 +111,10 @@ class ExecutorWorker:
         self._committer = OffsetCommitter(consumer)
         self._claims = ClaimBatcher(store, executor_id, lease_ms)
         self._leases = LeaseBook(lease_ms)
+        #: The attempt this process last started of each recent run: a
+        #: command delivered again (Kafka redelivers from the last committed
+        #: offset after a rebalance) must not run an attempt a second time.
+        self._started: OrderedDict[str, int] = OrderedDict()
         self._renew_soon = asyncio.Event()
         self.completed = 0
 
@@ -234,6 +244,12 @@ class ExecutorWorker:
                 continue
             outcome = ClaimOutcome(claim.outcome)
             if outcome is ClaimOutcome.CLAIMED:
+                if self._started.get(created.run_id, 0) >= claim.attempt:
+                    # This process ran this attempt already (the store still
+                    # says it holds the lease: its end is on its way there).
+                    log.info("duplicate_command_skipped", attempt=claim.attempt)
+                    return
+                self._remember_started(created.run_id, claim.attempt)
                 self._leases.granted([created.run_id], asked_at)
                 if claim.cancel_action:
                     self._cancels[created.run_id] = claim.cancel_action
@@ -264,7 +280,8 @@ class ExecutorWorker:
         graph_id = _graph_id(created)
         key = created.thread_id.encode()
         buffer: list[Event] = []
-        sends: list[asyncio.Future[asyncio.Future[object]]] = []
+        sends: list[asyncio.Future[asyncio.Future[Any]]] = []
+        backlog = SendBacklog(self._max_unacked)
         loop = asyncio.get_running_loop()
 
         async def send_after(previous: asyncio.Future[Any] | None, value: bytes) -> Any:
@@ -278,6 +295,7 @@ class ExecutorWorker:
             if buffer:
                 previous = sends[-1] if sends else None
                 sends.append(asyncio.ensure_future(send_after(previous, ev.encode_batch(buffer))))
+                backlog.sent(sends[-1])
                 buffer.clear()
 
         def emit(event: Event) -> None:
@@ -324,7 +342,11 @@ class ExecutorWorker:
                     cancel_action=lambda: self._cancels.get(run_id, ""),
                     retry_policy=self._retry_policy,
                     max_event_bytes=self._max_event_bytes,
-                    callbacks=(LeaseGuard(self._leases, run_id, self._renew_soon.set), observer),
+                    callbacks=(
+                        LeaseGuard(self._leases, run_id, self._renew_soon.set),
+                        BacklogGuard(backlog),
+                        observer,
+                    ),
                 )
                 self._stoppable.add(run_id)
                 try:
@@ -348,6 +370,12 @@ class ExecutorWorker:
                 self._running.pop(run_id, None)
                 self._leases.forget(run_id)
                 self._cancels.pop(run_id, None)
+
+    def _remember_started(self, run_id: str, attempt: int) -> None:
+        self._started[run_id] = attempt
+        self._started.move_to_end(run_id)
+        while len(self._started) > _STARTED_REMEMBERED:
+            self._started.popitem(last=False)
 
     def _commit(self) -> None:
         offsets = {}
