@@ -24,8 +24,9 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
-from langchain_core.callbacks import AsyncCallbackHandler
 from prometheus_client import Counter
+
+from graphmesh_executor.gates import NodeStartGate
 
 BACKLOG_WAITS = Counter(
     "graphmesh_executor_backlog_waits",
@@ -69,26 +70,14 @@ class SendBacklog:
             await (await send)
 
 
-class BacklogGuard(AsyncCallbackHandler):
+class BacklogGuard(NodeStartGate):
     """Holds a node back while its run's log is more than `max_unacked`
     behind (see the module's docstring)."""
-
-    run_inline = True
-    raise_error = True
 
     def __init__(self, backlog: SendBacklog) -> None:
         self._backlog = backlog
 
-    async def on_chain_start(
-        self,
-        serialized: dict[str, Any] | None,
-        inputs: Any,
-        *,
-        metadata: dict[str, Any] | None = None,
-        **kwargs: Any,
-    ) -> None:
-        node = (metadata or {}).get("langgraph_node")
-        if node is None or kwargs.get("name") != node or not self._backlog.overdue():
-            return
-        BACKLOG_WAITS.inc()
-        await self._backlog.catch_up()
+    async def before_node(self) -> None:
+        if self._backlog.overdue():
+            BACKLOG_WAITS.inc()
+            await self._backlog.catch_up()

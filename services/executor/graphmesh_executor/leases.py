@@ -21,10 +21,10 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Iterable
-from typing import Any
 
-from langchain_core.callbacks import AsyncCallbackHandler
 from prometheus_client import Counter
+
+from graphmesh_executor.gates import NodeStartGate
 
 LEASE_CHECKS = Counter(
     "graphmesh_executor_lease_checks",
@@ -71,29 +71,18 @@ class LeaseBook:
         await self._round.wait()
 
 
-class LeaseGuard(AsyncCallbackHandler):
+class LeaseGuard(NodeStartGate):
     """Holds a node back until the run's lease is proven. A lost lease
     cancels the run's task (the executor's renewal loop does that), which
     ends the wait here with CancelledError, so the node never starts."""
-
-    run_inline = True  # before the other handlers, so nothing starts first
-    raise_error = True
 
     def __init__(self, book: LeaseBook, run_id: str, renew_now: Callable[[], None]) -> None:
         self._book = book
         self._run_id = run_id
         self._renew_now = renew_now
 
-    async def on_chain_start(
-        self,
-        serialized: dict[str, Any] | None,
-        inputs: Any,
-        *,
-        metadata: dict[str, Any] | None = None,
-        **kwargs: Any,
-    ) -> None:
-        node = (metadata or {}).get("langgraph_node")
-        if node is None or kwargs.get("name") != node or self._book.proven(self._run_id):
+    async def before_node(self) -> None:
+        if self._book.proven(self._run_id):
             return
         LEASE_CHECKS.inc()
         while not self._book.proven(self._run_id):
