@@ -418,7 +418,10 @@ class ExecutorWorker:
             for run_id in lost:
                 self._leases.forget(run_id)
                 task = self._running.get(run_id)
-                if task is not None:
+                # A run whose graph has finished only waits for Kafka's acks
+                # of its last events; "lost" may just mean the store has
+                # stored its end already. Only a run still executing stops.
+                if task is not None and run_id in self._stoppable:
                     log.warning("lease_lost_stopping_run", run_id=run_id)
                     task.cancel()
             self._leases.round_done()
