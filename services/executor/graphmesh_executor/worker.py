@@ -36,12 +36,12 @@ from graphmesh import envelope as ev
 from graphmesh import tracing
 from graphmesh.envelope import Event
 from graphmesh.eventstore import ClaimOutcome
-from graphmesh.kafka import KafkaSettings, OffsetCommitter, traced_send
+from graphmesh.kafka import KafkaSettings, OffsetCommitter
 from graphmesh.registry import GraphRegistry
 from graphmesh.v1 import checkpoint_service_pb2_grpc as cp_grpc
 from graphmesh.v1 import event_store_service_pb2 as es_pb2
 from graphmesh.v1 import event_store_service_pb2_grpc as es_grpc
-from graphmesh_executor.backlog import BacklogGuard, SendBacklog
+from graphmesh_executor.backlog import BacklogGuard
 from graphmesh_executor.claims import ClaimBatcher
 from graphmesh_executor.leases import LeaseBook, LeaseGuard
 from graphmesh_executor.observe import (
@@ -53,6 +53,7 @@ from graphmesh_executor.observe import (
     end_run_span,
 )
 from graphmesh_executor.progress import PartitionProgress
+from graphmesh_executor.publisher import RunPublisher
 from graphmesh_executor.runner import DEFAULT_MAX_EVENT_BYTES, RunContext, execute_run
 
 log = structlog.get_logger(__name__)
@@ -278,37 +279,9 @@ class ExecutorWorker:
         parent: Context,
     ) -> None:
         graph_id = _graph_id(created)
-        key = created.thread_id.encode()
-        buffer: list[Event] = []
-        sends: list[asyncio.Future[asyncio.Future[Any]]] = []
-        backlog = SendBacklog(self._max_unacked)
-        loop = asyncio.get_running_loop()
-
-        async def send_after(previous: asyncio.Future[Any] | None, value: bytes) -> Any:
-            # Each message waits for the previous one to be queued, so that
-            # the run's events reach Kafka in seq order.
-            if previous is not None:
-                await previous
-            return await traced_send(self._producer, self._kafka.events_topic, value, key)
-
-        def flush() -> None:
-            if buffer:
-                previous = sends[-1] if sends else None
-                sends.append(asyncio.ensure_future(send_after(previous, ev.encode_batch(buffer))))
-                backlog.sent(sends[-1])
-                buffer.clear()
-
-        def emit(event: Event) -> None:
-            # Events emitted in one turn of the event loop travel as one
-            # message: fewer messages, no added latency.
-            if not buffer:
-                loop.call_soon(flush)
-            buffer.append(event)
-
-        async def delivered() -> None:
-            flush()
-            deliveries = await asyncio.gather(*sends)
-            await asyncio.gather(*deliveries)
+        publisher = RunPublisher(
+            self._producer, self._kafka.events_topic, created.thread_id.encode(), self._max_unacked
+        )
 
         run_id = created.run_id
         self._running[run_id] = asyncio.current_task()  # type: ignore[assignment]
@@ -336,15 +309,15 @@ class ExecutorWorker:
                     attempt=attempt,
                     last_seq=last_seq,
                     executor_id=self._executor_id,
-                    emit=emit,
-                    delivered=delivered,
+                    emit=publisher.emit,
+                    delivered=publisher.delivered,
                     checkpoints=self._checkpoints,
                     cancel_action=lambda: self._cancels.get(run_id, ""),
                     retry_policy=self._retry_policy,
                     max_event_bytes=self._max_event_bytes,
                     callbacks=(
                         LeaseGuard(self._leases, run_id, self._renew_soon.set),
-                        BacklogGuard(backlog),
+                        BacklogGuard(publisher.backlog),
                         observer,
                     ),
                 )
@@ -356,10 +329,7 @@ class ExecutorWorker:
                 outcome = terminal.type
                 end_run_span(span, outcome, json.loads(terminal.payload_json).get("error"))
                 log.debug("run_finished", type=terminal.type, attempt=attempt)
-                flush()
-                # Each send() resolved to a delivery future; wait for Kafka's acks.
-                deliveries = await asyncio.gather(*sends)
-                await asyncio.gather(*deliveries)
+                await publisher.delivered()
                 self.completed += 1
                 RUNS.labels(graph_id, outcome).inc()
                 RUN_DURATION.labels(graph_id, outcome).observe(time.perf_counter() - started)
