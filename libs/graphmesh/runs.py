@@ -18,6 +18,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from graphmesh import envelope as ev
 from graphmesh import streams
 from graphmesh.envelope import Event
+from graphmesh.run_created import RunCreated
 from graphmesh.v1 import run_pb2
 
 
@@ -87,53 +88,28 @@ class RunView:
     timeout_seconds: float = 0.0
 
 
-def created_payload(
-    graph_id: str,
-    input_value: Any,
-    request_id: str,
-    metadata: dict[str, str],
-    fingerprint: str,
-    options: dict[str, Any] | None = None,
-) -> str:
-    """The JSON payload of a RunCreated event. `options` are the run's
-    command, checkpoint_id, multitask_strategy, durability, stream modes and
-    timeout, if given."""
-    return json.dumps(
-        {
-            "graph_id": graph_id,
-            "input": input_value,
-            "request_id": request_id,
-            "metadata": metadata,
-            "fingerprint": fingerprint,
-            **(options or {}),
-        },
-        separators=(",", ":"),
-        ensure_ascii=False,
-    )
-
-
 def fold(view: RunView | None, event: Event) -> RunView:
     """The run after `event`. Events must come in seq order; an event at or
     below the view's `last_seq` changes nothing (idempotent replay)."""
     if view is None:
         if event.type != ev.RUN_CREATED:
             raise ValueError(f"run {event.run_id} starts with {event.type}, not RunCreated")
-        payload = json.loads(event.payload_json)
+        created = RunCreated.from_event(event)
         return RunView(
             run_id=event.run_id,
             thread_id=event.thread_id,
-            graph_id=payload["graph_id"],
+            graph_id=created.graph_id,
             status=RunStatus.PENDING,
-            input_json=json.dumps(payload["input"], separators=(",", ":"), ensure_ascii=False),
-            request_id=payload.get("request_id", ""),
+            input_json=json.dumps(created.input, separators=(",", ":"), ensure_ascii=False),
+            request_id=created.request_id,
             created_at=event.time,
             updated_at=event.time,
             last_seq=event.seq,
-            metadata=dict(payload.get("metadata") or {}),
-            fingerprint=payload.get("fingerprint", ""),
-            stream_modes=streams.recorded_modes(event),
-            stream_subgraphs=bool(payload.get("stream_subgraphs")),
-            timeout_seconds=float(payload.get("timeout_seconds") or 0.0),
+            metadata=dict(created.metadata),
+            fingerprint=created.fingerprint,
+            stream_modes=created.recorded_modes,
+            stream_subgraphs=created.stream_subgraphs,
+            timeout_seconds=created.timeout_seconds,
         )
     if event.seq <= view.last_seq:
         return view

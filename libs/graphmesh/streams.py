@@ -66,12 +66,6 @@ def event_namespace(event: Event) -> list[str]:
     return [str(part) for part in ns]
 
 
-def recorded_modes(created: Event) -> tuple[str, ...]:
-    """The modes a run records, from its RunCreated event."""
-    modes = json.loads(created.payload_json).get("stream_modes")
-    return tuple(modes) if modes else DEFAULT_MODES
-
-
 def wanted(event: Event, modes: Iterable[str] | None) -> bool:
     """True if a subscriber asking for `modes` (None: all) gets `event`.
     Lifecycle events always go; checkpoint bookkeeping never does."""

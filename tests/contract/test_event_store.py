@@ -9,6 +9,7 @@ from datetime import timedelta
 
 from graphmesh import envelope as ev
 from graphmesh.eventstore import AppendOutcome, CancelState, ClaimOutcome, EventStore
+from graphmesh.run_created import RunCreated
 
 
 def run_events(run_id: str, count: int, attempt: int = 1, start: int = 2) -> list[ev.Event]:
@@ -212,7 +213,7 @@ async def test_a_thread_runs_one_run_at_a_time(store: EventStore) -> None:
     thread = f"thread-{uuid.uuid4()}"
     first, second = str(uuid.uuid4()), str(uuid.uuid4())
     for run_id in (first, second):
-        await store.append([ev.new_event(run_id, thread, 1, 0, ev.RUN_CREATED, "{}")])
+        await store.append([RunCreated("chain3", {}).to_event(run_id, thread)])
     # both asked for at once, by two executors: only one may start
     results = await asyncio.gather(
         store.claim(first, "ex-1", 10_000), store.claim(second, "ex-2", 10_000)
@@ -229,7 +230,7 @@ async def test_a_thread_runs_one_run_at_a_time(store: EventStore) -> None:
     third, fourth = str(uuid.uuid4()), str(uuid.uuid4())
     other_thread = f"thread-{uuid.uuid4()}"
     for run_id in (third, fourth):
-        await store.append([ev.new_event(run_id, other_thread, 1, 0, ev.RUN_CREATED, "{}")])
+        await store.append([RunCreated("chain3", {}).to_event(run_id, other_thread)])
     batch = await store.claim_many([third, fourth], "ex-4", 10_000)
     assert [r.outcome for r in batch] == [ClaimOutcome.CLAIMED, ClaimOutcome.THREAD_BUSY]
 

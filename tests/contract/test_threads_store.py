@@ -66,6 +66,14 @@ async def test_reject_refuses_a_run_while_another_has_not_ended(store: EventStor
     assert await store.append([created_on(thread, "reject")]) == [AppendOutcome.APPENDED]
 
 
+async def test_a_run_with_an_unknown_strategy_is_refused_by_every_store(
+    store: EventStore,
+) -> None:
+    thread = f"t-{uuid.uuid4()}"
+    assert await store.append([created_on(thread, "queue")]) == [AppendOutcome.REJECTED_MALFORMED]
+    assert await store.append([created_on(thread)]) == [AppendOutcome.APPENDED]
+
+
 async def test_interrupt_asks_the_other_runs_of_the_thread_to_stop(store: EventStore) -> None:
     thread = f"t-{uuid.uuid4()}"
     running, pending = created_on(thread), created_on(thread)

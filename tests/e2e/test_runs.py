@@ -19,7 +19,8 @@ from aiokafka import AIOKafkaProducer
 
 from graphmesh import envelope as ev
 from graphmesh.client import Client
-from graphmesh.runs import RunStatus, created_payload
+from graphmesh.run_created import RunCreated
+from graphmesh.runs import RunStatus
 from graphmesh.stack import LocalStack
 from graphmesh.v1 import event_store_service_pb2 as es_pb2
 from graphmesh.v1 import event_store_service_pb2_grpc, run_service_pb2_grpc
@@ -284,8 +285,7 @@ def test_a_stored_run_whose_command_was_never_published_still_runs(
     # What a gateway that died between storing a run and publishing its
     # command leaves behind: the RunCreated event in the store, nothing on Kafka.
     run_id = str(uuid.uuid4())
-    payload = created_payload("chain3", CHAIN3_IN, "", {}, "fp")
-    orphan = ev.new_event(run_id, f"orphan-{run_id}", 1, 0, ev.RUN_CREATED, payload)
+    orphan = RunCreated("chain3", CHAIN3_IN, fingerprint="fp").to_event(run_id, f"orphan-{run_id}")
     with grpc.insecure_channel(f"127.0.0.1:{stack.config.checkpoint_port}") as channel:
         store = event_store_service_pb2_grpc.EventStoreServiceStub(channel)
         store.AppendEvents(es_pb2.AppendEventsRequest(events=[ev.to_proto(orphan)]))

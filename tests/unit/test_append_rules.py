@@ -8,11 +8,11 @@ from datetime import UTC, datetime, timedelta
 from graphmesh import envelope as ev
 from graphmesh.eventstore import AppendOutcome, ClaimOutcome, RunHead, judge_append, judge_claim
 from graphmesh.eventstore.base import (
-    MultitaskStrategy,
     ThreadHead,
     is_stale_command,
     judge_admission,
 )
+from graphmesh.run_created import MultitaskStrategy, RunCreated
 
 RUN = "00000000-0000-0000-0000-000000000001"
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
@@ -20,11 +20,19 @@ LEASE = timedelta(seconds=10)
 
 
 def event(seq: int, attempt: int = 1, type_: str = ev.NODE_UPDATED) -> ev.Event:
-    return ev.new_event(RUN, "t", seq, attempt, type_, "{}")
+    payload = RunCreated("chain3").to_payload() if type_ == ev.RUN_CREATED else "{}"
+    return ev.new_event(RUN, "t", seq, attempt, type_, payload)
 
 
 def head(last_seq: int, attempt: int = 1, ended: bool = False) -> RunHead:
     return RunHead(RUN, "t", last_seq, attempt, ended)
+
+
+def test_an_unreadable_run_created_is_refused() -> None:
+    # An unknown strategy, no graph: no store may admit what nothing can run.
+    for payload in ('{"graph_id":"g","multitask_strategy":"queue"}', "{}", "[]", '{"graph_id":""}'):
+        created = ev.new_event(RUN, "t", 1, 0, ev.RUN_CREATED, payload)
+        assert judge_append(None, created, None) == (AppendOutcome.REJECTED_MALFORMED, None)
 
 
 def test_run_created_starts_a_run() -> None:

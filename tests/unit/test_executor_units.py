@@ -11,7 +11,8 @@ from opentelemetry.context import Context
 from graphmesh import envelope as ev
 from graphmesh.checkpoints import events as cpe
 from graphmesh.registry import DEFAULT_REGISTRY, load_registry
-from graphmesh.runs import RunStatus, created_payload, fold_all
+from graphmesh.run_created import Command, RunCreated
+from graphmesh.runs import RunStatus, fold_all
 from graphmesh.v1 import checkpoint_service_pb2 as cp_pb2
 from graphmesh.v1 import event_store_service_pb2 as es_pb2
 from graphmesh_executor.backlog import BacklogGuard, SendBacklog
@@ -38,10 +39,8 @@ def test_offsets_commit_only_past_contiguous_done_work() -> None:
 
 
 def created(graph_id: str, value: object, options: dict[str, Any] | None = None) -> ev.Event:
-    payload = created_payload(graph_id, value, "", {}, "", options)
-    return ev.new_event(
-        "00000000-0000-0000-0000-0000000000bb", "t-1", 1, 0, ev.RUN_CREATED, payload
-    )
+    payload = RunCreated(graph_id, input=value, **(options or {}))
+    return payload.to_event("00000000-0000-0000-0000-0000000000bb", "t-1")
 
 
 class FreshThread:
@@ -134,7 +133,7 @@ async def test_agent_calls_the_tool_and_answers() -> None:
 
 async def test_a_run_records_only_the_stream_modes_it_asked_for() -> None:
     question = {"messages": [{"role": "user", "content": "what is 2 + 3?"}]}
-    events = await run_graph("agent", question, {"stream_modes": ["values", "messages"]})
+    events = await run_graph("agent", question, {"stream_modes": ("values", "messages")})
     types = set(progress_types(events))
     assert {ev.STATE_VALUES, ev.MESSAGE_CHUNK} <= types
     assert not types & {ev.NODE_UPDATED, ev.CUSTOM_EVENT, ev.TASK_EVENT, ev.DEBUG_EVENT}
@@ -155,7 +154,7 @@ async def test_a_run_past_its_timeout_is_stopped_and_recorded_as_timed_out() -> 
 async def test_a_resume_with_no_interrupt_pending_when_it_starts_fails_unused() -> None:
     # Judged when the run starts, against the thread as it is then (here: no
     # checkpoint at all), not only when the run was submitted.
-    events = await run_graph("hitl", None, {"command": {"resume": "x"}})
+    events = await run_graph("hitl", None, {"command": Command(resume="x", has_resume=True)})
     assert progress_types(events[1:]) == [ev.RUN_STARTED, ev.RUN_FAILED]
     error = json.loads(events[-1].payload_json)["error"]
     assert error["type"] == "NO_PENDING_INTERRUPT"

@@ -7,15 +7,16 @@ import json
 import pytest
 
 from graphmesh import envelope as ev
-from graphmesh.runs import RunStatus, created_payload, fold, fold_all, from_proto, to_proto
+from graphmesh.run_created import RunCreated
+from graphmesh.runs import RunStatus, fold, fold_all, from_proto, to_proto
 from graphmesh_projector.projection import project
 
 RUN = "00000000-0000-0000-0000-0000000000aa"
 
 
 def created() -> ev.Event:
-    payload = created_payload("chain3", {"n": 0}, "req-1", {"k": "v"}, "fp")
-    return ev.new_event(RUN, "thread-1", 1, 0, ev.RUN_CREATED, payload)
+    payload = RunCreated("chain3", {"n": 0}, "req-1", {"k": "v"}, "fp")
+    return payload.to_event(RUN, "thread-1")
 
 
 def later(seq: int, type_: str, payload: object = None) -> ev.Event:
@@ -71,15 +72,8 @@ def test_project_applies_each_event_once_even_if_the_batch_repeats() -> None:
 
 
 def test_a_run_message_reads_back_as_the_view_it_shows() -> None:
-    options = {"stream_modes": ["values"]}
-    first = ev.new_event(
-        RUN,
-        "t",
-        1,
-        0,
-        ev.RUN_CREATED,
-        created_payload("hitl", {"trail": []}, "req", {"k": "v"}, "", options),
-    )
+    payload = RunCreated("hitl", {"trail": []}, "req", {"k": "v"}, stream_modes=("values",))
+    first = payload.to_event(RUN, "t")
     interrupted = {"interrupts": [{"id": "i1", "value": {"q": "ok?"}}], "output": {"trail": ["a"]}}
     view = fold_all(
         [

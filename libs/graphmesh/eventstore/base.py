@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from graphmesh import envelope as ev
 from graphmesh.checkpoints import events as cpe
 from graphmesh.envelope import Event
+from graphmesh.run_created import MultitaskStrategy, RunCreated
 
 
 class AppendOutcome(enum.IntEnum):
@@ -95,6 +96,8 @@ def judge_append(
     after it."""
     if head is None:
         if event.type == ev.RUN_CREATED and event.seq == 1 and event.attempt == 0:
+            if not _readable_run_created(event):
+                return AppendOutcome.REJECTED_MALFORMED, None
             return AppendOutcome.APPENDED, RunHead(
                 run_id=event.run_id, thread_id=event.thread_id, last_seq=1, attempt=0, ended=False
             )
@@ -115,6 +118,14 @@ def judge_append(
     if event.type in cpe.RUN_STREAM_TYPES and cpe.payload_problem(event.type, event.payload_json):
         return AppendOutcome.REJECTED_MALFORMED, head
     return AppendOutcome.APPENDED, replace(head, last_seq=event.seq, ended=event.is_terminal)
+
+
+def _readable_run_created(event: Event) -> bool:
+    try:
+        RunCreated.from_event(event)
+    except (ValueError, TypeError):
+        return False
+    return True
 
 
 def is_stale_command(
@@ -191,15 +202,6 @@ STORE_WRITER = "graphmesh-store"
 STORE_LEASE = timedelta(seconds=30)
 
 
-class MultitaskStrategy(enum.StrEnum):
-    """LangGraph Server's answer to a run submitted while its thread is busy."""
-
-    REJECT = "reject"
-    ENQUEUE = "enqueue"
-    INTERRUPT = "interrupt"
-    ROLLBACK = "rollback"
-
-
 @dataclass(slots=True)
 class ThreadHead:
     """The write side's bookkeeping for one thread (mutable while a batch
@@ -228,6 +230,30 @@ def judge_admission(
     if strategy in (MultitaskStrategy.INTERRUPT, MultitaskStrategy.ROLLBACK):
         return None, strategy.value
     return None, ""
+
+
+def apply_to_thread(
+    outcome: AppendOutcome, event: Event, threads: dict[str, ThreadHead]
+) -> tuple[AppendOutcome, str]:
+    """What an append judged `outcome` does to its thread, the same in every
+    store: a RunCreated is admitted by its multitask strategy (see
+    `judge_admission`; a refusal replaces the outcome) and opens a run on
+    the thread, a terminal event closes one. `threads` holds the heads of
+    the threads the batch touches and is updated. Returns the outcome and
+    the cancel action for the thread's other unfinished runs ("": none)."""
+    if outcome is not AppendOutcome.APPENDED:
+        return outcome, ""
+    if event.type == ev.RUN_CREATED:
+        strategy = RunCreated.from_event(event).multitask_strategy
+        refusal, cancel = judge_admission(threads.get(event.thread_id), strategy)
+        if refusal is not None:
+            return refusal, ""
+        opened = threads.setdefault(event.thread_id, ThreadHead(event.thread_id))
+        opened.exists, opened.open_runs = True, opened.open_runs + 1
+        return outcome, cancel
+    if event.is_terminal and (closed := threads.get(event.thread_id)) is not None:
+        closed.open_runs -= 1
+    return outcome, ""
 
 
 @dataclass(frozen=True, slots=True)

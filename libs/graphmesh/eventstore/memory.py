@@ -4,12 +4,10 @@ against, and a store for unit tests."""
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from graphmesh import envelope as ev
 from graphmesh.checkpoints import events as cpe
 from graphmesh.envelope import Event
 from graphmesh.errors import AlreadyExists, FailedPrecondition
@@ -17,12 +15,11 @@ from graphmesh.eventstore.base import (
     AppendOutcome,
     ClaimResult,
     EventStore,
-    MultitaskStrategy,
     RunHead,
     ThreadEventIn,
     ThreadHead,
+    apply_to_thread,
     is_stale_command,
-    judge_admission,
     judge_append,
     judge_claim,
 )
@@ -67,20 +64,11 @@ class MemoryEventStore(EventStore):
     def _admit(self, event: Event, outcome: AppendOutcome) -> AppendOutcome:
         if outcome is not AppendOutcome.APPENDED:
             return outcome
-        thread = self._threads.get(event.thread_id)
-        if event.type == ev.RUN_CREATED:
-            raw = json.loads(event.payload_json).get("multitask_strategy") or "enqueue"
-            refusal, cancel = judge_admission(thread, MultitaskStrategy(raw))
-            if refusal is not None:
-                return refusal
-            thread = self._threads.setdefault(event.thread_id, ThreadHead(event.thread_id))
-            thread.open_runs += 1
-            if cancel:
-                for run_id, head in self._heads.items():
-                    if head.thread_id == event.thread_id and not head.ended:
-                        self._heads[run_id] = replace(head, cancel_action=cancel)
-        elif event.is_terminal and thread is not None:
-            thread.open_runs -= 1
+        outcome, cancel = apply_to_thread(outcome, event, self._threads)
+        if cancel:
+            for run_id, head in self._heads.items():
+                if head.thread_id == event.thread_id and not head.ended:
+                    self._heads[run_id] = replace(head, cancel_action=cancel)
         return outcome
 
     async def append_thread(

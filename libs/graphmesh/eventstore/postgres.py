@@ -36,7 +36,7 @@ from graphmesh.eventstore.base import (
     EventStore,
     RunHead,
     ThreadEventIn,
-    judge_admission,
+    apply_to_thread,
     judge_append,
     judge_claim,
 )
@@ -239,17 +239,9 @@ class PostgresEventStore(EventStore):
             for event in batch:
                 key = (event.run_id, event.seq)
                 outcome, head = judge_append(heads.get(event.run_id), event, stored.get(key))
-                if outcome is AppendOutcome.APPENDED and event.type == ev.RUN_CREATED:
-                    thread = thread_heads[event.thread_id]
-                    refusal, cancel = judge_admission(thread, threads.strategy_of(event))
-                    if refusal is not None:
-                        outcome = refusal
-                    else:
-                        thread.exists, thread.open_runs = True, thread.open_runs + 1
-                        if cancel:
-                            cancels.append((event.thread_id, event.run_id, cancel))
-                elif outcome is AppendOutcome.APPENDED and event.is_terminal:
-                    thread_heads[event.thread_id].open_runs -= 1
+                outcome, cancel = apply_to_thread(outcome, event, thread_heads)
+                if cancel:
+                    cancels.append((event.thread_id, event.run_id, cancel))
                 outcomes.append(outcome)
                 if outcome is AppendOutcome.APPENDED:
                     heads[event.run_id] = head

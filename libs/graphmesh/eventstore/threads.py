@@ -19,7 +19,7 @@ from graphmesh import envelope as ev
 from graphmesh.checkpoints import events as cpe
 from graphmesh.db import CANCELS_CHANNEL
 from graphmesh.envelope import Event
-from graphmesh.eventstore.base import MultitaskStrategy, ThreadHead
+from graphmesh.eventstore.base import ThreadHead
 
 _LOCK_THREAD_ROWS = """
 SELECT thread_id, open_runs, deleted FROM threads WHERE thread_id = ANY($1::text[])
@@ -70,15 +70,6 @@ ON CONFLICT (thread_id) DO UPDATE SET
     last_seq = EXCLUDED.last_seq, metadata = EXCLUDED.metadata,
     updated_at = EXCLUDED.updated_at, deleted = EXCLUDED.deleted
 """
-
-
-def strategy_of(created: Event) -> MultitaskStrategy:
-    """The multitask strategy a RunCreated asks for (enqueue by default)."""
-    raw = json.loads(created.payload_json).get("multitask_strategy") or "enqueue"
-    try:
-        return MultitaskStrategy(raw)
-    except ValueError:
-        return MultitaskStrategy.ENQUEUE
 
 
 @dataclass(slots=True)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import enum
-import json
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -28,6 +27,7 @@ from graphmesh.checkpoints.saver import EventLogSaver
 from graphmesh.envelope import Event, new_event
 from graphmesh.grpcutil import call_patiently
 from graphmesh.jsonutil import dumps, to_jsonable
+from graphmesh.run_created import Durability, RunCreated
 from graphmesh.tenancy import public_thread
 from graphmesh.v1 import checkpoint_service_pb2 as cp_pb2
 from graphmesh.v1 import checkpoint_service_pb2_grpc as cp_grpc
@@ -152,7 +152,7 @@ async def execute_run(graph: Pregel[Any] | None, ctx: RunContext) -> Event:
     registered here."""
     created = ctx.created
     out = RunEmitter(created, ctx.attempt, ctx.last_seq, ctx.emit, ctx.max_event_bytes)
-    payload = json.loads(created.payload_json)
+    options = RunCreated.from_event(created)
     if action := ctx.cancel_action():
         # Cancelled (multitask interrupt/rollback) before it could start.
         return out(ev.RUN_CANCELLED, {"action": action, "started": False})
@@ -160,10 +160,9 @@ async def execute_run(graph: Pregel[Any] | None, ctx: RunContext) -> Event:
     if graph is None:
         # The gateway checked the graph exists; this executor's registry
         # differs (a deployment mismatch). Fail the run rather than lose it.
-        message = f"graph {payload['graph_id']!r} is not registered on executor {ctx.executor_id}"
+        message = f"graph {options.graph_id!r} is not registered on executor {ctx.executor_id}"
         return out(ev.RUN_FAILED, {"error": {"type": "GraphNotFound", "message": message}})
-    durability = str(payload.get("durability") or "async")
-    sink = RunSink(out, created, ctx.delivered, sync=durability == "sync")
+    sink = RunSink(out, created, ctx.delivered, sync=options.durability is Durability.SYNC)
     saver = EventLogSaver(ctx.checkpoints, sink)
     update: dict[str, Any] = {"checkpointer": saver}
     if ctx.retry_policy is not None and not graph.retry_policy:
@@ -173,16 +172,15 @@ async def execute_run(graph: Pregel[Any] | None, ctx: RunContext) -> Event:
     config: RunnableConfig = {
         "configurable": configurable,
         "run_id": uuid.UUID(created.run_id),
-        "metadata": {"run_id": created.run_id, "graph_id": payload["graph_id"]},
+        "metadata": {"run_id": created.run_id, "graph_id": options.graph_id},
     }
     if ctx.callbacks:
         config["callbacks"] = list(ctx.callbacks)
-    recorder = _StreamRecorder(out, payload)
-    timeout = float(payload.get("timeout_seconds") or 0) or None
-    limit = asyncio.timeout(timeout)
+    recorder = _StreamRecorder(out, options)
+    limit = asyncio.timeout(options.timeout_seconds or None)
     try:
         continuing = await _continues_own_checkpoint(ctx)
-        graph_input = None if continuing else _graph_input(payload, configurable)
+        graph_input = None if continuing else _graph_input(options, configurable)
         # (An attempt continuing its own checkpoint was judged when the run started.)
         if not continuing and (
             refusal := await _precondition_refusal(runnable, config, graph_input)
@@ -194,7 +192,7 @@ async def execute_run(graph: Pregel[Any] | None, ctx: RunContext) -> Event:
                 config,
                 stream_mode=cast(Any, recorder.modes),
                 subgraphs=recorder.subgraphs,
-                durability=cast(Any, durability),
+                durability=options.durability.value,
             ):
                 recorder.record(item)
     except asyncio.CancelledError:
@@ -205,10 +203,13 @@ async def execute_run(graph: Pregel[Any] | None, ctx: RunContext) -> Event:
     except TimeoutError as exc:
         if not limit.expired():
             return out(ev.RUN_FAILED, {"error": _error(exc)})
-        message = f"the run took longer than its timeout of {timeout:g} s"
+        message = f"the run took longer than its timeout of {options.timeout_seconds:g} s"
         return out(
             ev.RUN_TIMED_OUT,
-            {"error": {"type": "RunTimeout", "message": message}, "timeout_seconds": timeout},
+            {
+                "error": {"type": "RunTimeout", "message": message},
+                "timeout_seconds": options.timeout_seconds,
+            },
         )
     except Exception as exc:
         return out(ev.RUN_FAILED, {"error": _error(exc)})
@@ -266,11 +267,11 @@ class _StreamRecorder:
     modes the run records. It always streams "values" and "updates" of the
     root graph too: they give the run's output and its interrupts."""
 
-    def __init__(self, out: RunEmitter, payload: dict[str, Any]) -> None:
+    def __init__(self, out: RunEmitter, options: RunCreated) -> None:
         self._out = out
-        self.recorded = frozenset(payload.get("stream_modes") or streams.DEFAULT_MODES)
+        self.recorded = frozenset(options.recorded_modes)
         self.modes = sorted(self.recorded | {"values", "updates"})
-        self.subgraphs = bool(payload.get("stream_subgraphs"))
+        self.subgraphs = options.stream_subgraphs
         self.values: Any = None
         self.interrupts: list[dict[str, Any]] = []
 
@@ -312,16 +313,16 @@ async def _continues_own_checkpoint(ctx: RunContext) -> bool:
     return bool(latest.found and latest.checkpoint.run_id == ctx.created.run_id)
 
 
-def _graph_input(payload: dict[str, Any], configurable: dict[str, Any]) -> Any:
+def _graph_input(options: RunCreated, configurable: dict[str, Any]) -> Any:
     """What to give `astream` for a fresh start: the run's command or input.
     A fork starts from the run's chosen checkpoint."""
-    if payload.get("checkpoint_id"):
-        configurable["checkpoint_id"] = payload["checkpoint_id"]
-    command = payload.get("command")
-    if command:
+    if options.checkpoint_id:
+        configurable["checkpoint_id"] = options.checkpoint_id
+    command = options.command
+    if command is not None:
         return Command(
-            resume=command.get("resume"),
-            goto=command.get("goto") or (),
-            update=command.get("update"),
+            resume=command.resume if command.has_resume else None,
+            goto=command.goto,
+            update=command.update,
         )
-    return payload.get("input")
+    return options.input

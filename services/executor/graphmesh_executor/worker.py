@@ -38,6 +38,7 @@ from graphmesh.envelope import Event
 from graphmesh.eventstore import ClaimOutcome
 from graphmesh.kafka import KafkaSettings, OffsetCommitter
 from graphmesh.registry import GraphRegistry
+from graphmesh.run_created import RunCreated
 from graphmesh.v1 import checkpoint_service_pb2_grpc as cp_grpc
 from graphmesh.v1 import event_store_service_pb2 as es_pb2
 from graphmesh.v1 import event_store_service_pb2_grpc as es_grpc
@@ -423,4 +424,4 @@ class ExecutorWorker:
 
 
 def _graph_id(created: Event) -> str:
-    return str(json.loads(created.payload_json).get("graph_id", ""))
+    return RunCreated.from_event(created).graph_id

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator
 from typing import Any, cast
 
 import grpc
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
-from langgraph.pregel import Pregel
 
 from graphmesh import envelope as ev
 from graphmesh import streams
@@ -17,7 +15,6 @@ from graphmesh.envelope import Event
 from graphmesh.errors import (
     AlreadyExists,
     FailedPrecondition,
-    InvalidArgument,
     NotFound,
     Unavailable,
 )
@@ -25,10 +22,10 @@ from graphmesh.eventstore import AppendOutcome, CancelState
 from graphmesh.grpcutil import handle_errors, translate_rpc_error
 from graphmesh.kafka import traced_send
 from graphmesh.registry import GraphRegistry
+from graphmesh.run_created import RunCreated
 from graphmesh.runs import (
     RunStatus,
     RunView,
-    created_payload,
     fold,
     fold_all,
     from_proto,
@@ -43,14 +40,12 @@ from graphmesh.v1 import run_service_pb2 as pb
 from graphmesh.v1 import run_service_pb2_grpc as pb_grpc
 from graphmesh_gateway import validation
 from graphmesh_gateway.caller import Caller
+from graphmesh_gateway.create_run import CreateRunInput, parse_create_run
 from graphmesh_gateway.feeds import RunFeeds, run_not_found
 from graphmesh_gateway.limits import RateLimiter, TenantQuota
 from graphmesh_gateway.settings import GatewaySettings
 from graphmesh_gateway.threads import Threads, thread_not_found
 from graphmesh_gateway.tokens import PagePosition, Tokens
-
-_STRATEGIES = {0: "enqueue", 1: "reject", 2: "enqueue", 3: "interrupt", 4: "rollback"}
-_DURABILITIES = {0: "async", 1: "sync", 2: "async", 3: "exit"}
 
 
 class RunServicer(pb_grpc.RunServiceServicer):
@@ -87,139 +82,46 @@ class RunServicer(pb_grpc.RunServiceServicer):
         self, request: pb.CreateRunRequest, context: grpc.aio.ServicerContext
     ) -> pb.CreateRunResponse:
         caller = Caller.current()
-        graph = self._registry.get(validation.graph_id(request.graph_id)).graph
-        raw_thread = validation.thread_id(request.thread_id)
-        request_id = validation.request_id(request.request_id)
-        labels = validation.metadata(dict(request.metadata))
-        options = self._run_options(request, graph)
-        input_value: Any = None
-        # No input with a command, nor on a fork given none: the run then goes
-        # on from the checkpoint (LangGraph's `invoke(None, config)`).
-        continues = "command" in options or (
-            "checkpoint_id" in options and not request.input_json.strip()
-        )
-        if not continues:
-            input_value = validation.input_json(request.input_json, self._settings.max_input_bytes)
-        run_id = caller.run_id_for_request(request_id) if request_id else str(uuid.uuid4())
-        public_thread = raw_thread or str(uuid.uuid5(ev.GRAPHMESH_NAMESPACE, f"thread:{run_id}"))
-        thread = caller.thread(public_thread)
-        digest = validation.fingerprint(request.graph_id, raw_thread, input_value, labels, options)
-        created = ev.new_event(
-            run_id,
-            thread,
-            1,
-            0,
-            ev.RUN_CREATED,
-            created_payload(request.graph_id, input_value, request_id, labels, digest, options),
-        )
-        if raw_thread:
-            await self._check_thread(thread, graph, options)
-        self._limiter.admit(request.graph_id)
+        run = parse_create_run(request, caller, self._registry, self._settings.max_input_bytes)
+        created = run.event()
+        if run.thread_given:
+            await self._check_thread(run)
+        self._limiter.admit(run.created.graph_id)
         self._tenant_limiter.admit(caller.tenant)
         await self._check_quota(caller.tenant)
         outcome = await self._append(created)
         if outcome is AppendOutcome.REJECTED_THREAD_DELETED:
-            raise thread_not_found(public_thread, deleted=True)
+            raise thread_not_found(run.public_thread_id, deleted=True)
         if outcome is AppendOutcome.REJECTED_THREAD_BUSY:
             raise FailedPrecondition(
-                f"thread {public_thread} has a run pending or running and the strategy is reject",
+                f"thread {run.public_thread_id} has a run pending or running and the strategy"
+                " is reject",
                 reason="THREAD_BUSY",
                 field="multitask_strategy",
-                metadata={"thread_id": public_thread},
+                metadata={"thread_id": run.public_thread_id},
             )
         if outcome is AppendOutcome.APPENDED:
             await self._publish(created)
-            run = caller.public_run(to_proto(fold(None, created)))
-            return pb.CreateRunResponse(run=run, created=True)
+            return pb.CreateRunResponse(
+                run=caller.public_run(to_proto(fold(None, created))), created=True
+            )
         # The request id was seen before: this is a retry, or a reuse.
-        events = await self._read(run_id)
+        events = await self._read(run.run_id)
         view = fold_all(events)
         if view is None:
             raise Unavailable("run vanished during create; retry", reason="RETRY")
-        if view.fingerprint != digest:
+        if view.fingerprint != run.created.fingerprint:
             raise AlreadyExists(
                 "request_id was already used for a run with other parameters",
                 reason="REQUEST_ID_REUSED",
                 field="request_id",
-                metadata={"run_id": run_id},
+                metadata={"run_id": run.run_id},
             )
         if view.status is RunStatus.PENDING:
             # The first attempt may have died between storing and publishing;
             # publishing again is harmless (executors claim runs once).
             await self._publish(events[0])
         return pb.CreateRunResponse(run=caller.public_run(to_proto(view)), created=False)
-
-    def _run_options(self, request: pb.CreateRunRequest, graph: Pregel[Any]) -> dict[str, Any]:
-        """The run's command, fork point, strategy, durability, stream modes
-        and timeout, checked."""
-        options: dict[str, Any] = {}
-        strategy = validation.enum_value(
-            request.multitask_strategy, pb.MultitaskStrategy, "multitask_strategy"
-        )
-        options["multitask_strategy"] = _STRATEGIES[strategy]
-        durability = validation.enum_value(request.durability, pb.Durability, "durability")
-        options["durability"] = _DURABILITIES[durability]
-        if request.checkpoint_id:
-            if not request.thread_id:
-                raise InvalidArgument(
-                    "checkpoint_id needs the thread_id it belongs to",
-                    reason="CHECKPOINT_WITHOUT_THREAD",
-                    field="checkpoint_id",
-                )
-            options["checkpoint_id"] = validation.text(
-                request.checkpoint_id, "checkpoint_id", validation.MAX_ID_CHARS
-            )
-        if request.HasField("command"):
-            options["command"] = self._command(request, graph)
-        modes = validation.stream_modes(request.stream_modes)
-        if modes:
-            options["stream_modes"] = modes
-        if request.stream_subgraphs:
-            options["stream_subgraphs"] = True
-        timeout = validation.timeout_seconds(request.timeout_seconds)
-        if timeout:
-            options["timeout_seconds"] = timeout
-        return options
-
-    def _command(self, request: pb.CreateRunRequest, graph: Pregel[Any]) -> dict[str, Any]:
-        if request.input_json.strip():
-            raise InvalidArgument(
-                "give input_json or command, not both",
-                reason="INPUT_AND_COMMAND",
-                field="input_json",
-            )
-        if not request.thread_id:
-            raise InvalidArgument(
-                "a command continues a thread: thread_id is required",
-                reason="COMMAND_WITHOUT_THREAD",
-                field="thread_id",
-            )
-        limit = self._settings.max_input_bytes
-        command: dict[str, Any] = {}
-        if request.command.resume_json:
-            command["resume"] = validation.json_value(
-                request.command.resume_json, "command.resume_json", limit, reason_prefix="RESUME"
-            )
-        if request.command.update_json:
-            command["update"] = validation.json_value(
-                request.command.update_json,
-                "command.update_json",
-                limit,
-                reason_prefix="UPDATE",
-                require_object=True,
-            )
-        if request.command.goto:
-            command["goto"] = [
-                validation.node_name(n, graph.nodes, "command.goto")
-                for n in validation.items(request.command.goto, "command.goto")
-            ]
-        if not command:
-            raise InvalidArgument(
-                "command is empty: give resume_json, update_json or goto",
-                reason="COMMAND_EMPTY",
-                field="command",
-            )
-        return command
 
     async def _check_quota(self, tenant: str) -> None:
         """Refuses a run over the tenant's cap on unfinished runs."""
@@ -233,22 +135,19 @@ class RunServicer(pb_grpc.RunServiceServicer):
             raise translate_rpc_error(exc, "counting the tenant's runs") from exc
         self._quota.check(tenant, sum(g.pending + g.running for g in answer.graphs))
 
-    async def _check_thread(
-        self, thread_id: str, graph: Pregel[Any], options: dict[str, Any]
-    ) -> None:
+    async def _check_thread(self, run: CreateRunInput) -> None:
         """Refuses a run on a deleted thread, a fork from a checkpoint the
-        thread does not have, and a resume of a thread with no interrupt
-        (`thread_id` is scoped; errors name the public id)."""
-        public = Caller.public_thread_id(thread_id)
-        record = await self._threads.record(thread_id)
+        thread does not have, and a resume of a thread with no interrupt."""
+        public = run.public_thread_id
+        record = await self._threads.record(run.thread_id)
         if record is not None and record.deleted:
             raise thread_not_found(public, deleted=True)
-        if "checkpoint_id" in options:
-            await self._threads.require_checkpoint(thread_id, options["checkpoint_id"])
-        if "resume" in options.get("command", {}):
+        if run.created.checkpoint_id:
+            await self._threads.require_checkpoint(run.thread_id, run.created.checkpoint_id)
+        if run.created.command is not None and run.created.command.has_resume:
             waiting = 0
             if record is not None and record.graph_id:
-                graph_of_thread = self._threads.graph_of(record, require=False) or graph
+                graph_of_thread = self._threads.graph_of(record, require=False) or run.graph
                 waiting = await self._threads.pending_interrupts(record, graph_of_thread)
             if waiting == 0:
                 raise FailedPrecondition(
@@ -431,7 +330,7 @@ class RunServicer(pb_grpc.RunServiceServicer):
         if not asked:
             return None
         run_id = first.run_id
-        recorded = streams.recorded_modes(first)
+        recorded = RunCreated.from_event(first).recorded_modes
         missing = [m for m in asked if m not in recorded]
         if missing:
             raise FailedPrecondition(
