@@ -1,43 +1,86 @@
-"""Fixtures of the store contract tests: a migrated template database, and
-the event store under test (in memory, and PostgreSQL in a fresh database
-per test, cloned from the template)."""
+"""Fixtures of the store contract tests: a private PostgreSQL (no mesh), a
+migrated template database, and a fresh database per test cloned from it."""
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
+import grpc
 import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from graphmesh import db
-from graphmesh.eventstore import EventStore
-from graphmesh.eventstore.memory import MemoryEventStore
-from graphmesh.eventstore.postgres import PostgresEventStore
+from graphmesh.grpcutil import create_server
+from graphmesh.infra import procs
+from graphmesh.infra.postgres import PrivatePostgres
 from graphmesh.migrations import upgrade
-from graphmesh.stack import LocalStack
+from graphmesh_checkpoint.api import add_api
+from graphmesh_checkpoint.notifier import RunNotifier
 
 TEMPLATE = "graphmesh_contract_template"
 
 
 @pytest.fixture(scope="session")
-def template_db(stack: LocalStack) -> str:
-    stack.postgres.create_database(TEMPLATE)
-    upgrade(stack.postgres.url(TEMPLATE))
+def postgres() -> Iterator[PrivatePostgres]:
+    """A PostgreSQL cluster of the contract tests' own."""
+    directory = Path(tempfile.mkdtemp(prefix="graphmesh-contract-"))
+    directory.chmod(0o755)  # PostgreSQL runs as its own user and must reach it
+    cluster = PrivatePostgres(directory / "postgres", procs.free_port(), durable=False)
+    try:
+        cluster.start()
+        yield cluster
+    finally:
+        cluster.stop()
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def template_db(postgres: PrivatePostgres) -> str:
+    postgres.create_database(TEMPLATE)
+    upgrade(postgres.url(TEMPLATE))
     return TEMPLATE
 
 
-@pytest.fixture(params=["memory", "postgres"])
-async def store(request: pytest.FixtureRequest) -> AsyncIterator[EventStore]:
-    if request.param == "memory":
-        yield MemoryEventStore()
-        return
-    stack: LocalStack = request.getfixturevalue("stack")
-    template = request.getfixturevalue("template_db")
+@pytest.fixture
+def database(postgres: PrivatePostgres, template_db: str) -> Iterator[db.DatabaseSettings]:
+    """A fresh migrated database, dropped after the test."""
     name = f"contract_{uuid.uuid4().hex[:12]}"
-    stack.postgres.query(f'CREATE DATABASE "{name}" TEMPLATE "{template}"', database="postgres")
-    engine = db.create_engine(db.DatabaseSettings(stack.postgres.url(name), pool_size=4))
+    postgres.query(f'CREATE DATABASE "{name}" TEMPLATE "{template_db}"', database="postgres")
     try:
-        yield PostgresEventStore(engine)
+        yield db.DatabaseSettings(postgres.url(name), pool_size=4)
+    finally:
+        postgres.query(f'DROP DATABASE "{name}" WITH (FORCE)', database="postgres")
+
+
+@pytest.fixture
+async def engine(database: db.DatabaseSettings) -> AsyncIterator[AsyncEngine]:
+    engine = db.create_engine(database)
+    try:
+        yield engine
     finally:
         await engine.dispose()
-        stack.postgres.query(f'DROP DATABASE "{name}"', database="postgres")
+
+
+@pytest.fixture
+async def checkpoint_channel(
+    engine: AsyncEngine, database: db.DatabaseSettings
+) -> AsyncIterator[grpc.aio.Channel]:
+    """A channel to the checkpoint service's API, served in this process
+    over a fresh database (no broker: what arrives through Kafka is not
+    part of the API)."""
+    notifier = RunNotifier(database)
+    await notifier.start()
+    server = create_server()
+    add_api(server, engine, notifier, max_run_attempts=0)
+    port = server.add_insecure_port("127.0.0.1:0")
+    await server.start()
+    try:
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
+            yield channel
+    finally:
+        await server.stop(grace=None)
+        await notifier.stop()

@@ -9,9 +9,9 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from graphmesh.infra.postgres import PrivatePostgres
 from graphmesh.migrations import alembic_config
 from graphmesh.schema import metadata
-from graphmesh.stack import LocalStack
 from graphmesh.tenancy import tenant_sql
 
 #: The expression indexes of migration 0007 (the tenant of a thread id).
@@ -23,9 +23,9 @@ TENANT_INDEXES = {
 
 
 async def test_migrated_database_matches_the_schema_module(
-    stack: LocalStack, template_db: str
+    postgres: PrivatePostgres, template_db: str
 ) -> None:
-    engine = create_async_engine(stack.postgres.url(template_db))
+    engine = create_async_engine(postgres.url(template_db))
 
     def compared(obj: Any, name: Any, type_: str, reflected: bool, compare_to: Any) -> bool:
         # PostgreSQL rewrites an expression index's text when it stores it
@@ -43,7 +43,7 @@ async def test_migrated_database_matches_the_schema_module(
     finally:
         await engine.dispose()
     assert differences == []
-    indexes = stack.postgres.query(
+    indexes = postgres.query(
         "SELECT indexname || ' ' || replace(indexdef, chr(10), ' ') FROM pg_indexes"
         " WHERE indexname LIKE '%tenant%'",
         database=template_db,
@@ -52,7 +52,7 @@ async def test_migrated_database_matches_the_schema_module(
     assert set(found) == TENANT_INDEXES
     assert all("split_part(thread_id" in d and "strpos(thread_id" in d for d in found.values())
     # The listing's own expression (tenant_sql, verbatim) can use the index.
-    plan = stack.postgres.query(
+    plan = postgres.query(
         "SET enable_seqscan = off; EXPLAIN SELECT run_id FROM run_views"
         f" WHERE {tenant_sql('thread_id')} = 'acme' ORDER BY created_at DESC, run_id DESC LIMIT 5",
         database=template_db,

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from graphmesh import envelope as ev
 from graphmesh.eventstore import AppendOutcome, ClaimOutcome, RunHead, judge_append, judge_claim
-from graphmesh.eventstore.base import (
+from graphmesh.eventstore.rules import (
     ThreadHead,
     is_stale_command,
     judge_admission,

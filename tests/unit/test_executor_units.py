@@ -10,11 +10,11 @@ from opentelemetry.context import Context
 
 from graphmesh import envelope as ev
 from graphmesh.checkpoints import events as cpe
+from graphmesh.eventstore.memory import MemoryEventStore
 from graphmesh.registry import DEFAULT_REGISTRY, load_registry
 from graphmesh.run_created import Command, RunCreated
 from graphmesh.runs import RunStatus, fold_all
 from graphmesh.v1 import checkpoint_service_pb2 as cp_pb2
-from graphmesh.v1 import event_store_service_pb2 as es_pb2
 from graphmesh_executor.backlog import BacklogGuard, SendBacklog
 from graphmesh_executor.leases import LeaseBook, LeaseGuard
 from graphmesh_executor.progress import PartitionProgress
@@ -235,18 +235,6 @@ async def test_a_node_waits_while_its_run_is_too_far_ahead_of_its_acknowledged_l
     assert not backlog.overdue()
 
 
-class _SameAttemptStore:
-    """A store whose lease for the run is still this executor's: each claim
-    is granted as the same attempt (the run's end is not stored yet)."""
-
-    async def ClaimRuns(self, request: Any) -> es_pb2.ClaimRunsResponse:
-        claims = [
-            es_pb2.RunClaim(outcome=es_pb2.CLAIM_OUTCOME_CLAIMED, attempt=1, last_seq=1)
-            for _ in request.run_ids
-        ]
-        return es_pb2.ClaimRunsResponse(claims=claims)
-
-
 async def test_a_command_delivered_again_does_not_run_its_attempt_twice() -> None:
     worker = ExecutorWorker(
         "ex-test",
@@ -254,7 +242,9 @@ async def test_a_command_delivered_again_does_not_run_its_attempt_twice() -> Non
         cast(Any, None),
         cast(Any, None),
         cast(Any, None),
-        cast(Any, _SameAttemptStore()),
+        # The lease stays this executor's: each claim is granted as the same
+        # attempt (the run's end is not stored yet).
+        cast(Any, MemoryEventStore()),
         cast(Any, FreshThread()),
         max_runs=4,
         lease_ms=10_000,

@@ -96,7 +96,6 @@ async def append_thread_event(
     type_: str,
     payload: dict[str, Any],
     *,
-    require_idle: bool = False,
     require_no_runs: bool = False,
     require_latest_parent: bool = False,
 ) -> int:
@@ -108,7 +107,6 @@ async def append_thread_event(
         events=[
             pb.ThreadEvent(event_id=str(uuid.uuid4()), type=type_, payload_json=dumps(payload))
         ],
-        require_idle=require_idle,
         require_no_runs=require_no_runs,
         require_latest_parent=require_latest_parent,
     )

@@ -1,12 +1,21 @@
-"""The event store: interface, append rules and implementations."""
+"""The event store: its rules (`rules`), its interface in levels
+(`interface`) and its adapters (`memory`, `postgres`, `remote`)."""
 
-from graphmesh.eventstore.base import (
+from graphmesh.eventstore.interface import (
+    EventStore,
+    LeaseRenewal,
+    RunLeases,
+    RunLog,
+    RunStore,
+    ThreadStreams,
+)
+from graphmesh.eventstore.rules import (
     AppendOutcome,
     CancelState,
     ClaimOutcome,
     ClaimResult,
-    EventStore,
     RunHead,
+    ThreadEventIn,
     judge_append,
     judge_claim,
 )
@@ -17,7 +26,13 @@ __all__ = [
     "ClaimOutcome",
     "ClaimResult",
     "EventStore",
+    "LeaseRenewal",
     "RunHead",
+    "RunLeases",
+    "RunLog",
+    "RunStore",
+    "ThreadEventIn",
+    "ThreadStreams",
     "judge_append",
     "judge_claim",
 ]

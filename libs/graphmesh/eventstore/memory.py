@@ -11,10 +11,10 @@ from datetime import UTC, datetime, timedelta
 from graphmesh.checkpoints import events as cpe
 from graphmesh.envelope import Event
 from graphmesh.errors import AlreadyExists, FailedPrecondition
-from graphmesh.eventstore.base import (
+from graphmesh.eventstore.interface import EventStore, run_not_found
+from graphmesh.eventstore.rules import (
     AppendOutcome,
     ClaimResult,
-    EventStore,
     RunHead,
     ThreadEventIn,
     ThreadHead,
@@ -76,7 +76,6 @@ class MemoryEventStore(EventStore):
         thread_id: str,
         events: Sequence[ThreadEventIn],
         *,
-        require_idle: bool = False,
         require_no_runs: bool = False,
         require_latest_parent: bool = False,
     ) -> tuple[int, int]:
@@ -89,9 +88,7 @@ class MemoryEventStore(EventStore):
             thread = self._threads.get(thread_id)
             if thread is not None and thread.deleted:
                 raise FailedPrecondition("thread was deleted", reason="THREAD_DELETED")
-            busy_running = require_idle and self._active_run_of(thread_id, "") is not None
-            busy_pending = require_no_runs and thread is not None and thread.open_runs > 0
-            if busy_running or busy_pending:
+            if require_no_runs and thread is not None and thread.open_runs > 0:
                 raise FailedPrecondition("thread has a run", reason="THREAD_BUSY")
             if thread is not None and any(e.type == cpe.THREAD_CREATED for e in fresh):
                 raise AlreadyExists("thread exists", reason="THREAD_EXISTS")
@@ -128,7 +125,9 @@ class MemoryEventStore(EventStore):
             return head
 
     async def read(self, run_id: str, after_seq: int = 0, limit: int = 1000) -> list[Event]:
-        return self._by_run.get(run_id, [])[after_seq : after_seq + limit]
+        if run_id not in self._by_run:
+            raise run_not_found(run_id)
+        return self._by_run[run_id][after_seq : after_seq + limit]
 
     async def head(self, run_id: str) -> RunHead | None:
         return self._heads.get(run_id)

@@ -29,11 +29,11 @@ from graphmesh.db import CANCELS_CHANNEL, EVENTS_CHANNEL, driver_connection, jso
 from graphmesh.envelope import Event
 from graphmesh.errors import AlreadyExists, FailedPrecondition
 from graphmesh.eventstore import threads
-from graphmesh.eventstore.base import (
+from graphmesh.eventstore.interface import EventStore, run_not_found
+from graphmesh.eventstore.rules import (
     AppendOutcome,
     ClaimOutcome,
     ClaimResult,
-    EventStore,
     RunHead,
     ThreadEventIn,
     apply_to_thread,
@@ -266,7 +266,6 @@ class PostgresEventStore(EventStore):
         thread_id: str,
         events: Sequence[ThreadEventIn],
         *,
-        require_idle: bool = False,
         require_no_runs: bool = False,
         require_latest_parent: bool = False,
     ) -> tuple[int, int]:
@@ -294,7 +293,13 @@ class PostgresEventStore(EventStore):
                     field="thread_id",
                     metadata={"thread_id": thread_id},
                 )
-            await _check_thread_free(conn, thread_id, row, require_idle, require_no_runs)
+            if require_no_runs and row is not None and row["open_runs"] > 0:
+                raise FailedPrecondition(
+                    f"thread {thread_id} has a run pending or running",
+                    reason="THREAD_BUSY",
+                    field="thread_id",
+                    metadata={"thread_id": thread_id},
+                )
             if require_latest_parent:
                 await _check_latest_parent(conn, thread_id, fresh)
             metadata = json_object(row["metadata"]) if row is not None else {}
@@ -396,7 +401,10 @@ class PostgresEventStore(EventStore):
 
     async def read(self, run_id: str, after_seq: int = 0, limit: int = 1000) -> list[Event]:
         async with self._driver("read") as conn:
-            return [_event_from_row(r) for r in await conn.fetch(_READ, run_id, after_seq, limit)]
+            events = [_event_from_row(r) for r in await conn.fetch(_READ, run_id, after_seq, limit)]
+        if not events and await self.head(run_id) is None:
+            raise run_not_found(run_id)
+        return events
 
     async def head(self, run_id: str) -> RunHead | None:
         async with self._driver("head") as conn:
@@ -483,23 +491,6 @@ class PostgresEventStore(EventStore):
                     "SELECT count(*) FROM event_rejections WHERE run_id = $1", run_id
                 )
             )
-
-
-async def _check_thread_free(
-    conn: Any, thread_id: str, row: Any, require_idle: bool, require_no_runs: bool
-) -> None:
-    busy = False
-    if require_no_runs and row is not None and row["open_runs"] > 0:
-        busy = True
-    elif require_idle:
-        busy = bool(await conn.fetch(_ACTIVE_RUNS, [thread_id]))
-    if busy:
-        raise FailedPrecondition(
-            f"thread {thread_id} has a run pending or running",
-            reason="THREAD_BUSY",
-            field="thread_id",
-            metadata={"thread_id": thread_id},
-        )
 
 
 _LATEST_ROOT_CHECKPOINT = """

@@ -19,7 +19,7 @@ from graphmesh import envelope as ev
 from graphmesh.checkpoints import events as cpe
 from graphmesh.db import CANCELS_CHANNEL
 from graphmesh.envelope import Event
-from graphmesh.eventstore.base import ThreadHead
+from graphmesh.eventstore.rules import ThreadHead
 
 _LOCK_THREAD_ROWS = """
 SELECT thread_id, open_runs, deleted FROM threads WHERE thread_id = ANY($1::text[])

@@ -106,18 +106,16 @@ class ThreadEvent(_message.Message):
     def __init__(self, event_id: _Optional[str] = ..., type: _Optional[str] = ..., payload_json: _Optional[str] = ...) -> None: ...
 
 class AppendThreadEventsRequest(_message.Message):
-    __slots__ = ("thread_id", "events", "require_idle", "require_no_runs", "require_latest_parent")
+    __slots__ = ("thread_id", "events", "require_no_runs", "require_latest_parent")
     THREAD_ID_FIELD_NUMBER: _ClassVar[int]
     EVENTS_FIELD_NUMBER: _ClassVar[int]
-    REQUIRE_IDLE_FIELD_NUMBER: _ClassVar[int]
     REQUIRE_NO_RUNS_FIELD_NUMBER: _ClassVar[int]
     REQUIRE_LATEST_PARENT_FIELD_NUMBER: _ClassVar[int]
     thread_id: str
     events: _containers.RepeatedCompositeFieldContainer[ThreadEvent]
-    require_idle: bool
     require_no_runs: bool
     require_latest_parent: bool
-    def __init__(self, thread_id: _Optional[str] = ..., events: _Optional[_Iterable[_Union[ThreadEvent, _Mapping]]] = ..., require_idle: _Optional[bool] = ..., require_no_runs: _Optional[bool] = ..., require_latest_parent: _Optional[bool] = ...) -> None: ...
+    def __init__(self, thread_id: _Optional[str] = ..., events: _Optional[_Iterable[_Union[ThreadEvent, _Mapping]]] = ..., require_no_runs: _Optional[bool] = ..., require_latest_parent: _Optional[bool] = ...) -> None: ...
 
 class AppendThreadEventsResponse(_message.Message):
     __slots__ = ("last_seq", "appended")

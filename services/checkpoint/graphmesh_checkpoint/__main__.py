@@ -8,23 +8,17 @@ import os
 import structlog
 
 from graphmesh import db, grpcutil
-from graphmesh.checkpoints.store import CheckpointReader
-from graphmesh.eventstore.postgres import PostgresEventStore
 from graphmesh.grpcutil import add_health_and_reflection, create_server
 from graphmesh.health import BrokerProbe, HealthReporter, postgres_probe
 from graphmesh.kafka import CHECKPOINT_GROUP, ensure_topics, make_consumer, watch_consumer_lag
 from graphmesh.service import run_service, supervise
 from graphmesh.v1 import (
     checkpoint_service_pb2,
-    checkpoint_service_pb2_grpc,
     event_store_service_pb2,
-    event_store_service_pb2_grpc,
 )
-from graphmesh_checkpoint.checkpoints import CheckpointServicer
+from graphmesh_checkpoint.api import add_api
 from graphmesh_checkpoint.ingest import EventIngestor
 from graphmesh_checkpoint.notifier import RunNotifier
-from graphmesh_checkpoint.records import ThreadRecords
-from graphmesh_checkpoint.server import EventStoreServicer
 from graphmesh_checkpoint.settings import CheckpointSettings
 
 log = structlog.get_logger("graphmesh_checkpoint")
@@ -37,16 +31,10 @@ SERVICE_NAMES = [
 async def serve(settings: CheckpointSettings, stop: asyncio.Event) -> None:
     """Runs the checkpoint service until `stop` is set."""
     engine = db.create_engine(settings.database)
-    store = PostgresEventStore(engine)
     notifier = RunNotifier(settings.database)
     await notifier.start()
     server = create_server()
-    event_store_service_pb2_grpc.add_EventStoreServiceServicer_to_server(
-        EventStoreServicer(store, notifier, settings.max_run_attempts), server
-    )
-    checkpoint_service_pb2_grpc.add_CheckpointServiceServicer_to_server(
-        CheckpointServicer(store, CheckpointReader(engine), ThreadRecords(engine), notifier), server
-    )
+    store = add_api(server, engine, notifier, settings.max_run_attempts)
     broker = BrokerProbe(settings.kafka)
     health = HealthReporter(
         await add_health_and_reflection(server, SERVICE_NAMES),

@@ -16,7 +16,7 @@ from graphmesh.checkpoints import events as cpe
 from graphmesh.checkpoints.store import CheckpointQuery, CheckpointReader, StoredCheckpoint
 from graphmesh.errors import InvalidArgument, Unavailable
 from graphmesh.eventstore import EventStore
-from graphmesh.eventstore.base import ThreadEventIn
+from graphmesh.eventstore.rules import ThreadEventIn
 from graphmesh.grpcutil import handle_errors
 from graphmesh.threads import ThreadStatus
 from graphmesh.v1 import checkpoint_service_pb2 as pb
@@ -167,7 +167,6 @@ class CheckpointServicer(pb_grpc.CheckpointServiceServicer):
         last_seq, appended = await self._store.append_thread(
             thread_id,
             events,
-            require_idle=request.require_idle,
             require_no_runs=request.require_no_runs,
             require_latest_parent=request.require_latest_parent,
         )

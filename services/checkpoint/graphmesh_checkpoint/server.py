@@ -56,11 +56,11 @@ class EventStoreServicer(pb_grpc.EventStoreServiceServicer):
         self, request: pb.ReadEventsRequest, context: grpc.aio.ServicerContext
     ) -> pb.ReadEventsResponse:
         limit = min(request.limit or 1000, _READ_LIMIT_MAX)
-        events = await self._store.read(request.run_id, request.after_seq, limit)
-        exists = bool(events) or await self._store.head(request.run_id) is not None
-        return pb.ReadEventsResponse(
-            events=[envelope.to_proto(e) for e in events], run_exists=exists
-        )
+        try:
+            events = await self._store.read(request.run_id, request.after_seq, limit)
+        except NotFound:
+            return pb.ReadEventsResponse(run_exists=False)
+        return pb.ReadEventsResponse(events=[envelope.to_proto(e) for e in events], run_exists=True)
 
     @handle_errors
     async def WatchEvents(
@@ -175,12 +175,14 @@ class EventStoreServicer(pb_grpc.EventStoreServiceServicer):
     async def RenewLeases(
         self, request: pb.RenewLeasesRequest, context: grpc.aio.ServicerContext
     ) -> pb.RenewLeasesResponse:
-        lost = await self._store.renew(request.executor_id, list(request.run_ids), request.lease_ms)
-        held = [r for r in request.run_ids if r not in set(lost)]
-        cancels = await self._store.cancel_requests(held)
+        renewal = await self._store.renew_leases(
+            request.executor_id, list(request.run_ids), request.lease_ms
+        )
         return pb.RenewLeasesResponse(
-            lost_run_ids=lost,
-            cancellations=[pb.RunCancellation(run_id=r, action=a) for r, a in cancels.items()],
+            lost_run_ids=renewal.lost,
+            cancellations=[
+                pb.RunCancellation(run_id=r, action=a) for r, a in renewal.cancels.items()
+            ],
         )
 
     @handle_errors

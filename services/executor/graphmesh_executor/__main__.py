@@ -8,6 +8,7 @@ import os
 import structlog
 
 from graphmesh import grpcutil
+from graphmesh.eventstore.remote import RemoteEventStore
 from graphmesh.grpcutil import add_health_and_reflection, create_server
 from graphmesh.health import BrokerProbe, HealthReporter
 from graphmesh.kafka import (
@@ -19,7 +20,7 @@ from graphmesh.kafka import (
 )
 from graphmesh.registry import load_registry
 from graphmesh.service import run_service, supervise
-from graphmesh.v1 import checkpoint_service_pb2_grpc, event_store_service_pb2_grpc
+from graphmesh.v1 import checkpoint_service_pb2_grpc
 from graphmesh_executor.settings import ExecutorSettings
 from graphmesh_executor.worker import ExecutorWorker
 
@@ -53,7 +54,7 @@ async def serve(settings: ExecutorSettings, stop: asyncio.Event) -> None:
             settings.kafka,
             consumer,
             producer,
-            event_store_service_pb2_grpc.EventStoreServiceStub(channel),
+            RemoteEventStore(channel),
             checkpoint_service_pb2_grpc.CheckpointServiceStub(channel),
             settings.max_runs,
             settings.lease_ms,

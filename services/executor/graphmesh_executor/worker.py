@@ -24,7 +24,6 @@ import time
 from collections import OrderedDict, defaultdict
 from typing import Any
 
-import grpc
 import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaError
@@ -35,15 +34,14 @@ from opentelemetry.trace import SpanKind
 from graphmesh import envelope as ev
 from graphmesh import tracing
 from graphmesh.envelope import Event
+from graphmesh.errors import GraphmeshError
 from graphmesh.eventstore import ClaimOutcome
+from graphmesh.eventstore.remote import RemoteEventStore
 from graphmesh.kafka import KafkaSettings, OffsetCommitter
 from graphmesh.registry import GraphRegistry
 from graphmesh.run_created import RunCreated
 from graphmesh.v1 import checkpoint_service_pb2_grpc as cp_grpc
-from graphmesh.v1 import event_store_service_pb2 as es_pb2
-from graphmesh.v1 import event_store_service_pb2_grpc as es_grpc
 from graphmesh_executor.backlog import BacklogGuard
-from graphmesh_executor.claims import ClaimBatcher
 from graphmesh_executor.leases import LeaseBook, LeaseGuard
 from graphmesh_executor.observe import (
     RUN_DURATION,
@@ -75,7 +73,7 @@ class ExecutorWorker:
         kafka: KafkaSettings,
         consumer: AIOKafkaConsumer,
         producer: AIOKafkaProducer,
-        store: es_grpc.EventStoreServiceStub,
+        store: RemoteEventStore,
         checkpoints: cp_grpc.CheckpointServiceStub,
         max_runs: int,
         lease_ms: int,
@@ -111,7 +109,6 @@ class ExecutorWorker:
         self._tasks: set[asyncio.Task[None]] = set()
         self._committed: dict[TopicPartition, int] = {}
         self._committer = OffsetCommitter(consumer)
-        self._claims = ClaimBatcher(store, executor_id, lease_ms)
         self._leases = LeaseBook(lease_ms)
         #: The attempt this process last started of each recent run: a
         #: command delivered again (Kafka redelivers from the last committed
@@ -171,13 +168,9 @@ class ExecutorWorker:
         RUNS_HANDED_OVER.inc(len(running))
         if running:
             try:
-                await self._store.RenewLeases(
-                    es_pb2.RenewLeasesRequest(
-                        executor_id=self._executor_id, run_ids=running, lease_ms=0
-                    )
-                )
-            except grpc.aio.AioRpcError as exc:
-                log.warning("lease_release_failed", error=exc.details())
+                await self._store.renew_leases(self._executor_id, running, 0)
+            except GraphmeshError as exc:
+                log.warning("lease_release_failed", error=str(exc))
 
     def _start(self, tp: TopicPartition, message: ConsumerRecord) -> None:
         try:
@@ -238,13 +231,13 @@ class ExecutorWorker:
         while True:
             asked_at = self._leases.now()
             try:
-                claim = await self._claims.claim(created.run_id)
-            except grpc.aio.AioRpcError as exc:
-                log.warning("claim_failed_retrying", error=exc.details())
+                claim = await self._store.claim(created.run_id, self._executor_id, self._lease_ms)
+            except GraphmeshError as exc:
+                log.warning("claim_failed_retrying", error=str(exc))
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, _CLAIM_RETRY_MAX_SECONDS)
                 continue
-            outcome = ClaimOutcome(claim.outcome)
+            outcome = claim.outcome
             if outcome is ClaimOutcome.CLAIMED:
                 if self._started.get(created.run_id, 0) >= claim.attempt:
                     # This process ran this attempt already (the store still
@@ -261,9 +254,7 @@ class ExecutorWorker:
                 return
             if outcome is ClaimOutcome.UNKNOWN_RUN:
                 # The command is the RunCreated event itself: store it, then claim.
-                await self._store.AppendEvents(
-                    es_pb2.AppendEventsRequest(events=[ev.to_proto(created)])
-                )
+                await self._store.append([created])
                 continue
             wait = min(claim.retry_after_ms / 1000, _CLAIM_RETRY_MAX_SECONDS)
             if outcome is ClaimOutcome.THREAD_BUSY:
@@ -372,20 +363,16 @@ class ExecutorWorker:
                 continue
             asked_at = self._leases.now()
             try:
-                answer = await self._store.RenewLeases(
-                    es_pb2.RenewLeasesRequest(
-                        executor_id=self._executor_id, run_ids=run_ids, lease_ms=self._lease_ms
-                    )
-                )
-            except grpc.aio.AioRpcError as exc:
-                log.warning("lease_renewal_failed", error=exc.details())
+                renewal = await self._store.renew_leases(self._executor_id, run_ids, self._lease_ms)
+            except GraphmeshError as exc:
+                log.warning("lease_renewal_failed", error=str(exc))
                 self._leases.round_done()
                 await asyncio.sleep(0.1)  # a node waiting for proof asks again at once
                 continue
-            lost = set(answer.lost_run_ids)
+            lost = set(renewal.lost)
             self._leases.granted([r for r in run_ids if r not in lost], asked_at)
-            for cancel in answer.cancellations:
-                self._cancel(cancel.run_id, cancel.action)
+            for run_id, action in renewal.cancels.items():
+                self._cancel(run_id, action)
             for run_id in lost:
                 self._leases.forget(run_id)
                 task = self._running.get(run_id)
@@ -412,14 +399,13 @@ class ExecutorWorker:
         task.cancel()
 
     async def _watch_cancellations(self) -> None:
-        request = es_pb2.WatchCancellationsRequest(executor_id=self._executor_id)
         while True:
             try:
-                async for answer in self._store.WatchCancellations(request):
-                    for cancel in answer.cancellations:
-                        self._cancel(cancel.run_id, cancel.action)
-            except grpc.aio.AioRpcError as exc:
-                log.debug("cancellation_watch_interrupted", error=exc.details())
+                async for cancels in self._store.watch_cancellations(self._executor_id):
+                    for run_id, action in cancels.items():
+                        self._cancel(run_id, action)
+            except GraphmeshError as exc:
+                log.debug("cancellation_watch_interrupted", error=str(exc))
             await asyncio.sleep(0.5)
 
 

@@ -9,6 +9,7 @@ import structlog
 
 from graphmesh import grpcutil
 from graphmesh.auth import DEFAULT_TENANT, Authenticator, AuthServerInterceptor
+from graphmesh.eventstore.remote import RemoteEventStore
 from graphmesh.grpcutil import add_health_and_reflection, create_server
 from graphmesh.health import BrokerProbe, HealthReporter
 from graphmesh.kafka import ensure_topics, make_producer
@@ -16,7 +17,6 @@ from graphmesh.registry import load_registry
 from graphmesh.service import run_service, supervise
 from graphmesh.v1 import (
     checkpoint_service_pb2_grpc,
-    event_store_service_pb2_grpc,
     graph_service_pb2,
     graph_service_pb2_grpc,
     projection_service_pb2_grpc,
@@ -62,7 +62,7 @@ async def serve(settings: GatewaySettings, stop: asyncio.Event) -> None:
         grpcutil.channel(settings.checkpoint_target, internal) as store_channel,
         grpcutil.channel(settings.projector_target, internal) as projector_channel,
     ):
-        store = event_store_service_pb2_grpc.EventStoreServiceStub(store_channel)
+        store = RemoteEventStore(store_channel)
         projections = projection_service_pb2_grpc.ProjectionServiceStub(projector_channel)
         feeds = RunFeeds(store, settings.stream_buffer, signer)
         limiter = RateLimiter(settings.rate_limits)

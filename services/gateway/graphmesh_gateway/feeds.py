@@ -21,15 +21,11 @@ import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
-import grpc
 import structlog
 
-from graphmesh import envelope as ev
 from graphmesh.envelope import Event
-from graphmesh.errors import GraphmeshError, NotFound, ResourceExhausted
-from graphmesh.grpcutil import translate_rpc_error
-from graphmesh.v1 import event_store_service_pb2 as es_pb2
-from graphmesh.v1 import event_store_service_pb2_grpc as es_grpc
+from graphmesh.errors import GraphmeshError, ResourceExhausted
+from graphmesh.eventstore.remote import RemoteEventStore
 from graphmesh_gateway.tokens import Tokens
 
 log = structlog.get_logger(__name__)
@@ -53,7 +49,7 @@ class _Feed:
 class RunFeeds:
     """The gateway's live feeds, by run id."""
 
-    def __init__(self, store: es_grpc.EventStoreServiceStub, buffer: int, tokens: Tokens) -> None:
+    def __init__(self, store: RemoteEventStore, buffer: int, tokens: Tokens) -> None:
         self._store = store
         self._buffer = buffer
         self._tokens = tokens
@@ -72,15 +68,7 @@ class RunFeeds:
 
     async def read(self, run_id: str, after_seq: int, limit: int = _READ_PAGE) -> list[Event]:
         """Stored events of a run after `after_seq`; NotFound for no run."""
-        try:
-            answer = await self._store.ReadEvents(
-                es_pb2.ReadEventsRequest(run_id=run_id, after_seq=after_seq, limit=limit)
-            )
-        except grpc.aio.AioRpcError as exc:
-            raise translate_rpc_error(exc, "reading the run's events") from exc
-        if not answer.run_exists:
-            raise run_not_found(run_id)
-        return [ev.from_proto(e) for e in answer.events]
+        return await self._store.read(run_id, after_seq, limit)
 
     async def follow(self, run_id: str, after_seq: int) -> AsyncIterator[list[Event]]:
         """The run's events after `after_seq`, stored ones first, then live
@@ -168,18 +156,11 @@ class RunFeeds:
         others skip what they have or read what they miss from the store."""
         outcome: GraphmeshError | None = None
         try:
-            call = self._store.WatchEvents(
-                es_pb2.WatchEventsRequest(run_id=feed.run_id, after_seq=after)
-            )
-            try:
-                async for answer in call:
-                    self._hand_out(feed, [ev.from_proto(e) for e in answer.events])
-            finally:
-                call.cancel()
-        except asyncio.CancelledError:
-            raise
-        except grpc.aio.AioRpcError as exc:
-            outcome = translate_rpc_error(exc, "following the run")
+            async with contextlib.aclosing(self._store.watch(feed.run_id, after)) as batches:
+                async for batch in batches:
+                    self._hand_out(feed, batch)
+        except GraphmeshError as exc:
+            outcome = exc
         for subscriber in feed.subscribers:
             with contextlib.suppress(asyncio.QueueFull):
                 subscriber.queue.put_nowait(outcome)
@@ -194,13 +175,6 @@ class RunFeeds:
                 subscriber.dropped = True
                 feed.subscribers.discard(subscriber)
                 log.info("stream_subscriber_too_slow", run_id=feed.run_id)
-
-
-def run_not_found(run_id: str) -> NotFound:
-    """The error for a run id the store does not know."""
-    return NotFound(
-        f"no run {run_id}", reason="RUN_NOT_FOUND", field="run_id", metadata={"run_id": run_id}
-    )
 
 
 def _too_slow(run_id: str, last_seq: int, cursor: str) -> ResourceExhausted:

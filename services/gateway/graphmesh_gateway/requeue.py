@@ -19,15 +19,15 @@ checkpoint (or ends as ExecutorLost once its attempts are spent).
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 
-import grpc
 import structlog
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 
 from graphmesh import envelope as ev
-from graphmesh.v1 import event_store_service_pb2 as es_pb2
-from graphmesh.v1 import event_store_service_pb2_grpc as es_grpc
+from graphmesh.errors import GraphmeshError
+from graphmesh.eventstore import RunLeases
 
 log = structlog.get_logger(__name__)
 
@@ -35,7 +35,7 @@ _BATCH = 200
 
 
 async def requeue_stale_runs(
-    store: es_grpc.EventStoreServiceStub,
+    store: RunLeases,
     producer: AIOKafkaProducer,
     topic: str,
     requeue_after_ms: int,
@@ -50,15 +50,14 @@ async def requeue_stale_runs(
         except TimeoutError:
             pass
         try:
-            answer = await store.TakeStaleCommands(
-                es_pb2.TakeStaleCommandsRequest(older_than_ms=requeue_after_ms, limit=_BATCH)
+            stale = await store.take_stale_commands(
+                timedelta(milliseconds=requeue_after_ms), _BATCH
             )
-            for message in answer.events:
-                created = ev.from_proto(message)
+            for created in stale:
                 await producer.send_and_wait(
                     topic, ev.encode(created), key=created.thread_id.encode()
                 )
                 log.warning("run_command_republished", run_id=created.run_id)
-        except (grpc.aio.AioRpcError, KafkaError) as exc:
+        except (GraphmeshError, KafkaError) as exc:
             # Taken runs whose publish failed come back after the next backoff step.
             log.warning("requeue_sweep_failed", error=str(exc))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
 from typing import Any, cast
 
@@ -19,6 +20,8 @@ from graphmesh.errors import (
     Unavailable,
 )
 from graphmesh.eventstore import AppendOutcome, CancelState
+from graphmesh.eventstore.interface import run_not_found
+from graphmesh.eventstore.remote import RemoteEventStore
 from graphmesh.grpcutil import handle_errors, translate_rpc_error
 from graphmesh.kafka import traced_send
 from graphmesh.registry import GraphRegistry
@@ -31,8 +34,6 @@ from graphmesh.runs import (
     from_proto,
     to_proto,
 )
-from graphmesh.v1 import event_store_service_pb2 as es_pb2
-from graphmesh.v1 import event_store_service_pb2_grpc as es_grpc
 from graphmesh.v1 import projection_service_pb2 as pj_pb2
 from graphmesh.v1 import projection_service_pb2_grpc as pj_grpc
 from graphmesh.v1 import run_pb2
@@ -41,7 +42,7 @@ from graphmesh.v1 import run_service_pb2_grpc as pb_grpc
 from graphmesh_gateway import validation
 from graphmesh_gateway.caller import Caller
 from graphmesh_gateway.create_run import CreateRunInput, parse_create_run
-from graphmesh_gateway.feeds import RunFeeds, run_not_found
+from graphmesh_gateway.feeds import RunFeeds
 from graphmesh_gateway.limits import RateLimiter, TenantQuota
 from graphmesh_gateway.settings import GatewaySettings
 from graphmesh_gateway.threads import Threads, thread_not_found
@@ -55,7 +56,7 @@ class RunServicer(pb_grpc.RunServiceServicer):
         self,
         settings: GatewaySettings,
         registry: GraphRegistry,
-        store: es_grpc.EventStoreServiceStub,
+        store: RemoteEventStore,
         projections: pj_grpc.ProjectionServiceStub,
         producer: AIOKafkaProducer,
         threads: Threads,
@@ -158,13 +159,7 @@ class RunServicer(pb_grpc.RunServiceServicer):
                 )
 
     async def _append(self, event: Event) -> AppendOutcome:
-        try:
-            answer = await self._store.AppendEvents(
-                es_pb2.AppendEventsRequest(events=[ev.to_proto(event)])
-            )
-        except grpc.aio.AioRpcError as exc:
-            raise translate_rpc_error(exc, "storing the run") from exc
-        return AppendOutcome(answer.outcomes[0])
+        return (await self._store.append([event]))[0]
 
     async def _publish(self, created: Event) -> None:
         try:
@@ -294,16 +289,11 @@ class RunServicer(pb_grpc.RunServiceServicer):
     async def _wait_for_end(self, run_id: str) -> RunView:
         """The run once it has ended. The call's deadline or cancellation
         cancels this wait and the store watch under it at once."""
-        call = self._store.WatchEvents(es_pb2.WatchEventsRequest(run_id=run_id, wait_for_end=True))
-        try:
-            async for answer in call:
-                view = fold_all([ev.from_proto(e) for e in answer.events])
+        async with contextlib.aclosing(self._store.watch(run_id, wait_for_end=True)) as batches:
+            async for events in batches:
+                view = fold_all(events)
                 if view is not None and view.status.is_terminal:
                     return view
-        except grpc.aio.AioRpcError as exc:
-            raise translate_rpc_error(exc, "waiting for the run") from exc
-        finally:
-            call.cancel()
         raise Unavailable("the event stream ended before the run did; retry", reason="RETRY")
 
     @handle_errors
@@ -350,15 +340,9 @@ class RunServicer(pb_grpc.RunServiceServicer):
         run_id = validation.run_id(request.run_id)
         action = validation.enum_value(request.action, pb.CancelAction, "action")
         await self._owned(caller, run_id)
-        try:
-            answer = await self._store.RequestCancel(
-                es_pb2.RequestCancelRequest(
-                    run_id=run_id, action="rollback" if action == 2 else "interrupt"
-                )
-            )
-        except grpc.aio.AioRpcError as exc:
-            raise translate_rpc_error(exc, "cancelling the run") from exc
-        state = CancelState(answer.state)
+        state = await self._store.request_cancel(
+            run_id, "rollback" if action == pb.CANCEL_ACTION_ROLLBACK else "interrupt"
+        )
         if state is CancelState.UNKNOWN_RUN:
             raise run_not_found(run_id)
         outcome = _CANCEL_OUTCOMES[state]

@@ -1,17 +1,18 @@
-"""The event store's interface and the pure rules of appending to it.
+"""The pure rules of the event store, the same for every adapter.
 
 The store is append-only. For each run it keeps a head (last stored seq,
 current attempt, whether the run has ended, who holds its lease); an append
 is judged against the head by `judge_append`, which is the whole of the
-idempotency, gap and fencing rules and is unit-tested without any I/O.
+idempotency, gap and fencing rules; a claim by `judge_claim`; a new run's
+admission to its thread by `judge_admission` and `apply_to_thread`; a
+re-send of a command by `is_stale_command`. They are unit-tested without
+any I/O, and the adapters (memory, PostgreSQL) only load the heads, apply
+these rules and store what they decide.
 """
 
 from __future__ import annotations
 
-import abc
 import enum
-import json
-from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -19,19 +20,20 @@ from graphmesh import envelope as ev
 from graphmesh.checkpoints import events as cpe
 from graphmesh.envelope import Event
 from graphmesh.run_created import MultitaskStrategy, RunCreated
+from graphmesh.v1 import event_store_service_pb2 as es_pb2
 
 
 class AppendOutcome(enum.IntEnum):
-    """Mirrors graphmesh.v1.AppendOutcome."""
+    """Mirrors graphmesh.v1.AppendOutcome (its numbers are the wire's)."""
 
-    APPENDED = 1
-    DUPLICATE = 2
-    REJECTED_GAP = 3
-    REJECTED_STALE_ATTEMPT = 4
-    REJECTED_CONFLICT = 5
-    REJECTED_THREAD_DELETED = 6
-    REJECTED_THREAD_BUSY = 7
-    REJECTED_MALFORMED = 8
+    APPENDED = es_pb2.APPEND_OUTCOME_APPENDED
+    DUPLICATE = es_pb2.APPEND_OUTCOME_DUPLICATE
+    REJECTED_GAP = es_pb2.APPEND_OUTCOME_REJECTED_GAP
+    REJECTED_STALE_ATTEMPT = es_pb2.APPEND_OUTCOME_REJECTED_STALE_ATTEMPT
+    REJECTED_CONFLICT = es_pb2.APPEND_OUTCOME_REJECTED_CONFLICT
+    REJECTED_THREAD_DELETED = es_pb2.APPEND_OUTCOME_REJECTED_THREAD_DELETED
+    REJECTED_THREAD_BUSY = es_pb2.APPEND_OUTCOME_REJECTED_THREAD_BUSY
+    REJECTED_MALFORMED = es_pb2.APPEND_OUTCOME_REJECTED_MALFORMED
 
     @property
     def is_rejection(self) -> bool:
@@ -42,21 +44,21 @@ class AppendOutcome(enum.IntEnum):
 class ClaimOutcome(enum.IntEnum):
     """Mirrors graphmesh.v1.ClaimOutcome."""
 
-    CLAIMED = 1
-    ALREADY_ENDED = 2
-    LEASED_ELSEWHERE = 3
-    UNKNOWN_RUN = 4
-    THREAD_BUSY = 5
-    ATTEMPTS_EXHAUSTED = 6
+    CLAIMED = es_pb2.CLAIM_OUTCOME_CLAIMED
+    ALREADY_ENDED = es_pb2.CLAIM_OUTCOME_ALREADY_ENDED
+    LEASED_ELSEWHERE = es_pb2.CLAIM_OUTCOME_LEASED_ELSEWHERE
+    UNKNOWN_RUN = es_pb2.CLAIM_OUTCOME_UNKNOWN_RUN
+    THREAD_BUSY = es_pb2.CLAIM_OUTCOME_THREAD_BUSY
+    ATTEMPTS_EXHAUSTED = es_pb2.CLAIM_OUTCOME_ATTEMPTS_EXHAUSTED
 
 
 class CancelState(enum.IntEnum):
     """Mirrors graphmesh.v1.CancelState."""
 
-    UNKNOWN_RUN = 1
-    ALREADY_ENDED = 2
-    CANCELLED = 3
-    CANCELLING = 4
+    UNKNOWN_RUN = es_pb2.CANCEL_STATE_UNKNOWN_RUN
+    ALREADY_ENDED = es_pb2.CANCEL_STATE_ALREADY_ENDED
+    CANCELLED = es_pb2.CANCEL_STATE_CANCELLED
+    CANCELLING = es_pb2.CANCEL_STATE_CANCELLING
 
 
 @dataclass(frozen=True, slots=True)
@@ -263,114 +265,3 @@ class ThreadEventIn:
     event_id: str
     type: str
     payload_json: str
-
-
-class EventStore(abc.ABC):
-    """Append-only store of run events, the source of truth."""
-
-    @abc.abstractmethod
-    async def append(self, events: Sequence[Event]) -> list[AppendOutcome]:
-        """Appends events (those of one run in seq order); one outcome each."""
-
-    @abc.abstractmethod
-    async def read(self, run_id: str, after_seq: int = 0, limit: int = 1000) -> list[Event]:
-        """A run's stored events with seq > after_seq, in seq order."""
-
-    @abc.abstractmethod
-    async def head(self, run_id: str) -> RunHead | None:
-        """The run's head, or None if the store holds no such run."""
-
-    @abc.abstractmethod
-    async def read_all(self, after_position: int, limit: int) -> list[Event]:
-        """Stored events of every run after a store position, in position order."""
-
-    @abc.abstractmethod
-    async def last_position(self) -> int:
-        """The position of the last stored event (0: none)."""
-
-    @abc.abstractmethod
-    async def claim_many(
-        self, run_ids: Sequence[str], executor_id: str, lease_ms: int, max_attempts: int = 0
-    ) -> list[ClaimResult]:
-        """Takes runs for an executor (see `judge_claim`), atomically; one
-        result per run id, in order (a repeated id is judged once)."""
-
-    async def claim(
-        self, run_id: str, executor_id: str, lease_ms: int, max_attempts: int = 0
-    ) -> ClaimResult:
-        """Takes one run for an executor."""
-        return (await self.claim_many([run_id], executor_id, lease_ms, max_attempts))[0]
-
-    @abc.abstractmethod
-    async def mark_cancel(self, run_id: str, action: str) -> RunHead | None:
-        """Asks an unfinished run to stop with `action` ("rollback" wins over
-        "interrupt"; otherwise the first request stands) and tells the
-        executor holding it; returns the run's head (None: no such run)."""
-
-    async def end_run(self, run_id: str, type_: str, payload_json: str) -> bool:
-        """Ends a run that no live executor holds with a terminal event
-        written by the store itself, as a new attempt that fences off any
-        earlier one. False when a live executor holds the run."""
-        claim = await self.claim(run_id, STORE_WRITER, int(STORE_LEASE.total_seconds() * 1000))
-        if claim.outcome is ClaimOutcome.ALREADY_ENDED:
-            return True
-        if claim.outcome is not ClaimOutcome.CLAIMED:
-            return False
-        head = await self.head(run_id)
-        assert head is not None
-        event = ev.new_event(
-            run_id, head.thread_id, claim.last_seq + 1, claim.attempt, type_, payload_json
-        )
-        outcome = (await self.append([event]))[0]
-        return outcome in (AppendOutcome.APPENDED, AppendOutcome.DUPLICATE)
-
-    async def request_cancel(self, run_id: str, action: str) -> CancelState:
-        """Stops a run: one no live executor holds (pending, or its executor
-        died) is ended here with RunCancelled; one a live executor holds is
-        marked, and that executor stops it."""
-        head = await self.mark_cancel(run_id, action)
-        if head is None:
-            return CancelState.UNKNOWN_RUN
-        if head.ended:
-            return CancelState.ALREADY_ENDED
-        payload = json.dumps({"action": head.cancel_action, "started": head.attempt > 0})
-        if await self.end_run(run_id, ev.RUN_CANCELLED, payload):
-            return CancelState.CANCELLED
-        return CancelState.CANCELLING
-
-    @abc.abstractmethod
-    async def renew(self, executor_id: str, run_ids: Sequence[str], lease_ms: int) -> list[str]:
-        """Extends leases; returns the runs whose lease the executor lost."""
-
-    @abc.abstractmethod
-    async def take_stale_commands(self, older_than: timedelta, limit: int) -> list[Event]:
-        """RunCreated events of the runs whose command must be sent again
-        (see `is_stale_command`: never claimed, or their lease ran out);
-        each hand-out is recorded, so concurrent callers get different runs."""
-
-    @abc.abstractmethod
-    async def append_thread(
-        self,
-        thread_id: str,
-        events: Sequence[ThreadEventIn],
-        *,
-        require_idle: bool = False,
-        require_no_runs: bool = False,
-        require_latest_parent: bool = False,
-    ) -> tuple[int, int]:
-        """Appends to a thread's own stream, numbering the events; an event
-        whose id is stored already is skipped. Raises FailedPrecondition
-        (THREAD_DELETED, THREAD_BUSY; THREAD_CHANGED with
-        `require_latest_parent`, for a root checkpoint whose parent is no
-        longer the thread's latest; a store that keeps no checkpoint tables
-        does not judge it) or AlreadyExists (THREAD_EXISTS, for a
-        ThreadCreated on a known thread). Returns the stream's last seq and
-        how many events were new."""
-
-    @abc.abstractmethod
-    async def cancel_requests(self, run_ids: Sequence[str]) -> dict[str, str]:
-        """Of these unfinished runs, those asked to stop, with the action."""
-
-    @abc.abstractmethod
-    async def rejections(self, run_id: str | None = None) -> int:
-        """How many appends were rejected (for one run, or in all)."""

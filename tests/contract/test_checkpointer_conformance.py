@@ -1,6 +1,7 @@
 """LangGraph's own conformance suite for checkpointers, run against
-EventLogSaver talking to the real checkpoint service of the test mesh
-(writes go through the event store, reads come from its checkpoint tables)."""
+EventLogSaver talking to the checkpoint service's API (served in this
+process over a fresh PostgreSQL database: writes go through the event
+store, reads come from its checkpoint tables)."""
 
 from __future__ import annotations
 
@@ -11,17 +12,15 @@ from langgraph.checkpoint.conformance import checkpointer_test, validate
 from langgraph.checkpoint.conformance.capabilities import ALL_CAPABILITIES
 
 from graphmesh.checkpoints.saver import EventLogSaver
-from graphmesh.stack import LocalStack
 from graphmesh.v1 import checkpoint_service_pb2_grpc
 
 
-async def test_event_log_saver_passes_langgraph_conformance(stack: LocalStack) -> None:
-    target = f"127.0.0.1:{stack.config.checkpoint_port}"
-
+async def test_event_log_saver_passes_langgraph_conformance(
+    checkpoint_channel: grpc.aio.Channel,
+) -> None:
     @checkpointer_test(name="EventLogSaver")
     async def event_log_saver() -> AsyncIterator[EventLogSaver]:
-        async with grpc.aio.insecure_channel(target) as channel:
-            yield EventLogSaver(checkpoint_service_pb2_grpc.CheckpointServiceStub(channel))
+        yield EventLogSaver(checkpoint_service_pb2_grpc.CheckpointServiceStub(checkpoint_channel))
 
     report = await validate(event_log_saver)
     failures = {

@@ -1,0 +1,33 @@
+"""The checkpoint service's gRPC API, put together."""
+
+from __future__ import annotations
+
+import grpc
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from graphmesh.checkpoints.store import CheckpointReader
+from graphmesh.eventstore.postgres import PostgresEventStore
+from graphmesh.v1 import checkpoint_service_pb2_grpc, event_store_service_pb2_grpc
+from graphmesh_checkpoint.checkpoints import CheckpointServicer
+from graphmesh_checkpoint.notifier import RunNotifier
+from graphmesh_checkpoint.records import ThreadRecords
+from graphmesh_checkpoint.server import EventStoreServicer
+
+
+def add_api(
+    server: grpc.aio.Server,
+    engine: AsyncEngine,
+    notifier: RunNotifier,
+    max_run_attempts: int,
+) -> PostgresEventStore:
+    """Serves the event store and the checkpoints in `engine`'s database
+    on `server` (the service's whole API; the contract tests serve it in
+    their own process); returns the store."""
+    store = PostgresEventStore(engine)
+    event_store_service_pb2_grpc.add_EventStoreServiceServicer_to_server(
+        EventStoreServicer(store, notifier, max_run_attempts), server
+    )
+    checkpoint_service_pb2_grpc.add_CheckpointServiceServicer_to_server(
+        CheckpointServicer(store, CheckpointReader(engine), ThreadRecords(engine), notifier), server
+    )
+    return store
