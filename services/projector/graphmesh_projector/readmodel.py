@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import builtins
 import json
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -16,10 +16,14 @@ from typing import Any
 from sqlalchemy import and_, literal_column, or_, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from graphmesh.checkpoints import events as cpe
 from graphmesh.db import driver_connection, json_object, translate_errors
+from graphmesh.envelope import Event
+from graphmesh.eventstore import EventStore
 from graphmesh.runs import RunStatus, RunView
 from graphmesh.schema import projection_positions, run_views
 from graphmesh.tenancy import tenant_sql
+from graphmesh_projector.projection import project
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,6 +157,16 @@ class RunViewStore:
             )
         await conn.execute(_SAVE_POSITION, self._projection, position)
 
+    async def apply(self, conn: Any, events: Sequence[Event]) -> dict[str, RunView]:
+        """Folds a batch of stored events (in store order) into the rows of
+        their runs and moves the position past them, in `conn`'s
+        transaction; returns the rows it changed. The live projector and
+        the rebuild both apply events only through here."""
+        run_ids = list({e.run_id for e in events if not cpe.is_thread_stream(e)})
+        changed = project(await self.load(conn, run_ids), events)
+        await self.save(conn, list(changed.values()), events[-1].position)
+        return changed
+
     async def get(self, run_id: str) -> RunView | None:
         """One run's row."""
         async with translate_errors("get run"), self._engine.connect() as conn:
@@ -211,3 +225,13 @@ def datetime_to_micros(value: datetime) -> int:
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+async def stored_batches(
+    store: EventStore, after_position: int, batch_max: int
+) -> AsyncIterator[list[Event]]:
+    """The store's events after `after_position`, in store order, in
+    batches of at most `batch_max`, until the end of the log."""
+    while events := await store.read_all(after_position, batch_max):
+        yield events
+        after_position = events[-1].position

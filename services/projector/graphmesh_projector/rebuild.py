@@ -15,11 +15,10 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from graphmesh.checkpoints import events as cpe
 from graphmesh.db import driver_connection
 from graphmesh.eventstore import EventStore
-from graphmesh_projector.projection import RUNS_PROJECTION, project
-from graphmesh_projector.readmodel import RunViewStore
+from graphmesh_projector.projection import RUNS_PROJECTION
+from graphmesh_projector.readmodel import RunViewStore, stored_batches
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,14 +47,8 @@ async def rebuild_runs(
             RUNS_PROJECTION,
         )
         await conn.execute("DELETE FROM run_views")
-        while True:
-            events = await store.read_all(position, batch_max)
-            if not events:
-                break
-            run_ids = list({e.run_id for e in events if not cpe.is_thread_stream(e)})
-            changed = project(await views.load(conn, run_ids), events)
-            await views.save(conn, list(changed.values()), events[-1].position)
-            runs.update(changed)
+        async for events in stored_batches(store, 0, batch_max):
+            runs.update(await views.apply(conn, events))
             events_seen += len(events)
             position = events[-1].position
     return RebuildReport(events=events_seen, runs=len(runs), position=position)

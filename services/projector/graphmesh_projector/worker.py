@@ -13,13 +13,11 @@ from prometheus_client import Counter, Gauge, Histogram
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from graphmesh import tracing
-from graphmesh.checkpoints import events as cpe
 from graphmesh.db import EVENTS_CHANNEL, DatabaseSettings, connect_listener, driver_connection
 from graphmesh.envelope import Event
 from graphmesh.errors import Unavailable
 from graphmesh.eventstore import EventStore
-from graphmesh_projector.projection import project
-from graphmesh_projector.readmodel import RunViewStore
+from graphmesh_projector.readmodel import RunViewStore, stored_batches
 
 log = structlog.get_logger(__name__)
 
@@ -92,10 +90,7 @@ class Projector:
     async def catch_up(self) -> int:
         """Applies every stored event not applied yet; returns how many."""
         total = 0
-        while True:
-            events = await self._store.read_all(self.position, self._batch_max)
-            if not events:
-                return total
+        async for events in stored_batches(self._store, self.position, self._batch_max):
             started = time.perf_counter()
             with contextlib.ExitStack() as spans:
                 if tracing.enabled():
@@ -104,16 +99,14 @@ class Projector:
                     driver_connection(self._engine, "project") as conn,
                     conn.transaction(),
                 ):
-                    run_ids = list({e.run_id for e in events if not cpe.is_thread_stream(e)})
-                    current = await self._views.load(conn, run_ids)
-                    changed = project(current, events)
-                    await self._views.save(conn, list(changed.values()), events[-1].position)
+                    await self._views.apply(conn, events)
             self.position = events[-1].position
             self.applied += len(events)
             total += len(events)
             APPLIED.inc(len(events))
             BATCH_SECONDS.observe(time.perf_counter() - started)
             POSITION.set(self.position)
+        return total
 
     async def run(self, stop: asyncio.Event) -> None:
         """Projects until `stop` is set, woken by the store's notifications."""
