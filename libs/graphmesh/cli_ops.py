@@ -78,8 +78,8 @@ def cmd_projections_rebuild(args: argparse.Namespace) -> int:
 def cmd_runs_events(args: argparse.Namespace) -> int:
     """Prints every stored event of a run, checkpoints included."""
     from graphmesh import envelope
-    from graphmesh.v1 import event_store_service_pb2 as es_pb2
-    from graphmesh.v1 import event_store_service_pb2_grpc as es_grpc
+    from graphmesh.internal.v1 import event_store_service_pb2 as es_pb2
+    from graphmesh.internal.v1 import event_store_service_pb2_grpc as es_grpc
 
     store = _where(args, "store", "GRAPHMESH_CHECKPOINT_TARGET", "checkpoint_target")
     # The internal API: with mutual TLS on, the services' own identity.

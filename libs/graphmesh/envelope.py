@@ -14,7 +14,7 @@ from typing import Final
 
 from google.protobuf.timestamp_pb2 import Timestamp
 
-from graphmesh.v1 import event_store_service_pb2 as es_pb2
+from graphmesh.internal.v1 import event_store_service_pb2 as es_pb2
 
 #: Namespace of every uuid5 graphmesh derives (event ids, run ids).
 GRAPHMESH_NAMESPACE: Final = uuid.UUID("6f1e4c2a-93b1-5d0e-8a57-2c4b9e1f7d30")

@@ -25,14 +25,14 @@ from graphmesh.v1 import run_pb2
 class RunStatus(IntEnum):
     """Mirrors graphmesh.v1.RunStatus."""
 
-    UNSPECIFIED = 0
-    PENDING = 1
-    RUNNING = 2
-    SUCCEEDED = 3
-    FAILED = 4
-    CANCELLED = 5
-    INTERRUPTED = 6
-    TIMED_OUT = 7
+    UNSPECIFIED = run_pb2.RUN_STATUS_UNSPECIFIED
+    PENDING = run_pb2.RUN_STATUS_PENDING
+    RUNNING = run_pb2.RUN_STATUS_RUNNING
+    SUCCEEDED = run_pb2.RUN_STATUS_SUCCEEDED
+    FAILED = run_pb2.RUN_STATUS_FAILED
+    CANCELLED = run_pb2.RUN_STATUS_CANCELLED
+    INTERRUPTED = run_pb2.RUN_STATUS_INTERRUPTED
+    TIMED_OUT = run_pb2.RUN_STATUS_TIMED_OUT
 
     @property
     def is_terminal(self) -> bool:

@@ -12,7 +12,7 @@ from langgraph.checkpoint.conformance import checkpointer_test, validate
 from langgraph.checkpoint.conformance.capabilities import ALL_CAPABILITIES
 
 from graphmesh.checkpoints.saver import EventLogSaver
-from graphmesh.v1 import checkpoint_service_pb2_grpc
+from graphmesh.internal.v1 import checkpoint_service_pb2_grpc
 
 
 async def test_event_log_saver_passes_langgraph_conformance(

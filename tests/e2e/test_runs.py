@@ -19,12 +19,13 @@ from aiokafka import AIOKafkaProducer
 
 from graphmesh import envelope as ev
 from graphmesh.client import Client
+from graphmesh.internal.v1 import event_store_service_pb2 as es_pb2
+from graphmesh.internal.v1 import event_store_service_pb2_grpc
 from graphmesh.run_created import RunCreated
 from graphmesh.runs import RunStatus
 from graphmesh.stack import LocalStack
-from graphmesh.v1 import event_store_service_pb2 as es_pb2
-from graphmesh.v1 import event_store_service_pb2_grpc, run_service_pb2_grpc
 from graphmesh.v1 import run_service_pb2 as pb
+from graphmesh.v1 import run_service_pb2_grpc
 from tests.conftest import store_counts
 from tests.e2e.helpers import public_seqs
 

@@ -15,9 +15,9 @@ from graphmesh import grpcutil
 from graphmesh.cli import main
 from graphmesh.devcerts import CertificateAuthority
 from graphmesh.infra.procs import free_port
+from graphmesh.internal.v1 import event_store_service_pb2 as es_pb2
+from graphmesh.internal.v1 import event_store_service_pb2_grpc as es_grpc
 from graphmesh.tls import ClientTls, ServerTls
-from graphmesh.v1 import event_store_service_pb2 as es_pb2
-from graphmesh.v1 import event_store_service_pb2_grpc as es_grpc
 from tests.security.conftest import SecureMesh
 
 pytestmark = pytest.mark.e2e

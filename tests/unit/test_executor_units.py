@@ -11,10 +11,10 @@ from opentelemetry.context import Context
 from graphmesh import envelope as ev
 from graphmesh.checkpoints import events as cpe
 from graphmesh.eventstore.memory import MemoryEventStore
+from graphmesh.internal.v1 import checkpoint_service_pb2 as cp_pb2
 from graphmesh.registry import DEFAULT_REGISTRY, load_registry
 from graphmesh.run_created import Command, RunCreated
 from graphmesh.runs import RunStatus, fold_all
-from graphmesh.v1 import checkpoint_service_pb2 as cp_pb2
 from graphmesh_executor.backlog import BacklogGuard, SendBacklog
 from graphmesh_executor.leases import LeaseBook, LeaseGuard
 from graphmesh_executor.progress import PartitionProgress

@@ -33,9 +33,9 @@ from langgraph.checkpoint.serde.base import SerializerProtocol
 from graphmesh.checkpoints import events as cpe
 from graphmesh.errors import InvalidArgument
 from graphmesh.grpcutil import call_patiently, translate_rpc_error
+from graphmesh.internal.v1 import checkpoint_service_pb2 as pb
+from graphmesh.internal.v1 import checkpoint_service_pb2_grpc as pb_grpc
 from graphmesh.jsonutil import dumps, to_jsonable
-from graphmesh.v1 import checkpoint_service_pb2 as pb
-from graphmesh.v1 import checkpoint_service_pb2_grpc as pb_grpc
 
 
 class CheckpointSink(Protocol):

@@ -28,7 +28,7 @@ from graphmesh.checkpoints.store import apply_checkpoint_events
 from graphmesh.db import CANCELS_CHANNEL, EVENTS_CHANNEL, driver_connection, json_object
 from graphmesh.envelope import Event
 from graphmesh.errors import AlreadyExists, FailedPrecondition
-from graphmesh.eventstore import threads
+from graphmesh.eventstore import postgres_threads as threads
 from graphmesh.eventstore.interface import EventStore, run_not_found
 from graphmesh.eventstore.rules import (
     AppendOutcome,

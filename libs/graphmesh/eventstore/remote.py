@@ -34,10 +34,10 @@ from graphmesh.eventstore.rules import (
     ThreadEventIn,
 )
 from graphmesh.grpcutil import translate_rpc_error
-from graphmesh.v1 import checkpoint_service_pb2 as cp_pb2
-from graphmesh.v1 import checkpoint_service_pb2_grpc as cp_grpc
-from graphmesh.v1 import event_store_service_pb2 as pb
-from graphmesh.v1 import event_store_service_pb2_grpc as pb_grpc
+from graphmesh.internal.v1 import checkpoint_service_pb2 as cp_pb2
+from graphmesh.internal.v1 import checkpoint_service_pb2_grpc as cp_grpc
+from graphmesh.internal.v1 import event_store_service_pb2 as pb
+from graphmesh.internal.v1 import event_store_service_pb2_grpc as pb_grpc
 
 _Claims = dict[str, list[asyncio.Future[ClaimResult]]]
 

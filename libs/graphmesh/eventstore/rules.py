@@ -19,12 +19,12 @@ from datetime import datetime, timedelta
 from graphmesh import envelope as ev
 from graphmesh.checkpoints import events as cpe
 from graphmesh.envelope import Event
+from graphmesh.internal.v1 import event_store_service_pb2 as es_pb2
 from graphmesh.run_created import MultitaskStrategy, RunCreated
-from graphmesh.v1 import event_store_service_pb2 as es_pb2
 
 
 class AppendOutcome(enum.IntEnum):
-    """Mirrors graphmesh.v1.AppendOutcome (its numbers are the wire's)."""
+    """Mirrors graphmesh.internal.v1.AppendOutcome (its numbers are the wire's)."""
 
     APPENDED = es_pb2.APPEND_OUTCOME_APPENDED
     DUPLICATE = es_pb2.APPEND_OUTCOME_DUPLICATE
@@ -42,7 +42,7 @@ class AppendOutcome(enum.IntEnum):
 
 
 class ClaimOutcome(enum.IntEnum):
-    """Mirrors graphmesh.v1.ClaimOutcome."""
+    """Mirrors graphmesh.internal.v1.ClaimOutcome."""
 
     CLAIMED = es_pb2.CLAIM_OUTCOME_CLAIMED
     ALREADY_ENDED = es_pb2.CLAIM_OUTCOME_ALREADY_ENDED
@@ -53,7 +53,7 @@ class ClaimOutcome(enum.IntEnum):
 
 
 class CancelState(enum.IntEnum):
-    """Mirrors graphmesh.v1.CancelState."""
+    """Mirrors graphmesh.internal.v1.CancelState."""
 
     UNKNOWN_RUN = es_pb2.CANCEL_STATE_UNKNOWN_RUN
     ALREADY_ENDED = es_pb2.CANCEL_STATE_ALREADY_ENDED

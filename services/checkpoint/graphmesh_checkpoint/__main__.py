@@ -10,12 +10,9 @@ import structlog
 from graphmesh import db, grpcutil
 from graphmesh.grpcutil import add_health_and_reflection, create_server
 from graphmesh.health import BrokerProbe, HealthReporter, postgres_probe
+from graphmesh.internal.v1 import checkpoint_service_pb2, event_store_service_pb2
 from graphmesh.kafka import CHECKPOINT_GROUP, ensure_topics, make_consumer, watch_consumer_lag
 from graphmesh.service import run_service, supervise
-from graphmesh.v1 import (
-    checkpoint_service_pb2,
-    event_store_service_pb2,
-)
 from graphmesh_checkpoint.api import add_api
 from graphmesh_checkpoint.ingest import EventIngestor
 from graphmesh_checkpoint.notifier import RunNotifier

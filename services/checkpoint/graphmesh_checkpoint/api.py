@@ -7,11 +7,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from graphmesh.checkpoints.store import CheckpointReader
 from graphmesh.eventstore.postgres import PostgresEventStore
-from graphmesh.v1 import checkpoint_service_pb2_grpc, event_store_service_pb2_grpc
-from graphmesh_checkpoint.checkpoints import CheckpointServicer
+from graphmesh.internal.v1 import checkpoint_service_pb2_grpc, event_store_service_pb2_grpc
+from graphmesh_checkpoint.checkpoint_servicer import CheckpointServicer
+from graphmesh_checkpoint.event_store_servicer import EventStoreServicer
 from graphmesh_checkpoint.notifier import RunNotifier
 from graphmesh_checkpoint.records import ThreadRecords
-from graphmesh_checkpoint.server import EventStoreServicer
 
 
 def add_api(

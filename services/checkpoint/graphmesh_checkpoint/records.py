@@ -10,9 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from graphmesh import envelope as ev
 from graphmesh.db import SqlArgs, driver_connection
-from graphmesh.eventstore.threads import THREAD_COLUMNS
+from graphmesh.eventstore.postgres_threads import THREAD_COLUMNS
 from graphmesh.tenancy import tenant_sql
-from graphmesh.threads import ThreadRecord, ThreadStatus
+from graphmesh.thread_records import ThreadRecord, ThreadStatus
 
 # The status of ThreadRecord.status, in SQL, for filtering.
 _STATUS_SQL = {

@@ -11,6 +11,7 @@ from graphmesh import grpcutil
 from graphmesh.eventstore.remote import RemoteEventStore
 from graphmesh.grpcutil import add_health_and_reflection, create_server
 from graphmesh.health import BrokerProbe, HealthReporter
+from graphmesh.internal.v1 import checkpoint_service_pb2_grpc
 from graphmesh.kafka import (
     EXECUTOR_GROUP,
     ensure_topics,
@@ -20,7 +21,6 @@ from graphmesh.kafka import (
 )
 from graphmesh.registry import load_registry
 from graphmesh.service import run_service, supervise
-from graphmesh.v1 import checkpoint_service_pb2_grpc
 from graphmesh_executor.settings import ExecutorSettings
 from graphmesh_executor.worker import ExecutorWorker
 

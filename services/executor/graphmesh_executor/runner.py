@@ -26,11 +26,11 @@ from graphmesh.checkpoints import events as cpe
 from graphmesh.checkpoints.saver import EventLogSaver
 from graphmesh.envelope import Event, new_event
 from graphmesh.grpcutil import call_patiently
+from graphmesh.internal.v1 import checkpoint_service_pb2 as cp_pb2
+from graphmesh.internal.v1 import checkpoint_service_pb2_grpc as cp_grpc
 from graphmesh.jsonutil import dumps, to_jsonable
 from graphmesh.run_created import Durability, RunCreated
 from graphmesh.tenancy import public_thread
-from graphmesh.v1 import checkpoint_service_pb2 as cp_pb2
-from graphmesh.v1 import checkpoint_service_pb2_grpc as cp_grpc
 
 Emit = Callable[[Event], None]
 

@@ -37,10 +37,10 @@ from graphmesh.envelope import Event
 from graphmesh.errors import GraphmeshError
 from graphmesh.eventstore import ClaimOutcome
 from graphmesh.eventstore.remote import RemoteEventStore
+from graphmesh.internal.v1 import checkpoint_service_pb2_grpc as cp_grpc
 from graphmesh.kafka import KafkaSettings, OffsetCommitter
 from graphmesh.registry import GraphRegistry
 from graphmesh.run_created import RunCreated
-from graphmesh.v1 import checkpoint_service_pb2_grpc as cp_grpc
 from graphmesh_executor.backlog import BacklogGuard
 from graphmesh_executor.leases import LeaseBook, LeaseGuard
 from graphmesh_executor.observe import (

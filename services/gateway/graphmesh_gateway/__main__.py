@@ -12,27 +12,27 @@ from graphmesh.auth import DEFAULT_TENANT, Authenticator, AuthServerInterceptor
 from graphmesh.eventstore.remote import RemoteEventStore
 from graphmesh.grpcutil import add_health_and_reflection, create_server
 from graphmesh.health import BrokerProbe, HealthReporter
+from graphmesh.internal.v1 import checkpoint_service_pb2_grpc, projection_service_pb2_grpc
 from graphmesh.kafka import ensure_topics, make_producer
 from graphmesh.registry import load_registry
 from graphmesh.service import run_service, supervise
 from graphmesh.v1 import (
-    checkpoint_service_pb2_grpc,
     graph_service_pb2,
     graph_service_pb2_grpc,
-    projection_service_pb2_grpc,
     run_service_pb2,
     run_service_pb2_grpc,
     thread_service_pb2,
     thread_service_pb2_grpc,
 )
 from graphmesh_gateway.feeds import RunFeeds
-from graphmesh_gateway.graphs import GraphServicer
+from graphmesh_gateway.graph_servicer import GraphServicer
 from graphmesh_gateway.limits import RateLimiter, TenantQuota
 from graphmesh_gateway.metrics import GatewayMetrics
 from graphmesh_gateway.requeue import requeue_stale_runs
-from graphmesh_gateway.runs import RunServicer
+from graphmesh_gateway.run_servicer import RunServicer
 from graphmesh_gateway.settings import GatewaySettings
-from graphmesh_gateway.threads import Threads, ThreadServicer
+from graphmesh_gateway.thread_servicer import ThreadServicer
+from graphmesh_gateway.thread_state import Threads
 from graphmesh_gateway.tokens import Tokens
 
 log = structlog.get_logger("graphmesh_gateway")

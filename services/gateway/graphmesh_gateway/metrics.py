@@ -12,8 +12,8 @@ import grpc
 import structlog
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge
 
-from graphmesh.v1 import projection_service_pb2 as pj_pb2
-from graphmesh.v1 import projection_service_pb2_grpc as pj_grpc
+from graphmesh.internal.v1 import projection_service_pb2 as pj_pb2
+from graphmesh.internal.v1 import projection_service_pb2_grpc as pj_grpc
 from graphmesh_gateway.feeds import RunFeeds
 from graphmesh_gateway.limits import RateLimiter, TenantQuota
 

@@ -11,13 +11,13 @@ from graphmesh import db, grpcutil
 from graphmesh.eventstore.postgres import PostgresEventStore
 from graphmesh.grpcutil import add_health_and_reflection, create_server
 from graphmesh.health import HealthReporter, postgres_probe
+from graphmesh.internal.v1 import projection_service_pb2, projection_service_pb2_grpc
 from graphmesh.service import run_service, supervise
-from graphmesh.v1 import projection_service_pb2, projection_service_pb2_grpc
 from graphmesh_projector.projection import RUNS_PROJECTION
+from graphmesh_projector.projection_servicer import ProjectionServicer
+from graphmesh_projector.projector import Projector
 from graphmesh_projector.readmodel import RunViewStore
-from graphmesh_projector.server import ProjectionServicer
 from graphmesh_projector.settings import ProjectorSettings
-from graphmesh_projector.worker import Projector
 
 log = structlog.get_logger("graphmesh_projector")
 SERVICE_NAMES = [projection_service_pb2.DESCRIPTOR.services_by_name["ProjectionService"].full_name]

@@ -5,11 +5,11 @@ from __future__ import annotations
 import grpc
 
 from graphmesh.grpcutil import handle_errors, translate_rpc_error
+from graphmesh.internal.v1 import projection_service_pb2 as pj_pb2
+from graphmesh.internal.v1 import projection_service_pb2_grpc as pj_grpc
 from graphmesh.registry import GraphEntry, GraphRegistry
 from graphmesh.v1 import graph_service_pb2 as pb
 from graphmesh.v1 import graph_service_pb2_grpc as pb_grpc
-from graphmesh.v1 import projection_service_pb2 as pj_pb2
-from graphmesh.v1 import projection_service_pb2_grpc as pj_grpc
 from graphmesh_gateway import validation
 from graphmesh_gateway.caller import Caller
 

@@ -18,9 +18,9 @@ from graphmesh.errors import InvalidArgument, Unavailable
 from graphmesh.eventstore import EventStore
 from graphmesh.eventstore.rules import ThreadEventIn
 from graphmesh.grpcutil import handle_errors
-from graphmesh.threads import ThreadStatus
-from graphmesh.v1 import checkpoint_service_pb2 as pb
-from graphmesh.v1 import checkpoint_service_pb2_grpc as pb_grpc
+from graphmesh.internal.v1 import checkpoint_service_pb2 as pb
+from graphmesh.internal.v1 import checkpoint_service_pb2_grpc as pb_grpc
+from graphmesh.thread_records import ThreadStatus
 from graphmesh_checkpoint.notifier import RunNotifier
 from graphmesh_checkpoint.records import ThreadFilter, ThreadRecords
 

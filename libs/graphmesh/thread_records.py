@@ -15,17 +15,17 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from graphmesh import envelope as ev
 from graphmesh.db import json_object
-from graphmesh.v1 import checkpoint_service_pb2 as cp_pb2
+from graphmesh.internal.v1 import checkpoint_service_pb2 as cp_pb2
 from graphmesh.v1 import thread_service_pb2 as th_pb2
 
 
 class ThreadStatus(enum.IntEnum):
     """Mirrors graphmesh.v1.ThreadStatus."""
 
-    IDLE = 1
-    BUSY = 2
-    INTERRUPTED = 3
-    ERROR = 4
+    IDLE = th_pb2.THREAD_STATUS_IDLE
+    BUSY = th_pb2.THREAD_STATUS_BUSY
+    INTERRUPTED = th_pb2.THREAD_STATUS_INTERRUPTED
+    ERROR = th_pb2.THREAD_STATUS_ERROR
 
 
 def thread_status(open_runs: int, last_outcome: str) -> ThreadStatus:

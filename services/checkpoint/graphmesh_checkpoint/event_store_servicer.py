@@ -17,8 +17,8 @@ from graphmesh.envelope import Event
 from graphmesh.errors import InvalidArgument, NotFound
 from graphmesh.eventstore import ClaimOutcome, EventStore, RunHead
 from graphmesh.grpcutil import handle_errors
-from graphmesh.v1 import event_store_service_pb2 as pb
-from graphmesh.v1 import event_store_service_pb2_grpc as pb_grpc
+from graphmesh.internal.v1 import event_store_service_pb2 as pb
+from graphmesh.internal.v1 import event_store_service_pb2_grpc as pb_grpc
 from graphmesh_checkpoint.metrics import count_outcomes
 from graphmesh_checkpoint.notifier import RunNotifier
 

@@ -3,7 +3,7 @@
 import grpc
 import warnings
 
-from graphmesh.v1 import checkpoint_service_pb2 as graphmesh_dot_v1_dot_checkpoint__service__pb2
+from graphmesh.internal.v1 import checkpoint_service_pb2 as graphmesh_dot_internal_dot_v1_dot_checkpoint__service__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
 GRPC_VERSION = grpc.__version__
@@ -18,7 +18,7 @@ except ImportError:
 if _version_not_supported:
     raise RuntimeError(
         f'The grpc package installed is at version {GRPC_VERSION},'
-        + ' but the generated code in graphmesh/v1/checkpoint_service_pb2_grpc.py depends on'
+        + ' but the generated code in graphmesh/internal/v1/checkpoint_service_pb2_grpc.py depends on'
         + f' grpcio>={GRPC_GENERATED_VERSION}.'
         + f' Please upgrade your grpc module to grpcio>={GRPC_GENERATED_VERSION}'
         + f' or downgrade your generated code using grpcio-tools<={GRPC_VERSION}.'
@@ -39,34 +39,34 @@ class CheckpointServiceStub:
             channel: A grpc.Channel.
         """
         self.GetCheckpoint = channel.unary_unary(
-                '/graphmesh.v1.CheckpointService/GetCheckpoint',
-                request_serializer=graphmesh_dot_v1_dot_checkpoint__service__pb2.GetCheckpointRequest.SerializeToString,
-                response_deserializer=graphmesh_dot_v1_dot_checkpoint__service__pb2.GetCheckpointResponse.FromString,
+                '/graphmesh.internal.v1.CheckpointService/GetCheckpoint',
+                request_serializer=graphmesh_dot_internal_dot_v1_dot_checkpoint__service__pb2.GetCheckpointRequest.SerializeToString,
+                response_deserializer=graphmesh_dot_internal_dot_v1_dot_checkpoint__service__pb2.GetCheckpointResponse.FromString,
                 _registered_method=True)
         self.ListCheckpoints = channel.unary_stream(
-                '/graphmesh.v1.CheckpointService/ListCheckpoints',
-                request_serializer=graphmesh_dot_v1_dot_checkpoint__service__pb2.ListCheckpointsRequest.SerializeToString,
-                response_deserializer=graphmesh_dot_v1_dot_checkpoint__service__pb2.ListCheckpointsResponse.FromString,
+                '/graphmesh.internal.v1.CheckpointService/ListCheckpoints',
+                request_serializer=graphmesh_dot_internal_dot_v1_dot_checkpoint__service__pb2.ListCheckpointsRequest.SerializeToString,
+                response_deserializer=graphmesh_dot_internal_dot_v1_dot_checkpoint__service__pb2.ListCheckpointsResponse.FromString,
                 _registered_method=True)
         self.AppendThreadEvents = channel.unary_unary(
-                '/graphmesh.v1.CheckpointService/AppendThreadEvents',
-                request_serializer=graphmesh_dot_v1_dot_checkpoint__service__pb2.AppendThreadEventsRequest.SerializeToString,
-                response_deserializer=graphmesh_dot_v1_dot_checkpoint__service__pb2.AppendThreadEventsResponse.FromString,
+                '/graphmesh.internal.v1.CheckpointService/AppendThreadEvents',
+                request_serializer=graphmesh_dot_internal_dot_v1_dot_checkpoint__service__pb2.AppendThreadEventsRequest.SerializeToString,
+                response_deserializer=graphmesh_dot_internal_dot_v1_dot_checkpoint__service__pb2.AppendThreadEventsResponse.FromString,
                 _registered_method=True)
         self.DeleteRunCheckpoints = channel.unary_unary(
-                '/graphmesh.v1.CheckpointService/DeleteRunCheckpoints',
-                request_serializer=graphmesh_dot_v1_dot_checkpoint__service__pb2.DeleteRunCheckpointsRequest.SerializeToString,
-                response_deserializer=graphmesh_dot_v1_dot_checkpoint__service__pb2.DeleteRunCheckpointsResponse.FromString,
+                '/graphmesh.internal.v1.CheckpointService/DeleteRunCheckpoints',
+                request_serializer=graphmesh_dot_internal_dot_v1_dot_checkpoint__service__pb2.DeleteRunCheckpointsRequest.SerializeToString,
+                response_deserializer=graphmesh_dot_internal_dot_v1_dot_checkpoint__service__pb2.DeleteRunCheckpointsResponse.FromString,
                 _registered_method=True)
         self.GetThreadRecord = channel.unary_unary(
-                '/graphmesh.v1.CheckpointService/GetThreadRecord',
-                request_serializer=graphmesh_dot_v1_dot_checkpoint__service__pb2.GetThreadRecordRequest.SerializeToString,
-                response_deserializer=graphmesh_dot_v1_dot_checkpoint__service__pb2.GetThreadRecordResponse.FromString,
+                '/graphmesh.internal.v1.CheckpointService/GetThreadRecord',
+                request_serializer=graphmesh_dot_internal_dot_v1_dot_checkpoint__service__pb2.GetThreadRecordRequest.SerializeToString,
+                response_deserializer=graphmesh_dot_internal_dot_v1_dot_checkpoint__service__pb2.GetThreadRecordResponse.FromString,
                 _registered_method=True)
         self.ListThreadRecords = channel.unary_unary(
-                '/graphmesh.v1.CheckpointService/ListThreadRecords',
-                request_serializer=graphmesh_dot_v1_dot_checkpoint__service__pb2.ListThreadRecordsRequest.SerializeToString,
-                response_deserializer=graphmesh_dot_v1_dot_checkpoint__service__pb2.ListThreadRecordsResponse.FromString,
+                '/graphmesh.internal.v1.CheckpointService/ListThreadRecords',
+                request_serializer=graphmesh_dot_internal_dot_v1_dot_checkpoint__service__pb2.ListThreadRecordsRequest.SerializeToString,
+                response_deserializer=graphmesh_dot_internal_dot_v1_dot_checkpoint__service__pb2.ListThreadRecordsResponse.FromString,
                 _registered_method=True)
 
 
@@ -126,39 +126,39 @@ def add_CheckpointServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
             'GetCheckpoint': grpc.unary_unary_rpc_method_handler(
                     servicer.GetCheckpoint,
-                    request_deserializer=graphmesh_dot_v1_dot_checkpoint__service__pb2.GetCheckpointRequest.FromString,
-                    response_serializer=graphmesh_dot_v1_dot_checkpoint__service__pb2.GetCheckpointResponse.SerializeToString,
+                    request_deserializer=graphmesh_dot_internal_dot_v1_dot_checkpoint__service__pb2.GetCheckpointRequest.FromString,
+                    response_serializer=graphmesh_dot_internal_dot_v1_dot_checkpoint__service__pb2.GetCheckpointResponse.SerializeToString,
             ),
             'ListCheckpoints': grpc.unary_stream_rpc_method_handler(
                     servicer.ListCheckpoints,
-                    request_deserializer=graphmesh_dot_v1_dot_checkpoint__service__pb2.ListCheckpointsRequest.FromString,
-                    response_serializer=graphmesh_dot_v1_dot_checkpoint__service__pb2.ListCheckpointsResponse.SerializeToString,
+                    request_deserializer=graphmesh_dot_internal_dot_v1_dot_checkpoint__service__pb2.ListCheckpointsRequest.FromString,
+                    response_serializer=graphmesh_dot_internal_dot_v1_dot_checkpoint__service__pb2.ListCheckpointsResponse.SerializeToString,
             ),
             'AppendThreadEvents': grpc.unary_unary_rpc_method_handler(
                     servicer.AppendThreadEvents,
-                    request_deserializer=graphmesh_dot_v1_dot_checkpoint__service__pb2.AppendThreadEventsRequest.FromString,
-                    response_serializer=graphmesh_dot_v1_dot_checkpoint__service__pb2.AppendThreadEventsResponse.SerializeToString,
+                    request_deserializer=graphmesh_dot_internal_dot_v1_dot_checkpoint__service__pb2.AppendThreadEventsRequest.FromString,
+                    response_serializer=graphmesh_dot_internal_dot_v1_dot_checkpoint__service__pb2.AppendThreadEventsResponse.SerializeToString,
             ),
             'DeleteRunCheckpoints': grpc.unary_unary_rpc_method_handler(
                     servicer.DeleteRunCheckpoints,
-                    request_deserializer=graphmesh_dot_v1_dot_checkpoint__service__pb2.DeleteRunCheckpointsRequest.FromString,
-                    response_serializer=graphmesh_dot_v1_dot_checkpoint__service__pb2.DeleteRunCheckpointsResponse.SerializeToString,
+                    request_deserializer=graphmesh_dot_internal_dot_v1_dot_checkpoint__service__pb2.DeleteRunCheckpointsRequest.FromString,
+                    response_serializer=graphmesh_dot_internal_dot_v1_dot_checkpoint__service__pb2.DeleteRunCheckpointsResponse.SerializeToString,
             ),
             'GetThreadRecord': grpc.unary_unary_rpc_method_handler(
                     servicer.GetThreadRecord,
-                    request_deserializer=graphmesh_dot_v1_dot_checkpoint__service__pb2.GetThreadRecordRequest.FromString,
-                    response_serializer=graphmesh_dot_v1_dot_checkpoint__service__pb2.GetThreadRecordResponse.SerializeToString,
+                    request_deserializer=graphmesh_dot_internal_dot_v1_dot_checkpoint__service__pb2.GetThreadRecordRequest.FromString,
+                    response_serializer=graphmesh_dot_internal_dot_v1_dot_checkpoint__service__pb2.GetThreadRecordResponse.SerializeToString,
             ),
             'ListThreadRecords': grpc.unary_unary_rpc_method_handler(
                     servicer.ListThreadRecords,
-                    request_deserializer=graphmesh_dot_v1_dot_checkpoint__service__pb2.ListThreadRecordsRequest.FromString,
-                    response_serializer=graphmesh_dot_v1_dot_checkpoint__service__pb2.ListThreadRecordsResponse.SerializeToString,
+                    request_deserializer=graphmesh_dot_internal_dot_v1_dot_checkpoint__service__pb2.ListThreadRecordsRequest.FromString,
+                    response_serializer=graphmesh_dot_internal_dot_v1_dot_checkpoint__service__pb2.ListThreadRecordsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
-            'graphmesh.v1.CheckpointService', rpc_method_handlers)
+            'graphmesh.internal.v1.CheckpointService', rpc_method_handlers)
     server.add_generic_rpc_handlers((generic_handler,))
-    server.add_registered_method_handlers('graphmesh.v1.CheckpointService', rpc_method_handlers)
+    server.add_registered_method_handlers('graphmesh.internal.v1.CheckpointService', rpc_method_handlers)
 
 
  # This class is part of an EXPERIMENTAL API.
@@ -183,9 +183,9 @@ class CheckpointService:
         return grpc.experimental.unary_unary(
             request,
             target,
-            '/graphmesh.v1.CheckpointService/GetCheckpoint',
-            graphmesh_dot_v1_dot_checkpoint__service__pb2.GetCheckpointRequest.SerializeToString,
-            graphmesh_dot_v1_dot_checkpoint__service__pb2.GetCheckpointResponse.FromString,
+            '/graphmesh.internal.v1.CheckpointService/GetCheckpoint',
+            graphmesh_dot_internal_dot_v1_dot_checkpoint__service__pb2.GetCheckpointRequest.SerializeToString,
+            graphmesh_dot_internal_dot_v1_dot_checkpoint__service__pb2.GetCheckpointResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -210,9 +210,9 @@ class CheckpointService:
         return grpc.experimental.unary_stream(
             request,
             target,
-            '/graphmesh.v1.CheckpointService/ListCheckpoints',
-            graphmesh_dot_v1_dot_checkpoint__service__pb2.ListCheckpointsRequest.SerializeToString,
-            graphmesh_dot_v1_dot_checkpoint__service__pb2.ListCheckpointsResponse.FromString,
+            '/graphmesh.internal.v1.CheckpointService/ListCheckpoints',
+            graphmesh_dot_internal_dot_v1_dot_checkpoint__service__pb2.ListCheckpointsRequest.SerializeToString,
+            graphmesh_dot_internal_dot_v1_dot_checkpoint__service__pb2.ListCheckpointsResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -237,9 +237,9 @@ class CheckpointService:
         return grpc.experimental.unary_unary(
             request,
             target,
-            '/graphmesh.v1.CheckpointService/AppendThreadEvents',
-            graphmesh_dot_v1_dot_checkpoint__service__pb2.AppendThreadEventsRequest.SerializeToString,
-            graphmesh_dot_v1_dot_checkpoint__service__pb2.AppendThreadEventsResponse.FromString,
+            '/graphmesh.internal.v1.CheckpointService/AppendThreadEvents',
+            graphmesh_dot_internal_dot_v1_dot_checkpoint__service__pb2.AppendThreadEventsRequest.SerializeToString,
+            graphmesh_dot_internal_dot_v1_dot_checkpoint__service__pb2.AppendThreadEventsResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -264,9 +264,9 @@ class CheckpointService:
         return grpc.experimental.unary_unary(
             request,
             target,
-            '/graphmesh.v1.CheckpointService/DeleteRunCheckpoints',
-            graphmesh_dot_v1_dot_checkpoint__service__pb2.DeleteRunCheckpointsRequest.SerializeToString,
-            graphmesh_dot_v1_dot_checkpoint__service__pb2.DeleteRunCheckpointsResponse.FromString,
+            '/graphmesh.internal.v1.CheckpointService/DeleteRunCheckpoints',
+            graphmesh_dot_internal_dot_v1_dot_checkpoint__service__pb2.DeleteRunCheckpointsRequest.SerializeToString,
+            graphmesh_dot_internal_dot_v1_dot_checkpoint__service__pb2.DeleteRunCheckpointsResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -291,9 +291,9 @@ class CheckpointService:
         return grpc.experimental.unary_unary(
             request,
             target,
-            '/graphmesh.v1.CheckpointService/GetThreadRecord',
-            graphmesh_dot_v1_dot_checkpoint__service__pb2.GetThreadRecordRequest.SerializeToString,
-            graphmesh_dot_v1_dot_checkpoint__service__pb2.GetThreadRecordResponse.FromString,
+            '/graphmesh.internal.v1.CheckpointService/GetThreadRecord',
+            graphmesh_dot_internal_dot_v1_dot_checkpoint__service__pb2.GetThreadRecordRequest.SerializeToString,
+            graphmesh_dot_internal_dot_v1_dot_checkpoint__service__pb2.GetThreadRecordResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -318,9 +318,9 @@ class CheckpointService:
         return grpc.experimental.unary_unary(
             request,
             target,
-            '/graphmesh.v1.CheckpointService/ListThreadRecords',
-            graphmesh_dot_v1_dot_checkpoint__service__pb2.ListThreadRecordsRequest.SerializeToString,
-            graphmesh_dot_v1_dot_checkpoint__service__pb2.ListThreadRecordsResponse.FromString,
+            '/graphmesh.internal.v1.CheckpointService/ListThreadRecords',
+            graphmesh_dot_internal_dot_v1_dot_checkpoint__service__pb2.ListThreadRecordsRequest.SerializeToString,
+            graphmesh_dot_internal_dot_v1_dot_checkpoint__service__pb2.ListThreadRecordsResponse.FromString,
             options,
             channel_credentials,
             insecure,

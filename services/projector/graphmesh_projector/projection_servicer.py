@@ -5,9 +5,9 @@ from __future__ import annotations
 import grpc
 
 from graphmesh.grpcutil import handle_errors
+from graphmesh.internal.v1 import projection_service_pb2 as pb
+from graphmesh.internal.v1 import projection_service_pb2_grpc as pb_grpc
 from graphmesh.runs import RunStatus, to_proto
-from graphmesh.v1 import projection_service_pb2 as pb
-from graphmesh.v1 import projection_service_pb2_grpc as pb_grpc
 from graphmesh_projector.readmodel import RunFilter, RunViewStore, micros_to_datetime
 
 

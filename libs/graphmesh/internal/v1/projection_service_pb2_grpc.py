@@ -3,7 +3,7 @@
 import grpc
 import warnings
 
-from graphmesh.v1 import projection_service_pb2 as graphmesh_dot_v1_dot_projection__service__pb2
+from graphmesh.internal.v1 import projection_service_pb2 as graphmesh_dot_internal_dot_v1_dot_projection__service__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
 GRPC_VERSION = grpc.__version__
@@ -18,7 +18,7 @@ except ImportError:
 if _version_not_supported:
     raise RuntimeError(
         f'The grpc package installed is at version {GRPC_VERSION},'
-        + ' but the generated code in graphmesh/v1/projection_service_pb2_grpc.py depends on'
+        + ' but the generated code in graphmesh/internal/v1/projection_service_pb2_grpc.py depends on'
         + f' grpcio>={GRPC_GENERATED_VERSION}.'
         + f' Please upgrade your grpc module to grpcio>={GRPC_GENERATED_VERSION}'
         + f' or downgrade your generated code using grpcio-tools<={GRPC_VERSION}.'
@@ -37,19 +37,19 @@ class ProjectionServiceStub:
             channel: A grpc.Channel.
         """
         self.GetRunView = channel.unary_unary(
-                '/graphmesh.v1.ProjectionService/GetRunView',
-                request_serializer=graphmesh_dot_v1_dot_projection__service__pb2.GetRunViewRequest.SerializeToString,
-                response_deserializer=graphmesh_dot_v1_dot_projection__service__pb2.GetRunViewResponse.FromString,
+                '/graphmesh.internal.v1.ProjectionService/GetRunView',
+                request_serializer=graphmesh_dot_internal_dot_v1_dot_projection__service__pb2.GetRunViewRequest.SerializeToString,
+                response_deserializer=graphmesh_dot_internal_dot_v1_dot_projection__service__pb2.GetRunViewResponse.FromString,
                 _registered_method=True)
         self.ListRunViews = channel.unary_unary(
-                '/graphmesh.v1.ProjectionService/ListRunViews',
-                request_serializer=graphmesh_dot_v1_dot_projection__service__pb2.ListRunViewsRequest.SerializeToString,
-                response_deserializer=graphmesh_dot_v1_dot_projection__service__pb2.ListRunViewsResponse.FromString,
+                '/graphmesh.internal.v1.ProjectionService/ListRunViews',
+                request_serializer=graphmesh_dot_internal_dot_v1_dot_projection__service__pb2.ListRunViewsRequest.SerializeToString,
+                response_deserializer=graphmesh_dot_internal_dot_v1_dot_projection__service__pb2.ListRunViewsResponse.FromString,
                 _registered_method=True)
         self.CountActiveRuns = channel.unary_unary(
-                '/graphmesh.v1.ProjectionService/CountActiveRuns',
-                request_serializer=graphmesh_dot_v1_dot_projection__service__pb2.CountActiveRunsRequest.SerializeToString,
-                response_deserializer=graphmesh_dot_v1_dot_projection__service__pb2.CountActiveRunsResponse.FromString,
+                '/graphmesh.internal.v1.ProjectionService/CountActiveRuns',
+                request_serializer=graphmesh_dot_internal_dot_v1_dot_projection__service__pb2.CountActiveRunsRequest.SerializeToString,
+                response_deserializer=graphmesh_dot_internal_dot_v1_dot_projection__service__pb2.CountActiveRunsResponse.FromString,
                 _registered_method=True)
 
 
@@ -84,24 +84,24 @@ def add_ProjectionServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
             'GetRunView': grpc.unary_unary_rpc_method_handler(
                     servicer.GetRunView,
-                    request_deserializer=graphmesh_dot_v1_dot_projection__service__pb2.GetRunViewRequest.FromString,
-                    response_serializer=graphmesh_dot_v1_dot_projection__service__pb2.GetRunViewResponse.SerializeToString,
+                    request_deserializer=graphmesh_dot_internal_dot_v1_dot_projection__service__pb2.GetRunViewRequest.FromString,
+                    response_serializer=graphmesh_dot_internal_dot_v1_dot_projection__service__pb2.GetRunViewResponse.SerializeToString,
             ),
             'ListRunViews': grpc.unary_unary_rpc_method_handler(
                     servicer.ListRunViews,
-                    request_deserializer=graphmesh_dot_v1_dot_projection__service__pb2.ListRunViewsRequest.FromString,
-                    response_serializer=graphmesh_dot_v1_dot_projection__service__pb2.ListRunViewsResponse.SerializeToString,
+                    request_deserializer=graphmesh_dot_internal_dot_v1_dot_projection__service__pb2.ListRunViewsRequest.FromString,
+                    response_serializer=graphmesh_dot_internal_dot_v1_dot_projection__service__pb2.ListRunViewsResponse.SerializeToString,
             ),
             'CountActiveRuns': grpc.unary_unary_rpc_method_handler(
                     servicer.CountActiveRuns,
-                    request_deserializer=graphmesh_dot_v1_dot_projection__service__pb2.CountActiveRunsRequest.FromString,
-                    response_serializer=graphmesh_dot_v1_dot_projection__service__pb2.CountActiveRunsResponse.SerializeToString,
+                    request_deserializer=graphmesh_dot_internal_dot_v1_dot_projection__service__pb2.CountActiveRunsRequest.FromString,
+                    response_serializer=graphmesh_dot_internal_dot_v1_dot_projection__service__pb2.CountActiveRunsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
-            'graphmesh.v1.ProjectionService', rpc_method_handlers)
+            'graphmesh.internal.v1.ProjectionService', rpc_method_handlers)
     server.add_generic_rpc_handlers((generic_handler,))
-    server.add_registered_method_handlers('graphmesh.v1.ProjectionService', rpc_method_handlers)
+    server.add_registered_method_handlers('graphmesh.internal.v1.ProjectionService', rpc_method_handlers)
 
 
  # This class is part of an EXPERIMENTAL API.
@@ -124,9 +124,9 @@ class ProjectionService:
         return grpc.experimental.unary_unary(
             request,
             target,
-            '/graphmesh.v1.ProjectionService/GetRunView',
-            graphmesh_dot_v1_dot_projection__service__pb2.GetRunViewRequest.SerializeToString,
-            graphmesh_dot_v1_dot_projection__service__pb2.GetRunViewResponse.FromString,
+            '/graphmesh.internal.v1.ProjectionService/GetRunView',
+            graphmesh_dot_internal_dot_v1_dot_projection__service__pb2.GetRunViewRequest.SerializeToString,
+            graphmesh_dot_internal_dot_v1_dot_projection__service__pb2.GetRunViewResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -151,9 +151,9 @@ class ProjectionService:
         return grpc.experimental.unary_unary(
             request,
             target,
-            '/graphmesh.v1.ProjectionService/ListRunViews',
-            graphmesh_dot_v1_dot_projection__service__pb2.ListRunViewsRequest.SerializeToString,
-            graphmesh_dot_v1_dot_projection__service__pb2.ListRunViewsResponse.FromString,
+            '/graphmesh.internal.v1.ProjectionService/ListRunViews',
+            graphmesh_dot_internal_dot_v1_dot_projection__service__pb2.ListRunViewsRequest.SerializeToString,
+            graphmesh_dot_internal_dot_v1_dot_projection__service__pb2.ListRunViewsResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -178,9 +178,9 @@ class ProjectionService:
         return grpc.experimental.unary_unary(
             request,
             target,
-            '/graphmesh.v1.ProjectionService/CountActiveRuns',
-            graphmesh_dot_v1_dot_projection__service__pb2.CountActiveRunsRequest.SerializeToString,
-            graphmesh_dot_v1_dot_projection__service__pb2.CountActiveRunsResponse.FromString,
+            '/graphmesh.internal.v1.ProjectionService/CountActiveRuns',
+            graphmesh_dot_internal_dot_v1_dot_projection__service__pb2.CountActiveRunsRequest.SerializeToString,
+            graphmesh_dot_internal_dot_v1_dot_projection__service__pb2.CountActiveRunsResponse.FromString,
             options,
             channel_credentials,
             insecure,

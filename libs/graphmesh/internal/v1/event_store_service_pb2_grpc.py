@@ -3,7 +3,7 @@
 import grpc
 import warnings
 
-from graphmesh.v1 import event_store_service_pb2 as graphmesh_dot_v1_dot_event__store__service__pb2
+from graphmesh.internal.v1 import event_store_service_pb2 as graphmesh_dot_internal_dot_v1_dot_event__store__service__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
 GRPC_VERSION = grpc.__version__
@@ -18,7 +18,7 @@ except ImportError:
 if _version_not_supported:
     raise RuntimeError(
         f'The grpc package installed is at version {GRPC_VERSION},'
-        + ' but the generated code in graphmesh/v1/event_store_service_pb2_grpc.py depends on'
+        + ' but the generated code in graphmesh/internal/v1/event_store_service_pb2_grpc.py depends on'
         + f' grpcio>={GRPC_GENERATED_VERSION}.'
         + f' Please upgrade your grpc module to grpcio>={GRPC_GENERATED_VERSION}'
         + f' or downgrade your generated code using grpcio-tools<={GRPC_VERSION}.'
@@ -37,44 +37,44 @@ class EventStoreServiceStub:
             channel: A grpc.Channel.
         """
         self.AppendEvents = channel.unary_unary(
-                '/graphmesh.v1.EventStoreService/AppendEvents',
-                request_serializer=graphmesh_dot_v1_dot_event__store__service__pb2.AppendEventsRequest.SerializeToString,
-                response_deserializer=graphmesh_dot_v1_dot_event__store__service__pb2.AppendEventsResponse.FromString,
+                '/graphmesh.internal.v1.EventStoreService/AppendEvents',
+                request_serializer=graphmesh_dot_internal_dot_v1_dot_event__store__service__pb2.AppendEventsRequest.SerializeToString,
+                response_deserializer=graphmesh_dot_internal_dot_v1_dot_event__store__service__pb2.AppendEventsResponse.FromString,
                 _registered_method=True)
         self.ReadEvents = channel.unary_unary(
-                '/graphmesh.v1.EventStoreService/ReadEvents',
-                request_serializer=graphmesh_dot_v1_dot_event__store__service__pb2.ReadEventsRequest.SerializeToString,
-                response_deserializer=graphmesh_dot_v1_dot_event__store__service__pb2.ReadEventsResponse.FromString,
+                '/graphmesh.internal.v1.EventStoreService/ReadEvents',
+                request_serializer=graphmesh_dot_internal_dot_v1_dot_event__store__service__pb2.ReadEventsRequest.SerializeToString,
+                response_deserializer=graphmesh_dot_internal_dot_v1_dot_event__store__service__pb2.ReadEventsResponse.FromString,
                 _registered_method=True)
         self.WatchEvents = channel.unary_stream(
-                '/graphmesh.v1.EventStoreService/WatchEvents',
-                request_serializer=graphmesh_dot_v1_dot_event__store__service__pb2.WatchEventsRequest.SerializeToString,
-                response_deserializer=graphmesh_dot_v1_dot_event__store__service__pb2.WatchEventsResponse.FromString,
+                '/graphmesh.internal.v1.EventStoreService/WatchEvents',
+                request_serializer=graphmesh_dot_internal_dot_v1_dot_event__store__service__pb2.WatchEventsRequest.SerializeToString,
+                response_deserializer=graphmesh_dot_internal_dot_v1_dot_event__store__service__pb2.WatchEventsResponse.FromString,
                 _registered_method=True)
         self.ClaimRuns = channel.unary_unary(
-                '/graphmesh.v1.EventStoreService/ClaimRuns',
-                request_serializer=graphmesh_dot_v1_dot_event__store__service__pb2.ClaimRunsRequest.SerializeToString,
-                response_deserializer=graphmesh_dot_v1_dot_event__store__service__pb2.ClaimRunsResponse.FromString,
+                '/graphmesh.internal.v1.EventStoreService/ClaimRuns',
+                request_serializer=graphmesh_dot_internal_dot_v1_dot_event__store__service__pb2.ClaimRunsRequest.SerializeToString,
+                response_deserializer=graphmesh_dot_internal_dot_v1_dot_event__store__service__pb2.ClaimRunsResponse.FromString,
                 _registered_method=True)
         self.RenewLeases = channel.unary_unary(
-                '/graphmesh.v1.EventStoreService/RenewLeases',
-                request_serializer=graphmesh_dot_v1_dot_event__store__service__pb2.RenewLeasesRequest.SerializeToString,
-                response_deserializer=graphmesh_dot_v1_dot_event__store__service__pb2.RenewLeasesResponse.FromString,
+                '/graphmesh.internal.v1.EventStoreService/RenewLeases',
+                request_serializer=graphmesh_dot_internal_dot_v1_dot_event__store__service__pb2.RenewLeasesRequest.SerializeToString,
+                response_deserializer=graphmesh_dot_internal_dot_v1_dot_event__store__service__pb2.RenewLeasesResponse.FromString,
                 _registered_method=True)
         self.TakeStaleCommands = channel.unary_unary(
-                '/graphmesh.v1.EventStoreService/TakeStaleCommands',
-                request_serializer=graphmesh_dot_v1_dot_event__store__service__pb2.TakeStaleCommandsRequest.SerializeToString,
-                response_deserializer=graphmesh_dot_v1_dot_event__store__service__pb2.TakeStaleCommandsResponse.FromString,
+                '/graphmesh.internal.v1.EventStoreService/TakeStaleCommands',
+                request_serializer=graphmesh_dot_internal_dot_v1_dot_event__store__service__pb2.TakeStaleCommandsRequest.SerializeToString,
+                response_deserializer=graphmesh_dot_internal_dot_v1_dot_event__store__service__pb2.TakeStaleCommandsResponse.FromString,
                 _registered_method=True)
         self.RequestCancel = channel.unary_unary(
-                '/graphmesh.v1.EventStoreService/RequestCancel',
-                request_serializer=graphmesh_dot_v1_dot_event__store__service__pb2.RequestCancelRequest.SerializeToString,
-                response_deserializer=graphmesh_dot_v1_dot_event__store__service__pb2.RequestCancelResponse.FromString,
+                '/graphmesh.internal.v1.EventStoreService/RequestCancel',
+                request_serializer=graphmesh_dot_internal_dot_v1_dot_event__store__service__pb2.RequestCancelRequest.SerializeToString,
+                response_deserializer=graphmesh_dot_internal_dot_v1_dot_event__store__service__pb2.RequestCancelResponse.FromString,
                 _registered_method=True)
         self.WatchCancellations = channel.unary_stream(
-                '/graphmesh.v1.EventStoreService/WatchCancellations',
-                request_serializer=graphmesh_dot_v1_dot_event__store__service__pb2.WatchCancellationsRequest.SerializeToString,
-                response_deserializer=graphmesh_dot_v1_dot_event__store__service__pb2.WatchCancellationsResponse.FromString,
+                '/graphmesh.internal.v1.EventStoreService/WatchCancellations',
+                request_serializer=graphmesh_dot_internal_dot_v1_dot_event__store__service__pb2.WatchCancellationsRequest.SerializeToString,
+                response_deserializer=graphmesh_dot_internal_dot_v1_dot_event__store__service__pb2.WatchCancellationsResponse.FromString,
                 _registered_method=True)
 
 
@@ -152,49 +152,49 @@ def add_EventStoreServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
             'AppendEvents': grpc.unary_unary_rpc_method_handler(
                     servicer.AppendEvents,
-                    request_deserializer=graphmesh_dot_v1_dot_event__store__service__pb2.AppendEventsRequest.FromString,
-                    response_serializer=graphmesh_dot_v1_dot_event__store__service__pb2.AppendEventsResponse.SerializeToString,
+                    request_deserializer=graphmesh_dot_internal_dot_v1_dot_event__store__service__pb2.AppendEventsRequest.FromString,
+                    response_serializer=graphmesh_dot_internal_dot_v1_dot_event__store__service__pb2.AppendEventsResponse.SerializeToString,
             ),
             'ReadEvents': grpc.unary_unary_rpc_method_handler(
                     servicer.ReadEvents,
-                    request_deserializer=graphmesh_dot_v1_dot_event__store__service__pb2.ReadEventsRequest.FromString,
-                    response_serializer=graphmesh_dot_v1_dot_event__store__service__pb2.ReadEventsResponse.SerializeToString,
+                    request_deserializer=graphmesh_dot_internal_dot_v1_dot_event__store__service__pb2.ReadEventsRequest.FromString,
+                    response_serializer=graphmesh_dot_internal_dot_v1_dot_event__store__service__pb2.ReadEventsResponse.SerializeToString,
             ),
             'WatchEvents': grpc.unary_stream_rpc_method_handler(
                     servicer.WatchEvents,
-                    request_deserializer=graphmesh_dot_v1_dot_event__store__service__pb2.WatchEventsRequest.FromString,
-                    response_serializer=graphmesh_dot_v1_dot_event__store__service__pb2.WatchEventsResponse.SerializeToString,
+                    request_deserializer=graphmesh_dot_internal_dot_v1_dot_event__store__service__pb2.WatchEventsRequest.FromString,
+                    response_serializer=graphmesh_dot_internal_dot_v1_dot_event__store__service__pb2.WatchEventsResponse.SerializeToString,
             ),
             'ClaimRuns': grpc.unary_unary_rpc_method_handler(
                     servicer.ClaimRuns,
-                    request_deserializer=graphmesh_dot_v1_dot_event__store__service__pb2.ClaimRunsRequest.FromString,
-                    response_serializer=graphmesh_dot_v1_dot_event__store__service__pb2.ClaimRunsResponse.SerializeToString,
+                    request_deserializer=graphmesh_dot_internal_dot_v1_dot_event__store__service__pb2.ClaimRunsRequest.FromString,
+                    response_serializer=graphmesh_dot_internal_dot_v1_dot_event__store__service__pb2.ClaimRunsResponse.SerializeToString,
             ),
             'RenewLeases': grpc.unary_unary_rpc_method_handler(
                     servicer.RenewLeases,
-                    request_deserializer=graphmesh_dot_v1_dot_event__store__service__pb2.RenewLeasesRequest.FromString,
-                    response_serializer=graphmesh_dot_v1_dot_event__store__service__pb2.RenewLeasesResponse.SerializeToString,
+                    request_deserializer=graphmesh_dot_internal_dot_v1_dot_event__store__service__pb2.RenewLeasesRequest.FromString,
+                    response_serializer=graphmesh_dot_internal_dot_v1_dot_event__store__service__pb2.RenewLeasesResponse.SerializeToString,
             ),
             'TakeStaleCommands': grpc.unary_unary_rpc_method_handler(
                     servicer.TakeStaleCommands,
-                    request_deserializer=graphmesh_dot_v1_dot_event__store__service__pb2.TakeStaleCommandsRequest.FromString,
-                    response_serializer=graphmesh_dot_v1_dot_event__store__service__pb2.TakeStaleCommandsResponse.SerializeToString,
+                    request_deserializer=graphmesh_dot_internal_dot_v1_dot_event__store__service__pb2.TakeStaleCommandsRequest.FromString,
+                    response_serializer=graphmesh_dot_internal_dot_v1_dot_event__store__service__pb2.TakeStaleCommandsResponse.SerializeToString,
             ),
             'RequestCancel': grpc.unary_unary_rpc_method_handler(
                     servicer.RequestCancel,
-                    request_deserializer=graphmesh_dot_v1_dot_event__store__service__pb2.RequestCancelRequest.FromString,
-                    response_serializer=graphmesh_dot_v1_dot_event__store__service__pb2.RequestCancelResponse.SerializeToString,
+                    request_deserializer=graphmesh_dot_internal_dot_v1_dot_event__store__service__pb2.RequestCancelRequest.FromString,
+                    response_serializer=graphmesh_dot_internal_dot_v1_dot_event__store__service__pb2.RequestCancelResponse.SerializeToString,
             ),
             'WatchCancellations': grpc.unary_stream_rpc_method_handler(
                     servicer.WatchCancellations,
-                    request_deserializer=graphmesh_dot_v1_dot_event__store__service__pb2.WatchCancellationsRequest.FromString,
-                    response_serializer=graphmesh_dot_v1_dot_event__store__service__pb2.WatchCancellationsResponse.SerializeToString,
+                    request_deserializer=graphmesh_dot_internal_dot_v1_dot_event__store__service__pb2.WatchCancellationsRequest.FromString,
+                    response_serializer=graphmesh_dot_internal_dot_v1_dot_event__store__service__pb2.WatchCancellationsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
-            'graphmesh.v1.EventStoreService', rpc_method_handlers)
+            'graphmesh.internal.v1.EventStoreService', rpc_method_handlers)
     server.add_generic_rpc_handlers((generic_handler,))
-    server.add_registered_method_handlers('graphmesh.v1.EventStoreService', rpc_method_handlers)
+    server.add_registered_method_handlers('graphmesh.internal.v1.EventStoreService', rpc_method_handlers)
 
 
  # This class is part of an EXPERIMENTAL API.
@@ -217,9 +217,9 @@ class EventStoreService:
         return grpc.experimental.unary_unary(
             request,
             target,
-            '/graphmesh.v1.EventStoreService/AppendEvents',
-            graphmesh_dot_v1_dot_event__store__service__pb2.AppendEventsRequest.SerializeToString,
-            graphmesh_dot_v1_dot_event__store__service__pb2.AppendEventsResponse.FromString,
+            '/graphmesh.internal.v1.EventStoreService/AppendEvents',
+            graphmesh_dot_internal_dot_v1_dot_event__store__service__pb2.AppendEventsRequest.SerializeToString,
+            graphmesh_dot_internal_dot_v1_dot_event__store__service__pb2.AppendEventsResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -244,9 +244,9 @@ class EventStoreService:
         return grpc.experimental.unary_unary(
             request,
             target,
-            '/graphmesh.v1.EventStoreService/ReadEvents',
-            graphmesh_dot_v1_dot_event__store__service__pb2.ReadEventsRequest.SerializeToString,
-            graphmesh_dot_v1_dot_event__store__service__pb2.ReadEventsResponse.FromString,
+            '/graphmesh.internal.v1.EventStoreService/ReadEvents',
+            graphmesh_dot_internal_dot_v1_dot_event__store__service__pb2.ReadEventsRequest.SerializeToString,
+            graphmesh_dot_internal_dot_v1_dot_event__store__service__pb2.ReadEventsResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -271,9 +271,9 @@ class EventStoreService:
         return grpc.experimental.unary_stream(
             request,
             target,
-            '/graphmesh.v1.EventStoreService/WatchEvents',
-            graphmesh_dot_v1_dot_event__store__service__pb2.WatchEventsRequest.SerializeToString,
-            graphmesh_dot_v1_dot_event__store__service__pb2.WatchEventsResponse.FromString,
+            '/graphmesh.internal.v1.EventStoreService/WatchEvents',
+            graphmesh_dot_internal_dot_v1_dot_event__store__service__pb2.WatchEventsRequest.SerializeToString,
+            graphmesh_dot_internal_dot_v1_dot_event__store__service__pb2.WatchEventsResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -298,9 +298,9 @@ class EventStoreService:
         return grpc.experimental.unary_unary(
             request,
             target,
-            '/graphmesh.v1.EventStoreService/ClaimRuns',
-            graphmesh_dot_v1_dot_event__store__service__pb2.ClaimRunsRequest.SerializeToString,
-            graphmesh_dot_v1_dot_event__store__service__pb2.ClaimRunsResponse.FromString,
+            '/graphmesh.internal.v1.EventStoreService/ClaimRuns',
+            graphmesh_dot_internal_dot_v1_dot_event__store__service__pb2.ClaimRunsRequest.SerializeToString,
+            graphmesh_dot_internal_dot_v1_dot_event__store__service__pb2.ClaimRunsResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -325,9 +325,9 @@ class EventStoreService:
         return grpc.experimental.unary_unary(
             request,
             target,
-            '/graphmesh.v1.EventStoreService/RenewLeases',
-            graphmesh_dot_v1_dot_event__store__service__pb2.RenewLeasesRequest.SerializeToString,
-            graphmesh_dot_v1_dot_event__store__service__pb2.RenewLeasesResponse.FromString,
+            '/graphmesh.internal.v1.EventStoreService/RenewLeases',
+            graphmesh_dot_internal_dot_v1_dot_event__store__service__pb2.RenewLeasesRequest.SerializeToString,
+            graphmesh_dot_internal_dot_v1_dot_event__store__service__pb2.RenewLeasesResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -352,9 +352,9 @@ class EventStoreService:
         return grpc.experimental.unary_unary(
             request,
             target,
-            '/graphmesh.v1.EventStoreService/TakeStaleCommands',
-            graphmesh_dot_v1_dot_event__store__service__pb2.TakeStaleCommandsRequest.SerializeToString,
-            graphmesh_dot_v1_dot_event__store__service__pb2.TakeStaleCommandsResponse.FromString,
+            '/graphmesh.internal.v1.EventStoreService/TakeStaleCommands',
+            graphmesh_dot_internal_dot_v1_dot_event__store__service__pb2.TakeStaleCommandsRequest.SerializeToString,
+            graphmesh_dot_internal_dot_v1_dot_event__store__service__pb2.TakeStaleCommandsResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -379,9 +379,9 @@ class EventStoreService:
         return grpc.experimental.unary_unary(
             request,
             target,
-            '/graphmesh.v1.EventStoreService/RequestCancel',
-            graphmesh_dot_v1_dot_event__store__service__pb2.RequestCancelRequest.SerializeToString,
-            graphmesh_dot_v1_dot_event__store__service__pb2.RequestCancelResponse.FromString,
+            '/graphmesh.internal.v1.EventStoreService/RequestCancel',
+            graphmesh_dot_internal_dot_v1_dot_event__store__service__pb2.RequestCancelRequest.SerializeToString,
+            graphmesh_dot_internal_dot_v1_dot_event__store__service__pb2.RequestCancelResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -406,9 +406,9 @@ class EventStoreService:
         return grpc.experimental.unary_stream(
             request,
             target,
-            '/graphmesh.v1.EventStoreService/WatchCancellations',
-            graphmesh_dot_v1_dot_event__store__service__pb2.WatchCancellationsRequest.SerializeToString,
-            graphmesh_dot_v1_dot_event__store__service__pb2.WatchCancellationsResponse.FromString,
+            '/graphmesh.internal.v1.EventStoreService/WatchCancellations',
+            graphmesh_dot_internal_dot_v1_dot_event__store__service__pb2.WatchCancellationsRequest.SerializeToString,
+            graphmesh_dot_internal_dot_v1_dot_event__store__service__pb2.WatchCancellationsResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -23,6 +23,8 @@ from graphmesh.eventstore import AppendOutcome, CancelState
 from graphmesh.eventstore.interface import run_not_found
 from graphmesh.eventstore.remote import RemoteEventStore
 from graphmesh.grpcutil import handle_errors, translate_rpc_error
+from graphmesh.internal.v1 import projection_service_pb2 as pj_pb2
+from graphmesh.internal.v1 import projection_service_pb2_grpc as pj_grpc
 from graphmesh.kafka import traced_send
 from graphmesh.registry import GraphRegistry
 from graphmesh.run_created import RunCreated
@@ -34,8 +36,6 @@ from graphmesh.runs import (
     from_proto,
     to_proto,
 )
-from graphmesh.v1 import projection_service_pb2 as pj_pb2
-from graphmesh.v1 import projection_service_pb2_grpc as pj_grpc
 from graphmesh.v1 import run_pb2
 from graphmesh.v1 import run_service_pb2 as pb
 from graphmesh.v1 import run_service_pb2_grpc as pb_grpc
@@ -45,7 +45,7 @@ from graphmesh_gateway.create_run import CreateRunInput, parse_create_run
 from graphmesh_gateway.feeds import RunFeeds
 from graphmesh_gateway.limits import RateLimiter, TenantQuota
 from graphmesh_gateway.settings import GatewaySettings
-from graphmesh_gateway.threads import Threads, thread_not_found
+from graphmesh_gateway.thread_state import Threads, thread_not_found
 from graphmesh_gateway.tokens import PagePosition, Tokens
 
 

@@ -1,0 +1,1 @@
+"""Generated code of graphmesh's internal APIs (between its services)."""
