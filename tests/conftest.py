@@ -18,7 +18,7 @@ import grpc
 import pytest
 
 from graphmesh.client import Client
-from graphmesh.stack import LocalStack, StackConfig
+from graphmesh.testing.stack import LocalStack, StackConfig
 from graphmesh.v1 import run_service_pb2_grpc
 
 #: The examples and the test-only graphs (`slow`: nodes that take a while).

@@ -37,7 +37,7 @@ import grpc
 import jwt
 import structlog
 
-from graphmesh.errors import GraphmeshError
+from graphmesh.errors import Unauthenticated
 from graphmesh.grpcutil import status_for
 from graphmesh.interceptors import rewrap
 from graphmesh.settings import SettingsError, env_bool, env_str
@@ -50,12 +50,6 @@ TENANT_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 DEFAULT_JWT_ALGORITHMS = ("RS256", "ES256", "EdDSA", "HS256")
 _HEALTH_PREFIX = "/grpc.health.v1.Health/"
 _REFLECTION_PREFIX = "/grpc.reflection."
-
-
-class Unauthenticated(GraphmeshError):
-    """The call carries no credentials, or credentials that do not verify."""
-
-    code = grpc.StatusCode.UNAUTHENTICATED
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,12 +20,10 @@ from grpc_status import rpc_status
 
 from graphmesh.errors import (
     ERROR_DOMAIN,
-    AlreadyExists,
-    FailedPrecondition,
     GraphmeshError,
     InvalidArgument,
-    NotFound,
     Unavailable,
+    error_class,
 )
 from graphmesh.interceptors import (
     ObservingServerInterceptor,
@@ -125,20 +123,10 @@ def handle_errors(method: _F) -> _F:
     return unary_wrapper  # type: ignore[return-value]
 
 
-_ERROR_BY_CODE: dict[grpc.StatusCode, type[GraphmeshError]] = {
-    grpc.StatusCode.INVALID_ARGUMENT: InvalidArgument,
-    grpc.StatusCode.NOT_FOUND: NotFound,
-    grpc.StatusCode.ALREADY_EXISTS: AlreadyExists,
-    grpc.StatusCode.FAILED_PRECONDITION: FailedPrecondition,
-}
-
-
-def translate_rpc_error(exc: grpc.aio.AioRpcError, what: str) -> GraphmeshError:
-    """A graphmesh error for a failed call to another graphmesh service,
-    keeping its code, reason and field when it carried details."""
-    reason = "UPSTREAM_ERROR"
-    field: str | None = None
-    metadata: dict[str, str] = {}
+def _status_details(exc: grpc.RpcError) -> tuple[str, str | None, dict[str, str]]:
+    """The reason, field and metadata a failed call's status details carry
+    ("" when it carried none)."""
+    reason, field, metadata = "", None, {}
     status = rpc_status.from_call(exc)  # type: ignore[arg-type]
     if status is not None:
         for detail in status.details:
@@ -149,11 +137,46 @@ def translate_rpc_error(exc: grpc.aio.AioRpcError, what: str) -> GraphmeshError:
                 reason, metadata = info.reason, dict(info.metadata)
             elif detail.Is(bad.DESCRIPTOR) and detail.Unpack(bad) and bad.field_violations:
                 field = bad.field_violations[0].field
-    cls = _ERROR_BY_CODE.get(exc.code(), Unavailable)
-    if cls is Unavailable and reason == "UPSTREAM_ERROR":
-        reason = "UPSTREAM_UNAVAILABLE"
-    message = exc.details() if cls is not Unavailable else f"{what}: {exc.details()}"
-    return cls(message or what, reason=reason, field=field, metadata=metadata)
+    return reason, field, metadata
+
+
+def error_from_status(exc: grpc.RpcError) -> GraphmeshError:
+    """The graphmesh error a failed call stands for, as its caller sees it:
+    the class of its status code, its message, reason, field and metadata.
+    The client raises these (sync and async calls alike)."""
+    reason, field, metadata = _status_details(exc)
+    code = exc.code()  # type: ignore[attr-defined]
+    message = exc.details() or code.name  # type: ignore[attr-defined]
+    return error_class(code)(message, reason=reason, field=field, metadata=metadata)
+
+
+_UPSTREAM_CODES = frozenset(
+    {
+        grpc.StatusCode.INVALID_ARGUMENT,
+        grpc.StatusCode.NOT_FOUND,
+        grpc.StatusCode.ALREADY_EXISTS,
+        grpc.StatusCode.FAILED_PRECONDITION,
+    }
+)
+
+
+def translate_rpc_error(exc: grpc.aio.AioRpcError, what: str) -> GraphmeshError:
+    """A graphmesh error for a failed call to another graphmesh service, as
+    this service answers its own caller: the refusals (bad argument, not
+    found, exists, precondition) pass through with their reason and field;
+    anything else means the service behind is not serving, Unavailable."""
+    reason, field, metadata = _status_details(exc)
+    code = exc.code()
+    if code in _UPSTREAM_CODES:
+        return error_class(code)(
+            exc.details() or what, reason=reason or "UPSTREAM_ERROR", field=field, metadata=metadata
+        )
+    return Unavailable(
+        f"{what}: {exc.details()}",
+        reason=reason or "UPSTREAM_UNAVAILABLE",
+        field=field,
+        metadata=metadata,
+    )
 
 
 _RETRIED_CODES = (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED)

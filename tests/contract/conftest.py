@@ -15,9 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from graphmesh import db
 from graphmesh.grpcutil import create_server
-from graphmesh.infra import procs
-from graphmesh.infra.postgres import PrivatePostgres
 from graphmesh.migrations import upgrade
+from graphmesh.testing.infra import procs
+from graphmesh.testing.infra.postgres import PrivatePostgres
 from graphmesh_checkpoint.api import add_api
 from graphmesh_checkpoint.notifier import RunNotifier
 

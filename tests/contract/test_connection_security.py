@@ -14,11 +14,11 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from graphmesh import db
-from graphmesh.devcerts import CertificateAuthority
 from graphmesh.errors import Unavailable
-from graphmesh.infra import procs
-from graphmesh.infra.postgres import PrivatePostgres
 from graphmesh.settings import database_from_env
+from graphmesh.testing.infra import procs
+from graphmesh.testing.infra.postgres import PrivatePostgres
+from graphmesh.testing.pki import CertificateAuthority
 
 PASSWORD = "pg-pass-5f2e9c"
 

@@ -17,7 +17,7 @@ from graphmesh.eventstore.interface import EventStore, RunStore
 from graphmesh.eventstore.memory import MemoryEventStore
 from graphmesh.eventstore.postgres import PostgresEventStore
 from graphmesh.eventstore.remote import RemoteEventStore
-from graphmesh.infra import procs
+from graphmesh.testing.infra import procs
 
 
 class TestMemoryEventStore(EventStoreContract):

@@ -9,10 +9,10 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from graphmesh.infra.postgres import PrivatePostgres
 from graphmesh.migrations import alembic_config
 from graphmesh.schema import metadata
 from graphmesh.tenancy import tenant_sql
+from graphmesh.testing.infra.postgres import PrivatePostgres
 
 #: The expression indexes of migration 0007 (the tenant of a thread id).
 TENANT_INDEXES = {

@@ -7,7 +7,7 @@ from google.rpc import error_details_pb2
 from grpc_status import rpc_status
 
 from graphmesh.checkpoints import events as cpe
-from graphmesh.stack import LocalStack
+from graphmesh.testing.stack import LocalStack
 
 
 def status_details(exc: grpc.RpcError) -> tuple[grpc.StatusCode, str, str, list[str]]:

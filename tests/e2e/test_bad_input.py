@@ -12,7 +12,7 @@ import grpc
 import pytest
 
 from graphmesh.errors import ERROR_DOMAIN
-from graphmesh.stack import LocalStack
+from graphmesh.testing.stack import LocalStack
 from graphmesh.v1 import graph_service_pb2, graph_service_pb2_grpc, run_pb2, run_service_pb2_grpc
 from graphmesh.v1 import run_service_pb2 as pb
 from tests.conftest import TEST_GRAPHS, store_counts

@@ -6,12 +6,14 @@ import json
 import shutil
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from graphmesh.stack import LocalStack
+from graphmesh import AsyncClient, Client, InvalidArgument, NotFound, RunStatus
+from graphmesh.testing.stack import LocalStack
 from tests.e2e.helpers import public_seqs
 
 pytestmark = pytest.mark.e2e
@@ -21,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def graphmesh(stack: LocalStack, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "graphmesh.cli", *args, "--target", stack.gateway_target],
+        [sys.executable, "-m", "graphmesh_cli.main", *args, "--target", stack.gateway_target],
         capture_output=True,
         text=True,
         timeout=120,
@@ -106,3 +108,33 @@ def test_node_client_creates_a_run_and_streams_it_to_the_end(stack: LocalStack) 
     assert events[0]["type"] == "RunCreated" and events[-1]["type"] == "RunSucceeded"
     assert final["status"] == "RUN_STATUS_SUCCEEDED"
     assert final["output"]["messages"][-1]["content"] == "The answer is 15."
+
+
+async def test_the_async_client_runs_streams_and_refuses_as_the_sync_one_does(
+    stack: LocalStack,
+) -> None:
+    async with AsyncClient(stack.gateway_target) as client:
+        run = await client.create_run("chain3", {"n": 0, "trail": []}, request_id=str(uuid.uuid4()))
+        events = [e async for e in client.stream_run(run.run_id, stream_modes=["updates"])]
+        done = await client.wait_run(run.run_id, timeout=60)
+        assert done.status is RunStatus.SUCCEEDED
+        assert done.output == {"n": 3, "trail": ["s0", "s1", "s2"]}
+        assert [e.type for e in events] == [
+            "RunCreated",
+            "RunStarted",
+            "NodeUpdated",
+            "NodeUpdated",
+            "NodeUpdated",
+            "RunSucceeded",
+        ]
+        assert [e.previous_seq for e in events[1:]] == [e.seq for e in events[:-1]]
+        with pytest.raises(NotFound) as missing:
+            await client.get_run(str(uuid.uuid4()))
+        assert missing.value.reason == "RUN_NOT_FOUND"
+        with pytest.raises(InvalidArgument) as bad:
+            await client.create_run("chain3", "{not json")
+        assert (bad.value.reason, bad.value.field) == ("INPUT_MALFORMED_JSON", "input_json")
+    # The blocking client raises the same classes.
+    with Client(stack.gateway_target) as blocking, pytest.raises(NotFound) as again:
+        blocking.get_run(str(uuid.uuid4()))
+    assert again.value.reason == "RUN_NOT_FOUND"

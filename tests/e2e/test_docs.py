@@ -8,7 +8,7 @@ import re
 import uuid
 from pathlib import Path
 
-from graphmesh.stack import LocalStack
+from graphmesh.testing.stack import LocalStack
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 DOC = DOCS / "threads.md"

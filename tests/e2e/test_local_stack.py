@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
-from graphmesh.infra.procs import free_port
-from graphmesh.stack import LocalStack
+from graphmesh.testing.infra.procs import free_port
+from graphmesh.testing.stack import LocalStack
 
 pytestmark = pytest.mark.e2e
 
@@ -35,7 +35,7 @@ def test_up_serves_the_api_and_down_stops_every_process() -> None:
     data_dir = Path(tempfile.mkdtemp(prefix="graphmesh-up-"))
     data_dir.chmod(0o755)
     port = free_port()
-    cli = [sys.executable, "-m", "graphmesh.cli"]
+    cli = [sys.executable, "-m", "graphmesh_cli.main"]
     up = subprocess.Popen(
         [
             *cli,
@@ -100,7 +100,7 @@ def test_up_serves_the_api_and_down_stops_every_process() -> None:
 
 def test_down_without_a_running_mesh_says_so() -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "graphmesh.cli", "down", "--data-dir", tempfile.mkdtemp()],
+        [sys.executable, "-m", "graphmesh_cli.main", "down", "--data-dir", tempfile.mkdtemp()],
         capture_output=True,
         text=True,
         timeout=30,
@@ -114,7 +114,7 @@ def test_bench_checks_outputs_and_prints_both_sides_with_ratios(stack: LocalStac
         [
             sys.executable,
             "-m",
-            "graphmesh.cli",
+            "graphmesh_cli.main",
             "bench",
             "--target",
             stack.gateway_target,
@@ -155,7 +155,7 @@ def test_bench_checks_outputs_and_prints_both_sides_with_ratios(stack: LocalStac
 
 def test_demo_runs_the_examples_with_streamed_progress_and_cleans_up() -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "graphmesh.cli", "demo"],
+        [sys.executable, "-m", "graphmesh_cli.main", "demo"],
         capture_output=True,
         text=True,
         timeout=300,
@@ -180,7 +180,7 @@ def test_up_refuses_ports_that_are_in_use(stack: LocalStack) -> None:
         [
             sys.executable,
             "-m",
-            "graphmesh.cli",
+            "graphmesh_cli.main",
             "up",
             "--data-dir",
             tempfile.mkdtemp(),
@@ -253,7 +253,7 @@ class Up:
         shutil.rmtree(self.data_dir, ignore_errors=True)
 
 
-CLI = [sys.executable, "-m", "graphmesh.cli"]
+CLI = [sys.executable, "-m", "graphmesh_cli.main"]
 
 
 def test_up_starts_a_crashed_service_again_and_keeps_serving() -> None:

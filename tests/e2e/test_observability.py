@@ -17,7 +17,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from graphmesh.client import Client
 from graphmesh.runs import RunStatus
-from graphmesh.stack import LocalStack
+from graphmesh.testing.stack import LocalStack
 from graphmesh.v1 import run_service_pb2, run_service_pb2_grpc
 from tests.conftest import TEST_GRAPHS, running_mesh
 from tests.otlp import OtlpReceiver, Span, tree

@@ -10,13 +10,13 @@ import time
 
 from graphmesh.client import Client
 from graphmesh.runs import RunStatus
-from graphmesh.stack import LocalStack
+from graphmesh.testing.stack import LocalStack
 from tests.conftest import store_counts
 
 
 def ops(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "graphmesh.cli", *args],
+        [sys.executable, "-m", "graphmesh_cli.main", *args],
         capture_output=True,
         text=True,
         timeout=120,

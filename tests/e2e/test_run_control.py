@@ -13,9 +13,10 @@ import pytest
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
 
-from graphmesh.client import Client, ClientError
+from graphmesh.client import Client
+from graphmesh.errors import GraphmeshError
 from graphmesh.runs import RunStatus
-from graphmesh.stack import LocalStack
+from graphmesh.testing.stack import LocalStack
 from graphmesh.v1 import run_service_pb2 as pb
 from graphmesh.v1 import run_service_pb2_grpc as pb_grpc
 from tests.conftest import store_counts
@@ -212,6 +213,6 @@ def max_overlap(spans: list[tuple[datetime, datetime]]) -> int:
 
 
 def test_queue_depth_of_an_unknown_graph_is_not_found(client: Client) -> None:
-    with pytest.raises(ClientError) as exc:
+    with pytest.raises(GraphmeshError) as exc:
         client.queue_depth("no-such-graph")
     assert exc.value.reason == "GRAPH_NOT_FOUND"

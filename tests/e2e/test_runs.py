@@ -23,7 +23,7 @@ from graphmesh.internal.v1 import event_store_service_pb2 as es_pb2
 from graphmesh.internal.v1 import event_store_service_pb2_grpc
 from graphmesh.run_created import RunCreated
 from graphmesh.runs import RunStatus
-from graphmesh.stack import LocalStack
+from graphmesh.testing.stack import LocalStack
 from graphmesh.v1 import run_service_pb2 as pb
 from graphmesh.v1 import run_service_pb2_grpc
 from tests.conftest import store_counts

@@ -16,9 +16,10 @@ import grpc
 import pytest
 
 from graphmesh import streams
-from graphmesh.client import Client, ClientError, RunEvent
+from graphmesh.client import Client, RunEvent
+from graphmesh.errors import GraphmeshError
 from graphmesh.runs import RunStatus
-from graphmesh.stack import LocalStack
+from graphmesh.testing.stack import LocalStack
 from graphmesh.v1 import run_pb2
 from graphmesh.v1 import run_service_pb2 as pb
 from graphmesh.v1 import run_service_pb2_grpc as pb_grpc
@@ -261,6 +262,6 @@ def test_a_client_detects_an_event_it_did_not_get(
             self._call.cancel()
 
     monkeypatch.setattr(client._runs, "StreamRun", LosingOne)
-    with pytest.raises(ClientError) as exc:
+    with pytest.raises(GraphmeshError) as exc:
         list(client.stream_run(run.run_id))
     assert (exc.value.code, exc.value.reason) == (grpc.StatusCode.DATA_LOSS, "STREAM_GAP")

@@ -17,9 +17,10 @@ from typing import Any
 import grpc
 import pytest
 
-from graphmesh.client import Client, ClientError
+from graphmesh.client import Client
+from graphmesh.errors import GraphmeshError
 from graphmesh.runs import RunStatus
-from graphmesh.stack import LocalStack
+from graphmesh.testing.stack import LocalStack
 from graphmesh.v1 import run_service_pb2 as run_pb
 from graphmesh.v1 import run_service_pb2_grpc, thread_service_pb2_grpc
 from graphmesh.v1 import thread_service_pb2 as pb
@@ -97,7 +98,7 @@ def test_cli_shows_the_interrupt_and_a_second_process_resumes_it(
 ) -> None:
     def cli(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [sys.executable, "-m", "graphmesh.cli", *args, "--target", stack.gateway_target],
+            [sys.executable, "-m", "graphmesh_cli.main", *args, "--target", stack.gateway_target],
             capture_output=True,
             text=True,
             timeout=120,
@@ -166,7 +167,7 @@ def test_threads_are_created_listed_filtered_and_deleted(client: Client) -> None
     tag = f"team-{time.monotonic_ns()}"
     made = [client.create_thread(metadata={"team": tag, "i": str(i)}) for i in range(3)]
     assert all(t.status == "IDLE" and t.metadata["team"] == tag for t in made)
-    with pytest.raises(ClientError) as exc:
+    with pytest.raises(GraphmeshError) as exc:
         client.create_thread(made[0].thread_id)
     assert exc.value.reason == "THREAD_EXISTS"
     again = client.create_thread(made[0].thread_id, if_exists_return=True)
@@ -189,7 +190,7 @@ def test_threads_are_created_listed_filtered_and_deleted(client: Client) -> None
     assert {t.thread_id for t in idle} == {made[0].thread_id, made[2].thread_id}
 
     client.delete_thread(made[2].thread_id)
-    with pytest.raises(ClientError) as exc:
+    with pytest.raises(GraphmeshError) as exc:
         client.get_thread(made[2].thread_id)
     assert exc.value.reason == "THREAD_DELETED"
     remaining, _ = client.list_threads(metadata={"team": tag})
@@ -211,7 +212,7 @@ def test_reject_strategy_refuses_a_run_while_the_thread_is_busy(
     busy_listed, _ = client.list_threads(status="busy", page_size=1000)
     assert thread_id in {t.thread_id for t in busy_listed}
     before = store_counts(stack)
-    with pytest.raises(ClientError) as exc:
+    with pytest.raises(GraphmeshError) as exc:
         client.create_run(
             "slow", {"seconds": 0, "trail": []}, thread_id=thread_id, multitask_strategy="reject"
         )

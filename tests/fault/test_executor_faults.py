@@ -17,7 +17,7 @@ import pytest
 
 from graphmesh.client import Client
 from graphmesh.runs import RunStatus
-from graphmesh.stack import LocalStack, ServiceProcess
+from graphmesh.testing.stack import LocalStack, ServiceProcess
 from tests.conftest import running_mesh
 
 pytestmark = pytest.mark.e2e

@@ -14,9 +14,10 @@ import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from graphmesh.client import Client, ClientError
+from graphmesh.client import Client
+from graphmesh.errors import GraphmeshError
 from graphmesh.runs import RunStatus
-from graphmesh.stack import LocalStack, wait_serving
+from graphmesh.testing.stack import LocalStack, wait_serving
 from tests.conftest import TEST_GRAPHS, running_mesh, store_counts
 
 pytestmark = pytest.mark.e2e
@@ -100,7 +101,7 @@ def test_postgres_away_under_load(request: pytest.FixtureRequest) -> None:
             f"health did not follow PostgreSQL going away: {serving(mesh)}",
         )
         # Submissions are refused (the run cannot be stored), not lost or half-made.
-        with pytest.raises(ClientError) as refused:
+        with pytest.raises(GraphmeshError) as refused:
             client.create_run("slow", SLOW_IN, thread_id="refused")
         assert refused.value.code is grpc.StatusCode.UNAVAILABLE
         time.sleep(5)  # away for a while

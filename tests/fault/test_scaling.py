@@ -12,7 +12,7 @@ import pytest
 
 from graphmesh.client import Client
 from graphmesh.runs import RunStatus
-from graphmesh.stack import wait_serving
+from graphmesh.testing.stack import wait_serving
 from tests.conftest import TEST_GRAPHS, running_mesh
 
 pytestmark = pytest.mark.e2e

@@ -20,8 +20,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from graphmesh.auth import key_digest
 from graphmesh.client import Client
-from graphmesh.devcerts import CertificateAuthority, Issued
-from graphmesh.stack import LocalStack
+from graphmesh.testing.pki import CertificateAuthority, Issued
+from graphmesh.testing.stack import LocalStack
 from graphmesh.tls import ClientTls
 from tests.conftest import TEST_GRAPHS, running_mesh
 from tests.otlp import OtlpReceiver

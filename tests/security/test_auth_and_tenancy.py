@@ -16,8 +16,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 from prometheus_client.parser import text_string_to_metric_families
 
-from graphmesh.client import ClientError
-from graphmesh.errors import ERROR_DOMAIN
+from graphmesh.errors import ERROR_DOMAIN, GraphmeshError
 from graphmesh.runs import RunStatus
 from graphmesh.v1 import run_service_pb2, run_service_pb2_grpc
 from tests.conftest import store_counts
@@ -104,7 +103,7 @@ def test_health_and_reflection_stay_open(secure: SecureMesh) -> None:
 
 
 def _refused(call: Callable[[], Any]) -> tuple[grpc.StatusCode, str]:
-    with pytest.raises(ClientError) as exc:
+    with pytest.raises(GraphmeshError) as exc:
         call()
     return exc.value.code, exc.value.reason
 
@@ -233,7 +232,7 @@ def test_a_tenant_over_its_quota_or_rate_is_refused(secure: SecureMesh) -> None:
             try:
                 ratedco.create_run("chain3", CHAIN3, thread_id=f"rated-{i}")
                 outcomes.append("ok")
-            except ClientError as exc:
+            except GraphmeshError as exc:
                 outcomes.append(exc.reason)
         assert outcomes[:2] == ["ok", "ok"] and "TENANT_RATE_LIMITED" in outcomes[2:]
     # Operators see both refusals, by tenant.

@@ -27,7 +27,7 @@ def _cli(
         [
             sys.executable,
             "-m",
-            "graphmesh.cli",
+            "graphmesh_cli.main",
             *args,
             "--target",
             secure.target,

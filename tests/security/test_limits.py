@@ -7,7 +7,7 @@ import json
 import grpc
 import pytest
 
-from graphmesh.client import ClientError
+from graphmesh.errors import GraphmeshError
 from graphmesh.runs import RunStatus
 from tests.security.conftest import SecureMesh
 
@@ -40,20 +40,20 @@ def test_a_run_whose_state_outgrows_the_limit_fails_and_stores_nothing_larger(
 def test_oversized_requests_are_refused_before_they_are_read(secure: SecureMesh) -> None:
     with secure.client("acme") as acme:
         # Over the input limit (1 MiB): a precise status naming the field.
-        with pytest.raises(ClientError) as exc:
+        with pytest.raises(GraphmeshError) as exc:
             acme.create_run("chain3", json.dumps({"blob": "x" * (1 << 20)}))
         assert (exc.value.code, exc.value.reason) == (
             grpc.StatusCode.INVALID_ARGUMENT,
             "INPUT_TOO_LARGE",
         )
         # Over the message limit: refused by the transport, unread.
-        with pytest.raises(ClientError) as exc:
+        with pytest.raises(GraphmeshError) as exc:
             acme.create_run("chain3", json.dumps({"blob": "x" * (3 << 20)}))
         assert exc.value.code is grpc.StatusCode.RESOURCE_EXHAUSTED
         # Ids longer than any real one.
-        with pytest.raises(ClientError) as exc:
+        with pytest.raises(GraphmeshError) as exc:
             acme.list_runs(graph_id="g" * 300)
         assert (exc.value.reason, exc.value.field) == ("GRAPH_ID_TOO_LONG", "graph_id")
-        with pytest.raises(ClientError) as exc:
+        with pytest.raises(GraphmeshError) as exc:
             acme.get_thread_state("any-thread", checkpoint_id="c" * 300)
         assert (exc.value.reason, exc.value.field) == ("CHECKPOINT_ID_TOO_LONG", "checkpoint_id")

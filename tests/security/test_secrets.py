@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from graphmesh.client import ClientError
+from graphmesh.errors import GraphmeshError
 from graphmesh.runs import RunStatus
 from tests.security.conftest import API_KEYS, DB_PASSWORD, TOKEN_SECRET, SecureMesh
 
@@ -26,7 +26,7 @@ def test_secrets_never_reach_logs_traces_or_errors(secure: SecureMesh) -> None:
     with secure.client(token=good_jwt) as by_jwt:
         assert by_jwt.list_runs(page_size=1)[0]
     for token in (expired_jwt, wrong_key, good_jwt[:-4] + "AAAA", f"{good_jwt} trailing"):
-        with secure.client(token=token) as refused, pytest.raises(ClientError) as exc:
+        with secure.client(token=token) as refused, pytest.raises(GraphmeshError) as exc:
             refused.list_runs()
         errors.append(f"{exc.value} {exc.value.message}")
     time.sleep(1.5)  # spans leave in batches every half second

@@ -12,12 +12,12 @@ import pytest
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
 from graphmesh import grpcutil
-from graphmesh.cli import main
-from graphmesh.devcerts import CertificateAuthority
-from graphmesh.infra.procs import free_port
 from graphmesh.internal.v1 import event_store_service_pb2 as es_pb2
 from graphmesh.internal.v1 import event_store_service_pb2_grpc as es_grpc
+from graphmesh.testing.infra.procs import free_port
+from graphmesh.testing.pki import CertificateAuthority
 from graphmesh.tls import ClientTls, ServerTls
+from graphmesh_cli.main import main
 from tests.security.conftest import SecureMesh
 
 pytestmark = pytest.mark.e2e

@@ -17,9 +17,10 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from graphmesh.auth import ANONYMOUS, Authenticator, AuthSettings, Unauthenticated, key_digest
-from graphmesh.cli import main
+from graphmesh.auth import ANONYMOUS, Authenticator, AuthSettings, key_digest
+from graphmesh.errors import Unauthenticated
 from graphmesh.settings import SettingsError, kafka_from_env
+from graphmesh_cli.main import main
 
 HS_SECRET = "hs-secret-for-tests-0123456789abcdef"
 

@@ -13,7 +13,7 @@ from graphmesh import streams
 from graphmesh.errors import InvalidArgument, ResourceExhausted
 from graphmesh.eventstore import ClaimOutcome, RunHead, judge_claim
 from graphmesh.settings import SettingsError
-from graphmesh.supervisor import CrashHistory, RestartPolicy
+from graphmesh_cli.supervisor import CrashHistory, RestartPolicy
 from graphmesh_executor.settings import RetrySettings, graph_limits_from_env
 from graphmesh_gateway import validation
 from graphmesh_gateway.limits import RateLimit, RateLimiter, rate_limits_from_env

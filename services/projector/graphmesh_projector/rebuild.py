@@ -11,12 +11,19 @@ ones are committed.
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
+import json
+import os
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from graphmesh import db
 from graphmesh.db import driver_connection
 from graphmesh.eventstore import EventStore
+from graphmesh.eventstore.postgres import PostgresEventStore
+from graphmesh.settings import database_from_env
 from graphmesh_projector.projection import RUNS_PROJECTION
 from graphmesh_projector.readmodel import RunViewStore, stored_batches
 
@@ -52,3 +59,26 @@ async def rebuild_runs(
             events_seen += len(events)
             position = events[-1].position
     return RebuildReport(events=events_seen, runs=len(runs), position=position)
+
+
+def main() -> int:
+    """`python -m graphmesh_projector.rebuild`: rebuilds the runs read model
+    of the database the environment names (GRAPHMESH_DATABASE_URL and the
+    projector's other database settings), as `graphmesh projections
+    rebuild` asks; prints the report as one JSON line."""
+    settings = dataclasses.replace(database_from_env(os.environ), pool_size=2)
+
+    async def rebuild() -> RebuildReport:
+        engine = db.create_engine(settings)
+        try:
+            return await rebuild_runs(engine, PostgresEventStore(engine))
+        finally:
+            await engine.dispose()
+
+    report = asyncio.run(rebuild())
+    print(json.dumps(dataclasses.asdict(report)))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -12,7 +12,7 @@ import subprocess
 from importlib import resources
 from pathlib import Path
 
-from graphmesh.infra import procs
+from graphmesh.testing.infra import procs
 
 
 class BrokerError(RuntimeError):

@@ -15,11 +15,11 @@ from pathlib import Path
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from graphmesh.infra import procs
-from graphmesh.infra.broker import LocalBroker
-from graphmesh.infra.postgres import PrivatePostgres
 from graphmesh.migrations import upgrade
 from graphmesh.registry import DEFAULT_REGISTRY
+from graphmesh.testing.infra import procs
+from graphmesh.testing.infra.broker import LocalBroker
+from graphmesh.testing.infra.postgres import PrivatePostgres
 from graphmesh.tls import ClientTls, internal_tls_from_env
 
 SERVICES = ("checkpoint", "projector", "executor", "gateway")
@@ -174,12 +174,14 @@ class LocalStack:
         if c.metrics_port and not c.free_metrics_ports:
             # (With free metrics ports each service gets one when it starts.)
             ports.update({f"metrics ({name})": self.metrics_port_of(name) for name in SERVICES})
+            for index in range(1, c.executors):
+                ports[f"metrics (executor{index})"] = self.metrics_port_of("executor", index)
         busy = [f"{name} {port}" for name, port in ports.items() if procs.port_open(port)]
         if busy:
             raise StackError(
                 f"port(s) already in use: {', '.join(busy)}; is another graphmesh running? "
                 "Stop it (graphmesh down) or choose other ports (--port, --postgres-port, "
-                "--broker-port)"
+                "--broker-port, --metrics-port)"
             )
 
     def start_infrastructure(self) -> None:

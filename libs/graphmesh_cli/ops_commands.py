@@ -12,19 +12,20 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import dataclasses
 import json
 import os
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
-import grpc
-
-from graphmesh.cli_threads import add_connection_options, connect, print_json
+from graphmesh import grpcutil
+from graphmesh.errors import GraphmeshError, NotFound
+from graphmesh.eventstore.remote import RemoteEventStore
 from graphmesh.kafka import KafkaSettings
-from graphmesh.settings import database_from_env
+from graphmesh.settings import SettingsError, database_from_env
 from graphmesh.tls import internal_tls_from_env
+from graphmesh_cli.thread_commands import add_connection_options, connect, print_json
 
 STATE_FILE = "stack.json"
 DEFAULT_DATA_DIR = Path(".graphmesh")
@@ -48,26 +49,27 @@ def _where(args: argparse.Namespace, flag: str, env: str, key: str) -> str:
 
 
 def cmd_projections_rebuild(args: argparse.Namespace) -> int:
-    """Rebuilds the runs read model from the event store."""
-    from graphmesh import db
-    from graphmesh.eventstore.postgres import PostgresEventStore
-    from graphmesh_projector.rebuild import rebuild_runs
-
+    """Rebuilds the runs read model from the event store: the projector's
+    own rebuild (`python -m graphmesh_projector.rebuild`), run in a process
+    of its own with the environment the projector reads (the password and
+    TLS settings included), so the CLI imports no service."""
     url = _where(args, "database_url", "GRAPHMESH_DATABASE_URL", "database_url")
-
-    # The password and TLS settings as the services read them.
-    settings = dataclasses.replace(
-        database_from_env({**os.environ, "GRAPHMESH_DATABASE_URL": url}), pool_size=2
+    env = {**os.environ, "GRAPHMESH_DATABASE_URL": url}
+    try:
+        database_from_env(env)  # a bad setting is reported here, plainly
+    except SettingsError as exc:
+        raise SystemExit(f"error: {exc}") from exc
+    done = subprocess.run(
+        [sys.executable, "-m", "graphmesh_projector.rebuild"],
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
+        check=False,
     )
-
-    async def rebuild() -> Any:
-        engine = db.create_engine(settings)
-        try:
-            return await rebuild_runs(engine, PostgresEventStore(engine))
-        finally:
-            await engine.dispose()
-
-    report = asyncio.run(rebuild())
+    if done.returncode != 0:
+        print("error: the rebuild failed (see above)", file=sys.stderr)
+        return 1
+    report = argparse.Namespace(**json.loads(done.stdout.strip().splitlines()[-1]))
     print(
         f"rebuilt the runs read model: {report.runs} runs from {report.events} events "
         f"(position {report.position})"
@@ -77,39 +79,29 @@ def cmd_projections_rebuild(args: argparse.Namespace) -> int:
 
 def cmd_runs_events(args: argparse.Namespace) -> int:
     """Prints every stored event of a run, checkpoints included."""
-    from graphmesh import envelope
-    from graphmesh.internal.v1 import event_store_service_pb2 as es_pb2
-    from graphmesh.internal.v1 import event_store_service_pb2_grpc as es_grpc
-
-    store = _where(args, "store", "GRAPHMESH_CHECKPOINT_TARGET", "checkpoint_target")
+    target = _where(args, "store", "GRAPHMESH_CHECKPOINT_TARGET", "checkpoint_target")
     # The internal API: with mutual TLS on, the services' own identity.
     internal = internal_tls_from_env(os.environ)
-    channel = (
-        grpc.secure_channel(store, internal.client.credentials())
-        if internal
-        else grpc.insecure_channel(store)
-    )
-    with channel:
-        stub = es_grpc.EventStoreServiceStub(channel)
-        after, found = 0, False
-        while True:
-            try:
-                answer = stub.ReadEvents(
-                    es_pb2.ReadEventsRequest(run_id=args.run_id, after_seq=after, limit=1000),
-                    timeout=30,
-                )
-            except grpc.RpcError as exc:
-                print(f"error: {exc.code().name}: {exc.details()}", file=sys.stderr)
-                return 1
-            found = found or answer.run_exists
-            for msg in answer.events:
-                event = envelope.from_proto(msg)
-                _print_event(event, args.json, args.full)
-                after = event.seq
-            if len(answer.events) < 1000:
-                break
-    if not found:
+
+    async def print_events() -> None:
+        async with grpcutil.channel(target, internal.client if internal else None) as channel:
+            store = RemoteEventStore(channel)
+            after = 0
+            while True:
+                page = await asyncio.wait_for(store.read(args.run_id, after, 1000), 30)
+                for event in page:
+                    _print_event(event, args.json, args.full)
+                    after = event.seq
+                if len(page) < 1000:
+                    return
+
+    try:
+        asyncio.run(print_events())
+    except NotFound:
         print(f"error: no run {args.run_id} in the event store", file=sys.stderr)
+        return 1
+    except (GraphmeshError, TimeoutError) as exc:
+        print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
     return 0
 

@@ -18,7 +18,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from graphmesh.stack import LocalStack
+from graphmesh.testing.stack import LocalStack
 
 
 @dataclass(frozen=True, slots=True)

@@ -53,7 +53,7 @@ DEFAULT_HOSTS = "localhost,gateway,checkpoint,projector,executor"
 
 def cmd_certs(args: argparse.Namespace) -> int:
     """Writes a development PKI into a directory."""
-    from graphmesh.devcerts import CertificateAuthority
+    from graphmesh.testing.pki import CertificateAuthority
 
     directory = Path(args.directory)
     if any(directory.glob("*.pem")) and not args.force:

@@ -35,16 +35,17 @@ from pathlib import Path
 from typing import Any
 
 from graphmesh import streams
-from graphmesh.cli_auth import add_auth_commands
-from graphmesh.cli_ops import DEFAULT_DATA_DIR, STATE_FILE, add_ops_commands
-from graphmesh.cli_threads import (
+from graphmesh.client import Client, RunEvent
+from graphmesh.errors import GraphmeshError
+from graphmesh.runs import RunStatus
+from graphmesh_cli.auth_commands import add_auth_commands
+from graphmesh_cli.ops_commands import DEFAULT_DATA_DIR, STATE_FILE, add_ops_commands
+from graphmesh_cli.thread_commands import (
     add_connection_options,
     add_thread_commands,
     connect,
     print_json,
 )
-from graphmesh.client import Client, ClientError, RunEvent
-from graphmesh.runs import RunStatus
 
 
 def _describe_event(event: RunEvent) -> str:
@@ -191,7 +192,7 @@ def cmd_graphs_list(args: argparse.Namespace) -> int:
 
 
 def _stack_config(args: argparse.Namespace, data_dir: Path) -> Any:
-    from graphmesh.stack import StackConfig
+    from graphmesh.testing.stack import StackConfig
 
     graphs = Path(args.graphs).resolve() if args.graphs else None
     base = args.port
@@ -210,14 +211,15 @@ def _stack_config(args: argparse.Namespace, data_dir: Path) -> Any:
         executor_port=base + 3,
         postgres_port=args.postgres_port,
         broker_port=args.broker_port,
+        metrics_port=args.metrics_port,
         **kwargs,
     )
 
 
 def cmd_up(args: argparse.Namespace) -> int:
     """Starts the mesh and keeps it up until Ctrl-C or `graphmesh down`."""
-    from graphmesh.stack import LocalStack, StackError
-    from graphmesh.supervisor import CrashLoop, Supervisor
+    from graphmesh.testing.stack import LocalStack, StackError
+    from graphmesh_cli.supervisor import CrashLoop, Supervisor
 
     data_dir = Path(args.data_dir).resolve()
     stack = LocalStack(_stack_config(args, data_dir))
@@ -240,6 +242,9 @@ def cmd_up(args: argparse.Namespace) -> int:
         print(
             f"graphmesh is up: API on {stack.gateway_target} (Ctrl-C or `graphmesh down` stops it)"
         )
+        metrics = [s.metrics_url for s in stack.services if s.metrics_url]
+        if metrics:
+            print(f"  metrics: {', '.join(metrics)}")
         print('  try: graphmesh run chain3 --input \'{"n": 0, "trail": []}\' --stream', flush=True)
         # A service that dies is started again (the others keep serving);
         # only a crash loop stops the mesh.
@@ -335,7 +340,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     agent example (its model's tokens streamed), an interrupt answered by a
     second run and a run cancelled mid-node, with streamed progress, and
     stops."""
-    from graphmesh.stack import LocalStack, StackConfig
+    from graphmesh.testing.stack import LocalStack, StackConfig
 
     with tempfile.TemporaryDirectory(prefix="graphmesh-demo-") as tmp:
         data_dir = Path(tmp)
@@ -421,8 +426,8 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    """Runs the reference benchmark (see graphmesh.bench)."""
-    from graphmesh.bench import main as bench_main
+    """Runs the reference benchmark (see graphmesh_cli.bench)."""
+    from graphmesh_cli.bench import main as bench_main
 
     return bench_main(args)
 
@@ -447,6 +452,13 @@ def build_parser() -> argparse.ArgumentParser:
         )
         p.add_argument("--postgres-port", type=int, default=55432)
         p.add_argument("--broker-port", type=int, default=59092)
+        p.add_argument(
+            "--metrics-port",
+            type=int,
+            default=9464,
+            help="the gateway's Prometheus endpoint; the checkpoint service, the projector"
+            " and the executors use the next ones (0: no metrics)",
+        )
         p.add_argument("--executors", type=int, default=1, help="executor processes")
         p.add_argument("--partitions", type=int, default=8, help="partitions per topic")
         p.add_argument("--log-level", default="INFO")
@@ -541,11 +553,16 @@ def build_parser() -> argparse.ArgumentParser:
     glist.set_defaults(func=cmd_graphs_list)
 
     bench = client_parser("bench", "reference benchmark beside bare in-process LangGraph")
-    from graphmesh.bench import add_arguments
+    from graphmesh_cli.bench import add_arguments
 
     add_arguments(bench)
     bench.set_defaults(func=cmd_bench)
     return parser
+
+
+def _described(exc: GraphmeshError) -> str:
+    """An error as the command line shows it: code, message, reason."""
+    return f"{exc.code.name}: {exc.message}" + (f" [{exc.reason}]" if exc.reason else "")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -553,8 +570,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args))
-    except ClientError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    except GraphmeshError as exc:
+        print(f"error: {_described(exc)}", file=sys.stderr)
         if exc.field:
             print(f"  field: {exc.field}", file=sys.stderr)
         return 1

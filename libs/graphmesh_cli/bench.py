@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import platform
@@ -29,19 +30,14 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-import grpc
-
-from graphmesh.cli_threads import credentials
+from graphmesh.client import AsyncClient, RunStatus
 from graphmesh.registry import DEFAULT_REGISTRY, load_registry
-from graphmesh.tls import ClientTls
-from graphmesh.v1 import run_service_pb2 as pb
-from graphmesh.v1 import run_service_pb2_grpc as pb_grpc
+from graphmesh_cli.thread_commands import credentials
 
 CHAIN3_INPUT = {"n": 0, "trail": []}
 CHAIN3_OUTPUT = {"n": 3, "trail": ["s0", "s1", "s2"]}
 FANOUT_JOINED = "b0,b1,b2,b3"
 SLEEPER_INPUT = {"seconds": 60.0, "slept": 0.0}
-RUN_CANCELLED = 5  # graphmesh.v1.RunStatus
 
 
 class BenchmarkError(RuntimeError):
@@ -147,30 +143,16 @@ async def bench_bare(args: argparse.Namespace) -> dict[str, float]:
     return await _figures(args, chain3_once, fanout_once, first_chunk, cancel_once)
 
 
-def _channel(target: str, tls: ClientTls | None) -> grpc.aio.Channel:
-    if tls is None:
-        return grpc.aio.insecure_channel(target)
-    return grpc.aio.secure_channel(target, tls.credentials())
-
-
 async def bench_mesh(target: str, args: argparse.Namespace) -> dict[str, float]:
-    """The figures for graphmesh at `target`, through the public API (with
-    the command's token and TLS settings, for a secured gateway)."""
+    """The figures for graphmesh at `target`, through the public API with
+    the Python client (with the command's token and TLS settings, for a
+    secured gateway)."""
     token, tls = credentials(args)
-    md = (("authorization", f"Bearer {token}"),) if token else None
-    async with _channel(target, tls) as channel:
-        stub = pb_grpc.RunServiceStub(channel)
+    async with AsyncClient(target, timeout=120, token=token, tls=tls) as client:
 
         async def run(graph: str, value: dict[str, Any]) -> Any:
-            created = await stub.CreateRun(
-                pb.CreateRunRequest(graph_id=graph, input_json=json.dumps(value)),
-                timeout=120,
-                metadata=md,
-            )
-            done = await stub.WaitRun(
-                pb.WaitRunRequest(run_id=created.run.run_id), timeout=300, metadata=md
-            )
-            return json.loads(done.run.output_json or "null")
+            created = await client.create_run(graph, value)
+            return (await client.wait_run(created.run_id, timeout=300)).output
 
         async def chain3_once() -> None:
             if await run("chain3", CHAIN3_INPUT) != CHAIN3_OUTPUT:
@@ -181,39 +163,26 @@ async def bench_mesh(target: str, args: argparse.Namespace) -> dict[str, float]:
             if not output or output.get("joined") != FANOUT_JOINED:
                 raise BenchmarkError("graphmesh fanout gave a wrong output")
 
-        async def first_event() -> None:
-            created = await stub.CreateRun(
-                pb.CreateRunRequest(graph_id="chain3", input_json=json.dumps(CHAIN3_INPUT)),
-                metadata=md,
-            )
-            call = stub.StreamRun(
-                pb.StreamRunRequest(run_id=created.run.run_id), timeout=120, metadata=md
-            )
-            async for answer in call:
-                if answer.event.type == "RunStarted":
-                    call.cancel()
-                    return
+        async def started(run_id: str) -> None:
+            """Returns once the run's RunStarted is stored."""
+            async with contextlib.aclosing(client.stream_run(run_id, timeout=120)) as events:
+                async for event in events:
+                    if event.type == "RunStarted":
+                        return
             raise BenchmarkError("stream ended without RunStarted")
 
+        async def first_event() -> None:
+            await started((await client.create_run("chain3", CHAIN3_INPUT)).run_id)
+
         async def cancel_once() -> float:
-            created = await stub.CreateRun(
-                pb.CreateRunRequest(graph_id="sleeper", input_json=json.dumps(SLEEPER_INPUT)),
-                metadata=md,
-            )
-            run_id = created.run.run_id
-            call = stub.StreamRun(pb.StreamRunRequest(run_id=run_id), timeout=120, metadata=md)
-            async for answer in call:
-                if answer.event.type == "RunStarted":
-                    break
-            call.cancel()
+            run_id = (await client.create_run("sleeper", SLEEPER_INPUT)).run_id
+            await started(run_id)
             await asyncio.sleep(0.02)  # inside the node
-            started = time.perf_counter()
-            done = await stub.CancelRun(
-                pb.CancelRunRequest(run_id=run_id, wait=True), timeout=120, metadata=md
-            )
-            elapsed = (time.perf_counter() - started) * 1000
-            if done.outcome != pb.CANCEL_OUTCOME_CANCELLED or done.run.status != RUN_CANCELLED:
-                raise BenchmarkError(f"graphmesh cancel gave {done.outcome} / {done.run.status}")
+            begun = time.perf_counter()
+            done = await client.cancel_run(run_id, wait=True)
+            elapsed = (time.perf_counter() - begun) * 1000
+            if done.status is not RunStatus.CANCELLED:
+                raise BenchmarkError(f"graphmesh cancel left the run {done.status.name}")
             return elapsed
 
         return await _figures(args, chain3_once, fanout_once, first_event, cancel_once)
@@ -221,7 +190,7 @@ async def bench_mesh(target: str, args: argparse.Namespace) -> dict[str, float]:
 
 def main(args: argparse.Namespace) -> int:
     """Runs both sides and prints the JSON line."""
-    from graphmesh.stack import LocalStack, StackConfig
+    from graphmesh.testing.stack import LocalStack, StackConfig
 
     stack = None
     tmp = None

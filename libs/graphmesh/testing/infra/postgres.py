@@ -15,7 +15,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from graphmesh.infra import procs
+from graphmesh.testing.infra import procs
 
 
 class PostgresError(RuntimeError):

@@ -1,0 +1,224 @@
+"""graphmesh's Python client for asyncio: the same API as `Client`, with
+`await` and `async for`.
+
+    from graphmesh import AsyncClient
+
+    async with AsyncClient("127.0.0.1:50051") as client:
+        run = await client.create_run("chain3", {"n": 0, "trail": []})
+        async for event in client.stream_run(run.run_id):
+            print(event.seq, event.type, event.payload)
+        print((await client.wait_run(run.run_id)).output)
+
+Requests and answers are built and read by the same code as `Client`'s
+(`_calls`), so the two differ only in how they wait.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncGenerator, Mapping, Sequence
+from types import TracebackType
+from typing import Any, Unpack
+
+import grpc
+
+from graphmesh.client import _calls
+from graphmesh.client._calls import CreateRunOptions, RunFilters, ThreadFilters
+from graphmesh.client._models import Run, RunEvent, Thread, ThreadState
+from graphmesh.client._sync import MAX_RECEIVE_BYTES, bearer
+from graphmesh.grpcutil import error_from_status
+from graphmesh.tls import ClientTls
+from graphmesh.v1 import graph_service_pb2 as gr_pb2
+from graphmesh.v1 import graph_service_pb2_grpc as gr_grpc
+from graphmesh.v1 import run_service_pb2 as pb
+from graphmesh.v1 import run_service_pb2_grpc as pb_grpc
+from graphmesh.v1 import thread_service_pb2 as th_pb2
+from graphmesh.v1 import thread_service_pb2_grpc as th_grpc
+
+
+class AsyncClient:
+    """A connection to a graphmesh gateway: `token` is an API key or JWT,
+    `tls` what to trust (and which client certificate to present) for a
+    gateway that serves TLS. `timeout` is each call's deadline (seconds)."""
+
+    def __init__(
+        self,
+        target: str = "127.0.0.1:50051",
+        timeout: float | None = 30.0,
+        *,
+        token: str | None = None,
+        tls: ClientTls | None = None,
+    ) -> None:
+        options = [("grpc.max_receive_message_length", MAX_RECEIVE_BYTES)]
+        if tls is None:
+            self._channel = grpc.aio.insecure_channel(target, options=options)
+        else:
+            self._channel = grpc.aio.secure_channel(target, tls.credentials(), options=options)
+        # Sent with every call, over TLS or, for local set-ups, in plaintext
+        # (gRPC's own call credentials refuse the latter).
+        self._metadata = bearer(token)
+        self._runs = pb_grpc.RunServiceStub(self._channel)
+        self._graphs = gr_grpc.GraphServiceStub(self._channel)
+        self._threads = th_grpc.ThreadServiceStub(self._channel)
+        self._timeout = timeout
+
+    async def __aenter__(self) -> AsyncClient:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        """Closes the connection."""
+        await self._channel.close()
+
+    async def _call(self, method: Any, request: Any, timeout: float | None = None) -> Any:
+        deadline = timeout if timeout is not None else self._timeout
+        try:
+            return await method(request, timeout=deadline, metadata=self._metadata)
+        except grpc.RpcError as exc:
+            raise error_from_status(exc) from None
+
+    async def create_run(
+        self, graph_id: str, input: Any, **options: Unpack[CreateRunOptions]
+    ) -> Run:
+        """Submits a run; `input` is JSON data (or JSON text, passed as is).
+        The options (`CreateRunOptions`): `thread_id`, `request_id`
+        (idempotent submit), `metadata`; `resume`/`goto`/`update` send a
+        LangGraph Command instead of input (pass input=None);
+        `checkpoint_id` forks from that checkpoint; `multitask_strategy`,
+        `durability`, `stream_modes`, `stream_subgraphs`, `timeout_seconds`."""
+        request = _calls.create_run(graph_id, input, options)
+        return Run.from_proto((await self._call(self._runs.CreateRun, request)).run)
+
+    async def create_thread(
+        self,
+        thread_id: str = "",
+        metadata: Mapping[str, str] | None = None,
+        *,
+        if_exists_return: bool = False,
+    ) -> Thread:
+        """Creates a thread (a new id when `thread_id` is empty)."""
+        request = th_pb2.CreateThreadRequest(
+            thread_id=thread_id, metadata=dict(metadata or {}), if_exists_return=if_exists_return
+        )
+        return Thread.from_proto((await self._call(self._threads.CreateThread, request)).thread)
+
+    async def get_thread(self, thread_id: str) -> Thread:
+        """The thread and its status."""
+        request = th_pb2.GetThreadRequest(thread_id=thread_id)
+        return Thread.from_proto((await self._call(self._threads.GetThread, request)).thread)
+
+    async def list_threads(self, **filters: Unpack[ThreadFilters]) -> tuple[list[Thread], str]:
+        """One page of threads, most recently updated first, and the next
+        token (filters: `ThreadFilters`)."""
+        answer = await self._call(self._threads.ListThreads, _calls.list_threads(filters))
+        return [Thread.from_proto(t) for t in answer.threads], answer.next_page_token
+
+    async def get_thread_state(self, thread_id: str, checkpoint_id: str = "") -> ThreadState:
+        """The thread's state now, or at a checkpoint."""
+        request = th_pb2.GetThreadStateRequest(thread_id=thread_id, checkpoint_id=checkpoint_id)
+        return ThreadState.from_proto(
+            (await self._call(self._threads.GetThreadState, request)).state
+        )
+
+    async def get_thread_history(
+        self, thread_id: str, *, page_size: int | None = None, page_token: str = ""
+    ) -> tuple[list[ThreadState], str]:
+        """One page of the thread's states, newest first, and the next token."""
+        request = _calls.thread_history(thread_id, page_size, page_token)
+        answer = await self._call(self._threads.GetThreadHistory, request)
+        return [ThreadState.from_proto(s) for s in answer.states], answer.next_page_token
+
+    async def update_thread_state(
+        self,
+        thread_id: str,
+        values: Mapping[str, Any],
+        *,
+        as_node: str = "",
+        checkpoint_id: str = "",
+    ) -> str:
+        """Writes a new checkpoint with `values`; returns its id."""
+        request = th_pb2.UpdateThreadStateRequest(
+            thread_id=thread_id,
+            values_json=json.dumps(values),
+            as_node=as_node,
+            checkpoint_id=checkpoint_id,
+        )
+        return str((await self._call(self._threads.UpdateThreadState, request)).checkpoint_id)
+
+    async def delete_thread(self, thread_id: str) -> None:
+        """Deletes the thread's state and retires its id."""
+        await self._call(
+            self._threads.DeleteThread, th_pb2.DeleteThreadRequest(thread_id=thread_id)
+        )
+
+    async def get_run(self, run_id: str) -> Run:
+        """The run's current state."""
+        return Run.from_proto(
+            (await self._call(self._runs.GetRun, pb.GetRunRequest(run_id=run_id))).run
+        )
+
+    async def list_runs(self, **filters: Unpack[RunFilters]) -> tuple[list[Run], str]:
+        """One page of runs, newest first, and the next page's token
+        (filters: `RunFilters`)."""
+        answer = await self._call(self._runs.ListRuns, _calls.list_runs(filters))
+        return [Run.from_proto(r) for r in answer.runs], answer.next_page_token
+
+    async def wait_run(self, run_id: str, timeout: float | None = 300.0) -> Run:
+        """The run, once it has ended."""
+        answer = await self._call(self._runs.WaitRun, pb.WaitRunRequest(run_id=run_id), timeout)
+        return Run.from_proto(answer.run)
+
+    async def stream_run(
+        self,
+        run_id: str,
+        cursor: str = "",
+        timeout: float | None = 300.0,
+        *,
+        stream_modes: Sequence[str] = (),
+        resume: bool = True,
+    ) -> AsyncGenerator[RunEvent, None]:
+        """The run's events after `cursor`, as they are stored, to the end;
+        only lifecycle events and those of `stream_modes` if given. With
+        `resume`, a stream the server drops (the client fell behind, or the
+        gateway went away) is resumed from the last event's cursor, so no
+        event is missed or repeated. Each event's `previous_seq` is checked
+        against the last one received: a gap raises DataLoss (STREAM_GAP)
+        rather than pass unnoticed."""
+        position = _calls.StreamPosition(run_id, cursor, stream_modes, resume)
+        while True:
+            call = self._runs.StreamRun(
+                position.request(), timeout=timeout, metadata=self._metadata
+            )
+            try:
+                async for answer in call:
+                    yield position.accept(answer)
+                return
+            except grpc.RpcError as exc:
+                error = error_from_status(exc)
+                if not position.resumes_after(error):
+                    raise error from None
+            finally:
+                call.cancel()
+
+    async def cancel_run(self, run_id: str, *, rollback: bool = False, wait: bool = True) -> Run:
+        """Stops a run (`rollback` also removes its checkpoints); with `wait`,
+        returns once the cancellation is stored. A run that has ended is
+        returned unchanged."""
+        request = _calls.cancel_run(run_id, rollback, wait)
+        return Run.from_proto((await self._call(self._runs.CancelRun, request)).run)
+
+    async def queue_depth(self, graph_id: str = "") -> dict[str, dict[str, int]]:
+        """{graph_id: {"pending": n, "running": m}} for every graph (or one)."""
+        request = gr_pb2.GetQueueDepthRequest(graph_id=graph_id)
+        return _calls.queue_depths(await self._call(self._graphs.GetQueueDepth, request))
+
+    async def list_graphs(self) -> list[gr_pb2.Graph]:
+        """The graphs the server runs."""
+        return list((await self._call(self._graphs.ListGraphs, gr_pb2.ListGraphsRequest())).graphs)

@@ -1,0 +1,214 @@
+"""The client's calls as data: the request each method sends and what it
+makes of the answer, shared by `Client` and `AsyncClient` so that the two
+differ only in how they wait."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any, TypedDict, cast
+
+from graphmesh import streams
+from graphmesh.client._models import RunEvent
+from graphmesh.errors import DataLoss, GraphmeshError
+from graphmesh.runs import RunStatus
+from graphmesh.v1 import graph_service_pb2 as gr_pb2
+from graphmesh.v1 import run_service_pb2 as pb
+from graphmesh.v1 import thread_service_pb2 as th_pb2
+
+_STRATEGIES = {
+    "reject": pb.MULTITASK_STRATEGY_REJECT,
+    "enqueue": pb.MULTITASK_STRATEGY_ENQUEUE,
+    "interrupt": pb.MULTITASK_STRATEGY_INTERRUPT,
+    "rollback": pb.MULTITASK_STRATEGY_ROLLBACK,
+}
+_DURABILITIES = {
+    "sync": pb.DURABILITY_SYNC,
+    "async": pb.DURABILITY_ASYNC,
+    "exit": pb.DURABILITY_EXIT,
+}
+
+#: Reasons a dropped stream is resumed for.
+_RESUMABLE = frozenset({"STREAM_TOO_SLOW", "RETRY"})
+
+
+def mode_numbers(modes: Sequence[str]) -> list[Any]:
+    """Stream mode names as the API's numbers; ValueError for an unknown one."""
+    for mode in modes:
+        if mode not in streams.STREAM_MODES:
+            raise ValueError(
+                f"stream mode {mode!r} is not one of {', '.join(streams.STREAM_MODES)}"
+            )
+    return [streams.mode_number(m) for m in modes]
+
+
+class CreateRunOptions(TypedDict, total=False):
+    """What `create_run` takes besides the graph and its input."""
+
+    #: The thread to run on (a new one when not given).
+    thread_id: str
+    #: Makes the submit idempotent: a retry with the same id is the same run.
+    request_id: str
+    metadata: Mapping[str, str]
+    #: A LangGraph Command instead of input (pass input=None): a value for
+    #: the thread's interrupt, nodes to go to, a state update.
+    resume: Any
+    goto: Sequence[str]
+    update: Mapping[str, Any]
+    #: Forks the thread from this checkpoint.
+    checkpoint_id: str
+    #: reject, enqueue, interrupt or rollback.
+    multitask_strategy: str
+    #: sync, async or exit.
+    durability: str
+    #: LangGraph's stream modes to record (values, updates, messages,
+    #: custom, debug, tasks, checkpoints; default updates and custom).
+    stream_modes: Sequence[str]
+    stream_subgraphs: bool
+    #: Stops the run (TIMED_OUT) after this many seconds per attempt.
+    timeout_seconds: float
+
+
+def create_run(graph_id: str, input: Any, options: CreateRunOptions) -> pb.CreateRunRequest:
+    """The CreateRun request."""
+    strategy = options.get("multitask_strategy", "")
+    durability = options.get("durability", "")
+    if strategy and strategy not in _STRATEGIES:
+        raise ValueError(f"multitask_strategy must be one of {sorted(_STRATEGIES)}")
+    if durability and durability not in _DURABILITIES:
+        raise ValueError(f"durability must be one of {sorted(_DURABILITIES)}")
+    text = "" if input is None else input if isinstance(input, str) else json.dumps(input)
+    request = pb.CreateRunRequest(
+        graph_id=graph_id,
+        input_json=text,
+        thread_id=options.get("thread_id", ""),
+        request_id=options.get("request_id", ""),
+        metadata=dict(options.get("metadata") or {}),
+        checkpoint_id=options.get("checkpoint_id", ""),
+        multitask_strategy=_STRATEGIES.get(strategy, pb.MULTITASK_STRATEGY_UNSPECIFIED),
+        durability=_DURABILITIES.get(durability, pb.DURABILITY_UNSPECIFIED),
+        stream_modes=mode_numbers(options.get("stream_modes", ())),
+        stream_subgraphs=options.get("stream_subgraphs", False),
+        timeout_seconds=options.get("timeout_seconds", 0.0),
+    )
+    goto, update = options.get("goto", ()), options.get("update")
+    if "resume" in options or goto or update is not None:
+        request.command.CopyFrom(
+            pb.Command(
+                resume_json=json.dumps(options["resume"]) if "resume" in options else "",
+                goto=list(goto),
+                update_json=json.dumps(update) if update is not None else "",
+            )
+        )
+    return request
+
+
+class ThreadFilters(TypedDict, total=False):
+    """Which threads `list_threads` returns, and which page."""
+
+    #: IDLE, BUSY, INTERRUPTED or ERROR.
+    status: str
+    graph_id: str
+    #: Threads whose metadata holds each of these pairs.
+    metadata: Mapping[str, str]
+    page_size: int
+    page_token: str
+
+
+def list_threads(filters: ThreadFilters) -> th_pb2.ListThreadsRequest:
+    """The ListThreads request."""
+    status = filters.get("status", "")
+    number = th_pb2.ThreadStatus.Value(f"THREAD_STATUS_{status.upper()}") if status else 0
+    request = th_pb2.ListThreadsRequest(
+        status=cast(Any, number),
+        graph_id=filters.get("graph_id", ""),
+        metadata=dict(filters.get("metadata") or {}),
+        page_token=filters.get("page_token", ""),
+    )
+    if "page_size" in filters:
+        request.page_size = filters["page_size"]
+    return request
+
+
+def thread_history(
+    thread_id: str, page_size: int | None, page_token: str
+) -> th_pb2.GetThreadHistoryRequest:
+    """The GetThreadHistory request."""
+    request = th_pb2.GetThreadHistoryRequest(thread_id=thread_id, page_token=page_token)
+    if page_size is not None:
+        request.page_size = page_size
+    return request
+
+
+class RunFilters(TypedDict, total=False):
+    """Which runs `list_runs` returns, and which page."""
+
+    graph_id: str
+    thread_id: str
+    status: RunStatus
+    page_size: int
+    page_token: str
+
+
+def list_runs(filters: RunFilters) -> pb.ListRunsRequest:
+    """The ListRuns request."""
+    request = pb.ListRunsRequest(
+        graph_id=filters.get("graph_id", ""),
+        thread_id=filters.get("thread_id", ""),
+        status=cast(Any, int(filters.get("status", RunStatus.UNSPECIFIED))),
+        page_token=filters.get("page_token", ""),
+    )
+    if "page_size" in filters:
+        request.page_size = filters["page_size"]
+    return request
+
+
+def cancel_run(run_id: str, rollback: bool, wait: bool) -> pb.CancelRunRequest:
+    """The CancelRun request."""
+    return pb.CancelRunRequest(
+        run_id=run_id,
+        action=pb.CANCEL_ACTION_ROLLBACK if rollback else pb.CANCEL_ACTION_INTERRUPT,
+        wait=wait,
+    )
+
+
+def queue_depths(answer: gr_pb2.GetQueueDepthResponse) -> dict[str, dict[str, int]]:
+    """{graph_id: {"pending": n, "running": m}}."""
+    return {
+        q.graph_id: {"pending": q.pending_runs, "running": q.running_runs} for q in answer.queues
+    }
+
+
+class StreamPosition:
+    """Where a followed stream is: the cursor to resume from, and the seq of
+    the last event received, against which each event's `previous_seq` is
+    checked (a gap raises DataLoss STREAM_GAP rather than pass unnoticed)."""
+
+    def __init__(self, run_id: str, cursor: str, modes: Sequence[str], resume: bool) -> None:
+        self.run_id = run_id
+        self.cursor = cursor
+        self._modes = mode_numbers(modes)
+        self._resume = resume
+        #: None: resumed from a caller's cursor, whose seq is not known.
+        self._last: int | None = None if cursor else 0
+
+    def request(self) -> pb.StreamRunRequest:
+        """The StreamRun request that goes on from here."""
+        return pb.StreamRunRequest(run_id=self.run_id, cursor=self.cursor, stream_modes=self._modes)
+
+    def accept(self, message: pb.StreamRunResponse) -> RunEvent:
+        """The next event received; DataLoss if events were skipped."""
+        event = RunEvent.from_proto(message.event)
+        if self._last is not None and event.previous_seq != self._last:
+            raise DataLoss(
+                f"run {self.run_id}: event {event.seq} follows {event.previous_seq},"
+                f" but the last event received was {self._last}",
+                reason="STREAM_GAP",
+                metadata={"run_id": self.run_id},
+            )
+        self.cursor, self._last = event.cursor, event.seq
+        return event
+
+    def resumes_after(self, error: GraphmeshError) -> bool:
+        """True if a stream the server ended with `error` is to be resumed."""
+        return self._resume and error.reason in _RESUMABLE

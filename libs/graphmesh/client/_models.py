@@ -1,0 +1,182 @@
+"""What the client returns: runs, threads, their states and run events."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from graphmesh import streams
+from graphmesh.runs import RunStatus
+from graphmesh.v1 import run_pb2
+from graphmesh.v1 import thread_service_pb2 as th_pb2
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    """A run as the API reports it."""
+
+    run_id: str
+    thread_id: str
+    graph_id: str
+    status: RunStatus
+    input: Any
+    output: Any
+    error: dict[str, str] | None
+    request_id: str
+    created_at: datetime
+    updated_at: datetime
+    last_seq: int
+    attempt: int
+    metadata: dict[str, str] = field(default_factory=dict)
+    #: What an INTERRUPTED run waits on: [{"id": ..., "value": ...}].
+    interrupts: list[dict[str, Any]] = field(default_factory=list)
+    #: The stream modes the run records, and its timeout (0: none).
+    stream_modes: tuple[str, ...] = ()
+    timeout_seconds: float = 0.0
+
+    @classmethod
+    def from_proto(cls, run: run_pb2.Run) -> Run:
+        """Converts the protobuf message."""
+        return cls(
+            run_id=run.run_id,
+            thread_id=run.thread_id,
+            graph_id=run.graph_id,
+            status=RunStatus(run.status),
+            input=json.loads(run.input_json) if run.input_json else None,
+            output=json.loads(run.output_json) if run.output_json else None,
+            error={"type": run.error.type, "message": run.error.message}
+            if run.HasField("error")
+            else None,
+            request_id=run.request_id,
+            created_at=run.created_at.ToDatetime(),
+            updated_at=run.updated_at.ToDatetime(),
+            last_seq=run.last_seq,
+            attempt=run.attempt,
+            metadata=dict(run.metadata),
+            interrupts=_interrupts(run.interrupts),
+            stream_modes=tuple(streams.mode_name(m) for m in run.stream_modes),
+            timeout_seconds=run.timeout_seconds,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The run as plain JSON data."""
+        return {
+            "run_id": self.run_id,
+            "thread_id": self.thread_id,
+            "graph_id": self.graph_id,
+            "status": self.status.name,
+            "input": self.input,
+            "output": self.output,
+            "error": self.error,
+            "request_id": self.request_id,
+            "created_at": self.created_at.isoformat() + "Z",
+            "updated_at": self.updated_at.isoformat() + "Z",
+            "last_seq": self.last_seq,
+            "attempt": self.attempt,
+            "metadata": self.metadata,
+            "interrupts": self.interrupts,
+            "stream_modes": list(self.stream_modes),
+            "timeout_seconds": self.timeout_seconds,
+        }
+
+
+def _interrupts(items: Any) -> list[dict[str, Any]]:
+    return [{"id": i.id, "value": json.loads(i.value_json or "null")} for i in items]
+
+
+@dataclass(frozen=True, slots=True)
+class Thread:
+    """A thread as the API reports it."""
+
+    thread_id: str
+    status: str
+    metadata: dict[str, str]
+    graph_id: str
+    last_run_id: str
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def from_proto(cls, thread: th_pb2.Thread) -> Thread:
+        """Converts the protobuf message."""
+        return cls(
+            thread_id=thread.thread_id,
+            status=th_pb2.ThreadStatus.Name(thread.status).removeprefix("THREAD_STATUS_"),
+            metadata=dict(thread.metadata),
+            graph_id=thread.graph_id,
+            last_run_id=thread.last_run_id,
+            created_at=thread.created_at.ToDatetime(),
+            updated_at=thread.updated_at.ToDatetime(),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadState:
+    """A thread's state at one checkpoint."""
+
+    values: Any
+    next: list[str]
+    interrupts: list[dict[str, Any]]
+    checkpoint_id: str
+    parent_checkpoint_id: str
+    metadata: dict[str, Any]
+
+    @classmethod
+    def from_proto(cls, state: th_pb2.ThreadState) -> ThreadState:
+        """Converts the protobuf message."""
+        return cls(
+            values=json.loads(state.values_json or "{}"),
+            next=list(state.next),
+            interrupts=_interrupts(state.interrupts),
+            checkpoint_id=state.checkpoint_id,
+            parent_checkpoint_id=state.parent_checkpoint_id,
+            metadata=json.loads(state.metadata_json or "{}"),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The state as plain JSON data."""
+        return {
+            "values": self.values,
+            "next": self.next,
+            "interrupts": self.interrupts,
+            "checkpoint_id": self.checkpoint_id,
+            "parent_checkpoint_id": self.parent_checkpoint_id,
+            "metadata": self.metadata,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class RunEvent:
+    """One stored event of a run."""
+
+    run_id: str
+    seq: int
+    type: str
+    payload: Any
+    cursor: str
+    attempt: int
+    time: datetime
+    #: The stream mode ("updates", "messages", ...); "" for lifecycle events.
+    mode: str = ""
+    #: The subgraph it comes from; empty for the root graph.
+    namespace: tuple[str, ...] = ()
+    #: The seq of the event the stream served before it (0: none; see run.proto).
+    previous_seq: int = 0
+
+    @classmethod
+    def from_proto(cls, event: run_pb2.RunEvent) -> RunEvent:
+        """Converts the protobuf message."""
+        return cls(
+            run_id=event.run_id,
+            seq=event.seq,
+            type=event.type,
+            payload=json.loads(event.payload_json) if event.payload_json else None,
+            cursor=event.cursor,
+            attempt=event.attempt,
+            time=event.time.ToDatetime(),
+            mode=streams.mode_name(event.stream_mode) if event.stream_mode else "",
+            namespace=tuple(event.namespace),
+            previous_seq=event.previous_seq,
+        )

@@ -1,0 +1,224 @@
+"""graphmesh's Python client (blocking): a thin, typed wrapper over the public gRPC API.
+
+    from graphmesh import Client
+
+    with Client("127.0.0.1:50051") as client:
+        run = client.create_run("chain3", {"n": 0, "trail": []})
+        for event in client.stream_run(run.run_id):
+            print(event.seq, event.type, event.payload)
+        print(client.wait_run(run.run_id).output)
+
+`AsyncClient` is the same API for asyncio (`await`, `async for`). A failed
+call raises the error class the services use for its status code
+(`graphmesh.errors`: NotFound, InvalidArgument, ...), with graphmesh's
+stable `reason`, the offending `field` and the status details' metadata.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Generator, Mapping, Sequence
+from types import TracebackType
+from typing import Any, Unpack
+
+import grpc
+
+from graphmesh.client import _calls
+from graphmesh.client._calls import CreateRunOptions, RunFilters, ThreadFilters
+from graphmesh.client._models import Run, RunEvent, Thread, ThreadState
+from graphmesh.grpcutil import error_from_status
+from graphmesh.tls import ClientTls
+from graphmesh.v1 import graph_service_pb2 as gr_pb2
+from graphmesh.v1 import graph_service_pb2_grpc as gr_grpc
+from graphmesh.v1 import run_service_pb2 as pb
+from graphmesh.v1 import run_service_pb2_grpc as pb_grpc
+from graphmesh.v1 import thread_service_pb2 as th_pb2
+from graphmesh.v1 import thread_service_pb2_grpc as th_grpc
+
+#: Messages up to this size are received (a run's state can be large).
+MAX_RECEIVE_BYTES = 64 << 20
+
+
+def bearer(token: str | None) -> tuple[tuple[str, str], ...]:
+    """The call metadata that carries `token` (an API key or a JWT)."""
+    return (("authorization", f"Bearer {token}"),) if token else ()
+
+
+class Client:
+    """A connection to a graphmesh gateway: `token` is an API key or JWT,
+    `tls` what to trust (and which client certificate to present) for a
+    gateway that serves TLS. `timeout` is each call's deadline (seconds)."""
+
+    def __init__(
+        self,
+        target: str = "127.0.0.1:50051",
+        timeout: float | None = 30.0,
+        *,
+        token: str | None = None,
+        tls: ClientTls | None = None,
+    ) -> None:
+        options = [("grpc.max_receive_message_length", MAX_RECEIVE_BYTES)]
+        if tls is None:
+            self._channel = grpc.insecure_channel(target, options=options)
+        else:
+            self._channel = grpc.secure_channel(target, tls.credentials(), options=options)
+        # Sent with every call, over TLS or, for local set-ups, in plaintext
+        # (gRPC's own call credentials refuse the latter).
+        self._metadata = bearer(token)
+        self._runs = pb_grpc.RunServiceStub(self._channel)
+        self._graphs = gr_grpc.GraphServiceStub(self._channel)
+        self._threads = th_grpc.ThreadServiceStub(self._channel)
+        self._timeout = timeout
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Closes the connection."""
+        self._channel.close()
+
+    def _call(self, method: Any, request: Any, timeout: float | None = None) -> Any:
+        deadline = timeout if timeout is not None else self._timeout
+        try:
+            return method(request, timeout=deadline, metadata=self._metadata)
+        except grpc.RpcError as exc:
+            raise error_from_status(exc) from None
+
+    def create_run(self, graph_id: str, input: Any, **options: Unpack[CreateRunOptions]) -> Run:
+        """Submits a run; `input` is JSON data (or JSON text, passed as is).
+        The options (`CreateRunOptions`): `thread_id`, `request_id`
+        (idempotent submit), `metadata`; `resume`/`goto`/`update` send a
+        LangGraph Command instead of input (pass input=None);
+        `checkpoint_id` forks from that checkpoint; `multitask_strategy`,
+        `durability`, `stream_modes`, `stream_subgraphs`, `timeout_seconds`."""
+        request = _calls.create_run(graph_id, input, options)
+        return Run.from_proto(self._call(self._runs.CreateRun, request).run)
+
+    def create_thread(
+        self,
+        thread_id: str = "",
+        metadata: Mapping[str, str] | None = None,
+        *,
+        if_exists_return: bool = False,
+    ) -> Thread:
+        """Creates a thread (a new id when `thread_id` is empty)."""
+        request = th_pb2.CreateThreadRequest(
+            thread_id=thread_id, metadata=dict(metadata or {}), if_exists_return=if_exists_return
+        )
+        return Thread.from_proto(self._call(self._threads.CreateThread, request).thread)
+
+    def get_thread(self, thread_id: str) -> Thread:
+        """The thread and its status."""
+        request = th_pb2.GetThreadRequest(thread_id=thread_id)
+        return Thread.from_proto(self._call(self._threads.GetThread, request).thread)
+
+    def list_threads(self, **filters: Unpack[ThreadFilters]) -> tuple[list[Thread], str]:
+        """One page of threads, most recently updated first, and the next
+        token (filters: `ThreadFilters`)."""
+        answer = self._call(self._threads.ListThreads, _calls.list_threads(filters))
+        return [Thread.from_proto(t) for t in answer.threads], answer.next_page_token
+
+    def get_thread_state(self, thread_id: str, checkpoint_id: str = "") -> ThreadState:
+        """The thread's state now, or at a checkpoint."""
+        request = th_pb2.GetThreadStateRequest(thread_id=thread_id, checkpoint_id=checkpoint_id)
+        return ThreadState.from_proto(self._call(self._threads.GetThreadState, request).state)
+
+    def get_thread_history(
+        self, thread_id: str, *, page_size: int | None = None, page_token: str = ""
+    ) -> tuple[list[ThreadState], str]:
+        """One page of the thread's states, newest first, and the next token."""
+        request = _calls.thread_history(thread_id, page_size, page_token)
+        answer = self._call(self._threads.GetThreadHistory, request)
+        return [ThreadState.from_proto(s) for s in answer.states], answer.next_page_token
+
+    def update_thread_state(
+        self,
+        thread_id: str,
+        values: Mapping[str, Any],
+        *,
+        as_node: str = "",
+        checkpoint_id: str = "",
+    ) -> str:
+        """Writes a new checkpoint with `values`; returns its id."""
+        request = th_pb2.UpdateThreadStateRequest(
+            thread_id=thread_id,
+            values_json=json.dumps(values),
+            as_node=as_node,
+            checkpoint_id=checkpoint_id,
+        )
+        return str(self._call(self._threads.UpdateThreadState, request).checkpoint_id)
+
+    def delete_thread(self, thread_id: str) -> None:
+        """Deletes the thread's state and retires its id."""
+        self._call(self._threads.DeleteThread, th_pb2.DeleteThreadRequest(thread_id=thread_id))
+
+    def get_run(self, run_id: str) -> Run:
+        """The run's current state."""
+        return Run.from_proto(self._call(self._runs.GetRun, pb.GetRunRequest(run_id=run_id)).run)
+
+    def list_runs(self, **filters: Unpack[RunFilters]) -> tuple[list[Run], str]:
+        """One page of runs, newest first, and the next page's token
+        (filters: `RunFilters`)."""
+        answer = self._call(self._runs.ListRuns, _calls.list_runs(filters))
+        return [Run.from_proto(r) for r in answer.runs], answer.next_page_token
+
+    def wait_run(self, run_id: str, timeout: float | None = 300.0) -> Run:
+        """Blocks until the run has ended and returns it."""
+        answer = self._call(self._runs.WaitRun, pb.WaitRunRequest(run_id=run_id), timeout)
+        return Run.from_proto(answer.run)
+
+    def stream_run(
+        self,
+        run_id: str,
+        cursor: str = "",
+        timeout: float | None = 300.0,
+        *,
+        stream_modes: Sequence[str] = (),
+        resume: bool = True,
+    ) -> Generator[RunEvent, None, None]:
+        """The run's events after `cursor`, as they are stored, to the end;
+        only lifecycle events and those of `stream_modes` if given. With
+        `resume`, a stream the server drops (the client fell behind, or the
+        gateway went away) is resumed from the last event's cursor, so no
+        event is missed or repeated. Each event's `previous_seq` is checked
+        against the last one received: a gap raises DataLoss (STREAM_GAP)
+        rather than pass unnoticed."""
+        position = _calls.StreamPosition(run_id, cursor, stream_modes, resume)
+        while True:
+            call = self._runs.StreamRun(
+                position.request(), timeout=timeout, metadata=self._metadata
+            )
+            try:
+                for answer in call:
+                    yield position.accept(answer)
+                return
+            except grpc.RpcError as exc:
+                error = error_from_status(exc)
+                if not position.resumes_after(error):
+                    raise error from None
+            finally:
+                call.cancel()
+
+    def cancel_run(self, run_id: str, *, rollback: bool = False, wait: bool = True) -> Run:
+        """Stops a run (`rollback` also removes its checkpoints); with `wait`,
+        returns once the cancellation is stored. A run that has ended is
+        returned unchanged."""
+        request = _calls.cancel_run(run_id, rollback, wait)
+        return Run.from_proto(self._call(self._runs.CancelRun, request).run)
+
+    def queue_depth(self, graph_id: str = "") -> dict[str, dict[str, int]]:
+        """{graph_id: {"pending": n, "running": m}} for every graph (or one)."""
+        request = gr_pb2.GetQueueDepthRequest(graph_id=graph_id)
+        return _calls.queue_depths(self._call(self._graphs.GetQueueDepth, request))
+
+    def list_graphs(self) -> list[gr_pb2.Graph]:
+        """The graphs the server runs."""
+        return list(self._call(self._graphs.ListGraphs, gr_pb2.ListGraphsRequest()).graphs)
