@@ -17,7 +17,7 @@ from graphmesh.run_created import Command, RunCreated
 from graphmesh.runs import RunStatus, fold_all
 from graphmesh_executor.backlog import BacklogGuard, SendBacklog
 from graphmesh_executor.leases import LeaseBook, LeaseGuard
-from graphmesh_executor.progress import PartitionProgress
+from graphmesh_executor.progress import PartitionProgress, StartedAttempts
 from graphmesh_executor.runner import RunContext, execute_run
 from graphmesh_executor.worker import ExecutorWorker
 
@@ -259,3 +259,11 @@ async def test_a_command_delivered_again_does_not_run_its_attempt_twice() -> Non
     await worker._claim_and_run(command, Context())
     await worker._claim_and_run(command, Context())  # redelivered after a rebalance
     assert ran == [1]
+
+
+def test_started_attempts_refuse_an_attempt_started_already_and_forget_the_oldest() -> None:
+    started = StartedAttempts(remembered=2)
+    assert started.start("a", 1) and not started.start("a", 1)
+    assert started.start("a", 2)  # a newer attempt of the same run
+    assert started.start("b", 1) and started.start("c", 1)
+    assert started.start("a", 2)  # "a" was the oldest: forgotten

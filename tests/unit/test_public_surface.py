@@ -14,7 +14,8 @@ import graphmesh.eventstore
 import graphmesh.testing
 from graphmesh.errors import GraphmeshError, error_class
 from graphmesh.testing import LocalStack
-from graphmesh_cli.main import _stack_config, build_parser
+from graphmesh_cli.main import build_parser
+from graphmesh_cli.stack_commands import _stack_config
 
 
 def test_every_public_name_is_there() -> None:

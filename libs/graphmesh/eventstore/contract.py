@@ -14,6 +14,8 @@ adds what only a store that owns the data does (heads, the log in store
 order, the counts of rejections). The rules themselves are unit-tested in
 tests/unit/test_append_rules.py; these suites check that an adapter applies
 them, atomically, and stores what they decide.
+
+(Over 400 lines: the contract is that long; the two suites share helpers.)
 """
 
 from __future__ import annotations

@@ -28,6 +28,7 @@ from graphmesh.checkpoints.store import apply_checkpoint_events
 from graphmesh.db import CANCELS_CHANNEL, EVENTS_CHANNEL, driver_connection, json_object
 from graphmesh.envelope import Event
 from graphmesh.errors import AlreadyExists, FailedPrecondition
+from graphmesh.eventstore import postgres_sql as sql
 from graphmesh.eventstore import postgres_threads as threads
 from graphmesh.eventstore.interface import EventStore, run_not_found
 from graphmesh.eventstore.rules import (
@@ -45,140 +46,6 @@ from graphmesh.tenancy import public_thread
 #: Key of the advisory lock that serialises appends (an arbitrary constant).
 APPEND_LOCK_KEY = 0x6772_6D73_6801
 _NOTIFY_CHUNK = 200  # run ids per NOTIFY payload, well under its 8000-byte limit
-
-_EVENT_COLUMNS = (
-    "position, event_id, run_id, thread_id, seq, attempt, type, schema_version, time, payload, "
-    "trace_context"
-)
-_HEAD_COLUMNS = (
-    "run_id, thread_id, last_seq, attempt, ended, lease_owner, lease_until, republished, "
-    "cancel_action"
-)
-
-_LOCK_HEADS = f"""
-SELECT {_HEAD_COLUMNS} FROM run_heads WHERE run_id = ANY($1::text[])
-ORDER BY run_id FOR UPDATE
-"""
-
-_STORED_ATTEMPTS = """
-SELECT e.run_id, e.seq, e.attempt FROM events e
-JOIN unnest($1::text[], $2::bigint[]) AS k(run_id, seq) ON e.run_id = k.run_id AND e.seq = k.seq
-"""
-
-# Inserts the events, moves the heads and announces the runs, in one round trip.
-_WRITE = """
-WITH new_events AS (
-    INSERT INTO events
-        (event_id, run_id, thread_id, seq, attempt, type, schema_version, time, payload,
-         trace_context)
-    SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::int[], $6::text[],
-                         $7::int[], $8::timestamptz[], $9::text[], $17::text[])
-), heads AS (
-    INSERT INTO run_heads (run_id, thread_id, last_seq, attempt, ended, lease_owner)
-    SELECT r, t, s, a, e, '' FROM unnest($10::text[], $11::text[], $12::bigint[], $13::int[],
-                                         $14::bool[]) AS h(r, t, s, a, e)
-    ON CONFLICT (run_id) DO UPDATE SET last_seq = EXCLUDED.last_seq, ended = EXCLUDED.ended
-)
-SELECT pg_notify($15, $16)
-"""
-
-# The same rule as base.is_stale_command, in SQL so that the partial indexes
-# on unclaimed and on started runs do the work; SKIP LOCKED lets concurrent
-# sweepers take different runs.
-_TAKE_STALE = """
-WITH stale AS (
-    SELECT h.run_id FROM run_heads h JOIN events e ON e.run_id = h.run_id AND e.seq = 1
-    WHERE (h.attempt = 0 AND NOT h.ended
-           AND e.time < now() - make_interval(secs => $1::float8 / 1000 * power(2, h.republished)))
-       OR (h.attempt > 0 AND NOT h.ended
-           AND h.lease_until
-               < now() - make_interval(secs => $1::float8 / 1000 * power(2, h.republished)))
-    ORDER BY e.time LIMIT $2
-    FOR UPDATE OF h SKIP LOCKED
-), marked AS (
-    UPDATE run_heads SET republished = republished + 1
-    WHERE run_id IN (SELECT run_id FROM stale) RETURNING run_id
-)
-SELECT e.position, e.event_id, e.run_id, e.thread_id, e.seq, e.attempt, e.type,
-       e.schema_version, e.time, e.payload, e.trace_context
-FROM events e JOIN marked m ON e.run_id = m.run_id AND e.seq = 1
-ORDER BY e.time
-"""
-
-_INSERT_STREAM_EVENTS = """
-WITH new_events AS (
-    INSERT INTO events
-        (event_id, run_id, thread_id, seq, attempt, type, schema_version, time, payload)
-    SELECT e, r, t, s, 0, y, 1, w, p
-    FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[],
-                $6::timestamptz[], $7::text[]) AS x(e, r, t, s, y, w, p)
-)
-SELECT pg_notify($8, $9)
-"""
-
-_CANCEL_REQUESTS = """
-SELECT run_id, cancel_action FROM run_heads
-WHERE run_id = ANY($1::text[]) AND cancel_action <> '' AND NOT ended
-"""
-
-# Marks the run and tells its lease holder, in one statement: "rollback"
-# wins over "interrupt", otherwise the first request stands.
-_MARK_CANCEL = f"""
-WITH marked AS (
-    UPDATE run_heads SET cancel_action =
-        CASE WHEN cancel_action = 'rollback' THEN cancel_action ELSE $2 END
-    WHERE run_id = $1 AND NOT ended
-    RETURNING {_HEAD_COLUMNS}
-), told AS (
-    SELECT pg_notify($3, lease_owner || ' ' || run_id || ' ' || cancel_action)
-    FROM marked WHERE lease_owner <> ''
-)
-SELECT {_HEAD_COLUMNS}, (SELECT count(*) FROM told) AS told FROM marked
-"""
-
-_REJECT = """
-INSERT INTO event_rejections (event_id, run_id, seq, attempt, reason, time)
-SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::int[], $5::text[], $6::timestamptz[])
-"""
-
-_READ = f"""
-SELECT {_EVENT_COLUMNS} FROM events WHERE run_id = $1 AND seq > $2 ORDER BY seq LIMIT $3
-"""
-
-_READ_ALL = f"SELECT {_EVENT_COLUMNS} FROM events WHERE position > $1 ORDER BY position LIMIT $2"
-
-_HEAD = f"SELECT {_HEAD_COLUMNS} FROM run_heads WHERE run_id = $1"
-
-_CLAIM = """
-UPDATE run_heads h SET attempt = c.attempt, lease_owner = c.owner, lease_until = c.until,
-    republished = c.republished
-FROM unnest($1::text[], $2::int[], $3::text[], $4::timestamptz[], $5::int[])
-     AS c(run_id, attempt, owner, until, republished)
-WHERE h.run_id = c.run_id
-"""
-
-_LOCK_THREADS = """
-SELECT pg_advisory_xact_lock(hashtextextended(t, 0))
-FROM unnest($1::text[]) AS t ORDER BY t
-"""
-
-_ACTIVE_RUNS = f"""
-SELECT DISTINCT ON (thread_id) {_HEAD_COLUMNS} FROM run_heads
-WHERE thread_id = ANY($1::text[]) AND attempt > 0 AND NOT ended
-ORDER BY thread_id, run_id
-"""
-
-# Rows are locked in run_id order, as appends lock them, so that the two
-# cannot deadlock.
-_RENEW = """
-UPDATE run_heads SET lease_until = now() + make_interval(secs => $3::float8 / 1000)
-WHERE run_id IN (
-    SELECT run_id FROM run_heads
-    WHERE run_id = ANY($1::text[]) AND lease_owner = $2 AND NOT ended
-    ORDER BY run_id FOR UPDATE
-)
-RETURNING run_id
-"""
 
 
 def _event_from_row(row: Any) -> Event:
@@ -225,7 +92,7 @@ class PostgresEventStore(EventStore):
             return []
         async with self._driver("append") as conn, conn.transaction():
             await conn.execute("SELECT pg_advisory_xact_lock($1)", APPEND_LOCK_KEY)
-            rows = await conn.fetch(_LOCK_HEADS, sorted({e.run_id for e in batch}))
+            rows = await conn.fetch(sql.LOCK_HEADS, sorted({e.run_id for e in batch}))
             heads: dict[str, RunHead | None] = {r["run_id"]: _head_from_row(r) for r in rows}
             stored = await self._stored_attempts(conn, batch, heads)
             thread_heads = await threads.lock_thread_heads(
@@ -273,7 +140,7 @@ class PostgresEventStore(EventStore):
             # The append lock first, then the thread's: the order claims
             # cannot cycle with (they take heads, then the thread's lock).
             await conn.execute("SELECT pg_advisory_xact_lock($1)", APPEND_LOCK_KEY)
-            await conn.execute(_LOCK_THREADS, [thread_id])
+            await conn.execute(sql.LOCK_THREADS, [thread_id])
             row = await threads.lock_stream(conn, thread_id)
             last_seq = row["last_seq"] if row is not None else 0
             known = {
@@ -331,7 +198,7 @@ class PostgresEventStore(EventStore):
                     )
                 )
             await conn.execute(
-                _INSERT_STREAM_EVENTS,
+                sql.INSERT_STREAM_EVENTS,
                 [e.event_id for e in stored],
                 [e.run_id for e in stored],
                 [e.thread_id for e in stored],
@@ -350,7 +217,7 @@ class PostgresEventStore(EventStore):
         if not run_ids:
             return {}
         async with self._driver("cancel_requests") as conn:
-            rows = await conn.fetch(_CANCEL_REQUESTS, list(run_ids))
+            rows = await conn.fetch(sql.CANCEL_REQUESTS, list(run_ids))
             return {r["run_id"]: r["cancel_action"] for r in rows}
 
     async def _stored_attempts(
@@ -365,7 +232,7 @@ class PostgresEventStore(EventStore):
         ]
         if not keys:
             return {}
-        rows = await conn.fetch(_STORED_ATTEMPTS, [k[0] for k in keys], [k[1] for k in keys])
+        rows = await conn.fetch(sql.STORED_ATTEMPTS, [k[0] for k in keys], [k[1] for k in keys])
         return {(r["run_id"], r["seq"]): r["attempt"] for r in rows}
 
     async def _write(
@@ -376,7 +243,7 @@ class PostgresEventStore(EventStore):
         # "run_id!" announces that the run ended, "run_id" that it progressed.
         announced = [f"{h.run_id}!" if h.ended else h.run_id for h in moved]
         await conn.execute(
-            _WRITE,
+            sql.WRITE,
             [e.event_id for e in appended],
             [e.run_id for e in appended],
             [e.thread_id for e in appended],
@@ -401,19 +268,21 @@ class PostgresEventStore(EventStore):
 
     async def read(self, run_id: str, after_seq: int = 0, limit: int = 1000) -> list[Event]:
         async with self._driver("read") as conn:
-            events = [_event_from_row(r) for r in await conn.fetch(_READ, run_id, after_seq, limit)]
+            events = [
+                _event_from_row(r) for r in await conn.fetch(sql.READ, run_id, after_seq, limit)
+            ]
         if not events and await self.head(run_id) is None:
             raise run_not_found(run_id)
         return events
 
     async def head(self, run_id: str) -> RunHead | None:
         async with self._driver("head") as conn:
-            row = await conn.fetchrow(_HEAD, run_id)
+            row = await conn.fetchrow(sql.HEAD, run_id)
             return _head_from_row(row) if row is not None else None
 
     async def read_all(self, after_position: int, limit: int) -> list[Event]:
         async with self._driver("read_all") as conn:
-            rows = await conn.fetch(_READ_ALL, after_position, limit)
+            rows = await conn.fetch(sql.READ_ALL, after_position, limit)
             return [_event_from_row(r) for r in rows]
 
     async def last_position(self) -> int:
@@ -426,14 +295,15 @@ class PostgresEventStore(EventStore):
         if not run_ids:
             return []
         async with self._driver("claim") as conn, conn.transaction():
-            rows = await conn.fetch(_LOCK_HEADS, sorted(set(run_ids)))
+            rows = await conn.fetch(sql.LOCK_HEADS, sorted(set(run_ids)))
             heads = {r["run_id"]: _head_from_row(r) for r in rows}
             threads = sorted({h.thread_id for h in heads.values()})
             # Claims of one thread are serialised, so that two executors
             # cannot both find the thread idle and start a run each.
-            await conn.execute(_LOCK_THREADS, threads)
+            await conn.execute(sql.LOCK_THREADS, threads)
             active: dict[str, RunHead] = {
-                r["thread_id"]: _head_from_row(r) for r in await conn.fetch(_ACTIVE_RUNS, threads)
+                r["thread_id"]: _head_from_row(r)
+                for r in await conn.fetch(sql.ACTIVE_RUNS, threads)
             }
             now, lease = datetime.now(UTC), timedelta(milliseconds=lease_ms)
             decided: dict[str, ClaimResult] = {}
@@ -452,7 +322,7 @@ class PostgresEventStore(EventStore):
                         active[new_head.thread_id] = new_head
             if changed:
                 await conn.execute(
-                    _CLAIM,
+                    sql.CLAIM,
                     [h.run_id for h in changed],
                     [h.attempt for h in changed],
                     [h.lease_owner for h in changed],
@@ -463,24 +333,24 @@ class PostgresEventStore(EventStore):
 
     async def mark_cancel(self, run_id: str, action: str) -> RunHead | None:
         async with self._driver("mark_cancel") as conn:
-            row = await conn.fetchrow(_MARK_CANCEL, run_id, action, CANCELS_CHANNEL)
+            row = await conn.fetchrow(sql.MARK_CANCEL, run_id, action, CANCELS_CHANNEL)
             if row is not None:
                 return _head_from_row(row)
-            row = await conn.fetchrow(_HEAD, run_id)
+            row = await conn.fetchrow(sql.HEAD, run_id)
             return _head_from_row(row) if row is not None else None
 
     async def renew(self, executor_id: str, run_ids: Sequence[str], lease_ms: int) -> list[str]:
         if not run_ids:
             return []
         async with self._driver("renew") as conn:
-            rows = await conn.fetch(_RENEW, list(run_ids), executor_id, lease_ms)
+            rows = await conn.fetch(sql.RENEW, list(run_ids), executor_id, lease_ms)
             kept = {r["run_id"] for r in rows}
             return [r for r in run_ids if r not in kept]
 
     async def take_stale_commands(self, older_than: timedelta, limit: int) -> list[Event]:
         async with self._driver("take_stale_commands") as conn:
             ms = older_than / timedelta(milliseconds=1)
-            return [_event_from_row(r) for r in await conn.fetch(_TAKE_STALE, ms, limit)]
+            return [_event_from_row(r) for r in await conn.fetch(sql.TAKE_STALE, ms, limit)]
 
     async def rejections(self, run_id: str | None = None) -> int:
         async with self._driver("rejections") as conn:
@@ -493,16 +363,10 @@ class PostgresEventStore(EventStore):
             )
 
 
-_LATEST_ROOT_CHECKPOINT = """
-SELECT checkpoint_id FROM checkpoints WHERE thread_id = $1 AND checkpoint_ns = ''
-ORDER BY checkpoint_id COLLATE "C" DESC LIMIT 1
-"""
-
-
 async def _check_latest_parent(conn: Any, thread_id: str, events: Sequence[ThreadEventIn]) -> None:
     """Refuses a root checkpoint whose parent is not the thread's latest one
     (judged under the thread's lock, so no run can move it meanwhile)."""
-    latest = await conn.fetchval(_LATEST_ROOT_CHECKPOINT, thread_id) or ""
+    latest = await conn.fetchval(sql.LATEST_ROOT_CHECKPOINT, thread_id) or ""
     for item in events:
         if item.type != cpe.CHECKPOINT_SAVED:
             continue
@@ -523,7 +387,7 @@ async def _check_latest_parent(conn: Any, thread_id: str, events: Sequence[Threa
 async def _record_rejections(conn: Any, rejected: list[tuple[Event, AppendOutcome]]) -> None:
     now = datetime.now(UTC)
     await conn.execute(
-        _REJECT,
+        sql.REJECT,
         [e.event_id for e, _ in rejected],
         [e.run_id for e, _ in rejected],
         [e.seq for e, _ in rejected],

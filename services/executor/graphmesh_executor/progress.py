@@ -7,6 +7,7 @@ when every message before it is done, or a crash would skip a run.
 from __future__ import annotations
 
 import heapq
+from collections import OrderedDict
 
 
 class PartitionProgress:
@@ -39,3 +40,26 @@ class PartitionProgress:
     def in_flight(self) -> int:
         """How many taken messages are not done."""
         return len(self._pending) - len(self._done)
+
+
+class StartedAttempts:
+    """The attempt this process last started of each recent run: a command
+    delivered again (Kafka redelivers from the last committed offset after
+    a rebalance) must not run an attempt a second time. Bounded: it keeps
+    far more runs than a rebalance redelivers (the uncommitted tail of an
+    executor's partitions)."""
+
+    def __init__(self, remembered: int = 100_000) -> None:
+        self._started: OrderedDict[str, int] = OrderedDict()
+        self._remembered = remembered
+
+    def start(self, run_id: str, attempt: int) -> bool:
+        """Records that `attempt` of the run starts here; False when this
+        process started it (or a later one) already."""
+        if self._started.get(run_id, 0) >= attempt:
+            return False
+        self._started[run_id] = attempt
+        self._started.move_to_end(run_id)
+        while len(self._started) > self._remembered:
+            self._started.popitem(last=False)
+        return True

@@ -21,7 +21,7 @@ import asyncio
 import contextlib
 import json
 import time
-from collections import OrderedDict, defaultdict
+from collections import defaultdict
 from typing import Any
 
 import structlog
@@ -51,16 +51,13 @@ from graphmesh_executor.observe import (
     NodeObserver,
     end_run_span,
 )
-from graphmesh_executor.progress import PartitionProgress
+from graphmesh_executor.progress import PartitionProgress, StartedAttempts
 from graphmesh_executor.publisher import RunPublisher
 from graphmesh_executor.runner import DEFAULT_MAX_EVENT_BYTES, RunContext, execute_run
 
 log = structlog.get_logger(__name__)
 
 _CLAIM_RETRY_MAX_SECONDS = 5.0
-#: How many runs' started attempts an executor remembers (far more than a
-#: rebalance redelivers: the uncommitted tail of its partitions).
-_STARTED_REMEMBERED = 100_000
 
 
 class ExecutorWorker:
@@ -110,10 +107,7 @@ class ExecutorWorker:
         self._committed: dict[TopicPartition, int] = {}
         self._committer = OffsetCommitter(consumer)
         self._leases = LeaseBook(lease_ms)
-        #: The attempt this process last started of each recent run: a
-        #: command delivered again (Kafka redelivers from the last committed
-        #: offset after a rebalance) must not run an attempt a second time.
-        self._started: OrderedDict[str, int] = OrderedDict()
+        self._started = StartedAttempts()
         self._renew_soon = asyncio.Event()
         self.completed = 0
 
@@ -239,12 +233,11 @@ class ExecutorWorker:
                 continue
             outcome = claim.outcome
             if outcome is ClaimOutcome.CLAIMED:
-                if self._started.get(created.run_id, 0) >= claim.attempt:
+                if not self._started.start(created.run_id, claim.attempt):
                     # This process ran this attempt already (the store still
                     # says it holds the lease: its end is on its way there).
                     log.info("duplicate_command_skipped", attempt=claim.attempt)
                     return
-                self._remember_started(created.run_id, claim.attempt)
                 self._leases.granted([created.run_id], asked_at)
                 if claim.cancel_action:
                     self._cancels[created.run_id] = claim.cancel_action
@@ -332,12 +325,6 @@ class ExecutorWorker:
                 self._running.pop(run_id, None)
                 self._leases.forget(run_id)
                 self._cancels.pop(run_id, None)
-
-    def _remember_started(self, run_id: str, attempt: int) -> None:
-        self._started[run_id] = attempt
-        self._started.move_to_end(run_id)
-        while len(self._started) > _STARTED_REMEMBERED:
-            self._started.popitem(last=False)
 
     def _commit(self) -> None:
         offsets = {}
