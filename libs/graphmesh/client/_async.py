@@ -25,18 +25,14 @@ import grpc
 from graphmesh.client import _calls
 from graphmesh.client._calls import CreateRunOptions, RunFilters, ThreadFilters
 from graphmesh.client._models import Run, RunEvent, Thread, ThreadState
-from graphmesh.client._sync import MAX_RECEIVE_BYTES, bearer
 from graphmesh.grpcutil import error_from_status
 from graphmesh.tls import ClientTls
 from graphmesh.v1 import graph_service_pb2 as gr_pb2
-from graphmesh.v1 import graph_service_pb2_grpc as gr_grpc
 from graphmesh.v1 import run_service_pb2 as pb
-from graphmesh.v1 import run_service_pb2_grpc as pb_grpc
 from graphmesh.v1 import thread_service_pb2 as th_pb2
-from graphmesh.v1 import thread_service_pb2_grpc as th_grpc
 
 
-class AsyncClient:
+class AsyncClient(_calls.Connection):
     """A connection to a graphmesh gateway: `token` is an API key or JWT,
     `tls` what to trust (and which client certificate to present) for a
     gateway that serves TLS. `timeout` is each call's deadline (seconds)."""
@@ -49,18 +45,7 @@ class AsyncClient:
         token: str | None = None,
         tls: ClientTls | None = None,
     ) -> None:
-        options = [("grpc.max_receive_message_length", MAX_RECEIVE_BYTES)]
-        if tls is None:
-            self._channel = grpc.aio.insecure_channel(target, options=options)
-        else:
-            self._channel = grpc.aio.secure_channel(target, tls.credentials(), options=options)
-        # Sent with every call, over TLS or, for local set-ups, in plaintext
-        # (gRPC's own call credentials refuse the latter).
-        self._metadata = bearer(token)
-        self._runs = pb_grpc.RunServiceStub(self._channel)
-        self._graphs = gr_grpc.GraphServiceStub(self._channel)
-        self._threads = th_grpc.ThreadServiceStub(self._channel)
-        self._timeout = timeout
+        super().__init__(grpc.aio, target, timeout, token, tls)
 
     async def __aenter__(self) -> AsyncClient:
         return self

@@ -12,9 +12,13 @@ from graphmesh import streams
 from graphmesh.client._models import RunEvent
 from graphmesh.errors import DataLoss, GraphmeshError
 from graphmesh.runs import RunStatus
+from graphmesh.tls import ClientTls
 from graphmesh.v1 import graph_service_pb2 as gr_pb2
+from graphmesh.v1 import graph_service_pb2_grpc as gr_grpc
 from graphmesh.v1 import run_service_pb2 as pb
+from graphmesh.v1 import run_service_pb2_grpc as pb_grpc
 from graphmesh.v1 import thread_service_pb2 as th_pb2
+from graphmesh.v1 import thread_service_pb2_grpc as th_grpc
 
 _STRATEGIES = {
     "reject": pb.MULTITASK_STRATEGY_REJECT,
@@ -27,6 +31,9 @@ _DURABILITIES = {
     "async": pb.DURABILITY_ASYNC,
     "exit": pb.DURABILITY_EXIT,
 }
+
+#: Messages up to this size are received (a run's state can be large).
+MAX_RECEIVE_BYTES = 64 << 20
 
 #: Reasons a dropped stream is resumed for.
 _RESUMABLE = frozenset({"STREAM_TOO_SLOW", "RETRY"})
@@ -212,3 +219,30 @@ class StreamPosition:
     def resumes_after(self, error: GraphmeshError) -> bool:
         """True if a stream the server ended with `error` is to be resumed."""
         return self._resume and error.reason in _RESUMABLE
+
+
+class Connection:
+    """What both clients hold: a channel to the gateway (from `grpc` or
+    `grpc.aio`, which name their functions alike), the stubs over it, the
+    metadata that carries the token and each call's deadline."""
+
+    def __init__(
+        self,
+        transport: Any,
+        target: str,
+        timeout: float | None,
+        token: str | None,
+        tls: ClientTls | None,
+    ) -> None:
+        options = [("grpc.max_receive_message_length", MAX_RECEIVE_BYTES)]
+        if tls is None:
+            self._channel = transport.insecure_channel(target, options=options)
+        else:
+            self._channel = transport.secure_channel(target, tls.credentials(), options=options)
+        # Sent with every call, over TLS or, for local set-ups, in plaintext
+        # (gRPC's own call credentials refuse the latter).
+        self._metadata = (("authorization", f"Bearer {token}"),) if token else ()
+        self._runs = pb_grpc.RunServiceStub(self._channel)
+        self._graphs = gr_grpc.GraphServiceStub(self._channel)
+        self._threads = th_grpc.ThreadServiceStub(self._channel)
+        self._timeout = timeout

@@ -29,22 +29,11 @@ from graphmesh.client._models import Run, RunEvent, Thread, ThreadState
 from graphmesh.grpcutil import error_from_status
 from graphmesh.tls import ClientTls
 from graphmesh.v1 import graph_service_pb2 as gr_pb2
-from graphmesh.v1 import graph_service_pb2_grpc as gr_grpc
 from graphmesh.v1 import run_service_pb2 as pb
-from graphmesh.v1 import run_service_pb2_grpc as pb_grpc
 from graphmesh.v1 import thread_service_pb2 as th_pb2
-from graphmesh.v1 import thread_service_pb2_grpc as th_grpc
-
-#: Messages up to this size are received (a run's state can be large).
-MAX_RECEIVE_BYTES = 64 << 20
 
 
-def bearer(token: str | None) -> tuple[tuple[str, str], ...]:
-    """The call metadata that carries `token` (an API key or a JWT)."""
-    return (("authorization", f"Bearer {token}"),) if token else ()
-
-
-class Client:
+class Client(_calls.Connection):
     """A connection to a graphmesh gateway: `token` is an API key or JWT,
     `tls` what to trust (and which client certificate to present) for a
     gateway that serves TLS. `timeout` is each call's deadline (seconds)."""
@@ -57,18 +46,7 @@ class Client:
         token: str | None = None,
         tls: ClientTls | None = None,
     ) -> None:
-        options = [("grpc.max_receive_message_length", MAX_RECEIVE_BYTES)]
-        if tls is None:
-            self._channel = grpc.insecure_channel(target, options=options)
-        else:
-            self._channel = grpc.secure_channel(target, tls.credentials(), options=options)
-        # Sent with every call, over TLS or, for local set-ups, in plaintext
-        # (gRPC's own call credentials refuse the latter).
-        self._metadata = bearer(token)
-        self._runs = pb_grpc.RunServiceStub(self._channel)
-        self._graphs = gr_grpc.GraphServiceStub(self._channel)
-        self._threads = th_grpc.ThreadServiceStub(self._channel)
-        self._timeout = timeout
+        super().__init__(grpc, target, timeout, token, tls)
 
     def __enter__(self) -> Client:
         return self
