@@ -5,9 +5,10 @@ and the translation of errors from calls to other services."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import inspect
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Sequence
 from typing import Any, TypeVar
 
 import grpc
@@ -177,6 +178,17 @@ def translate_rpc_error(exc: grpc.aio.AioRpcError, what: str) -> GraphmeshError:
         field=field,
         metadata=metadata,
     )
+
+
+@contextlib.contextmanager
+def translated_rpc_errors(doing: str) -> Iterator[None]:
+    """Within it, a failed call to another graphmesh service raises the
+    graphmesh error it stands for (`translate_rpc_error`): the one place the
+    remote adapters turn `grpc.aio.AioRpcError` into errors."""
+    try:
+        yield
+    except grpc.aio.AioRpcError as exc:
+        raise translate_rpc_error(exc, doing) from exc
 
 
 _RETRIED_CODES = (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED)

@@ -20,7 +20,9 @@ async def test_event_log_saver_passes_langgraph_conformance(
 ) -> None:
     @checkpointer_test(name="EventLogSaver")
     async def event_log_saver() -> AsyncIterator[EventLogSaver]:
-        yield EventLogSaver(checkpoint_service_pb2_grpc.CheckpointServiceStub(checkpoint_channel))
+        yield EventLogSaver.over_api(
+            checkpoint_service_pb2_grpc.CheckpointServiceStub(checkpoint_channel)
+        )
 
     report = await validate(event_log_saver)
     failures = {

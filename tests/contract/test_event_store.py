@@ -21,8 +21,6 @@ from graphmesh.testing.infra import procs
 
 
 class TestMemoryEventStore(EventStoreContract):
-    judges_latest_parent = False
-
     @pytest.fixture
     async def store(self) -> AsyncIterator[EventStore]:
         yield MemoryEventStore()

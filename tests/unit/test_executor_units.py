@@ -10,8 +10,8 @@ from opentelemetry.context import Context
 
 from graphmesh import envelope as ev
 from graphmesh.checkpoints import events as cpe
+from graphmesh.checkpoints.reader import MemoryCheckpoints
 from graphmesh.eventstore.memory import MemoryEventStore
-from graphmesh.internal.v1 import checkpoint_service_pb2 as cp_pb2
 from graphmesh.registry import DEFAULT_REGISTRY, load_registry
 from graphmesh.run_created import Command, RunCreated
 from graphmesh.runs import RunStatus, fold_all
@@ -43,14 +43,6 @@ def created(graph_id: str, value: object, options: dict[str, Any] | None = None)
     return payload.to_event("00000000-0000-0000-0000-0000000000bb", "t-1")
 
 
-class FreshThread:
-    """Stands in for the checkpoint service's reads of a thread that has no
-    checkpoint yet (the runner's only read on a first attempt)."""
-
-    async def GetCheckpoint(self, request: object) -> cp_pb2.GetCheckpointResponse:
-        return cp_pb2.GetCheckpointResponse(found=False)
-
-
 async def run_graph(
     graph_id: str, value: object, options: dict[str, Any] | None = None
 ) -> list[ev.Event]:
@@ -67,7 +59,8 @@ async def run_graph(
         executor_id="ex-test",
         emit=events.append,
         delivered=delivered,
-        checkpoints=cast(Any, FreshThread()),
+        # A thread with no checkpoint yet (the runner's only read on a first attempt).
+        checkpoints=MemoryCheckpoints(),
         cancel_action=lambda: "",
     )
     await execute_run(entry.graph if entry else None, context)
@@ -245,7 +238,7 @@ async def test_a_command_delivered_again_does_not_run_its_attempt_twice() -> Non
         # The lease stays this executor's: each claim is granted as the same
         # attempt (the run's end is not stored yet).
         cast(Any, MemoryEventStore()),
-        cast(Any, FreshThread()),
+        MemoryCheckpoints(),
         max_runs=4,
         lease_ms=10_000,
     )

@@ -63,6 +63,12 @@ def is_thread_stream(event: Event) -> bool:
     return event.run_id == thread_stream_id(event.thread_id)
 
 
+def is_rollback(event: Event) -> bool:
+    """True for a RunCancelled of the rollback strategy: the run's
+    checkpoints are removed with it."""
+    return bool(json.loads(event.payload_json).get("action") == "rollback")
+
+
 Typed = tuple[str, bytes]
 
 

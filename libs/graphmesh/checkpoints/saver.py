@@ -10,13 +10,11 @@ waits until the run's own writes are stored (read your writes).
 
 from __future__ import annotations
 
-import json
 import random
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from typing import Any, Protocol
 
-import grpc
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import (
     WRITES_IDX_MAP,
@@ -31,8 +29,10 @@ from langgraph.checkpoint.base import (
 from langgraph.checkpoint.serde.base import SerializerProtocol
 
 from graphmesh.checkpoints import events as cpe
+from graphmesh.checkpoints.reader import CheckpointQuery, CheckpointReader, StoredCheckpoint
+from graphmesh.checkpoints.remote import RemoteCheckpointReader
 from graphmesh.errors import InvalidArgument
-from graphmesh.grpcutil import call_patiently, translate_rpc_error
+from graphmesh.grpcutil import call_patiently
 from graphmesh.internal.v1 import checkpoint_service_pb2 as pb
 from graphmesh.internal.v1 import checkpoint_service_pb2_grpc as pb_grpc
 from graphmesh.jsonutil import dumps, to_jsonable
@@ -135,31 +135,48 @@ class EventLogSaver(BaseCheckpointSaver[str]):
 
     def __init__(
         self,
-        stub: pb_grpc.CheckpointServiceStub,
-        sink: CheckpointSink | None = None,
+        reader: CheckpointReader,
+        sink: CheckpointSink,
         *,
+        threads: pb_grpc.CheckpointServiceStub | None = None,
         serde: SerializerProtocol | None = None,
     ) -> None:
+        """Reads through `reader`, writes through `sink`; the thread-wide
+        operations (delete, copy, prune, delete for runs) go to the
+        checkpoint service at `threads`, which a saver inside a run has none of."""
         super().__init__(serde=serde)
-        self._stub = stub
-        self._sink: CheckpointSink = sink if sink is not None else ThreadSink(stub)
+        self._reader = reader
+        self._sink = sink
+        self._threads = threads
+
+    @classmethod
+    def over_api(
+        cls, stub: pb_grpc.CheckpointServiceStub, sink: CheckpointSink | None = None
+    ) -> EventLogSaver:
+        """A saver outside runs, on the checkpoint service's API: reads from
+        it, writes to threads' own streams (`ThreadSink`, unless `sink`)."""
+        return cls(RemoteCheckpointReader(stub), sink or ThreadSink(stub), threads=stub)
+
+    @property
+    def _stub(self) -> pb_grpc.CheckpointServiceStub:
+        if self._threads is None:
+            raise InvalidArgument(
+                "a saver inside a run does not delete, copy or prune threads",
+                reason="THREAD_OPERATION_IN_RUN",
+            )
+        return self._threads
 
     # Reads
 
     async def aget_tuple(self, config: RunnableConfig) -> CheckpointTuple | None:
         conf = _configurable(config)
-        after_run, after_seq = self._sink.read_after()
-        request = pb.GetCheckpointRequest(
-            thread_id=str(conf["thread_id"]),
-            checkpoint_ns=str(conf.get("checkpoint_ns", "")),
-            checkpoint_id=get_checkpoint_id(config) or "",
-            after_run_id=after_run,
-            after_seq=after_seq,
+        stored = await self._reader.get(
+            str(conf["thread_id"]),
+            str(conf.get("checkpoint_ns", "")),
+            get_checkpoint_id(config) or "",
+            after=self._sink.read_after(),
         )
-        answer = await call_patiently(
-            lambda: self._stub.GetCheckpoint(request), "reading a checkpoint"
-        )
-        return self._tuple(answer.checkpoint) if answer.found else None
+        return self._tuple(stored) if stored is not None else None
 
     async def alist(
         self,
@@ -170,36 +187,29 @@ class EventLogSaver(BaseCheckpointSaver[str]):
         limit: int | None = None,
     ) -> AsyncIterator[CheckpointTuple]:
         conf = _configurable(config) if config else {}
-        request = pb.ListCheckpointsRequest(
+        ns = conf.get("checkpoint_ns")
+        query = CheckpointQuery(
             thread_id=str(conf.get("thread_id") or ""),
+            checkpoint_ns=str(ns) if ns is not None else None,
             checkpoint_id=str(conf.get("checkpoint_id") or ""),
             before_checkpoint_id=(get_checkpoint_id(before) or "") if before else "",
-            metadata_filter_json=json.dumps(to_jsonable(filter or {})),
+            metadata_filter=to_jsonable(filter or {}),
+            limit=max(limit, 0) if limit is not None else None,
         )
-        if "checkpoint_ns" in conf and conf["checkpoint_ns"] is not None:
-            request.checkpoint_ns = str(conf["checkpoint_ns"])
-        if limit is not None:
-            request.limit = max(limit, 0)
-        try:
-            async for page in self._stub.ListCheckpoints(request):
-                for stored in page.checkpoints:
-                    yield self._tuple(stored)
-        except grpc.aio.AioRpcError as exc:
-            raise translate_rpc_error(exc, "listing checkpoints") from exc
+        for stored in await self._reader.search(query):
+            yield self._tuple(stored)
 
-    def _tuple(self, stored: pb.StoredCheckpoint) -> CheckpointTuple:
+    def _tuple(self, stored: StoredCheckpoint) -> CheckpointTuple:
         ns = stored.checkpoint_ns
-        checkpoint: Checkpoint = self.serde.loads_typed(
-            (stored.checkpoint.type, stored.checkpoint.data)
-        )
+        checkpoint: Checkpoint = self.serde.loads_typed(stored.checkpoint)
         parent = stored.parent_checkpoint_id
         return CheckpointTuple(
             config=_config(stored.thread_id, ns, stored.checkpoint_id),
             checkpoint=checkpoint,
-            metadata=self.serde.loads_typed((stored.metadata.type, stored.metadata.data)),
+            metadata=self.serde.loads_typed(stored.metadata),
             parent_config=_config(stored.thread_id, ns, parent) if parent else None,
             pending_writes=[
-                (w.task_id, w.channel, self.serde.loads_typed((w.value.type, w.value.data)))
+                (w.task_id, w.channel, self.serde.loads_typed(w.value))
                 for w in stored.pending_writes
             ],
         )

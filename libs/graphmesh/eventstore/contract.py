@@ -25,7 +25,6 @@ import json
 import uuid
 from collections.abc import AsyncIterator
 from datetime import timedelta
-from typing import ClassVar
 
 import pytest
 
@@ -93,10 +92,6 @@ def saved_checkpoint(checkpoint_id: str, parent: str, ns: str = "") -> ThreadEve
 
 class RunStoreContract:
     """What every `RunStore` adapter does."""
-
-    #: False for a store that keeps no checkpoint tables, so cannot refuse a
-    #: state update computed from a superseded checkpoint (THREAD_CHANGED).
-    judges_latest_parent: ClassVar[bool] = True
 
     @pytest.fixture
     async def store(self) -> AsyncIterator[RunStore]:
@@ -251,8 +246,6 @@ class RunStoreContract:
     async def test_a_state_update_computed_from_a_superseded_checkpoint_is_refused(
         self, store: RunStore
     ) -> None:
-        if not self.judges_latest_parent:
-            pytest.skip("this store keeps no checkpoint tables to judge against")
         thread = f"t-{uuid.uuid4()}"
         await store.append_thread(
             thread, [saved_checkpoint("1f0-a", "")], require_latest_parent=True

@@ -122,8 +122,7 @@ class ThreadStreams(abc.ABC):
         whose id is stored already is skipped. Raises FailedPrecondition
         (THREAD_DELETED; THREAD_BUSY with `require_no_runs`, while a run is
         pending or running; THREAD_CHANGED with `require_latest_parent`, for
-        a root checkpoint whose parent is no longer the thread's latest; a
-        store that keeps no checkpoint tables does not judge it) or
+        a root checkpoint whose parent is no longer the thread's latest) or
         AlreadyExists (THREAD_EXISTS, for a ThreadCreated on a known
         thread). Returns the stream's last seq and how many events were new."""
 

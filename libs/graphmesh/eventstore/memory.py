@@ -9,6 +9,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from graphmesh.checkpoints import events as cpe
+from graphmesh.checkpoints.reader import MemoryCheckpoints
 from graphmesh.envelope import Event
 from graphmesh.errors import AlreadyExists, FailedPrecondition
 from graphmesh.eventstore.interface import EventStore, run_not_found
@@ -19,6 +20,7 @@ from graphmesh.eventstore.rules import (
     ThreadEventIn,
     ThreadHead,
     apply_to_thread,
+    check_latest_parent,
     is_stale_command,
     judge_append,
     judge_claim,
@@ -27,10 +29,13 @@ from graphmesh.eventstore.rules import (
 
 class MemoryEventStore(EventStore):
     """Keeps everything in dicts; one lock stands in for the transaction.
-    It keeps threads' heads but not checkpoint tables (those are tested
-    against PostgreSQL through LangGraph's conformance suite)."""
+    It keeps threads' heads and, from the stored checkpoint events, the
+    checkpoints (`checkpoints`, a `CheckpointReader`), as the PostgreSQL
+    store keeps its checkpoint tables in the append transaction."""
 
     def __init__(self) -> None:
+        #: The checkpoints of the stored events.
+        self.checkpoints = MemoryCheckpoints()
         self._events: list[Event] = []
         self._by_run: dict[str, list[Event]] = {}
         self._heads: dict[str, RunHead] = {}
@@ -56,6 +61,7 @@ class MemoryEventStore(EventStore):
                     stored_event = event.stored_at(len(self._events) + 1)
                     self._events.append(stored_event)
                     self._by_run.setdefault(event.run_id, []).append(stored_event)
+                    self.checkpoints.apply([stored_event])
                 elif outcome.is_rejection:
                     self._rejections[event.run_id] = self._rejections.get(event.run_id, 0) + 1
                 outcomes.append(outcome)
@@ -92,6 +98,8 @@ class MemoryEventStore(EventStore):
                 raise FailedPrecondition("thread has a run", reason="THREAD_BUSY")
             if thread is not None and any(e.type == cpe.THREAD_CREATED for e in fresh):
                 raise AlreadyExists("thread exists", reason="THREAD_EXISTS")
+            if require_latest_parent:
+                check_latest_parent(thread_id, self.checkpoints.latest_root(thread_id), fresh)
             thread = self._threads.setdefault(thread_id, ThreadHead(thread_id))
             for item in fresh:
                 event = Event(
@@ -107,6 +115,7 @@ class MemoryEventStore(EventStore):
                 self._events.append(event)
                 stored.append(event)
                 self._event_ids.add(item.event_id)
+                self.checkpoints.apply([event])
                 thread.deleted = thread.deleted or item.type == cpe.THREAD_DELETED
             return len(stored), len(fresh)
 

@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from graphmesh import envelope as ev
 from graphmesh.checkpoints import events as cpe
-from graphmesh.checkpoints.store import apply_checkpoint_events
+from graphmesh.checkpoints.postgres import apply_checkpoint_events
 from graphmesh.db import CANCELS_CHANNEL, EVENTS_CHANNEL, driver_connection, json_object
 from graphmesh.envelope import Event
 from graphmesh.errors import AlreadyExists, FailedPrecondition
@@ -38,10 +38,10 @@ from graphmesh.eventstore.rules import (
     RunHead,
     ThreadEventIn,
     apply_to_thread,
+    check_latest_parent,
     judge_append,
     judge_claim,
 )
-from graphmesh.tenancy import public_thread
 
 #: Key of the advisory lock that serialises appends (an arbitrary constant).
 APPEND_LOCK_KEY = 0x6772_6D73_6801
@@ -168,7 +168,8 @@ class PostgresEventStore(EventStore):
                     metadata={"thread_id": thread_id},
                 )
             if require_latest_parent:
-                await _check_latest_parent(conn, thread_id, fresh)
+                latest = await conn.fetchval(sql.LATEST_ROOT_CHECKPOINT, thread_id) or ""
+                check_latest_parent(thread_id, latest, fresh)
             metadata = json_object(row["metadata"]) if row is not None else {}
             deleted = False
             now = datetime.now(UTC)
@@ -361,27 +362,6 @@ class PostgresEventStore(EventStore):
                     "SELECT count(*) FROM event_rejections WHERE run_id = $1", run_id
                 )
             )
-
-
-async def _check_latest_parent(conn: Any, thread_id: str, events: Sequence[ThreadEventIn]) -> None:
-    """Refuses a root checkpoint whose parent is not the thread's latest one
-    (judged under the thread's lock, so no run can move it meanwhile)."""
-    latest = await conn.fetchval(sql.LATEST_ROOT_CHECKPOINT, thread_id) or ""
-    for item in events:
-        if item.type != cpe.CHECKPOINT_SAVED:
-            continue
-        saved = cpe.SavedCheckpoint.from_payload(json.loads(item.payload_json))
-        if saved.checkpoint_ns:
-            continue
-        if saved.parent_checkpoint_id != latest:
-            raise FailedPrecondition(
-                f"thread {public_thread(thread_id)} moved on while the change was made (its"
-                f" latest checkpoint is now {latest or 'none'}): read its state and try again",
-                reason="THREAD_CHANGED",
-                field="thread_id",
-                metadata={"thread_id": public_thread(thread_id), "latest_checkpoint_id": latest},
-            )
-        latest = saved.checkpoint_id
 
 
 async def _record_rejections(conn: Any, rejected: list[tuple[Event, AppendOutcome]]) -> None:

@@ -3,7 +3,7 @@
 The gateway and the executors reach the store only through this adapter:
 it speaks the internal EventStoreService (and CheckpointService's thread
 appends), turns every `grpc.aio.AioRpcError` into the graphmesh error it
-stands for in one place (`_translated`), and batches the claims asked for
+stands for (`grpcutil.translated_rpc_errors`), and batches the claims asked for
 in one turn of the event loop into one ClaimRuns call (one transaction):
 a fetch from Kafka hands an executor many commands at once, and claiming
 each with its own call cost more than running a short graph.
@@ -17,8 +17,7 @@ runs).
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections.abc import AsyncGenerator, Iterator, Sequence
+from collections.abc import AsyncGenerator, Sequence
 from datetime import timedelta
 
 import grpc
@@ -33,24 +32,13 @@ from graphmesh.eventstore.rules import (
     ClaimResult,
     ThreadEventIn,
 )
-from graphmesh.grpcutil import translate_rpc_error
+from graphmesh.grpcutil import translated_rpc_errors
 from graphmesh.internal.v1 import checkpoint_service_pb2 as cp_pb2
 from graphmesh.internal.v1 import checkpoint_service_pb2_grpc as cp_grpc
 from graphmesh.internal.v1 import event_store_service_pb2 as pb
 from graphmesh.internal.v1 import event_store_service_pb2_grpc as pb_grpc
 
 _Claims = dict[str, list[asyncio.Future[ClaimResult]]]
-
-
-@contextlib.contextmanager
-def _translated(doing: str) -> Iterator[None]:
-    """The one place a failed call to the store becomes a graphmesh error
-    (its status code, reason and field kept; Unavailable when the service
-    could not be reached)."""
-    try:
-        yield
-    except grpc.aio.AioRpcError as exc:
-        raise translate_rpc_error(exc, doing) from exc
 
 
 class RemoteEventStore(RunStore):
@@ -65,13 +53,13 @@ class RemoteEventStore(RunStore):
 
     async def append(self, events: Sequence[Event]) -> list[AppendOutcome]:
         request = pb.AppendEventsRequest(events=[ev.to_proto(e) for e in events])
-        with _translated("storing the run's events"):
+        with translated_rpc_errors("storing the run's events"):
             answer = await self._store.AppendEvents(request)
         return [AppendOutcome(o) for o in answer.outcomes]
 
     async def read(self, run_id: str, after_seq: int = 0, limit: int = 1000) -> list[Event]:
         request = pb.ReadEventsRequest(run_id=run_id, after_seq=after_seq, limit=limit)
-        with _translated("reading the run's events"):
+        with translated_rpc_errors("reading the run's events"):
             answer = await self._store.ReadEvents(request)
         if not answer.run_exists:
             raise run_not_found(run_id)
@@ -88,7 +76,7 @@ class RemoteEventStore(RunStore):
         )
         call = self._store.WatchEvents(request)
         try:
-            with _translated("following the run"):
+            with translated_rpc_errors("following the run"):
                 async for answer in call:
                     yield [ev.from_proto(e) for e in answer.events]
         finally:
@@ -102,7 +90,7 @@ class RemoteEventStore(RunStore):
         request = pb.ClaimRunsRequest(
             run_ids=list(run_ids), executor_id=executor_id, lease_ms=lease_ms
         )
-        with _translated("claiming runs"):
+        with translated_rpc_errors("claiming runs"):
             answer = await self._store.ClaimRuns(request)
         return [_claim_result(c) for c in answer.claims]
 
@@ -146,7 +134,7 @@ class RemoteEventStore(RunStore):
         request = pb.RenewLeasesRequest(
             executor_id=executor_id, run_ids=list(run_ids), lease_ms=lease_ms
         )
-        with _translated("renewing leases"):
+        with translated_rpc_errors("renewing leases"):
             answer = await self._store.RenewLeases(request)
         return LeaseRenewal(
             lost=list(answer.lost_run_ids),
@@ -154,7 +142,7 @@ class RemoteEventStore(RunStore):
         )
 
     async def request_cancel(self, run_id: str, action: str) -> CancelState:
-        with _translated("cancelling the run"):
+        with translated_rpc_errors("cancelling the run"):
             answer = await self._store.RequestCancel(
                 pb.RequestCancelRequest(run_id=run_id, action=action)
             )
@@ -165,7 +153,7 @@ class RemoteEventStore(RunStore):
         id: action), until the service ends the watch."""
         call = self._store.WatchCancellations(pb.WatchCancellationsRequest(executor_id=executor_id))
         try:
-            with _translated("watching for cancellations"):
+            with translated_rpc_errors("watching for cancellations"):
                 async for answer in call:
                     yield {c.run_id: c.action for c in answer.cancellations}
         finally:
@@ -175,7 +163,7 @@ class RemoteEventStore(RunStore):
         request = pb.TakeStaleCommandsRequest(
             older_than_ms=int(older_than.total_seconds() * 1000), limit=limit
         )
-        with _translated("taking stale commands"):
+        with translated_rpc_errors("taking stale commands"):
             answer = await self._store.TakeStaleCommands(request)
         return [ev.from_proto(e) for e in answer.events]
 
@@ -196,7 +184,7 @@ class RemoteEventStore(RunStore):
             require_no_runs=require_no_runs,
             require_latest_parent=require_latest_parent,
         )
-        with _translated("writing to the thread"):
+        with translated_rpc_errors("writing to the thread"):
             answer = await self._threads.AppendThreadEvents(request)
         return int(answer.last_seq), int(answer.appended)
 

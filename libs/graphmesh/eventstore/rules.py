@@ -13,14 +13,18 @@ these rules and store what they decide.
 from __future__ import annotations
 
 import enum
+import json
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from graphmesh import envelope as ev
 from graphmesh.checkpoints import events as cpe
 from graphmesh.envelope import Event
+from graphmesh.errors import FailedPrecondition
 from graphmesh.internal.v1 import event_store_service_pb2 as es_pb2
 from graphmesh.run_created import MultitaskStrategy, RunCreated
+from graphmesh.tenancy import public_thread
 
 
 class AppendOutcome(enum.IntEnum):
@@ -265,3 +269,26 @@ class ThreadEventIn:
     event_id: str
     type: str
     payload_json: str
+
+
+def check_latest_parent(thread_id: str, latest: str, events: Sequence[ThreadEventIn]) -> None:
+    """Refuses (FailedPrecondition, THREAD_CHANGED) a root checkpoint among
+    `events` whose parent is not the thread's latest root checkpoint
+    (`latest`, "" for none): the change was computed from a state a run has
+    moved on from since. Each store judges it under the thread's lock."""
+    for item in events:
+        if item.type != cpe.CHECKPOINT_SAVED:
+            continue
+        saved = cpe.SavedCheckpoint.from_payload(json.loads(item.payload_json))
+        if saved.checkpoint_ns:
+            continue
+        if saved.parent_checkpoint_id != latest:
+            public = public_thread(thread_id)
+            raise FailedPrecondition(
+                f"thread {public} moved on while the change was made (its latest"
+                f" checkpoint is now {latest or 'none'}): read its state and try again",
+                reason="THREAD_CHANGED",
+                field="thread_id",
+                metadata={"thread_id": public, "latest_checkpoint_id": latest},
+            )
+        latest = saved.checkpoint_id

@@ -5,7 +5,7 @@ from __future__ import annotations
 import grpc
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from graphmesh.checkpoints.store import CheckpointReader
+from graphmesh.checkpoints.postgres import PostgresCheckpointReader
 from graphmesh.eventstore.postgres import PostgresEventStore
 from graphmesh.internal.v1 import checkpoint_service_pb2_grpc, event_store_service_pb2_grpc
 from graphmesh_checkpoint.checkpoint_servicer import CheckpointServicer
@@ -28,6 +28,9 @@ def add_api(
         EventStoreServicer(store, notifier, max_run_attempts), server
     )
     checkpoint_service_pb2_grpc.add_CheckpointServiceServicer_to_server(
-        CheckpointServicer(store, CheckpointReader(engine), ThreadRecords(engine), notifier), server
+        CheckpointServicer(
+            store, PostgresCheckpointReader(engine), ThreadRecords(engine), notifier
+        ),
+        server,
     )
     return store

@@ -13,7 +13,9 @@ from datetime import UTC, datetime
 import grpc
 
 from graphmesh.checkpoints import events as cpe
-from graphmesh.checkpoints.store import CheckpointQuery, CheckpointReader, StoredCheckpoint
+from graphmesh.checkpoints.postgres import PostgresCheckpointReader
+from graphmesh.checkpoints.reader import CheckpointQuery
+from graphmesh.checkpoints.remote import stored_to_proto
 from graphmesh.errors import InvalidArgument, Unavailable
 from graphmesh.eventstore import EventStore
 from graphmesh.eventstore.rules import ThreadEventIn
@@ -28,28 +30,6 @@ from graphmesh_checkpoint.records import ThreadFilter, ThreadRecords
 _READ_YOUR_WRITES_TIMEOUT = 10.0
 _LIST_PAGE = 100
 _MAX_THREAD_ID = 256
-
-
-def _to_proto(stored: StoredCheckpoint) -> pb.StoredCheckpoint:
-    return pb.StoredCheckpoint(
-        thread_id=stored.thread_id,
-        checkpoint_ns=stored.checkpoint_ns,
-        checkpoint_id=stored.checkpoint_id,
-        parent_checkpoint_id=stored.parent_checkpoint_id,
-        checkpoint=pb.TypedValue(type=stored.checkpoint[0], data=stored.checkpoint[1]),
-        metadata=pb.TypedValue(type=stored.metadata[0], data=stored.metadata[1]),
-        pending_writes=[
-            pb.PendingWrite(
-                task_id=w.task_id,
-                channel=w.channel,
-                value=pb.TypedValue(type=w.value[0], data=w.value[1]),
-                task_path=w.task_path,
-                idx=w.idx,
-            )
-            for w in stored.pending_writes
-        ],
-        run_id=stored.run_id,
-    )
 
 
 def _thread_id(value: str) -> str:
@@ -68,7 +48,7 @@ class CheckpointServicer(pb_grpc.CheckpointServiceServicer):
     def __init__(
         self,
         store: EventStore,
-        reader: CheckpointReader,
+        reader: PostgresCheckpointReader,
         records: ThreadRecords,
         notifier: RunNotifier,
     ) -> None:
@@ -88,7 +68,7 @@ class CheckpointServicer(pb_grpc.CheckpointServiceServicer):
         )
         if stored is None:
             return pb.GetCheckpointResponse(found=False)
-        return pb.GetCheckpointResponse(checkpoint=_to_proto(stored), found=True)
+        return pb.GetCheckpointResponse(checkpoint=stored_to_proto(stored), found=True)
 
     async def _wait_for(self, run_id: str, seq: int) -> None:
         """Returns once the store holds the run's events up to `seq`."""
@@ -139,7 +119,7 @@ class CheckpointServicer(pb_grpc.CheckpointServiceServicer):
         found = await self._reader.search(query)
         for start in range(0, len(found), _LIST_PAGE):
             page = found[start : start + _LIST_PAGE]
-            yield pb.ListCheckpointsResponse(checkpoints=[_to_proto(c) for c in page])
+            yield pb.ListCheckpointsResponse(checkpoints=[stored_to_proto(c) for c in page])
 
     @handle_errors
     async def AppendThreadEvents(

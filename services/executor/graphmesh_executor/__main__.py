@@ -8,6 +8,7 @@ import os
 import structlog
 
 from graphmesh import grpcutil
+from graphmesh.checkpoints.remote import RemoteCheckpointReader
 from graphmesh.eventstore.remote import RemoteEventStore
 from graphmesh.grpcutil import add_health_and_reflection, create_server
 from graphmesh.health import BrokerProbe, HealthReporter
@@ -55,7 +56,7 @@ async def serve(settings: ExecutorSettings, stop: asyncio.Event) -> None:
             consumer,
             producer,
             RemoteEventStore(channel),
-            checkpoint_service_pb2_grpc.CheckpointServiceStub(channel),
+            RemoteCheckpointReader(checkpoint_service_pb2_grpc.CheckpointServiceStub(channel)),
             settings.max_runs,
             settings.lease_ms,
             settings.graph_limits,

@@ -23,11 +23,9 @@ from langgraph.types import Command, RetryPolicy
 from graphmesh import envelope as ev
 from graphmesh import streams
 from graphmesh.checkpoints import events as cpe
+from graphmesh.checkpoints.reader import CheckpointReader
 from graphmesh.checkpoints.saver import EventLogSaver
 from graphmesh.envelope import Event, new_event
-from graphmesh.grpcutil import call_patiently
-from graphmesh.internal.v1 import checkpoint_service_pb2 as cp_pb2
-from graphmesh.internal.v1 import checkpoint_service_pb2_grpc as cp_grpc
 from graphmesh.jsonutil import dumps, to_jsonable
 from graphmesh.run_created import Durability, RunCreated
 from graphmesh.tenancy import public_thread
@@ -126,7 +124,7 @@ class RunContext:
     emit: Emit
     #: Waits until every event emitted so far is acknowledged by Kafka.
     delivered: Callable[[], Awaitable[None]]
-    checkpoints: cp_grpc.CheckpointServiceStub
+    checkpoints: CheckpointReader
     #: The cancel action asked for this run ("interrupt"/"rollback"), if any.
     cancel_action: Callable[[], str]
     #: The retry policy for nodes of graphs that set none (None: no retries).
@@ -306,11 +304,8 @@ async def _continues_own_checkpoint(ctx: RunContext) -> bool:
     not run again."""
     if ctx.attempt <= 1:
         return False
-    request = cp_pb2.GetCheckpointRequest(thread_id=ctx.created.thread_id, checkpoint_ns="")
-    latest = await call_patiently(
-        lambda: ctx.checkpoints.GetCheckpoint(request), "reading the run's checkpoint"
-    )
-    return bool(latest.found and latest.checkpoint.run_id == ctx.created.run_id)
+    latest = await ctx.checkpoints.get(ctx.created.thread_id, "", "")
+    return latest is not None and latest.run_id == ctx.created.run_id
 
 
 def _graph_input(options: RunCreated, configurable: dict[str, Any]) -> Any:

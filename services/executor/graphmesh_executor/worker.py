@@ -33,11 +33,11 @@ from opentelemetry.trace import SpanKind
 
 from graphmesh import envelope as ev
 from graphmesh import tracing
+from graphmesh.checkpoints.reader import CheckpointReader
 from graphmesh.envelope import Event
 from graphmesh.errors import GraphmeshError
 from graphmesh.eventstore import ClaimOutcome
 from graphmesh.eventstore.remote import RemoteEventStore
-from graphmesh.internal.v1 import checkpoint_service_pb2_grpc as cp_grpc
 from graphmesh.kafka import KafkaSettings, OffsetCommitter
 from graphmesh.registry import GraphRegistry
 from graphmesh.run_created import RunCreated
@@ -71,7 +71,7 @@ class ExecutorWorker:
         consumer: AIOKafkaConsumer,
         producer: AIOKafkaProducer,
         store: RemoteEventStore,
-        checkpoints: cp_grpc.CheckpointServiceStub,
+        checkpoints: CheckpointReader,
         max_runs: int,
         lease_ms: int,
         graph_limits: dict[str, int] | None = None,

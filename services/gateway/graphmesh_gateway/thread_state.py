@@ -105,7 +105,7 @@ class Threads:
             require_no_runs=require_no_runs,
             require_latest_parent=require_no_runs and not forking,
         )
-        saver = EventLogSaver(self.stub, sink)
+        saver = EventLogSaver.over_api(self.stub, sink)
         return graph.copy(update={"checkpointer": saver})
 
     async def state(

@@ -2,7 +2,7 @@
 
 `apply_checkpoint_events` runs inside the event store's append transaction
 (connection of the asyncpg driver), so a checkpoint is readable exactly when
-the event that carries it is stored. `CheckpointReader` answers the
+the event that carries it is stored. `PostgresCheckpointReader` answers the
 checkpoint service's reads.
 """
 
@@ -10,13 +10,18 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from graphmesh import envelope as ev
 from graphmesh.checkpoints import events as cpe
+from graphmesh.checkpoints.reader import (
+    CheckpointQuery,
+    CheckpointReader,
+    StoredCheckpoint,
+    StoredWrite,
+)
 from graphmesh.db import SqlArgs, driver_connection
 from graphmesh.envelope import Event
 
@@ -137,13 +142,9 @@ async def _apply_one(conn: Any, event: Event) -> None:
     elif event.type == cpe.RUN_CHECKPOINTS_DELETED:
         run_ids = json.loads(event.payload_json)["run_ids"]
         await conn.execute(_DELETE_RUNS, event.thread_id, run_ids)
-    elif event.type == ev.RUN_CANCELLED and _is_rollback(event):
+    elif event.type == ev.RUN_CANCELLED and cpe.is_rollback(event):
         # The rollback strategy: the cancelled run leaves no state behind.
         await conn.execute(_DELETE_RUNS, event.thread_id, [event.run_id])
-
-
-def _is_rollback(event: Event) -> bool:
-    return bool(json.loads(event.payload_json).get("action") == "rollback")
 
 
 async def _apply_saves(conn: Any, events: list[Event]) -> None:
@@ -190,43 +191,6 @@ def _columns(rows: list[list[Any]], width: int) -> list[list[Any]]:
     return [[row[i] for row in rows] for i in range(width)]
 
 
-@dataclass(frozen=True, slots=True)
-class StoredWrite:
-    """A pending write as read back."""
-
-    task_id: str
-    channel: str
-    value: cpe.Typed
-    task_path: str
-    idx: int
-
-
-@dataclass(frozen=True, slots=True)
-class StoredCheckpoint:
-    """A checkpoint row with its pending writes."""
-
-    thread_id: str
-    checkpoint_ns: str
-    checkpoint_id: str
-    parent_checkpoint_id: str
-    run_id: str
-    checkpoint: cpe.Typed
-    metadata: cpe.Typed
-    pending_writes: tuple[StoredWrite, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class CheckpointQuery:
-    """Which checkpoints to list (see LangGraph's `BaseCheckpointSaver.list`)."""
-
-    thread_id: str = ""
-    checkpoint_ns: str | None = None
-    checkpoint_id: str = ""
-    before_checkpoint_id: str = ""
-    metadata_filter: dict[str, Any] | None = None
-    limit: int | None = None
-
-
 _CHECKPOINT_COLUMNS = (
     "thread_id, checkpoint_ns, checkpoint_id, parent_checkpoint_id, run_id, "
     "checkpoint_type, checkpoint, metadata_type, metadata"
@@ -242,21 +206,11 @@ ORDER BY task_path COLLATE "C", task_id COLLATE "C", idx
 """
 
 
-class CheckpointReader:
-    """Reads the checkpoint tables."""
+class PostgresCheckpointReader(CheckpointReader):
+    """Reads the checkpoint tables in PostgreSQL."""
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
-
-    async def get(
-        self, thread_id: str, checkpoint_ns: str, checkpoint_id: str
-    ) -> StoredCheckpoint | None:
-        """The checkpoint, or the latest of the thread and namespace."""
-        query = CheckpointQuery(
-            thread_id=thread_id, checkpoint_ns=checkpoint_ns, checkpoint_id=checkpoint_id, limit=1
-        )
-        found = await self.search(query)
-        return found[0] if found else None
 
     async def search(self, query: CheckpointQuery) -> list[StoredCheckpoint]:
         """Checkpoints matching the query, newest first."""
