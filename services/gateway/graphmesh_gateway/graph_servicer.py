@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import grpc
 
-from graphmesh.grpcutil import handle_errors, translate_rpc_error
+from graphmesh.grpcutil import handle_errors, translated_rpc_errors
 from graphmesh.internal.v1 import projection_service_pb2 as pj_pb2
 from graphmesh.internal.v1 import projection_service_pb2_grpc as pj_grpc
 from graphmesh.registry import GraphEntry, GraphRegistry
@@ -52,7 +52,7 @@ class GraphServicer(pb_grpc.GraphServiceServicer):
         graph_ids = sorted(self._graphs)
         if request.graph_id:
             graph_ids = [self._registry.get(validation.graph_id(request.graph_id)).graph_id]
-        try:
+        with translated_rpc_errors("counting runs"):
             answer = await self._projections.CountActiveRuns(
                 # A tenant sees its own queue; the operators' figures (the
                 # Prometheus gauge) count every tenant's.
@@ -60,8 +60,6 @@ class GraphServicer(pb_grpc.GraphServiceServicer):
                     graph_id=request.graph_id, tenant=Caller.current().tenant
                 )
             )
-        except grpc.aio.AioRpcError as exc:
-            raise translate_rpc_error(exc, "counting runs") from exc
         counts = {g.graph_id: g for g in answer.graphs}
         return pb.GetQueueDepthResponse(
             queues=[

@@ -8,10 +8,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
-import grpc
 import structlog
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge
 
+from graphmesh.errors import GraphmeshError
+from graphmesh.grpcutil import translated_rpc_errors
 from graphmesh.internal.v1 import projection_service_pb2 as pj_pb2
 from graphmesh.internal.v1 import projection_service_pb2_grpc as pj_grpc
 from graphmesh_gateway.feeds import RunFeeds
@@ -83,13 +84,14 @@ class GatewayMetrics:
         """Keeps the queue gauges current until `stop` is set."""
         while not stop.is_set():
             try:
-                answer = await projections.CountActiveRuns(pj_pb2.CountActiveRunsRequest())
+                with translated_rpc_errors("counting runs"):
+                    answer = await projections.CountActiveRuns(pj_pb2.CountActiveRunsRequest())
                 counts = {g.graph_id: (g.pending, g.running) for g in answer.graphs}
                 for graph_id in set(self._graph_ids) | set(counts):
                     pending, running = counts.get(graph_id, (0, 0))
                     self._pending.labels(graph_id).set(pending)
                     self._running.labels(graph_id).set(running)
-            except grpc.aio.AioRpcError as exc:
-                log.warning("queue_depth_refresh_failed", error=exc.details())
+            except GraphmeshError as exc:
+                log.warning("queue_depth_refresh_failed", error=str(exc))
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), QUEUE_REFRESH_SECONDS)

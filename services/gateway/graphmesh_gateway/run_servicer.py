@@ -22,7 +22,7 @@ from graphmesh.errors import (
 from graphmesh.eventstore import AppendOutcome, CancelState
 from graphmesh.eventstore.interface import run_not_found
 from graphmesh.eventstore.remote import RemoteEventStore
-from graphmesh.grpcutil import handle_errors, translate_rpc_error
+from graphmesh.grpcutil import handle_errors, translated_rpc_errors
 from graphmesh.internal.v1 import projection_service_pb2 as pj_pb2
 from graphmesh.internal.v1 import projection_service_pb2_grpc as pj_grpc
 from graphmesh.kafka import traced_send
@@ -128,12 +128,10 @@ class RunServicer(pb_grpc.RunServiceServicer):
         """Refuses a run over the tenant's cap on unfinished runs."""
         if not self._quota.enabled:
             return
-        try:
+        with translated_rpc_errors("counting the tenant's runs"):
             answer = await self._projections.CountActiveRuns(
                 pj_pb2.CountActiveRunsRequest(tenant=tenant)
             )
-        except grpc.aio.AioRpcError as exc:
-            raise translate_rpc_error(exc, "counting the tenant's runs") from exc
         self._quota.check(tenant, sum(g.pending + g.running for g in answer.graphs))
 
     async def _check_thread(self, run: CreateRunInput) -> None:
@@ -190,10 +188,8 @@ class RunServicer(pb_grpc.RunServiceServicer):
         """The caller's run from the read model, or folded from the store
         while the projector has not caught up (read your writes), as the
         caller sees it; another tenant's run is not found."""
-        try:
+        with translated_rpc_errors("querying the run"):
             answer = await self._projections.GetRunView(pj_pb2.GetRunViewRequest(run_id=run_id))
-        except grpc.aio.AioRpcError as exc:
-            raise translate_rpc_error(exc, "querying the run") from exc
         if answer.found:
             run = cast(run_pb2.Run, answer.run)
             if not RunStatus(run.status).is_terminal:
@@ -253,7 +249,7 @@ class RunServicer(pb_grpc.RunServiceServicer):
             validation.status_out_of_range(request.status)
         filters = (caller.tenant, request.graph_id, request.thread_id, str(request.status))
         position = self._tokens.page_position(request.page_token, filters)
-        try:
+        with translated_rpc_errors("listing runs"):
             answer = await self._projections.ListRunViews(
                 pj_pb2.ListRunViewsRequest(
                     tenant=caller.tenant,
@@ -265,8 +261,6 @@ class RunServicer(pb_grpc.RunServiceServicer):
                     before_run_id=position.run_id if position else "",
                 )
             )
-        except grpc.aio.AioRpcError as exc:
-            raise translate_rpc_error(exc, "listing runs") from exc
         next_token = ""
         if answer.has_more and answer.runs:
             last = answer.runs[-1]

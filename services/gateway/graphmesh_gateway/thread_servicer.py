@@ -14,7 +14,7 @@ from graphmesh import tenancy
 from graphmesh.checkpoints import events as cpe
 from graphmesh.checkpoints.saver import append_thread_event
 from graphmesh.errors import AlreadyExists, FailedPrecondition, InvalidArgument
-from graphmesh.grpcutil import handle_errors, translate_rpc_error
+from graphmesh.grpcutil import handle_errors, translated_rpc_errors
 from graphmesh.internal.v1 import checkpoint_service_pb2 as cp_pb2
 from graphmesh.jsonutil import dumps
 from graphmesh.thread_records import ThreadRecord
@@ -117,10 +117,8 @@ class ThreadServicer(pb_grpc.ThreadServiceServicer):
         if position is not None:
             query.before_updated_at.FromMicroseconds(position.created_at_us)
             query.before_thread_id = position.run_id
-        try:
+        with translated_rpc_errors("listing threads"):
             answer = await self._threads.stub.ListThreadRecords(query)
-        except grpc.aio.AioRpcError as exc:
-            raise translate_rpc_error(exc, "listing threads") from exc
         records = [
             ThreadRecord.from_record_proto(t)
             for t in answer.threads

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import grpc
 from langchain_core.runnables import RunnableConfig
 from langgraph.pregel import Pregel
 from langgraph.types import StateSnapshot
@@ -18,7 +17,7 @@ from langgraph.types import StateSnapshot
 from graphmesh import tenancy
 from graphmesh.checkpoints.saver import EventLogSaver, ThreadSink
 from graphmesh.errors import FailedPrecondition, NotFound
-from graphmesh.grpcutil import translate_rpc_error
+from graphmesh.grpcutil import translated_rpc_errors
 from graphmesh.internal.v1 import checkpoint_service_pb2 as cp_pb2
 from graphmesh.internal.v1 import checkpoint_service_pb2_grpc as cp_grpc
 from graphmesh.registry import GraphRegistry
@@ -46,12 +45,10 @@ class Threads:
 
     async def record(self, thread_id: str) -> ThreadRecord | None:
         """The thread's record (deleted or not), or None if it never existed."""
-        try:
+        with translated_rpc_errors("reading the thread"):
             answer = await self.stub.GetThreadRecord(
                 cp_pb2.GetThreadRecordRequest(thread_id=thread_id)
             )
-        except grpc.aio.AioRpcError as exc:
-            raise translate_rpc_error(exc, "reading the thread") from exc
         return ThreadRecord.from_record_proto(answer.thread) if answer.found else None
 
     async def live_record(self, thread_id: str) -> ThreadRecord:
@@ -63,14 +60,12 @@ class Threads:
 
     async def require_checkpoint(self, thread_id: str, checkpoint_id: str) -> None:
         """Refuses a checkpoint id that is not one of the thread's."""
-        try:
+        with translated_rpc_errors("reading the checkpoint"):
             answer = await self.stub.GetCheckpoint(
                 cp_pb2.GetCheckpointRequest(
                     thread_id=thread_id, checkpoint_ns="", checkpoint_id=checkpoint_id
                 )
             )
-        except grpc.aio.AioRpcError as exc:
-            raise translate_rpc_error(exc, "reading the checkpoint") from exc
         if not answer.found:
             public = tenancy.public_thread(thread_id)
             raise NotFound(
