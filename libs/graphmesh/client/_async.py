@@ -26,26 +26,15 @@ from graphmesh.client import _calls
 from graphmesh.client._calls import CreateRunOptions, RunFilters, ThreadFilters
 from graphmesh.client._models import Run, RunEvent, Thread, ThreadState
 from graphmesh.grpcutil import error_from_status
-from graphmesh.tls import ClientTls
 from graphmesh.v1 import graph_service_pb2 as gr_pb2
 from graphmesh.v1 import run_service_pb2 as pb
 from graphmesh.v1 import thread_service_pb2 as th_pb2
 
 
 class AsyncClient(_calls.Connection):
-    """A connection to a graphmesh gateway: `token` is an API key or JWT,
-    `tls` what to trust (and which client certificate to present) for a
-    gateway that serves TLS. `timeout` is each call's deadline (seconds)."""
+    """An asyncio connection to a graphmesh gateway (see `Connection` for its arguments)."""
 
-    def __init__(
-        self,
-        target: str = "127.0.0.1:50051",
-        timeout: float | None = 30.0,
-        *,
-        token: str | None = None,
-        tls: ClientTls | None = None,
-    ) -> None:
-        super().__init__(grpc.aio, target, timeout, token, tls)
+    _transport = grpc.aio
 
     async def __aenter__(self) -> AsyncClient:
         return self

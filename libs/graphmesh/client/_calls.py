@@ -222,23 +222,31 @@ class StreamPosition:
 
 
 class Connection:
-    """What both clients hold: a channel to the gateway (from `grpc` or
-    `grpc.aio`, which name their functions alike), the stubs over it, the
-    metadata that carries the token and each call's deadline."""
+    """A connection to a graphmesh gateway: `token` is an API key or JWT,
+    `tls` what to trust (and which client certificate to present) for a
+    gateway that serves TLS. `timeout` is each call's deadline (seconds).
+
+    What both clients hold: a channel to the gateway (from `_transport`,
+    `grpc` or `grpc.aio`, which name their functions alike), the stubs over
+    it, the metadata that carries the token and the deadline."""
+
+    _transport: Any = None
 
     def __init__(
         self,
-        transport: Any,
-        target: str,
-        timeout: float | None,
-        token: str | None,
-        tls: ClientTls | None,
+        target: str = "127.0.0.1:50051",
+        timeout: float | None = 30.0,
+        *,
+        token: str | None = None,
+        tls: ClientTls | None = None,
     ) -> None:
         options = [("grpc.max_receive_message_length", MAX_RECEIVE_BYTES)]
         if tls is None:
-            self._channel = transport.insecure_channel(target, options=options)
+            self._channel = self._transport.insecure_channel(target, options=options)
         else:
-            self._channel = transport.secure_channel(target, tls.credentials(), options=options)
+            self._channel = self._transport.secure_channel(
+                target, tls.credentials(), options=options
+            )
         # Sent with every call, over TLS or, for local set-ups, in plaintext
         # (gRPC's own call credentials refuse the latter).
         self._metadata = (("authorization", f"Bearer {token}"),) if token else ()
