@@ -56,12 +56,12 @@ class CreateRunOptions(TypedDict, total=False):
     thread_id: str
     #: Makes the submit idempotent: a retry with the same id is the same run.
     request_id: str
-    metadata: Mapping[str, str]
+    metadata: Mapping[str, str] | None
     #: A LangGraph Command instead of input (pass input=None): a value for
     #: the thread's interrupt, nodes to go to, a state update.
     resume: Any
     goto: Sequence[str]
-    update: Mapping[str, Any]
+    update: Mapping[str, Any] | None
     #: Forks the thread from this checkpoint.
     checkpoint_id: str
     #: reject, enqueue, interrupt or rollback.
@@ -78,8 +78,8 @@ class CreateRunOptions(TypedDict, total=False):
 
 def create_run(graph_id: str, input: Any, options: CreateRunOptions) -> pb.CreateRunRequest:
     """The CreateRun request."""
-    strategy = options.get("multitask_strategy", "")
-    durability = options.get("durability", "")
+    strategy = options.get("multitask_strategy") or ""
+    durability = options.get("durability") or ""
     if strategy and strategy not in _STRATEGIES:
         raise ValueError(f"multitask_strategy must be one of {sorted(_STRATEGIES)}")
     if durability and durability not in _DURABILITIES:
@@ -88,17 +88,17 @@ def create_run(graph_id: str, input: Any, options: CreateRunOptions) -> pb.Creat
     request = pb.CreateRunRequest(
         graph_id=graph_id,
         input_json=text,
-        thread_id=options.get("thread_id", ""),
-        request_id=options.get("request_id", ""),
+        thread_id=options.get("thread_id") or "",
+        request_id=options.get("request_id") or "",
         metadata=dict(options.get("metadata") or {}),
-        checkpoint_id=options.get("checkpoint_id", ""),
+        checkpoint_id=options.get("checkpoint_id") or "",
         multitask_strategy=_STRATEGIES.get(strategy, pb.MULTITASK_STRATEGY_UNSPECIFIED),
         durability=_DURABILITIES.get(durability, pb.DURABILITY_UNSPECIFIED),
-        stream_modes=mode_numbers(options.get("stream_modes", ())),
-        stream_subgraphs=options.get("stream_subgraphs", False),
-        timeout_seconds=options.get("timeout_seconds", 0.0),
+        stream_modes=mode_numbers(options.get("stream_modes") or ()),
+        stream_subgraphs=bool(options.get("stream_subgraphs")),
+        timeout_seconds=options.get("timeout_seconds") or 0.0,
     )
-    goto, update = options.get("goto", ()), options.get("update")
+    goto, update = options.get("goto") or (), options.get("update")
     if "resume" in options or goto or update is not None:
         request.command.CopyFrom(
             pb.Command(
@@ -117,23 +117,24 @@ class ThreadFilters(TypedDict, total=False):
     status: str
     graph_id: str
     #: Threads whose metadata holds each of these pairs.
-    metadata: Mapping[str, str]
-    page_size: int
+    metadata: Mapping[str, str] | None
+    #: None: the server's default.
+    page_size: int | None
     page_token: str
 
 
 def list_threads(filters: ThreadFilters) -> th_pb2.ListThreadsRequest:
     """The ListThreads request."""
-    status = filters.get("status", "")
+    status = filters.get("status") or ""
     number = th_pb2.ThreadStatus.Value(f"THREAD_STATUS_{status.upper()}") if status else 0
     request = th_pb2.ListThreadsRequest(
         status=cast(Any, number),
-        graph_id=filters.get("graph_id", ""),
+        graph_id=filters.get("graph_id") or "",
         metadata=dict(filters.get("metadata") or {}),
-        page_token=filters.get("page_token", ""),
+        page_token=filters.get("page_token") or "",
     )
-    if "page_size" in filters:
-        request.page_size = filters["page_size"]
+    if (size := filters.get("page_size")) is not None:
+        request.page_size = size
     return request
 
 
@@ -153,20 +154,21 @@ class RunFilters(TypedDict, total=False):
     graph_id: str
     thread_id: str
     status: RunStatus
-    page_size: int
+    #: None: the server's default.
+    page_size: int | None
     page_token: str
 
 
 def list_runs(filters: RunFilters) -> pb.ListRunsRequest:
     """The ListRuns request."""
     request = pb.ListRunsRequest(
-        graph_id=filters.get("graph_id", ""),
-        thread_id=filters.get("thread_id", ""),
-        status=cast(Any, int(filters.get("status", RunStatus.UNSPECIFIED))),
-        page_token=filters.get("page_token", ""),
+        graph_id=filters.get("graph_id") or "",
+        thread_id=filters.get("thread_id") or "",
+        status=cast(Any, int(filters.get("status") or RunStatus.UNSPECIFIED)),
+        page_token=filters.get("page_token") or "",
     )
-    if "page_size" in filters:
-        request.page_size = filters["page_size"]
+    if (size := filters.get("page_size")) is not None:
+        request.page_size = size
     return request
 
 
