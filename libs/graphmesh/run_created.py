@@ -104,6 +104,11 @@ class RunCreated:
     stream_subgraphs: bool = False
     #: The time limit of each attempt in seconds (0: none).
     timeout_seconds: float = 0.0
+    #: LangGraph's run config as the caller gave it (checked: `configurable`,
+    #: `tags`, `metadata`, `recursion_limit`, `max_concurrency`).
+    config: Mapping[str, Any] = field(default_factory=dict)
+    #: LangGraph's runtime context (None: none).
+    context: Any = None
 
     @property
     def recorded_modes(self) -> tuple[str, ...]:
@@ -127,6 +132,10 @@ class RunCreated:
             out["stream_subgraphs"] = True
         if self.timeout_seconds:
             out["timeout_seconds"] = self.timeout_seconds
+        if self.config:
+            out["config"] = dict(self.config)
+        if self.context is not None:
+            out["context"] = self.context
         return out
 
     def to_payload(self) -> str:
@@ -165,6 +174,9 @@ class RunCreated:
         if not isinstance(modes, list) or not all(isinstance(m, str) for m in modes):
             raise ValueError("stream_modes must be a list of mode names")
         command = payload.get("command")
+        config = payload.get("config") or {}
+        if not isinstance(config, dict):
+            raise ValueError("config must be an object")
         return cls(
             graph_id=graph_id,
             input=payload.get("input"),
@@ -178,6 +190,8 @@ class RunCreated:
             stream_modes=tuple(modes),
             stream_subgraphs=bool(payload.get("stream_subgraphs")),
             timeout_seconds=float(payload.get("timeout_seconds") or 0.0),
+            config=config,
+            context=payload.get("context"),
         )
 
     @classmethod

@@ -86,6 +86,9 @@ class RunView:
     stream_subgraphs: bool = False
     #: The run's time limit per attempt in seconds (0: none).
     timeout_seconds: float = 0.0
+    #: The run's LangGraph config and runtime context as JSON ("": none).
+    config_json: str = ""
+    context_json: str = ""
 
 
 def fold(view: RunView | None, event: Event) -> RunView:
@@ -110,6 +113,8 @@ def fold(view: RunView | None, event: Event) -> RunView:
             stream_modes=created.recorded_modes,
             stream_subgraphs=created.stream_subgraphs,
             timeout_seconds=created.timeout_seconds,
+            config_json=_json(created.config) if created.config else "",
+            context_json=_json(created.context) if created.context is not None else "",
         )
     if event.seq <= view.last_seq:
         return view
@@ -135,6 +140,10 @@ def fold(view: RunView | None, event: Event) -> RunView:
         changes["error_type"] = str(error.get("type", ""))
         changes["error_message"] = str(error.get("message", ""))
     return replace(view, **changes)
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
 def fold_all(events: list[Event]) -> RunView | None:
@@ -174,6 +183,8 @@ def to_proto(view: RunView) -> run_pb2.Run:
         stream_modes=[cast(Any, streams.mode_number(m)) for m in view.stream_modes],
         stream_subgraphs=view.stream_subgraphs,
         timeout_seconds=view.timeout_seconds,
+        config_json=view.config_json,
+        context_json=view.context_json,
     )
     if view.error_type or view.error_message:
         run.error.CopyFrom(run_pb2.RunError(type=view.error_type, message=view.error_message))
@@ -206,4 +217,6 @@ def from_proto(run: run_pb2.Run) -> RunView:
         stream_modes=tuple(streams.mode_name(m) for m in run.stream_modes),
         stream_subgraphs=run.stream_subgraphs,
         timeout_seconds=run.timeout_seconds,
+        config_json=run.config_json,
+        context_json=run.context_json,
     )

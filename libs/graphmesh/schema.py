@@ -114,6 +114,8 @@ run_views = Table(
     Column("stream_modes", Text, nullable=False, server_default="updates,custom"),
     Column("stream_subgraphs", Boolean, nullable=False, server_default=false()),
     Column("timeout_seconds", Float, nullable=False, server_default="0"),
+    Column("config_json", Text, nullable=False, server_default=""),
+    Column("context_json", Text, nullable=False, server_default=""),
     Index("run_views_created_idx", "created_at", "run_id"),
     Index("run_views_graph_idx", "graph_id", "created_at", "run_id"),
     Index("run_views_thread_idx", "thread_id", "created_at", "run_id"),

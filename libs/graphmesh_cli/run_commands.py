@@ -63,6 +63,8 @@ def cmd_run(args: argparse.Namespace) -> int:
             stream_modes=args.stream_mode or (),
             stream_subgraphs=args.subgraphs,
             timeout_seconds=args.run_timeout or 0.0,
+            config=_json_arg(args.config, "--config") if args.config else None,
+            context=_json_arg(args.context, "--context") if args.context else None,
             **command,
         )
         print(f"run {run.run_id} on thread {run.thread_id}: {run.status.name}", file=sys.stderr)
@@ -175,6 +177,12 @@ def add_run_commands(sub: Any) -> Any:
     run.add_argument("graph")
     run.add_argument("--input", help="the input as JSON text (default: {})")
     run.add_argument("--thread", help="thread id (default: a new thread)")
+    run.add_argument(
+        "--config",
+        help='LangGraph config as JSON: {"configurable": {...}, "tags": [...], "metadata": {...},'
+        ' "recursion_limit": N}',
+    )
+    run.add_argument("--context", help="LangGraph runtime context as JSON")
     run.add_argument("--request-id", help="idempotency key")
     run.add_argument("--resume", help="continue the thread's interrupt with this JSON value")
     run.add_argument("--update", help="a state update (JSON object) sent with the command")

@@ -26,11 +26,13 @@ import operator
 import os
 import time
 from collections import Counter
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from langchain_core.runnables import RunnableConfig
 from langgraph.config import get_stream_writer
 from langgraph.graph import END, START, StateGraph
+from langgraph.runtime import Runtime
 from langgraph.types import RetryPolicy
 from typing_extensions import TypedDict
 
@@ -214,3 +216,63 @@ def _build_gated() -> Any:
 
 
 gated = _build_gated()
+
+
+@dataclass
+class Caller:
+    """The runtime context of `greeter`."""
+
+    user_id: str
+    tone: str = "plain"
+
+
+class GreetState(TypedDict):
+    name: str
+    greeting: str
+    seen: list[str]
+
+
+def _greet(state: GreetState, config: RunnableConfig, runtime: Runtime[Caller]) -> dict[str, Any]:
+    """Reads everything a run's config and context carry."""
+    model = config["configurable"].get("model", "none")
+    return {
+        "greeting": f"{runtime.context.tone} hello {state['name']} from {runtime.context.user_id}"
+        f" via {model}",
+        "seen": [
+            ",".join(config.get("tags", [])),
+            str(config.get("metadata", {}).get("team", "")),
+            str(config.get("recursion_limit")),
+            str(config["configurable"].get("thread_id") is not None),
+        ],
+    }
+
+
+def _build_greeter() -> Any:
+    builder = StateGraph(GreetState, context_schema=Caller)
+    builder.add_node("greet", _greet)
+    builder.add_edge(START, "greet")
+    builder.add_edge("greet", END)
+    return builder.compile()
+
+
+greeter = _build_greeter()
+
+
+class LoopState(TypedDict):
+    laps: int
+
+
+def _lap(state: LoopState) -> dict[str, Any]:
+    return {"laps": state["laps"] + 1}
+
+
+def _build_looper() -> Any:
+    """Goes round for ever: only the recursion limit stops it."""
+    builder = StateGraph(LoopState)
+    builder.add_node("lap", _lap)
+    builder.add_edge(START, "lap")
+    builder.add_conditional_edges("lap", lambda state: "lap")
+    return builder.compile()
+
+
+looper = _build_looper()

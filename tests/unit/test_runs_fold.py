@@ -84,3 +84,19 @@ def test_a_run_message_reads_back_as_the_view_it_shows() -> None:
     )
     assert view is not None and view.status is RunStatus.INTERRUPTED
     assert from_proto(to_proto(view)) == view
+
+
+def test_a_run_s_config_and_context_survive_the_stored_payload() -> None:
+    created = RunCreated(
+        "greeter",
+        {"name": "Ann"},
+        config={"configurable": {"model": "m"}, "recursion_limit": 3},
+        context={"user_id": "u"},
+    )
+    again = RunCreated.from_payload(created.to_payload())
+    assert (again.config, again.context) == (created.config, created.context)
+    view = fold(None, created.to_event(RUN, "t"))
+    assert json.loads(view.config_json) == {"configurable": {"model": "m"}, "recursion_limit": 3}
+    assert json.loads(view.context_json) == {"user_id": "u"}
+    plain = fold(None, RunCreated("chain3", {}).to_event(RUN, "t"))
+    assert (plain.config_json, plain.context_json) == ("", "")

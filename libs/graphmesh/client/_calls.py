@@ -74,6 +74,12 @@ class CreateRunOptions(TypedDict, total=False):
     stream_subgraphs: bool
     #: Stops the run (TIMED_OUT) after this many seconds per attempt.
     timeout_seconds: float
+    #: LangGraph's config: `configurable`, `tags`, `metadata`,
+    #: `recursion_limit`, `max_concurrency`.
+    config: Mapping[str, Any] | None
+    #: LangGraph's runtime context (JSON data; checked against the graph's
+    #: context schema).
+    context: Any
 
 
 def create_run(graph_id: str, input: Any, options: CreateRunOptions) -> pb.CreateRunRequest:
@@ -97,6 +103,8 @@ def create_run(graph_id: str, input: Any, options: CreateRunOptions) -> pb.Creat
         stream_modes=mode_numbers(options.get("stream_modes") or ()),
         stream_subgraphs=bool(options.get("stream_subgraphs")),
         timeout_seconds=options.get("timeout_seconds") or 0.0,
+        config_json=json.dumps(options["config"]) if options.get("config") else "",
+        context_json=json.dumps(options["context"]) if options.get("context") is not None else "",
     )
     goto, update = options.get("goto") or (), options.get("update")
     if "resume" in options or goto or update is not None:

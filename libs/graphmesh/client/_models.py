@@ -35,6 +35,9 @@ class Run:
     #: The stream modes the run records, and its timeout (0: none).
     stream_modes: tuple[str, ...] = ()
     timeout_seconds: float = 0.0
+    #: The LangGraph config and runtime context it was created with.
+    config: dict[str, Any] = field(default_factory=dict)
+    context: Any = None
 
     @classmethod
     def from_proto(cls, run: run_pb2.Run) -> Run:
@@ -58,6 +61,8 @@ class Run:
             interrupts=_interrupts(run.interrupts),
             stream_modes=tuple(streams.mode_name(m) for m in run.stream_modes),
             timeout_seconds=run.timeout_seconds,
+            config=json.loads(run.config_json) if run.config_json else {},
+            context=json.loads(run.context_json) if run.context_json else None,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -79,6 +84,8 @@ class Run:
             "interrupts": self.interrupts,
             "stream_modes": list(self.stream_modes),
             "timeout_seconds": self.timeout_seconds,
+            "config": self.config,
+            "context": self.context,
         }
 
 

@@ -166,12 +166,8 @@ async def execute_run(graph: Pregel[Any] | None, ctx: RunContext) -> Event:
     if ctx.retry_policy is not None and not graph.retry_policy:
         update["retry_policy"] = (ctx.retry_policy,)
     runnable = graph.copy(update=update)
-    configurable: dict[str, Any] = {"thread_id": created.thread_id}
-    config: RunnableConfig = {
-        "configurable": configurable,
-        "run_id": uuid.UUID(created.run_id),
-        "metadata": {"run_id": created.run_id, "graph_id": options.graph_id},
-    }
+    config = run_config(created, options)
+    configurable = config["configurable"]
     if ctx.callbacks:
         config["callbacks"] = list(ctx.callbacks)
     recorder = _StreamRecorder(out, options)
@@ -191,6 +187,7 @@ async def execute_run(graph: Pregel[Any] | None, ctx: RunContext) -> Event:
                 stream_mode=cast(Any, recorder.modes),
                 subgraphs=recorder.subgraphs,
                 durability=options.durability.value,
+                context=options.context,
             ):
                 recorder.record(item)
     except asyncio.CancelledError:
@@ -254,6 +251,31 @@ async def _precondition_refusal(
                 ),
             }
     return None
+
+
+def run_config(created: Event, options: RunCreated) -> RunnableConfig:
+    """The LangGraph config a run's graph gets: the caller's (checked by the
+    gateway: `configurable`, `tags`, `metadata`, `recursion_limit`,
+    `max_concurrency`) with what graphmesh sets for the run (the thread, the
+    run id, and `run_id` / `graph_id` in the metadata, as LangGraph Server
+    does), on every attempt alike."""
+    given = options.config
+    config: RunnableConfig = {
+        "configurable": {**given.get("configurable", {}), "thread_id": created.thread_id},
+        "run_id": uuid.UUID(created.run_id),
+        "metadata": {
+            **given.get("metadata", {}),
+            "run_id": created.run_id,
+            "graph_id": options.graph_id,
+        },
+    }
+    if "tags" in given:
+        config["tags"] = list(given["tags"])
+    if "recursion_limit" in given:
+        config["recursion_limit"] = int(given["recursion_limit"])
+    if "max_concurrency" in given:
+        config["max_concurrency"] = int(given["max_concurrency"])
+    return config
 
 
 def _error(exc: BaseException) -> dict[str, str]:

@@ -20,7 +20,7 @@ from graphmesh.errors import InvalidArgument
 from graphmesh.registry import GraphRegistry
 from graphmesh.run_created import Command, Durability, MultitaskStrategy, RunCreated
 from graphmesh.v1 import run_service_pb2 as pb
-from graphmesh_gateway import validation
+from graphmesh_gateway import run_config, validation
 from graphmesh_gateway.caller import Caller
 
 _STRATEGIES: dict[int, MultitaskStrategy] = {
@@ -73,6 +73,8 @@ def parse_create_run(
     command = _command(request, graph, max_input_bytes) if request.HasField("command") else None
     modes = validation.stream_modes(request.stream_modes)
     timeout = validation.timeout_seconds(request.timeout_seconds)
+    config = run_config.config(request.config_json, max_input_bytes)
+    context = run_config.context(request.context_json, graph, max_input_bytes)
     input_value: Any = None
     # No input with a command, nor on a fork given none: the run then goes
     # on from the checkpoint (LangGraph's `invoke(None, config)`).
@@ -90,6 +92,8 @@ def parse_create_run(
         stream_modes=tuple(modes),
         stream_subgraphs=request.stream_subgraphs,
         timeout_seconds=timeout,
+        config=config,
+        context=context,
     )
     run_id = caller.run_id_for_request(request_id) if request_id else str(uuid.uuid4())
     public_thread = raw_thread or str(uuid.uuid5(ev.GRAPHMESH_NAMESPACE, f"thread:{run_id}"))
