@@ -39,6 +39,9 @@ class GraphEntry:
     graph_id: str
     source: str
     graph: Pregel[Any]
+    #: False for a graph whose input is not an object (a Functional API
+    #: entrypoint taking a string, a number...): any JSON value is given to it.
+    input_is_object: bool = True
 
     @property
     def nodes(self) -> list[str]:
@@ -52,6 +55,15 @@ class GraphEntry:
     def output_schema_json(self) -> str:
         """JSON Schema of the graph's output."""
         return _schema_json(self.graph.get_output_jsonschema)
+
+
+def _input_is_object(graph: Pregel[Any]) -> bool:
+    """True unless the graph's input schema says it takes something else."""
+    try:
+        kind = graph.get_input_jsonschema().get("type")
+    except Exception:
+        return True
+    return kind in (None, "object")
 
 
 def _schema_json(make_schema: Callable[[], Any]) -> str:
@@ -103,7 +115,8 @@ def load_registry(path: Path) -> GraphRegistry:
     for graph_id, source in graphs.items():
         if not isinstance(source, str) or ":" not in source:
             raise RegistryError(f"{path}: graph {graph_id!r} must be 'file.py:attribute'")
-        entries[graph_id] = GraphEntry(graph_id, source, _load_graph(path.parent, source))
+        graph = _load_graph(path.parent, source)
+        entries[graph_id] = GraphEntry(graph_id, source, graph, _input_is_object(graph))
     return GraphRegistry(entries)
 
 

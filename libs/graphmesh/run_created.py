@@ -109,6 +109,9 @@ class RunCreated:
     config: Mapping[str, Any] = field(default_factory=dict)
     #: LangGraph's runtime context (None: none).
     context: Any = None
+    #: Breakpoints: the nodes to pause before / after ("*": all).
+    interrupt_before: tuple[str, ...] = ()
+    interrupt_after: tuple[str, ...] = ()
 
     @property
     def recorded_modes(self) -> tuple[str, ...]:
@@ -136,6 +139,10 @@ class RunCreated:
             out["config"] = dict(self.config)
         if self.context is not None:
             out["context"] = self.context
+        if self.interrupt_before:
+            out["interrupt_before"] = list(self.interrupt_before)
+        if self.interrupt_after:
+            out["interrupt_after"] = list(self.interrupt_after)
         return out
 
     def to_payload(self) -> str:
@@ -192,6 +199,8 @@ class RunCreated:
             timeout_seconds=float(payload.get("timeout_seconds") or 0.0),
             config=config,
             context=payload.get("context"),
+            interrupt_before=_names(payload.get("interrupt_before"), "interrupt_before"),
+            interrupt_after=_names(payload.get("interrupt_after"), "interrupt_after"),
         )
 
     @classmethod
@@ -200,3 +209,11 @@ class RunCreated:
         if event.type != ev.RUN_CREATED:
             raise ValueError(f"run {event.run_id}: {event.type} is not RunCreated")
         return cls.from_payload(event.payload_json)
+
+
+def _names(value: Any, key: str) -> tuple[str, ...]:
+    if not value:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(n, str) for n in value):
+        raise ValueError(f"{key} must be a list of node names")
+    return tuple(value)

@@ -54,7 +54,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     with connect(args) as client:
         run = client.create_run(
             args.graph,
-            None if command and args.input is None else (args.input or "{}"),
+            None if (command or args.go_on) and args.input is None else (args.input or "{}"),
             thread_id=args.thread or "",
             request_id=args.request_id or "",
             checkpoint_id=args.checkpoint or "",
@@ -65,6 +65,8 @@ def cmd_run(args: argparse.Namespace) -> int:
             timeout_seconds=args.run_timeout or 0.0,
             config=_json_arg(args.config, "--config") if args.config else None,
             context=_json_arg(args.context, "--context") if args.context else None,
+            interrupt_before=args.interrupt_before or (),
+            interrupt_after=args.interrupt_after or (),
             **command,
         )
         print(f"run {run.run_id} on thread {run.thread_id}: {run.status.name}", file=sys.stderr)
@@ -183,6 +185,18 @@ def add_run_commands(sub: Any) -> Any:
         ' "recursion_limit": N}',
     )
     run.add_argument("--context", help="LangGraph runtime context as JSON")
+    run.add_argument(
+        "--continue",
+        dest="go_on",
+        action="store_true",
+        help="no input: continue the thread from its latest checkpoint (after a breakpoint)",
+    )
+    run.add_argument(
+        "--interrupt-before", action="append", help="pause before this node (repeatable; * all)"
+    )
+    run.add_argument(
+        "--interrupt-after", action="append", help="pause after this node (repeatable; * all)"
+    )
     run.add_argument("--request-id", help="idempotency key")
     run.add_argument("--resume", help="continue the thread's interrupt with this JSON value")
     run.add_argument("--update", help="a state update (JSON object) sent with the command")

@@ -31,6 +31,7 @@ from typing import Annotated, Any
 
 from langchain_core.runnables import RunnableConfig
 from langgraph.config import get_stream_writer
+from langgraph.func import entrypoint
 from langgraph.graph import END, START, StateGraph
 from langgraph.runtime import Runtime
 from langgraph.types import RetryPolicy
@@ -276,3 +277,28 @@ def _build_looper() -> Any:
 
 
 looper = _build_looper()
+
+
+class StepsState(TypedDict):
+    steps: Annotated[list[str], operator.add]
+
+
+def _build_paused() -> Any:
+    """Three steps, compiled with a breakpoint before the last."""
+    builder = StateGraph(StepsState)
+    for name in ("a", "b", "c"):
+        builder.add_node(name, lambda state, name=name: {"steps": [name]})
+    builder.add_edge(START, "a")
+    builder.add_edge("a", "b")
+    builder.add_edge("b", "c")
+    builder.add_edge("c", END)
+    return builder.compile(interrupt_before=["c"])
+
+
+paused = _build_paused()
+
+
+@entrypoint()
+def shout(topic: str) -> str:
+    """A Functional API entrypoint taking a string, as in LangGraph's docs."""
+    return topic.upper() + "!"

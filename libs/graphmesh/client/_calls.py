@@ -80,6 +80,9 @@ class CreateRunOptions(TypedDict, total=False):
     #: LangGraph's runtime context (JSON data; checked against the graph's
     #: context schema).
     context: Any
+    #: Breakpoints: pause before / after these nodes (["*"]: every node).
+    interrupt_before: Sequence[str]
+    interrupt_after: Sequence[str]
 
 
 def create_run(graph_id: str, input: Any, options: CreateRunOptions) -> pb.CreateRunRequest:
@@ -105,6 +108,8 @@ def create_run(graph_id: str, input: Any, options: CreateRunOptions) -> pb.Creat
         timeout_seconds=options.get("timeout_seconds") or 0.0,
         config_json=json.dumps(options["config"]) if options.get("config") else "",
         context_json=json.dumps(options["context"]) if options.get("context") is not None else "",
+        interrupt_before=list(options.get("interrupt_before") or ()),
+        interrupt_after=list(options.get("interrupt_after") or ()),
     )
     goto, update = options.get("goto") or (), options.get("update")
     if "resume" in options or goto or update is not None:

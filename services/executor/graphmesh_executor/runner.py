@@ -188,6 +188,8 @@ async def execute_run(graph: Pregel[Any] | None, ctx: RunContext) -> Event:
                 subgraphs=recorder.subgraphs,
                 durability=options.durability.value,
                 context=options.context,
+                interrupt_before=_breakpoints(options.interrupt_before),
+                interrupt_after=_breakpoints(options.interrupt_after),
             ):
                 recorder.record(item)
     except asyncio.CancelledError:
@@ -208,7 +210,9 @@ async def execute_run(graph: Pregel[Any] | None, ctx: RunContext) -> Event:
         )
     except Exception as exc:
         return out(ev.RUN_FAILED, {"error": _error(exc)})
-    if recorder.interrupts:
+    if recorder.paused:
+        # At an interrupt, or at a breakpoint (no interrupt value: the
+        # thread's state names the next nodes; a run with no input goes on).
         payload = {"interrupts": recorder.interrupts, "output": recorder.values}
         return out(ev.RUN_INTERRUPTED, payload)
     return out(ev.RUN_SUCCEEDED, {"output": recorder.values})
@@ -253,6 +257,13 @@ async def _precondition_refusal(
     return None
 
 
+def _breakpoints(nodes: tuple[str, ...]) -> Any:
+    """A run's breakpoints as `astream` takes them (None: the graph's own)."""
+    if not nodes:
+        return None
+    return "*" if nodes == ("*",) else list(nodes)
+
+
 def run_config(created: Event, options: RunCreated) -> RunnableConfig:
     """The LangGraph config a run's graph gets: the caller's (checked by the
     gateway: `configurable`, `tags`, `metadata`, `recursion_limit`,
@@ -294,6 +305,8 @@ class _StreamRecorder:
         self.subgraphs = options.stream_subgraphs
         self.values: Any = None
         self.interrupts: list[dict[str, Any]] = []
+        #: True once the root graph paused (interrupt or breakpoint).
+        self.paused = False
 
     def record(self, item: Any) -> None:
         ns, mode, chunk = item if self.subgraphs else ((), *item)
@@ -302,6 +315,7 @@ class _StreamRecorder:
                 # The interrupts are reported apart, not as part of the state.
                 chunk = self.values = _without_interrupts(chunk)
             elif mode == "updates" and "__interrupt__" in chunk:
+                self.paused = True
                 self.interrupts.extend(interrupt_payloads(chunk["__interrupt__"]))
         if mode not in self.recorded:
             return

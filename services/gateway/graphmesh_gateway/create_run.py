@@ -9,6 +9,7 @@ follows (thread checks, admission, append, publish) reads only that value.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -61,7 +62,8 @@ def parse_create_run(
     request: pb.CreateRunRequest, caller: Caller, registry: GraphRegistry, max_input_bytes: int
 ) -> CreateRunInput:
     """Checks a CreateRun request and names its run and thread."""
-    graph = registry.get(validation.graph_id(request.graph_id)).graph
+    entry = registry.get(validation.graph_id(request.graph_id))
+    graph = entry.graph
     raw_thread = validation.thread_id(request.thread_id)
     request_id = validation.request_id(request.request_id)
     labels = validation.metadata(dict(request.metadata))
@@ -75,11 +77,15 @@ def parse_create_run(
     timeout = validation.timeout_seconds(request.timeout_seconds)
     config = run_config.config(request.config_json, max_input_bytes)
     context = run_config.context(request.context_json, graph, max_input_bytes)
+    before = _breakpoints(request.interrupt_before, graph, "interrupt_before")
+    after = _breakpoints(request.interrupt_after, graph, "interrupt_after")
     input_value: Any = None
-    # No input with a command, nor on a fork given none: the run then goes
-    # on from the checkpoint (LangGraph's `invoke(None, config)`).
-    if command is None and not (checkpoint_id and not request.input_json.strip()):
-        input_value = validation.input_json(request.input_json, max_input_bytes)
+    # No input (and none with a command): the run goes on from the thread's
+    # checkpoint (LangGraph's `invoke(None, config)`).
+    if command is None:
+        input_value = validation.input_json(
+            request.input_json, max_input_bytes, require_object=entry.input_is_object
+        )
     created = RunCreated(
         graph_id=request.graph_id,
         input=input_value,
@@ -94,6 +100,8 @@ def parse_create_run(
         timeout_seconds=timeout,
         config=config,
         context=context,
+        interrupt_before=before,
+        interrupt_after=after,
     )
     run_id = caller.run_id_for_request(request_id) if request_id else str(uuid.uuid4())
     public_thread = raw_thread or str(uuid.uuid5(ev.GRAPHMESH_NAMESPACE, f"thread:{run_id}"))
@@ -114,6 +122,14 @@ def _with_fingerprint(created: RunCreated, raw_thread: str) -> RunCreated:
         created.graph_id, raw_thread, created.input, dict(created.metadata), created.options()
     )
     return replace(created, fingerprint=digest)
+
+
+def _breakpoints(values: Sequence[str], graph: Pregel[Any], field: str) -> tuple[str, ...]:
+    """Nodes of the graph to pause at, or `*` (every node) alone."""
+    names = validation.items(values, field)
+    if list(names) == ["*"]:
+        return ("*",)
+    return tuple(validation.node_name(n, graph.nodes, field) for n in names)
 
 
 def _checkpoint_id(request: pb.CreateRunRequest) -> str:

@@ -9,7 +9,7 @@ import math
 import re
 import uuid
 from collections.abc import Sequence
-from typing import Any, cast
+from typing import Any
 
 from graphmesh import streams
 from graphmesh.errors import InvalidArgument
@@ -109,12 +109,14 @@ def metadata(value: dict[str, str]) -> dict[str, str]:
     return dict(value)
 
 
-def input_json(text: str, max_bytes: int) -> dict[str, Any]:
-    """The run input: a JSON object of at most `max_bytes` bytes of UTF-8."""
+def input_json(text: str, max_bytes: int, *, require_object: bool = True) -> Any:
+    """The run input: JSON of at most `max_bytes` bytes of UTF-8, an object
+    when `require_object` (the graph's input is an object); None for none."""
     if not text.strip() and len(text.encode("utf-8")) <= max_bytes:
-        return {}
-    value = json_value(text, "input_json", max_bytes, reason_prefix="INPUT", require_object=True)
-    return cast(dict[str, Any], value)
+        return None
+    return json_value(
+        text, "input_json", max_bytes, reason_prefix="INPUT", require_object=require_object
+    )
 
 
 def json_value(
