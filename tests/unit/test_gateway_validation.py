@@ -21,7 +21,10 @@ def reason(exc: pytest.ExceptionInfo[InvalidArgument]) -> str:
 
 def test_input_must_be_a_json_object_within_the_limit() -> None:
     assert validation.input_json('{"n": 1}', 100) == {"n": 1}
-    assert validation.input_json("", 100) == {}
+    # No input: the run continues the thread (issue 14: it used to be {}).
+    assert validation.input_json("", 100) is None
+    # A graph whose input is not an object takes any JSON value.
+    assert validation.input_json('"cat"', 100, require_object=False) == "cat"
     with pytest.raises(InvalidArgument) as exc:
         validation.input_json('{"n": ', 100)
     assert reason(exc) == "INPUT_MALFORMED_JSON" and exc.value.field == "input_json"
