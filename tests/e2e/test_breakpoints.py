@@ -115,3 +115,15 @@ async def test_a_graph_that_takes_a_string_gets_one(client: Client) -> None:
     with pytest.raises(InvalidArgument) as refused:
         client.create_run("chain3", "[1, 2]")
     assert refused.value.reason == "INPUT_NOT_OBJECT"
+
+
+async def test_a_sync_node_invoking_a_subgraph_runs_as_in_process(client: Client) -> None:
+    thread = f"sync-{uuid.uuid4()}"
+    run = client.create_run("sync_caller", {"n": 5}, thread_id=thread, stream_subgraphs=True)
+    done = client.wait_run(run.run_id, timeout=60)
+    graph = _graph("control", "sync_caller")
+    config = {"configurable": {"thread_id": "t"}}
+    expected = await graph.ainvoke({"n": 5}, config)
+    assert (done.status, done.output) == (RunStatus.SUCCEEDED, expected)
+    assert expected == {"n": 11}
+    assert client.get_thread_state(thread).values == (await graph.aget_state(config)).values

@@ -302,3 +302,35 @@ paused = _build_paused()
 def shout(topic: str) -> str:
     """A Functional API entrypoint taking a string, as in LangGraph's docs."""
     return topic.upper() + "!"
+
+
+class CountState(TypedDict):
+    n: int
+
+
+def _build_doubler() -> Any:
+    builder = StateGraph(CountState)
+    builder.add_node("double", lambda state: {"n": state["n"] * 2})
+    builder.add_edge(START, "double")
+    builder.add_edge("double", END)
+    return builder.compile()
+
+
+_doubler = _build_doubler()
+
+
+def _call_doubler(state: CountState) -> dict[str, Any]:
+    """A sync node invoking a compiled subgraph synchronously (LangGraph's
+    documented pattern): the subgraph checkpoints through the run's saver."""
+    return {"n": _doubler.invoke({"n": state["n"]})["n"] + 1}
+
+
+def _build_sync_caller() -> Any:
+    builder = StateGraph(CountState)
+    builder.add_node("call", _call_doubler)
+    builder.add_edge(START, "call")
+    builder.add_edge("call", END)
+    return builder.compile()
+
+
+sync_caller = _build_sync_caller()

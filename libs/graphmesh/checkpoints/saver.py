@@ -10,10 +10,11 @@ waits until the run's own writes are stored (read your writes).
 
 from __future__ import annotations
 
+import asyncio
 import random
 import uuid
-from collections.abc import AsyncIterator, Sequence
-from typing import Any, Protocol
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Sequence
+from typing import Any, Protocol, TypeVar
 
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import (
@@ -36,6 +37,8 @@ from graphmesh.grpcutil import call_patiently
 from graphmesh.internal.v1 import checkpoint_service_pb2 as pb
 from graphmesh.internal.v1 import checkpoint_service_pb2_grpc as pb_grpc
 from graphmesh.jsonutil import dumps, to_jsonable
+
+_T = TypeVar("_T")
 
 
 class CheckpointSink(Protocol):
@@ -148,6 +151,9 @@ class EventLogSaver(BaseCheckpointSaver[str]):
         self._reader = reader
         self._sink = sink
         self._threads = threads
+        #: The event loop the saver's I/O runs on; the sync methods (a sync
+        #: node invoking a subgraph, in a worker thread) hand their calls to it.
+        self._loop = _running_loop()
 
     @classmethod
     def over_api(
@@ -289,6 +295,68 @@ class EventLogSaver(BaseCheckpointSaver[str]):
             lambda: self._stub.DeleteRunCheckpoints(request), "deleting run checkpoints"
         )
 
+    # The sync methods, for sync code that runs in a worker thread while the
+    # saver's loop goes on (LangGraph runs sync nodes so): each is its async
+    # twin, run on that loop.
+
+    def _on_loop(self, call: Callable[[], Coroutine[Any, Any, _T]]) -> _T:
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            raise RuntimeError("EventLogSaver was made outside an event loop: use its async API")
+        if _running_loop() is loop:
+            raise RuntimeError(
+                "EventLogSaver's sync methods block until its event loop answers, so they"
+                " cannot be called on that loop: use the async methods (aget, ainvoke...)"
+            )
+        result: _T = asyncio.run_coroutine_threadsafe(call(), loop).result()
+        return result
+
+    def get_tuple(self, config: RunnableConfig) -> CheckpointTuple | None:
+        return self._on_loop(lambda: self.aget_tuple(config))
+
+    def list(
+        self,
+        config: RunnableConfig | None,
+        *,
+        filter: dict[str, Any] | None = None,
+        before: RunnableConfig | None = None,
+        limit: int | None = None,
+    ) -> Iterator[CheckpointTuple]:
+        async def collect() -> list[CheckpointTuple]:
+            return [t async for t in self.alist(config, filter=filter, before=before, limit=limit)]
+
+        return iter(self._on_loop(collect))
+
+    def put(
+        self,
+        config: RunnableConfig,
+        checkpoint: Checkpoint,
+        metadata: CheckpointMetadata,
+        new_versions: ChannelVersions,
+    ) -> RunnableConfig:
+        return self._on_loop(lambda: self.aput(config, checkpoint, metadata, new_versions))
+
+    def put_writes(
+        self,
+        config: RunnableConfig,
+        writes: Sequence[tuple[str, Any]],
+        task_id: str,
+        task_path: str = "",
+    ) -> None:
+        self._on_loop(lambda: self.aput_writes(config, writes, task_id, task_path))
+
+    def delete_thread(self, thread_id: str) -> None:
+        self._on_loop(lambda: self.adelete_thread(thread_id))
+
+    def copy_thread(self, source_thread_id: str, target_thread_id: str) -> None:
+        self._on_loop(lambda: self.acopy_thread(source_thread_id, target_thread_id))
+
+    def prune(self, thread_ids: Sequence[str], *, strategy: str = "keep_latest") -> None:
+        self._on_loop(lambda: self.aprune(thread_ids, strategy=strategy))
+
+    def delete_for_runs(self, run_ids: Sequence[str]) -> None:
+        self._on_loop(lambda: self.adelete_for_runs(run_ids))
+
     def get_next_version(self, current: str | None, channel: None) -> str:
         """Sortable string versions, as LangGraph's own savers make them."""
         if current is None:
@@ -298,3 +366,10 @@ class EventLogSaver(BaseCheckpointSaver[str]):
         else:
             current_v = int(current.split(".")[0])
         return f"{current_v + 1:032}.{random.random():016}"
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
