@@ -127,3 +127,14 @@ async def test_a_sync_node_invoking_a_subgraph_runs_as_in_process(client: Client
     assert (done.status, done.output) == (RunStatus.SUCCEEDED, expected)
     assert expected == {"n": 11}
     assert client.get_thread_state(thread).values == (await graph.aget_state(config)).values
+
+
+async def test_a_thread_whose_state_is_none_reads_back_as_none(client: Client) -> None:
+    thread = f"none-{uuid.uuid4()}"
+    done = client.wait_run(client.create_run("noop", '"x"', thread_id=thread).run_id, timeout=60)
+    graph = _graph("control", "noop")
+    config = {"configurable": {"thread_id": "t"}}
+    await graph.ainvoke("x", config)
+    expected = (await graph.aget_state(config)).values
+    assert done.status is RunStatus.SUCCEEDED and expected is None
+    assert client.get_thread_state(thread).values is None

@@ -334,3 +334,9 @@ def _build_sync_caller() -> Any:
 
 
 sync_caller = _build_sync_caller()
+
+
+@entrypoint()
+def noop(topic: str) -> None:
+    """An entrypoint whose state (its return value) is None."""
+    return None

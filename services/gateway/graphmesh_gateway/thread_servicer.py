@@ -42,7 +42,7 @@ def state_to_proto(snapshot: StateSnapshot) -> pb.ThreadState:
     conf = (snapshot.config or {}).get("configurable", {})
     parent = (snapshot.parent_config or {}).get("configurable", {})
     return pb.ThreadState(
-        values_json=dumps(snapshot.values if snapshot.values is not None else {}),
+        values_json=dumps(snapshot.values),
         next=list(snapshot.next),
         interrupts=[
             run_pb2.Interrupt(id=str(i.id), value_json=dumps(i.value)) for i in snapshot.interrupts
