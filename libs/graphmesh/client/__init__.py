@@ -5,7 +5,7 @@ classes of `graphmesh.errors`."""
 
 from graphmesh.client._async import AsyncClient
 from graphmesh.client._calls import CreateRunOptions, RunFilters, ThreadFilters
-from graphmesh.client._models import Run, RunEvent, Thread, ThreadState
+from graphmesh.client._models import Run, RunEvent, Thread, ThreadState, ThreadTask
 from graphmesh.client._sync import Client
 from graphmesh.runs import RunStatus
 
@@ -20,4 +20,5 @@ __all__ = [
     "Thread",
     "ThreadFilters",
     "ThreadState",
+    "ThreadTask",
 ]

@@ -129,6 +129,10 @@ class ThreadState:
     checkpoint_id: str
     parent_checkpoint_id: str
     metadata: dict[str, Any]
+    #: The next step's tasks (with their subgraphs' states when asked for).
+    tasks: list[ThreadTask] = field(default_factory=list)
+    #: The graph this state is of: "" for the root, a subgraph's namespace.
+    checkpoint_ns: str = ""
 
     @classmethod
     def from_proto(cls, state: th_pb2.ThreadState) -> ThreadState:
@@ -140,6 +144,8 @@ class ThreadState:
             checkpoint_id=state.checkpoint_id,
             parent_checkpoint_id=state.parent_checkpoint_id,
             metadata=json.loads(state.metadata_json or "{}"),
+            tasks=[ThreadTask.from_proto(t) for t in state.tasks],
+            checkpoint_ns=state.checkpoint_ns,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -151,6 +157,45 @@ class ThreadState:
             "checkpoint_id": self.checkpoint_id,
             "parent_checkpoint_id": self.parent_checkpoint_id,
             "metadata": self.metadata,
+            "tasks": [t.to_dict() for t in self.tasks],
+            "checkpoint_ns": self.checkpoint_ns,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadTask:
+    """One task of a thread's next step (LangGraph's `PregelTask`)."""
+
+    id: str
+    name: str
+    error: str
+    interrupts: list[dict[str, Any]]
+    #: The state of the subgraph it runs (when asked for and it runs one).
+    state: ThreadState | None
+    #: Its result once it has finished (None: not yet).
+    result: Any
+
+    @classmethod
+    def from_proto(cls, task: th_pb2.ThreadTask) -> ThreadTask:
+        """Converts the protobuf message."""
+        return cls(
+            id=task.id,
+            name=task.name,
+            error=task.error,
+            interrupts=_interrupts(task.interrupts),
+            state=ThreadState.from_proto(task.state) if task.HasField("state") else None,
+            result=json.loads(task.result_json) if task.result_json else None,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The task as plain JSON data."""
+        return {
+            "id": self.id,
+            "name": self.name,
+            "error": self.error,
+            "interrupts": self.interrupts,
+            "state": self.state.to_dict() if self.state is not None else None,
+            "result": self.result,
         }
 
 

@@ -93,9 +93,14 @@ class Client(_calls.Connection):
         answer = self._call(self._threads.ListThreads, _calls.list_threads(filters))
         return [Thread.from_proto(t) for t in answer.threads], answer.next_page_token
 
-    def get_thread_state(self, thread_id: str, checkpoint_id: str = "") -> ThreadState:
-        """The thread's state now, or at a checkpoint."""
-        request = th_pb2.GetThreadStateRequest(thread_id=thread_id, checkpoint_id=checkpoint_id)
+    def get_thread_state(
+        self, thread_id: str, checkpoint_id: str = "", *, subgraphs: bool = False
+    ) -> ThreadState:
+        """The thread's state now, or at a checkpoint; with `subgraphs`, each
+        task of its next step carries the state of the subgraph it runs."""
+        request = th_pb2.GetThreadStateRequest(
+            thread_id=thread_id, checkpoint_id=checkpoint_id, subgraphs=subgraphs
+        )
         return ThreadState.from_proto(self._call(self._threads.GetThreadState, request).state)
 
     def get_thread_history(
@@ -113,13 +118,16 @@ class Client(_calls.Connection):
         *,
         as_node: str = "",
         checkpoint_id: str = "",
+        checkpoint_ns: str = "",
     ) -> str:
-        """Writes a new checkpoint with `values`; returns its id."""
+        """Writes a new checkpoint with `values`; returns its id. With
+        `checkpoint_ns` (a task's `state.checkpoint_ns`), the subgraph's."""
         request = th_pb2.UpdateThreadStateRequest(
             thread_id=thread_id,
             values_json=json.dumps(values),
             as_node=as_node,
             checkpoint_id=checkpoint_id,
+            checkpoint_ns=checkpoint_ns,
         )
         return str(self._call(self._threads.UpdateThreadState, request).checkpoint_id)
 

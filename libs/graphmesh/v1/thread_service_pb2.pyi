@@ -116,7 +116,7 @@ class ListThreadsResponse(_message.Message):
     def __init__(self, threads: _Optional[_Iterable[_Union[Thread, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class ThreadState(_message.Message):
-    __slots__ = ("values_json", "next", "interrupts", "checkpoint_id", "parent_checkpoint_id", "metadata_json", "created_at")
+    __slots__ = ("values_json", "next", "interrupts", "checkpoint_id", "parent_checkpoint_id", "metadata_json", "created_at", "tasks", "checkpoint_ns")
     VALUES_JSON_FIELD_NUMBER: _ClassVar[int]
     NEXT_FIELD_NUMBER: _ClassVar[int]
     INTERRUPTS_FIELD_NUMBER: _ClassVar[int]
@@ -124,6 +124,8 @@ class ThreadState(_message.Message):
     PARENT_CHECKPOINT_ID_FIELD_NUMBER: _ClassVar[int]
     METADATA_JSON_FIELD_NUMBER: _ClassVar[int]
     CREATED_AT_FIELD_NUMBER: _ClassVar[int]
+    TASKS_FIELD_NUMBER: _ClassVar[int]
+    CHECKPOINT_NS_FIELD_NUMBER: _ClassVar[int]
     values_json: str
     next: _containers.RepeatedScalarFieldContainer[str]
     interrupts: _containers.RepeatedCompositeFieldContainer[_run_pb2.Interrupt]
@@ -131,15 +133,35 @@ class ThreadState(_message.Message):
     parent_checkpoint_id: str
     metadata_json: str
     created_at: _timestamp_pb2.Timestamp
-    def __init__(self, values_json: _Optional[str] = ..., next: _Optional[_Iterable[str]] = ..., interrupts: _Optional[_Iterable[_Union[_run_pb2.Interrupt, _Mapping]]] = ..., checkpoint_id: _Optional[str] = ..., parent_checkpoint_id: _Optional[str] = ..., metadata_json: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    tasks: _containers.RepeatedCompositeFieldContainer[ThreadTask]
+    checkpoint_ns: str
+    def __init__(self, values_json: _Optional[str] = ..., next: _Optional[_Iterable[str]] = ..., interrupts: _Optional[_Iterable[_Union[_run_pb2.Interrupt, _Mapping]]] = ..., checkpoint_id: _Optional[str] = ..., parent_checkpoint_id: _Optional[str] = ..., metadata_json: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., tasks: _Optional[_Iterable[_Union[ThreadTask, _Mapping]]] = ..., checkpoint_ns: _Optional[str] = ...) -> None: ...
+
+class ThreadTask(_message.Message):
+    __slots__ = ("id", "name", "error", "interrupts", "state", "result_json")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    INTERRUPTS_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    RESULT_JSON_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    name: str
+    error: str
+    interrupts: _containers.RepeatedCompositeFieldContainer[_run_pb2.Interrupt]
+    state: ThreadState
+    result_json: str
+    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., error: _Optional[str] = ..., interrupts: _Optional[_Iterable[_Union[_run_pb2.Interrupt, _Mapping]]] = ..., state: _Optional[_Union[ThreadState, _Mapping]] = ..., result_json: _Optional[str] = ...) -> None: ...
 
 class GetThreadStateRequest(_message.Message):
-    __slots__ = ("thread_id", "checkpoint_id")
+    __slots__ = ("thread_id", "checkpoint_id", "subgraphs")
     THREAD_ID_FIELD_NUMBER: _ClassVar[int]
     CHECKPOINT_ID_FIELD_NUMBER: _ClassVar[int]
+    SUBGRAPHS_FIELD_NUMBER: _ClassVar[int]
     thread_id: str
     checkpoint_id: str
-    def __init__(self, thread_id: _Optional[str] = ..., checkpoint_id: _Optional[str] = ...) -> None: ...
+    subgraphs: bool
+    def __init__(self, thread_id: _Optional[str] = ..., checkpoint_id: _Optional[str] = ..., subgraphs: _Optional[bool] = ...) -> None: ...
 
 class GetThreadStateResponse(_message.Message):
     __slots__ = ("state",)
@@ -166,16 +188,18 @@ class GetThreadHistoryResponse(_message.Message):
     def __init__(self, states: _Optional[_Iterable[_Union[ThreadState, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class UpdateThreadStateRequest(_message.Message):
-    __slots__ = ("thread_id", "values_json", "as_node", "checkpoint_id")
+    __slots__ = ("thread_id", "values_json", "as_node", "checkpoint_id", "checkpoint_ns")
     THREAD_ID_FIELD_NUMBER: _ClassVar[int]
     VALUES_JSON_FIELD_NUMBER: _ClassVar[int]
     AS_NODE_FIELD_NUMBER: _ClassVar[int]
     CHECKPOINT_ID_FIELD_NUMBER: _ClassVar[int]
+    CHECKPOINT_NS_FIELD_NUMBER: _ClassVar[int]
     thread_id: str
     values_json: str
     as_node: str
     checkpoint_id: str
-    def __init__(self, thread_id: _Optional[str] = ..., values_json: _Optional[str] = ..., as_node: _Optional[str] = ..., checkpoint_id: _Optional[str] = ...) -> None: ...
+    checkpoint_ns: str
+    def __init__(self, thread_id: _Optional[str] = ..., values_json: _Optional[str] = ..., as_node: _Optional[str] = ..., checkpoint_id: _Optional[str] = ..., checkpoint_ns: _Optional[str] = ...) -> None: ...
 
 class UpdateThreadStateResponse(_message.Message):
     __slots__ = ("checkpoint_id",)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 import grpc
 from google.protobuf.timestamp_pb2 import Timestamp
 from langgraph.errors import InvalidUpdateError
-from langgraph.types import StateSnapshot
+from langgraph.pregel import Pregel
+from langgraph.types import PregelTask, StateSnapshot
 
 from graphmesh import tenancy
 from graphmesh.checkpoints import events as cpe
@@ -38,10 +40,13 @@ def _timestamp(value: str | None) -> Timestamp:
 
 
 def state_to_proto(snapshot: StateSnapshot) -> pb.ThreadState:
-    """LangGraph's state snapshot as the public message."""
+    """LangGraph's state snapshot as the public message, with its tasks (and
+    their subgraphs' states, when the snapshot holds them)."""
     conf = (snapshot.config or {}).get("configurable", {})
     parent = (snapshot.parent_config or {}).get("configurable", {})
     return pb.ThreadState(
+        tasks=[_task_to_proto(t) for t in snapshot.tasks],
+        checkpoint_ns=str(conf.get("checkpoint_ns") or ""),
         values_json=dumps(snapshot.values),
         next=list(snapshot.next),
         interrupts=[
@@ -52,6 +57,23 @@ def state_to_proto(snapshot: StateSnapshot) -> pb.ThreadState:
         metadata_json=dumps(snapshot.metadata or {}),
         created_at=_timestamp(snapshot.created_at),
     )
+
+
+def _task_to_proto(task: PregelTask) -> pb.ThreadTask:
+    message = pb.ThreadTask(
+        id=task.id,
+        name=task.name,
+        interrupts=[
+            run_pb2.Interrupt(id=str(i.id), value_json=dumps(i.value)) for i in task.interrupts
+        ],
+    )
+    if task.error is not None:
+        message.error = f"{type(task.error).__name__}: {task.error}"
+    if isinstance(task.state, StateSnapshot):
+        message.state.CopyFrom(state_to_proto(task.state))
+    if task.result is not None:
+        message.result_json = dumps(task.result)
+    return message
 
 
 class ThreadServicer(pb_grpc.ThreadServiceServicer):
@@ -146,7 +168,9 @@ class ThreadServicer(pb_grpc.ThreadServiceServicer):
             if request.checkpoint_id:
                 await self._threads.require_checkpoint(record.thread_id, request.checkpoint_id)
             return pb.GetThreadStateResponse(state=pb.ThreadState(values_json="{}"))
-        snapshot = await self._threads.state(record, graph, request.checkpoint_id)
+        snapshot = await self._threads.state(
+            record, graph, request.checkpoint_id, subgraphs=request.subgraphs
+        )
         return pb.GetThreadStateResponse(state=state_to_proto(snapshot))
 
     @handle_errors
@@ -189,8 +213,9 @@ class ThreadServicer(pb_grpc.ThreadServiceServicer):
         )
         graph = self._threads.graph_of(record)
         assert graph is not None
+        namespace = _namespace(request.checkpoint_ns, graph)
         as_node = request.as_node or None
-        if as_node is not None:
+        if as_node is not None and not namespace:
             validation.node_name(as_node, graph.nodes, "as_node")
         if request.checkpoint_id:
             await self._threads.require_checkpoint(record.thread_id, request.checkpoint_id)
@@ -200,10 +225,11 @@ class ThreadServicer(pb_grpc.ThreadServiceServicer):
             bound = self._threads.bound(
                 graph, require_no_runs=True, forking=bool(request.checkpoint_id)
             )
-            written = await bound.aupdate_state(
-                thread_config(record.thread_id, request.checkpoint_id), values, as_node=as_node
-            )
-        except InvalidUpdateError as exc:
+            config = thread_config(record.thread_id, request.checkpoint_id)
+            if namespace:
+                config["configurable"]["checkpoint_ns"] = namespace
+            written = await bound.aupdate_state(config, values, as_node=as_node)
+        except (InvalidUpdateError, ValueError) as exc:
             raise InvalidArgument(
                 f"the update does not fit the graph: {exc}",
                 reason="UPDATE_INVALID",
@@ -221,6 +247,23 @@ class ThreadServicer(pb_grpc.ThreadServiceServicer):
             self._threads.stub, record.thread_id, cpe.THREAD_DELETED, {}, require_no_runs=True
         )
         return pb.DeleteThreadResponse()
+
+
+def _namespace(value: str, graph: Pregel[Any]) -> str:
+    """A subgraph's checkpoint namespace (`node:task_id`, joined by `|`),
+    whose first node is one of the graph's ("" for the root graph)."""
+    validation.text(value, "checkpoint_ns", validation.MAX_ID_CHARS * 8)
+    if not value:
+        return ""
+    node = value.split("|", 1)[0].split(":", 1)[0]
+    if node not in graph.nodes or node.startswith("__"):
+        raise InvalidArgument(
+            f"checkpoint_ns {value[:128]!r} names no subgraph of the graph (a task's"
+            " state.checkpoint_ns in GetThreadState with subgraphs names one)",
+            reason="CHECKPOINT_NS_UNKNOWN",
+            field="checkpoint_ns",
+        )
+    return value
 
 
 def _required_thread_id(value: str) -> str:

@@ -104,12 +104,19 @@ class Threads:
         return graph.copy(update={"checkpointer": saver})
 
     async def state(
-        self, record: ThreadRecord, graph: Pregel[Any], checkpoint_id: str = ""
+        self,
+        record: ThreadRecord,
+        graph: Pregel[Any],
+        checkpoint_id: str = "",
+        *,
+        subgraphs: bool = False,
     ) -> StateSnapshot:
-        """The thread's state at its latest checkpoint or at `checkpoint_id`."""
+        """The thread's state at its latest checkpoint or at `checkpoint_id`
+        (with the states of the next step's subgraphs, with `subgraphs`)."""
         if checkpoint_id:
             await self.require_checkpoint(record.thread_id, checkpoint_id)
-        return await self.bound(graph).aget_state(thread_config(record.thread_id, checkpoint_id))
+        config = thread_config(record.thread_id, checkpoint_id)
+        return await self.bound(graph).aget_state(config, subgraphs=subgraphs)
 
     async def pending_interrupts(self, record: ThreadRecord, graph: Pregel[Any]) -> int:
         """How many interrupts the thread's latest state waits on."""
