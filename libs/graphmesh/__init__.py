@@ -26,6 +26,7 @@ from graphmesh.client import (
     Thread,
     ThreadFilters,
     ThreadState,
+    ThreadTask,
 )
 from graphmesh.errors import (
     AlreadyExists,
@@ -69,6 +70,7 @@ __all__ = [
     "Thread",
     "ThreadFilters",
     "ThreadState",
+    "ThreadTask",
     "Unauthenticated",
     "Unavailable",
     "__version__",
