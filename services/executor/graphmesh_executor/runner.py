@@ -312,8 +312,9 @@ class _StreamRecorder:
         ns, mode, chunk = item if self.subgraphs else ((), *item)
         if not ns:
             if mode == "values":
-                # The interrupts are reported apart, not as part of the state.
-                chunk = self.values = _without_interrupts(chunk)
+                # The run's output is its state; its interrupts are reported
+                # apart. The stream item stays as LangGraph yields it.
+                self.values = _without_interrupts(chunk)
             elif mode == "updates" and "__interrupt__" in chunk:
                 self.paused = True
                 self.interrupts.extend(interrupt_payloads(chunk["__interrupt__"]))
