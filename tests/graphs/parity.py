@@ -4,12 +4,18 @@ in-process and through graphmesh by tests/e2e/test_langgraph_parity.py."""
 from __future__ import annotations
 
 import operator
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
+from langchain_core.messages import AnyMessage
+from langchain_core.runnables import RunnableConfig
+from langgraph.cache.memory import InMemoryCache
 from langgraph.config import get_stream_writer
 from langgraph.func import entrypoint, task
 from langgraph.graph import END, START, StateGraph
-from langgraph.types import Command, Send, interrupt
+from langgraph.graph.message import add_messages
+from langgraph.runtime import Runtime
+from langgraph.types import CachePolicy, Command, RetryPolicy, Send, interrupt
 from typing_extensions import TypedDict
 
 
@@ -239,3 +245,183 @@ def _build_conditional() -> Any:
 
 
 conditional = _build_conditional()
+
+
+_FAILED_ONCE: set[str] = set()
+
+
+class RetryState(TypedDict):
+    key: str
+    tries: Annotated[list[str], operator.add]
+
+
+def _flaky_once(state: RetryState) -> dict[str, Any]:
+    """Fails the first time it sees a key (in this process), then succeeds."""
+    if state["key"] not in _FAILED_ONCE:
+        _FAILED_ONCE.add(state["key"])
+        raise ConnectionError("the first try fails")
+    return {"tries": ["ok"]}
+
+
+def _build_retries() -> Any:
+    builder = StateGraph(RetryState)
+    builder.add_node(
+        "call", _flaky_once, retry_policy=RetryPolicy(max_attempts=3, initial_interval=0.01)
+    )
+    builder.add_edge(START, "call")
+    builder.add_edge("call", END)
+    return builder.compile()
+
+
+retries = _build_retries()
+
+
+class CacheState(TypedDict):
+    x: int
+    calls: Annotated[list[int], operator.add]
+
+
+def _build_cached() -> Any:
+    """Node caching: the same input twice in one run hits the cache."""
+    builder = StateGraph(CacheState)
+    builder.add_node("square", lambda s: {"calls": [s["x"] * s["x"]]}, cache_policy=CachePolicy())
+    builder.add_node("again", lambda s: {"x": s["x"]})
+    builder.add_edge(START, "square")
+    builder.add_edge("square", "again")
+    builder.add_edge("again", END)
+    return builder.compile(cache=InMemoryCache())
+
+
+cached = _build_cached()
+
+
+class FormState(TypedDict):
+    answers: Annotated[list[str], operator.add]
+
+
+def _form(state: FormState) -> dict[str, Any]:
+    """One node that asks twice: each resume answers the next question."""
+    name = interrupt("name?")
+    age = interrupt("age?")
+    return {"answers": [f"{name}/{age}"]}
+
+
+def _build_two_questions() -> Any:
+    builder = StateGraph(FormState)
+    builder.add_node("form", _form)
+    builder.add_edge(START, "form")
+    builder.add_edge("form", END)
+    return builder.compile()
+
+
+two_questions = _build_two_questions()
+
+
+class ChatState(TypedDict):
+    messages: Annotated[list[AnyMessage], add_messages]
+
+
+def _reply(state: ChatState) -> dict[str, Any]:
+    last = state["messages"][-1]
+    n = len(state["messages"])
+    return {"messages": [{"role": "ai", "content": f"echo: {last.content}", "id": f"ai-{n}"}]}
+
+
+def _build_chat() -> Any:
+    builder = StateGraph(ChatState)
+    builder.add_node("reply", _reply)
+    builder.add_edge(START, "reply")
+    builder.add_edge("reply", END)
+    return builder.compile()
+
+
+chat = _build_chat()
+
+
+class AskState(TypedDict):
+    x: str
+
+
+def _ask(state: AskState) -> dict[str, Any]:
+    return {"x": state["x"] + str(interrupt("what next?"))}
+
+
+def _build_subgraph_interrupt() -> Any:
+    """An interrupt inside a subgraph, resumed through the parent."""
+    inner = StateGraph(AskState)
+    inner.add_node("ask", _ask)
+    inner.add_node("after", lambda s: {"x": s["x"] + "!"})
+    inner.add_edge(START, "ask")
+    inner.add_edge("ask", "after")
+    inner.add_edge("after", END)
+    outer = StateGraph(AskState)
+    outer.add_node("child", inner.compile())
+    outer.add_node("wrap", lambda s: {"x": f"[{s['x']}]"})
+    outer.add_edge(START, "child")
+    outer.add_edge("child", "wrap")
+    outer.add_edge("wrap", END)
+    return outer.compile()
+
+
+subgraph_interrupt = _build_subgraph_interrupt()
+
+
+@dataclass
+class Who:
+    user_id: str
+    lang: str = "en"
+
+
+class GreetState(TypedDict):
+    text: str
+
+
+def _greet(state: GreetState, config: RunnableConfig, runtime: Runtime[Who]) -> dict[str, Any]:
+    model = config["configurable"].get("model", "default")
+    return {"text": f"{state['text']}|{runtime.context.user_id}|{runtime.context.lang}|{model}"}
+
+
+def _build_configured() -> Any:
+    """Reads `configurable` values and the runtime context."""
+    builder = StateGraph(GreetState, context_schema=Who)
+    builder.add_node("greet", _greet)
+    builder.add_node("sign", lambda s: {"text": s["text"] + "|signed"})
+    builder.add_edge(START, "greet")
+    builder.add_edge("greet", "sign")
+    builder.add_edge("sign", END)
+    return builder.compile()
+
+
+configured = _build_configured()
+
+
+class StepState(TypedDict):
+    log: Annotated[list[str], operator.add]
+
+
+def _build_steps() -> Any:
+    """Three steps: for breakpoints, forks (time travel) and state edits."""
+    builder = StateGraph(StepState)
+    for name in ("one", "two", "three"):
+        builder.add_node(name, lambda s, name=name: {"log": [name]})
+    builder.add_edge(START, "one")
+    builder.add_edge("one", "two")
+    builder.add_edge("two", "three")
+    builder.add_edge("three", END)
+    return builder.compile()
+
+
+steps = _build_steps()
+
+
+@task
+def _count_letters(word: str) -> int:
+    get_stream_writer()({"counted": word})
+    return len(word)
+
+
+@entrypoint()
+def word_lengths(words: list[str]) -> dict[str, int]:
+    """The Functional API with parallel tasks that write to the custom stream."""
+    futures = [_count_letters(w) for w in words]
+    return {w: f.result() for w, f in zip(words, futures, strict=True)}
