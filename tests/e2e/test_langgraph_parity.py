@@ -21,6 +21,7 @@ from graphmesh.jsonutil import to_jsonable
 pytestmark = pytest.mark.e2e
 
 MODES = ["updates", "values", "custom"]
+EXAMPLES = str(Path(__file__).resolve().parents[2] / "examples" / "graphs")
 
 #: A turn: ("input", value[, options]) with options among config, context,
 #: interrupt_before, interrupt_after (value None: no input, continue);
@@ -255,3 +256,45 @@ def test_the_cases_cover_every_parity_graph() -> None:
     } | {"approval_flow", "word_lengths"}
     assert names == {graph for graph, _ in CASES.values()}
     assert len(CASES) >= 20
+
+
+def _message_stream(items: list[tuple[Any, dict[str, Any]]]) -> list[tuple[Any, ...]]:
+    """What a messages stream says, without what each run makes anew (message
+    and run ids, task ids in namespaces): the node, the chunk's text and its
+    tool call chunks, item by item."""
+    out = []
+    for chunk, metadata in to_jsonable(items):
+        calls = [(c.get("name"), c.get("args")) for c in chunk.get("tool_call_chunks") or []]
+        out.append((metadata.get("langgraph_node"), chunk.get("content"), calls))
+    return out
+
+
+def _without_message_ids(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _without_message_ids(v) for k, v in value.items() if k != "id"}
+    if isinstance(value, list):
+        return [_without_message_ids(v) for v in value]
+    return value
+
+
+async def test_a_tool_calling_agent_streams_its_tokens_as_in_process(client: Client) -> None:
+    sys.path.insert(0, EXAMPLES)
+    try:
+        import agent
+    finally:
+        sys.path.pop(0)
+    graph = agent.agent.copy(update={"checkpointer": InMemorySaver()})
+    question = {"messages": [{"role": "user", "content": "what is 19 + 23?"}]}
+    config = {"configurable": {"thread_id": "t"}}
+    items = [i async for i in graph.astream(question, config, stream_mode=["messages", "values"])]
+    expected_tokens = _message_stream([chunk for mode, chunk in items if mode == "messages"])
+    expected_values = [_without_message_ids(to_jsonable(c)) for m, c in items if m == "values"]
+
+    run = client.create_run("agent", question, stream_modes=["messages", "values"])
+    done = client.wait_run(run.run_id, timeout=60)
+    events = list(client.stream_run(run.run_id, stream_modes=["messages", "values"]))
+    tokens = _message_stream([e.payload["data"] for e in events if e.mode == "messages"])
+    values = [_without_message_ids(e.payload["data"]) for e in events if e.mode == "values"]
+    assert tokens == expected_tokens and len(tokens) > 3
+    assert values == expected_values
+    assert done.output["messages"][-1]["content"] == "The answer is 42."
