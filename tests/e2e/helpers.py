@@ -2,12 +2,38 @@
 
 from __future__ import annotations
 
+import importlib
+import sys
+from pathlib import Path
+from typing import Any
+
 import grpc
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
+from langgraph.checkpoint.memory import InMemorySaver
 
 from graphmesh.checkpoints import events as cpe
 from graphmesh.testing.stack import LocalStack
+
+ROOT = Path(__file__).resolve().parents[2]
+#: Where the registered graphs' modules are.
+_GRAPH_FOLDERS = {
+    "workload": ROOT / "examples" / "graphs",
+    "agent": ROOT / "examples" / "graphs",
+    "control": ROOT / "tests" / "graphs",
+    "parity": ROOT / "tests" / "graphs",
+}
+
+
+def in_process_graph(module: str, name: str) -> Any:
+    """A registered graph itself, with an in-memory checkpointer as graphmesh
+    runs it with its own, to run in-process with LangGraph beside graphmesh."""
+    sys.path.insert(0, str(_GRAPH_FOLDERS[module]))
+    try:
+        loaded = importlib.import_module(module)
+    finally:
+        sys.path.pop(0)
+    return getattr(loaded, name).copy(update={"checkpointer": InMemorySaver()})
 
 
 def status_details(exc: grpc.RpcError) -> tuple[grpc.StatusCode, str, str, list[str]]:

@@ -5,31 +5,17 @@ input continues the thread. Any JSON input reaches a graph that takes it."""
 
 from __future__ import annotations
 
-import sys
 import uuid
-from pathlib import Path
 from typing import Any
 
 import pytest
-from langgraph.checkpoint.memory import InMemorySaver
 
 from graphmesh import Client, InvalidArgument, RunStatus
+from tests.e2e.helpers import in_process_graph
 
 pytestmark = pytest.mark.e2e
 
-ROOT = Path(__file__).resolve().parents[2]
 CHAIN3_IN = {"n": 0, "trail": []}
-
-
-def _graph(module: str, name: str) -> Any:
-    """A registered graph itself, with a checkpointer, to run in-process."""
-    folder = ROOT / ("examples/graphs" if module == "workload" else "tests/graphs")
-    sys.path.insert(0, str(folder))
-    try:
-        loaded = __import__(module)
-    finally:
-        sys.path.pop(0)
-    return getattr(loaded, name).copy(update={"checkpointer": InMemorySaver()})
 
 
 async def _in_process(graph: Any, turns: list[tuple[Any, dict[str, Any]]]) -> list[Any]:
@@ -66,7 +52,7 @@ async def test_a_run_pauses_at_its_breakpoints_and_a_run_with_no_input_goes_on(
         (None, {"interrupt_after": ["s1"]}),
         (None, {}),
     ]
-    expected = await _in_process(_graph("workload", "chain3"), turns)
+    expected = await _in_process(in_process_graph("workload", "chain3"), turns)
     got = _through_graphmesh(client, "chain3", turns)
     assert [(values, nxt) for _, values, nxt in got] == [(v, n) for v, n in expected]
     assert [status for status, _, _ in got] == [
@@ -79,7 +65,7 @@ async def test_a_run_pauses_at_its_breakpoints_and_a_run_with_no_input_goes_on(
 
 async def test_a_graph_compiled_with_a_breakpoint_pauses_there(client: Client) -> None:
     turns: list[tuple[Any, dict[str, Any]]] = [({"steps": []}, {}), (None, {})]
-    expected = await _in_process(_graph("control", "paused"), turns)
+    expected = await _in_process(in_process_graph("control", "paused"), turns)
     got = _through_graphmesh(client, "paused", turns)
     assert [(values, nxt) for _, values, nxt in got] == [(v, n) for v, n in expected]
     assert got[0][0] is RunStatus.INTERRUPTED and got[0][2] == ["c"]
@@ -109,7 +95,9 @@ def test_an_unknown_breakpoint_node_is_refused(client: Client) -> None:
 async def test_a_graph_that_takes_a_string_gets_one(client: Client) -> None:
     run = client.create_run("shout", '"cat"')  # JSON text: the string "cat"
     done = client.wait_run(run.run_id, timeout=60)
-    expected = await _graph("control", "shout").ainvoke("cat", {"configurable": {"thread_id": "s"}})
+    expected = await in_process_graph("control", "shout").ainvoke(
+        "cat", {"configurable": {"thread_id": "s"}}
+    )
     assert (done.status, done.output, done.input) == (RunStatus.SUCCEEDED, expected, "cat")
     # A graph whose state is an object still refuses anything else.
     with pytest.raises(InvalidArgument) as refused:
@@ -121,7 +109,7 @@ async def test_a_sync_node_invoking_a_subgraph_runs_as_in_process(client: Client
     thread = f"sync-{uuid.uuid4()}"
     run = client.create_run("sync_caller", {"n": 5}, thread_id=thread, stream_subgraphs=True)
     done = client.wait_run(run.run_id, timeout=60)
-    graph = _graph("control", "sync_caller")
+    graph = in_process_graph("control", "sync_caller")
     config = {"configurable": {"thread_id": "t"}}
     expected = await graph.ainvoke({"n": 5}, config)
     assert (done.status, done.output) == (RunStatus.SUCCEEDED, expected)
@@ -132,7 +120,7 @@ async def test_a_sync_node_invoking_a_subgraph_runs_as_in_process(client: Client
 async def test_a_thread_whose_state_is_none_reads_back_as_none(client: Client) -> None:
     thread = f"none-{uuid.uuid4()}"
     done = client.wait_run(client.create_run("noop", '"x"', thread_id=thread).run_id, timeout=60)
-    graph = _graph("control", "noop")
+    graph = in_process_graph("control", "noop")
     config = {"configurable": {"thread_id": "t"}}
     await graph.ainvoke("x", config)
     expected = (await graph.aget_state(config)).values

@@ -138,3 +138,33 @@ async def test_the_async_client_runs_streams_and_refuses_as_the_sync_one_does(
     with Client(stack.gateway_target) as blocking, pytest.raises(NotFound) as again:
         blocking.get_run(str(uuid.uuid4()))
     assert again.value.reason == "RUN_NOT_FOUND"
+
+
+def test_config_and_context_through_the_cli_and_the_node_client(stack: LocalStack) -> None:
+    config = json.dumps({"configurable": {"model": "large-2"}, "tags": ["cli"]})
+    context = json.dumps({"user_id": "u-7", "tone": "brisk"})
+    result = graphmesh(
+        stack,
+        "run",
+        "greeter",
+        "--input",
+        json.dumps({"name": "Bo", "greeting": "", "seen": []}),
+        "--config",
+        config,
+        "--context",
+        context,
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["greeting"] == "brisk hello Bo from u-7 via large-2"
+    _, final = node_client(
+        stack,
+        "greeter",
+        {"name": "Cy", "greeting": "", "seen": []},
+        "--config",
+        config,
+        "--context",
+        context,
+    )
+    assert final["status"] == "RUN_STATUS_SUCCEEDED"
+    assert final["output"]["greeting"] == "brisk hello Cy from u-7 via large-2"
+    assert final["output"]["seen"][0] == "cli"  # the tags

@@ -6,22 +6,20 @@ interrupts) and the thread's state after each turn must be the same."""
 
 from __future__ import annotations
 
-import sys
 import uuid
 from pathlib import Path
 from typing import Any
 
 import pytest
-from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.types import Command
 
 from graphmesh import Client, RunStatus
 from graphmesh.jsonutil import to_jsonable
+from tests.e2e.helpers import in_process_graph
 
 pytestmark = pytest.mark.e2e
 
 MODES = ["updates", "values", "custom"]
-EXAMPLES = str(Path(__file__).resolve().parents[2] / "examples" / "graphs")
 
 #: A turn: ("input", value[, options]) with options among config, context,
 #: interrupt_before, interrupt_after (value None: no input, continue);
@@ -29,15 +27,6 @@ EXAMPLES = str(Path(__file__).resolve().parents[2] / "examples" / "graphs")
 #: by its value (a map of interrupt ids); ("fork", (step, value)) from the
 #: checkpoint of that step; ("update", values): a state edit, no run.
 Turn = tuple[Any, ...]
-
-
-def _graph(name: str) -> Any:
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "graphs"))
-    try:
-        import parity
-    finally:
-        sys.path.pop(0)
-    return getattr(parity, name).copy(update={"checkpointer": InMemorySaver()})
 
 
 def _streams(items: list[tuple[str, Any]]) -> dict[str, list[Any]]:
@@ -73,7 +62,7 @@ def _answer(kind: str, value: Any, interrupts: list[tuple[str, Any]]) -> Any:
 
 
 async def _in_process(name: str, turns: list[Turn]) -> list[dict[str, Any]]:
-    graph = _graph(name)
+    graph = in_process_graph("parity", name)
     thread = {"configurable": {"thread_id": "t"}}
     seen: list[dict[str, Any]] = []
     pending: list[tuple[str, Any]] = []
@@ -278,12 +267,7 @@ def _without_message_ids(value: Any) -> Any:
 
 
 async def test_a_tool_calling_agent_streams_its_tokens_as_in_process(client: Client) -> None:
-    sys.path.insert(0, EXAMPLES)
-    try:
-        import agent
-    finally:
-        sys.path.pop(0)
-    graph = agent.agent.copy(update={"checkpointer": InMemorySaver()})
+    graph = in_process_graph("agent", "agent")
     question = {"messages": [{"role": "user", "content": "what is 19 + 23?"}]}
     config = {"configurable": {"thread_id": "t"}}
     items = [i async for i in graph.astream(question, config, stream_mode=["messages", "values"])]

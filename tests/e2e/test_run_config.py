@@ -4,17 +4,15 @@ by GetRun, and bad ones are refused precisely with nothing stored."""
 
 from __future__ import annotations
 
-import sys
 import uuid
-from pathlib import Path
 from typing import Any
 
 import pytest
-from langgraph.checkpoint.memory import InMemorySaver
 
 from graphmesh import Client, InvalidArgument, RunStatus
 from graphmesh.testing import LocalStack
 from tests.conftest import store_counts
+from tests.e2e.helpers import in_process_graph
 
 pytestmark = pytest.mark.e2e
 
@@ -28,22 +26,11 @@ CONTEXT = {"user_id": "u-42", "tone": "warm"}
 GREETER_IN = {"name": "Ann", "greeting": "", "seen": []}
 
 
-def _in_process(graph_name: str) -> Any:
-    """The test graph itself, compiled with a checkpointer as graphmesh runs
-    it (so the thread id is set in both)."""
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "graphs"))
-    try:
-        import control
-    finally:
-        sys.path.pop(0)
-    return getattr(control, graph_name).copy(update={"checkpointer": InMemorySaver()})
-
-
 async def test_config_and_context_reach_the_graph_as_in_process(client: Client) -> None:
     run = client.create_run("greeter", GREETER_IN, config=CONFIG, context=CONTEXT)
     done = client.wait_run(run.run_id, timeout=60)
     assert done.status is RunStatus.SUCCEEDED, done.error
-    expected = await _in_process("greeter").ainvoke(
+    expected = await in_process_graph("control", "greeter").ainvoke(
         GREETER_IN,
         config={**CONFIG, "configurable": {**CONFIG["configurable"], "thread_id": "t"}},
         context=CONTEXT,

@@ -9,7 +9,7 @@ import pytest
 from langgraph.types import Command
 
 from graphmesh import Client, InvalidArgument, RunStatus
-from tests.e2e.test_breakpoints import _graph
+from tests.e2e.helpers import in_process_graph
 
 pytestmark = pytest.mark.e2e
 
@@ -28,13 +28,13 @@ def _shape(state: object) -> list[tuple[str, object, list[str], list[object]]]:
 
 
 async def test_subgraph_state_reads_and_updates_as_in_process(client: Client) -> None:
-    graph = _graph("control", "asking_parent")
+    graph = in_process_graph("parity", "subgraph_interrupt")
     config = {"configurable": {"thread_id": "t"}}
     await graph.ainvoke({"x": "a"}, config)
     expected = await graph.aget_state(config, subgraphs=True)
 
     thread = f"sub-{uuid.uuid4()}"
-    run = client.create_run("asking_parent", {"x": "a"}, thread_id=thread)
+    run = client.create_run("subgraph_interrupt", {"x": "a"}, thread_id=thread)
     assert client.wait_run(run.run_id, timeout=60).status is RunStatus.INTERRUPTED
     state = client.get_thread_state(thread, subgraphs=True)
     assert _shape(state) == _shape(expected) == [("child", {"x": "a"}, ["ask"], ["what next?"])]
@@ -50,15 +50,17 @@ async def test_subgraph_state_reads_and_updates_as_in_process(client: Client) ->
     )
     final = await graph.ainvoke(Command(resume="Y"), config)
     client.update_thread_state(thread, {"x": "EDIT"}, checkpoint_ns=child.checkpoint_ns)
-    resumed = client.create_run("asking_parent", None, thread_id=thread, resume="Y")
+    resumed = client.create_run("subgraph_interrupt", None, thread_id=thread, resume="Y")
     done = client.wait_run(resumed.run_id, timeout=60)
     assert (done.status, done.output) == (RunStatus.SUCCEEDED, final)
-    assert final == {"x": "EDITY!"}
+    assert final == {"x": "[EDITY!]"}
 
 
 def test_an_unknown_subgraph_namespace_is_refused(client: Client) -> None:
     thread = f"sub-{uuid.uuid4()}"
-    client.wait_run(client.create_run("asking_parent", {"x": "a"}, thread_id=thread).run_id, 60)
+    client.wait_run(
+        client.create_run("subgraph_interrupt", {"x": "a"}, thread_id=thread).run_id, 60
+    )
     with pytest.raises(InvalidArgument) as refused:
         client.update_thread_state(thread, {"x": "b"}, checkpoint_ns="nope:1")
     assert (refused.value.reason, refused.value.field) == ("CHECKPOINT_NS_UNKNOWN", "checkpoint_ns")

@@ -34,7 +34,7 @@ from langgraph.config import get_stream_writer
 from langgraph.func import entrypoint
 from langgraph.graph import END, START, StateGraph
 from langgraph.runtime import Runtime
-from langgraph.types import RetryPolicy, interrupt
+from langgraph.types import RetryPolicy
 from typing_extensions import TypedDict
 
 #: Tries per run id, in this executor process.
@@ -340,29 +340,3 @@ sync_caller = _build_sync_caller()
 def noop(topic: str) -> None:
     """An entrypoint whose state (its return value) is None."""
     return None
-
-
-class AskState(TypedDict):
-    x: str
-
-
-def _ask(state: AskState) -> dict[str, Any]:
-    return {"x": state["x"] + str(interrupt("what next?"))}
-
-
-def _build_asking_parent() -> Any:
-    """A subgraph that asks (an interrupt) inside a parent graph."""
-    inner = StateGraph(AskState)
-    inner.add_node("ask", _ask)
-    inner.add_node("after", lambda state: {"x": state["x"] + "!"})
-    inner.add_edge(START, "ask")
-    inner.add_edge("ask", "after")
-    inner.add_edge("after", END)
-    outer = StateGraph(AskState)
-    outer.add_node("child", inner.compile())
-    outer.add_edge(START, "child")
-    outer.add_edge("child", END)
-    return outer.compile()
-
-
-asking_parent = _build_asking_parent()

@@ -5,6 +5,8 @@
 //   node client.js --target 127.0.0.1:50051 --graph chain3 --input '{"n": 0, "trail": []}'
 //   node client.js --graph agent --input '{"messages": [...]}' --stream-mode messages --stream-mode updates
 //
+// --config JSON and --context JSON give the run LangGraph's config
+// ({"configurable": {...}, "tags": [...], ...}) and runtime context.
 // --stream-mode (repeatable) is one of LangGraph's stream modes: values,
 // updates, messages, custom, debug, tasks, checkpoints.
 // --token (or $GRAPHMESH_TOKEN) is an API key or JWT, sent as
@@ -26,6 +28,8 @@ function parseArgs(argv) {
     graph: "chain3",
     input: '{"n": 0, "trail": []}',
     thread: "",
+    config: "",
+    context: "",
     "stream-mode": [],
     token: process.env.GRAPHMESH_TOKEN || "",
     ca: "",
@@ -77,6 +81,8 @@ async function main() {
     graph_id: args.graph,
     input_json: args.input,
     thread_id: args.thread,
+    config_json: args.config,
+    context_json: args.context,
     stream_modes: args["stream-mode"].map((m) => `STREAM_MODE_${m.toUpperCase()}`),
   }, md);
   const runId = created.run.run_id;
