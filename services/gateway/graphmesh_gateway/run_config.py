@@ -12,6 +12,7 @@ the schema's type itself (`astream(context=...)`).
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import pydantic
@@ -83,7 +84,7 @@ def context(text: str, graph: Pregel[Any], max_bytes: int) -> Any:
     if schema is None or value is None:
         return value
     try:
-        pydantic.TypeAdapter(schema).validate_python(value)
+        _adapter(schema).validate_python(value)
     except pydantic.ValidationError as exc:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in error['loc']) or '(the context)'}: {error['msg']}"
@@ -98,6 +99,13 @@ def context(text: str, graph: Pregel[Any], max_bytes: int) -> Any:
     except (pydantic.PydanticSchemaGenerationError, TypeError):
         return value  # a schema pydantic cannot read: LangGraph takes it as it is
     return value
+
+
+@functools.lru_cache(maxsize=256)
+def _adapter(schema: Any) -> pydantic.TypeAdapter[Any]:
+    """Pydantic's reader of a context schema, built once per schema (a
+    registry's schemas are few and fixed)."""
+    return pydantic.TypeAdapter(schema)
 
 
 def _positive_int(value: Any) -> bool:
