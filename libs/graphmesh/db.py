@@ -106,11 +106,37 @@ async def translate_errors(what: str) -> AsyncIterator[None]:
             f"database unavailable during {what}: {exc}", reason="DATABASE_UNAVAILABLE"
         ) from exc
     except DBAPIError as exc:
-        if exc.connection_invalidated:
+        if exc.connection_invalidated or _is_connection_error(exc):
             raise Unavailable(
-                f"database connection lost during {what}", reason="DATABASE_UNAVAILABLE"
+                f"database unavailable during {what}: {exc.orig or exc}",
+                reason="DATABASE_UNAVAILABLE",
             ) from exc
         raise
+
+
+#: SQLSTATEs of a server that is away, shutting down or starting up: class 08
+#: (connection exceptions) and 57P01-57P03.
+_CONNECTION_SQLSTATES = ("08", "57P01", "57P02", "57P03")
+
+
+def _is_connection_error(exc: BaseException) -> bool:
+    """True if a wrapped driver error says the server is away: SQLAlchemy
+    wraps what asyncpg raises while opening a pooled connection (such as
+    "the database system is starting up", 57P03) in a plain DBAPIError."""
+    seen: set[int] = set()
+    pending: list[BaseException | None] = [exc]
+    while pending:
+        error = pending.pop()
+        if error is None or id(error) in seen:
+            continue
+        seen.add(id(error))
+        if error is not exc and isinstance(error, _CONNECTION_ERRORS):
+            return True
+        sqlstate = getattr(error, "sqlstate", None)
+        if isinstance(sqlstate, str) and sqlstate.startswith(_CONNECTION_SQLSTATES):
+            return True
+        pending += [getattr(error, "orig", None), error.__cause__, error.__context__]
+    return False
 
 
 @asynccontextmanager
