@@ -11,12 +11,13 @@ from opentelemetry.context import Context
 from graphmesh import envelope as ev
 from graphmesh.checkpoints import events as cpe
 from graphmesh.checkpoints.reader import MemoryCheckpoints
+from graphmesh.eventstore import AppendOutcome, ClaimOutcome
 from graphmesh.eventstore.memory import MemoryEventStore
 from graphmesh.registry import DEFAULT_REGISTRY, load_registry
 from graphmesh.run_created import Command, RunCreated
 from graphmesh.runs import RunStatus, fold_all
 from graphmesh_executor.backlog import BacklogGuard, SendBacklog
-from graphmesh_executor.leases import LeaseBook, LeaseGuard
+from graphmesh_executor.leases import EndingRuns, LeaseBook, LeaseGuard
 from graphmesh_executor.progress import PartitionProgress, StartedAttempts
 from graphmesh_executor.runner import RunContext, execute_run
 from graphmesh_executor.worker import ExecutorWorker
@@ -260,3 +261,55 @@ def test_started_attempts_refuse_an_attempt_started_already_and_forget_the_oldes
     assert started.start("a", 2)  # a newer attempt of the same run
     assert started.start("b", 1) and started.start("c", 1)
     assert started.start("a", 2)  # "a" was the oldest: forgotten
+
+
+async def test_a_finished_run_keeps_its_lease_until_the_store_has_its_end() -> None:
+    # The broker acknowledged the run's last events; the store has not
+    # applied them yet (its consumer lags under load). Were the lease let go
+    # now, the store would find it run out, hand the run to a new attempt
+    # and refuse the finished attempt's events as stale: the whole run would
+    # run again (seen in CI: every node of a run twice, in one executor).
+    events = await run_graph("chain3", {"n": 0})
+    run_id = events[0].run_id
+    store = MemoryEventStore()
+    await store.append(events[:1])
+    assert (await store.claim(run_id, "ex-test", 1000)).outcome is ClaimOutcome.CLAIMED
+    worker = ExecutorWorker(
+        "ex-test",
+        REGISTRY,
+        cast(Any, None),
+        cast(Any, None),
+        cast(Any, None),
+        cast(Any, store),
+        MemoryCheckpoints(),
+        max_runs=4,
+        lease_ms=1000,
+    )
+    worker._ending.add(run_id)  # as `_run` does once the broker acknowledged the end
+    renewer = asyncio.create_task(worker._renew_leases(asyncio.Event()))
+    try:
+        await asyncio.sleep(1.5)  # past the lease as first granted
+        taken = await store.claim(run_id, "ex-other", 1000)
+        assert taken.outcome is not ClaimOutcome.CLAIMED, "the lease was let go"
+        outcomes = await store.append(events[1:])  # the consumer catches up
+        assert set(outcomes) == {AppendOutcome.APPENDED}
+        for _ in range(100):  # the next renewal finds the run ended and lets it go
+            if run_id not in worker._ending:
+                break
+            await asyncio.sleep(0.05)
+        assert run_id not in worker._ending
+    finally:
+        renewer.cancel()
+
+
+def test_a_finished_run_is_held_for_a_bounded_time() -> None:
+    now = [0.0]
+    ending = EndingRuns(4.0, clock=lambda: now[0])
+    ending.add("a")
+    now[0] = 1.0
+    ending.add("b")
+    assert ending.held() == ["a", "b"]
+    now[0] = 4.0  # "a"'s end never reached the store (a broker lost it)
+    assert ending.held() == ["b"] and "a" not in ending
+    ending.discard("b")  # the store has it
+    assert ending.held() == []

@@ -88,3 +88,40 @@ class LeaseGuard(NodeStartGate):
         while not self._book.proven(self._run_id):
             self._renew_now()
             await self._book.next_round()
+
+
+class EndingRuns:
+    """Runs whose graph has finished and whose last events the broker has
+    acknowledged, but which the store may not have applied yet: the events
+    wait in Kafka for the checkpoint service, which under load can be
+    seconds behind. Their leases are renewed until the store has the run's
+    end (a renewal then reports the lease as no longer held), for at most
+    `hold_seconds`: were the lease let go at once, a lagging store could
+    find it run out, hand the run to a new attempt, and refuse the finished
+    attempt's events as stale once they arrive, so the whole run would run
+    again. The bound covers a broker that lost acknowledged events (a
+    memory-only broker restarted): the run is re-driven after it."""
+
+    def __init__(self, hold_seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self._hold = hold_seconds
+        self._clock = clock
+        self._until: dict[str, float] = {}
+
+    def add(self, run_id: str) -> None:
+        """The run's end is acknowledged by the broker."""
+        self._until[run_id] = self._clock() + self._hold
+
+    def discard(self, run_id: str) -> None:
+        """The store has the run's end (or a newer attempt owns the run)."""
+        self._until.pop(run_id, None)
+
+    def __contains__(self, run_id: object) -> bool:
+        return run_id in self._until
+
+    def held(self) -> list[str]:
+        """The runs whose lease is still to be renewed; those held for
+        `hold_seconds` already are let go."""
+        now = self._clock()
+        for run_id in [r for r, until in self._until.items() if until <= now]:
+            del self._until[run_id]
+        return list(self._until)

@@ -5,9 +5,10 @@
   gives the attempt number that fences off any earlier executor of the run.
 - A Kafka offset is committed only when every run before it in its
   partition has emitted its terminal event and Kafka has acknowledged it.
-- Leases on running runs are renewed; a run whose lease was lost (taken
-  over after this process stalled) is stopped, and no node starts while
-  its run's lease is not proven (see `leases`).
+- Leases on running runs are renewed, and on finished runs until the store
+  has their end; a run whose lease was lost (taken over after this process
+  stalled) is stopped, and no node starts while its run's lease is not
+  proven (see `leases`).
 - Cancellation requests arrive at once on a WatchCancellations stream (lease
   renewals carry them too, should the stream be down): the run's task is
   cancelled, which stops a node even while it awaits I/O.
@@ -42,7 +43,7 @@ from graphmesh.kafka import KafkaSettings, OffsetCommitter
 from graphmesh.registry import GraphRegistry
 from graphmesh.run_created import RunCreated
 from graphmesh_executor.backlog import BacklogGuard
-from graphmesh_executor.leases import LeaseBook, LeaseGuard
+from graphmesh_executor.leases import EndingRuns, LeaseBook, LeaseGuard
 from graphmesh_executor.observe import (
     RUN_DURATION,
     RUNS,
@@ -58,6 +59,9 @@ from graphmesh_executor.runner import DEFAULT_MAX_EVENT_BYTES, RunContext, execu
 log = structlog.get_logger(__name__)
 
 _CLAIM_RETRY_MAX_SECONDS = 5.0
+#: How many lease lengths a finished run's lease is held for at most while
+#: its end is on its way to the store (see `leases.EndingRuns`).
+_END_HOLD_LEASES = 4
 
 
 class ExecutorWorker:
@@ -107,6 +111,7 @@ class ExecutorWorker:
         self._committed: dict[TopicPartition, int] = {}
         self._committer = OffsetCommitter(consumer)
         self._leases = LeaseBook(lease_ms)
+        self._ending = EndingRuns(_END_HOLD_LEASES * lease_ms / 1000)
         self._started = StartedAttempts()
         self._renew_soon = asyncio.Event()
         self.completed = 0
@@ -270,6 +275,7 @@ class ExecutorWorker:
 
         run_id = created.run_id
         self._running[run_id] = asyncio.current_task()  # type: ignore[assignment]
+        self._ending.discard(run_id)  # a newer attempt of a run ended here before
         started = time.perf_counter()
         RUNS_IN_FLIGHT.inc()
         with tracing.tracer.start_as_current_span(
@@ -315,6 +321,7 @@ class ExecutorWorker:
                 end_run_span(span, outcome, json.loads(terminal.payload_json).get("error"))
                 log.debug("run_finished", type=terminal.type, attempt=attempt)
                 await publisher.delivered()
+                self._ending.add(run_id)
                 self.completed += 1
                 RUNS.labels(graph_id, outcome).inc()
                 RUN_DURATION.labels(graph_id, outcome).observe(time.perf_counter() - started)
@@ -344,7 +351,7 @@ class ExecutorWorker:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._renew_soon.wait(), interval)
             self._renew_soon.clear()
-            run_ids = list(self._running)
+            run_ids = list(dict.fromkeys([*self._running, *self._ending.held()]))
             if not run_ids:
                 self._leases.round_done()
                 continue
@@ -356,12 +363,20 @@ class ExecutorWorker:
                 self._leases.round_done()
                 await asyncio.sleep(0.1)  # a node waiting for proof asks again at once
                 continue
+            took = self._leases.now() - asked_at
+            if took > self._lease_ms / 3000:
+                # Leases lapse when renewals take this long: say so, it is
+                # the first thing to look at when runs are taken over.
+                log.warning("lease_renewal_slow", seconds=round(took, 3), runs=len(run_ids))
             lost = set(renewal.lost)
-            self._leases.granted([r for r in run_ids if r not in lost], asked_at)
+            # (The book is for nodes about to start: only running runs.)
+            running = [r for r in run_ids if r in self._running and r not in lost]
+            self._leases.granted(running, asked_at)
             for run_id, action in renewal.cancels.items():
                 self._cancel(run_id, action)
             for run_id in lost:
                 self._leases.forget(run_id)
+                self._ending.discard(run_id)
                 task = self._running.get(run_id)
                 # A run whose graph has finished only waits for Kafka's acks
                 # of its last events; "lost" may just mean the store has
