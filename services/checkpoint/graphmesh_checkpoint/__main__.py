@@ -10,7 +10,11 @@ import structlog
 from graphmesh import db, grpcutil
 from graphmesh.grpcutil import add_health_and_reflection, create_server
 from graphmesh.health import BrokerProbe, HealthReporter, postgres_probe
-from graphmesh.internal.v1 import checkpoint_service_pb2, event_store_service_pb2
+from graphmesh.internal.v1 import (
+    assistant_store_service_pb2,
+    checkpoint_service_pb2,
+    event_store_service_pb2,
+)
 from graphmesh.kafka import CHECKPOINT_GROUP, ensure_topics, make_consumer, watch_consumer_lag
 from graphmesh.service import run_service, supervise
 from graphmesh_checkpoint.api import add_api
@@ -22,6 +26,7 @@ log = structlog.get_logger("graphmesh_checkpoint")
 SERVICE_NAMES = [
     event_store_service_pb2.DESCRIPTOR.services_by_name["EventStoreService"].full_name,
     checkpoint_service_pb2.DESCRIPTOR.services_by_name["CheckpointService"].full_name,
+    assistant_store_service_pb2.DESCRIPTOR.services_by_name["AssistantStoreService"].full_name,
 ]
 
 

@@ -5,9 +5,15 @@ from __future__ import annotations
 import grpc
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from graphmesh.assistants.postgres import PostgresAssistants
 from graphmesh.checkpoints.postgres import PostgresCheckpointReader
 from graphmesh.eventstore.postgres import PostgresEventStore
-from graphmesh.internal.v1 import checkpoint_service_pb2_grpc, event_store_service_pb2_grpc
+from graphmesh.internal.v1 import (
+    assistant_store_service_pb2_grpc,
+    checkpoint_service_pb2_grpc,
+    event_store_service_pb2_grpc,
+)
+from graphmesh_checkpoint.assistant_servicer import AssistantStoreServicer
 from graphmesh_checkpoint.checkpoint_servicer import CheckpointServicer
 from graphmesh_checkpoint.event_store_servicer import EventStoreServicer
 from graphmesh_checkpoint.notifier import RunNotifier
@@ -20,7 +26,7 @@ def add_api(
     notifier: RunNotifier,
     max_run_attempts: int,
 ) -> PostgresEventStore:
-    """Serves the event store and the checkpoints in `engine`'s database
+    """Serves the event store, the checkpoints and the assistants in `engine`'s database
     on `server` (the service's whole API; the contract tests serve it in
     their own process); returns the store."""
     store = PostgresEventStore(engine)
@@ -32,5 +38,8 @@ def add_api(
             store, PostgresCheckpointReader(engine), ThreadRecords(engine), notifier
         ),
         server,
+    )
+    assistant_store_service_pb2_grpc.add_AssistantStoreServiceServicer_to_server(
+        AssistantStoreServicer(PostgresAssistants(engine)), server
     )
     return store
