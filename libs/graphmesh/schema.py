@@ -208,3 +208,44 @@ checkpoint_writes = Table(
     Column("value", LargeBinary, nullable=False),
     Column("task_path", Text, nullable=False),
 )
+
+
+def _assistant_spec_columns() -> list[Column[object]]:
+    return [
+        Column("graph_id", Text, nullable=False),
+        Column("name", Text, nullable=False),
+        Column("description", Text, nullable=False, server_default=""),
+        Column("config", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+        Column("context", JSONB, nullable=True),
+        Column("metadata", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+    ]
+
+
+#: Each assistant's latest version (tenant "" for the graphs' default ones).
+assistants = Table(
+    "assistants",
+    metadata,
+    Column("tenant", Text, primary_key=True),
+    Column("assistant_id", Text, primary_key=True),
+    Column("version", Integer, nullable=False),
+    *_assistant_spec_columns(),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Index(
+        "assistants_listing_idx",
+        "tenant",
+        text("created_at DESC"),
+        text("assistant_id DESC"),
+    ),
+)
+
+#: Every version of every assistant, as written.
+assistant_versions = Table(
+    "assistant_versions",
+    metadata,
+    Column("tenant", Text, primary_key=True),
+    Column("assistant_id", Text, primary_key=True),
+    Column("version", Integer, primary_key=True),
+    *_assistant_spec_columns(),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)

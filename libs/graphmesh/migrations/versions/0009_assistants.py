@@ -45,7 +45,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("tenant", "assistant_id"),
     )
     op.create_index(
-        "assistants_by_tenant_created",
+        "assistants_listing_idx",
         "assistants",
         ["tenant", sa.text("created_at DESC"), sa.text("assistant_id DESC")],
     )
@@ -62,5 +62,5 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("assistant_versions")
-    op.drop_index("assistants_by_tenant_created", table_name="assistants")
+    op.drop_index("assistants_listing_idx", table_name="assistants")
     op.drop_table("assistants")
