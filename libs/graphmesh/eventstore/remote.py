@@ -39,6 +39,8 @@ from graphmesh.internal.v1 import event_store_service_pb2 as pb
 from graphmesh.internal.v1 import event_store_service_pb2_grpc as pb_grpc
 
 _Claims = dict[str, list[asyncio.Future[ClaimResult]]]
+#: The shortest deadline of a claim or renewal (a lease of 0 gives leases up).
+_MIN_LEASE_CALL_MS = 1000
 
 
 class RemoteEventStore(RunStore):
@@ -91,7 +93,7 @@ class RemoteEventStore(RunStore):
             run_ids=list(run_ids), executor_id=executor_id, lease_ms=lease_ms
         )
         with translated_rpc_errors("claiming runs"):
-            answer = await self._store.ClaimRuns(request)
+            answer = await self._store.ClaimRuns(request, timeout=_lease_call_timeout(lease_ms))
         return [_claim_result(c) for c in answer.claims]
 
     async def claim(
@@ -135,7 +137,7 @@ class RemoteEventStore(RunStore):
             executor_id=executor_id, run_ids=list(run_ids), lease_ms=lease_ms
         )
         with translated_rpc_errors("renewing leases"):
-            answer = await self._store.RenewLeases(request)
+            answer = await self._store.RenewLeases(request, timeout=_lease_call_timeout(lease_ms))
         return LeaseRenewal(
             lost=list(answer.lost_run_ids),
             cancels={c.run_id: c.action for c in answer.cancellations},
@@ -197,3 +199,10 @@ def _claim_result(claim: pb.RunClaim) -> ClaimResult:
         retry_after_ms=claim.retry_after_ms,
         cancel_action=claim.cancel_action,
     )
+
+
+def _lease_call_timeout(lease_ms: int) -> float:
+    """The deadline of a claim or renewal: an answer later than the lease
+    proves nothing (a lease is proven from when it was asked for), and a
+    call that never ends must not hold the caller's leases up with it."""
+    return max(lease_ms, _MIN_LEASE_CALL_MS) / 1000

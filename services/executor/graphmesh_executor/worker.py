@@ -358,8 +358,13 @@ class ExecutorWorker:
             asked_at = self._leases.now()
             try:
                 renewal = await self._store.renew_leases(self._executor_id, run_ids, self._lease_ms)
-            except GraphmeshError as exc:
-                log.warning("lease_renewal_failed", error=str(exc))
+            except Exception as exc:
+                # The loop must outlive any failure: while it is down no node
+                # of any run could prove its lease, and every run would stall.
+                if isinstance(exc, GraphmeshError):
+                    log.warning("lease_renewal_failed", error=str(exc))
+                else:
+                    log.exception("lease_renewal_error")
                 self._leases.round_done()
                 await asyncio.sleep(0.1)  # a node waiting for proof asks again at once
                 continue
