@@ -16,6 +16,8 @@ command in graphmesh_cli.
 """
 
 from graphmesh.client import (
+    Assistant,
+    AssistantFields,
     AsyncClient,
     Client,
     CreateRunOptions,
@@ -49,6 +51,8 @@ __version__ = "0.1.0"
 
 __all__ = [
     "AlreadyExists",
+    "Assistant",
+    "AssistantFields",
     "AsyncClient",
     "Cancelled",
     "Client",

@@ -112,6 +112,10 @@ class RunCreated:
     #: Breakpoints: the nodes to pause before / after ("*": all).
     interrupt_before: tuple[str, ...] = ()
     interrupt_after: tuple[str, ...] = ()
+    #: The assistant the run runs with, and its version (`config` and
+    #: `context` above are the run's own merged over the assistant's).
+    assistant_id: str = ""
+    assistant_version: int = 0
 
     @property
     def recorded_modes(self) -> tuple[str, ...]:
@@ -143,6 +147,9 @@ class RunCreated:
             out["interrupt_before"] = list(self.interrupt_before)
         if self.interrupt_after:
             out["interrupt_after"] = list(self.interrupt_after)
+        if self.assistant_id:
+            out["assistant_id"] = self.assistant_id
+            out["assistant_version"] = self.assistant_version
         return out
 
     def to_payload(self) -> str:
@@ -201,6 +208,8 @@ class RunCreated:
             context=payload.get("context"),
             interrupt_before=_names(payload.get("interrupt_before"), "interrupt_before"),
             interrupt_after=_names(payload.get("interrupt_after"), "interrupt_after"),
+            assistant_id=str(payload.get("assistant_id") or ""),
+            assistant_version=int(payload.get("assistant_version") or 0),
         )
 
     @classmethod

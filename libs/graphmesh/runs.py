@@ -89,6 +89,10 @@ class RunView:
     #: The run's LangGraph config and runtime context as JSON ("": none).
     config_json: str = ""
     context_json: str = ""
+    #: The assistant and version the run runs with ("" / 0: none recorded,
+    #: as for runs created before assistants existed).
+    assistant_id: str = ""
+    assistant_version: int = 0
 
 
 def fold(view: RunView | None, event: Event) -> RunView:
@@ -115,6 +119,8 @@ def fold(view: RunView | None, event: Event) -> RunView:
             timeout_seconds=created.timeout_seconds,
             config_json=_json(created.config) if created.config else "",
             context_json=_json(created.context) if created.context is not None else "",
+            assistant_id=created.assistant_id,
+            assistant_version=created.assistant_version,
         )
     if event.seq <= view.last_seq:
         return view
@@ -185,6 +191,8 @@ def to_proto(view: RunView) -> run_pb2.Run:
         timeout_seconds=view.timeout_seconds,
         config_json=view.config_json,
         context_json=view.context_json,
+        assistant_id=view.assistant_id,
+        assistant_version=view.assistant_version,
     )
     if view.error_type or view.error_message:
         run.error.CopyFrom(run_pb2.RunError(type=view.error_type, message=view.error_message))
@@ -219,4 +227,6 @@ def from_proto(run: run_pb2.Run) -> RunView:
         timeout_seconds=run.timeout_seconds,
         config_json=run.config_json,
         context_json=run.context_json,
+        assistant_id=run.assistant_id,
+        assistant_version=run.assistant_version,
     )

@@ -116,6 +116,8 @@ run_views = Table(
     Column("timeout_seconds", Float, nullable=False, server_default="0"),
     Column("config_json", Text, nullable=False, server_default=""),
     Column("context_json", Text, nullable=False, server_default=""),
+    Column("assistant_id", Text, nullable=False, server_default=""),
+    Column("assistant_version", Integer, nullable=False, server_default="0"),
     Index("run_views_created_idx", "created_at", "run_id"),
     Index("run_views_graph_idx", "graph_id", "created_at", "run_id"),
     Index("run_views_thread_idx", "thread_id", "created_at", "run_id"),

@@ -27,6 +27,7 @@ import os
 import sys
 
 from graphmesh.errors import GraphmeshError
+from graphmesh_cli.assistant_commands import add_assistant_commands
 from graphmesh_cli.auth_commands import add_auth_commands
 from graphmesh_cli.ops_commands import add_ops_commands
 from graphmesh_cli.run_commands import add_run_commands
@@ -75,6 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     runs_sub = add_run_commands(sub)
     add_thread_commands(sub)
+    add_assistant_commands(sub)
     add_ops_commands(sub, runs_sub)
     add_auth_commands(sub)
 

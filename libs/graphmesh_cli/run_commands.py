@@ -176,7 +176,9 @@ def add_run_commands(sub: Any) -> Any:
         return p
 
     run = client_parser("run", "submit a run and print its progress and result")
-    run.add_argument("graph")
+    run.add_argument(
+        "graph", metavar="ASSISTANT_OR_GRAPH", help="a graph id, or an assistant's id (a UUID)"
+    )
     run.add_argument("--input", help="the input as JSON text (default: {})")
     run.add_argument("--thread", help="thread id (default: a new thread)")
     run.add_argument(

@@ -36,3 +36,11 @@ def test_the_threads_guide_python_example_works(stack: LocalStack) -> None:
 
 def test_the_runs_guide_python_example_works(stack: LocalStack) -> None:
     assert run_example(DOCS / "runs.md", stack) == ["The answer is 5.", "CANCELLED"]
+
+
+def test_the_assistants_guide_python_example_works(stack: LocalStack) -> None:
+    assert run_example(DOCS / "assistants.md", stack) == [
+        "warm hello Ann from u-42 via small-1",
+        "warm hello Bo from support via large-2 2",
+        "{'configurable': {'model': 'small-1'}}",
+    ]

@@ -10,12 +10,18 @@ from typing import Any
 import grpc
 from google.protobuf import descriptor, message_factory
 
-from graphmesh.v1 import graph_service_pb2, run_service_pb2, thread_service_pb2
+from graphmesh.v1 import (
+    assistant_service_pb2,
+    graph_service_pb2,
+    run_service_pb2,
+    thread_service_pb2,
+)
 
 PUBLIC_SERVICES = [
     run_service_pb2.DESCRIPTOR.services_by_name["RunService"],
     thread_service_pb2.DESCRIPTOR.services_by_name["ThreadService"],
     graph_service_pb2.DESCRIPTOR.services_by_name["GraphService"],
+    assistant_service_pb2.DESCRIPTOR.services_by_name["AssistantService"],
 ]
 
 

@@ -84,7 +84,8 @@ def test_every_rpc_refuses_missing_bad_and_expired_credentials(secure: SecureMes
                     ):
                         failures.append(f"{rpc.name} with {name}: {code} {got}")
     assert failures == []
-    assert len(PUBLIC_RPCS) == 16  # RunService 6, ThreadService 7, GraphService 3
+    # RunService 6, ThreadService 7, GraphService 3, AssistantService 10
+    assert len(PUBLIC_RPCS) == 26
     assert store_counts(secure.mesh) == before
 
 

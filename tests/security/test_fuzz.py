@@ -253,6 +253,8 @@ BAD_JSON = {
 #: the rest of its request well formed.
 _BASE: dict[str, Any] = {
     "graph_id": "chain3",
+    # The graph's default assistant, which every tenant has.
+    "assistant_id": "chain3",
     "input_json": '{"n": 0, "trail": []}',
     "values_json": '{"trail": ["x"]}',
     "resume_json": '"yes"',

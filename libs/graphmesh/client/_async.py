@@ -23,9 +23,10 @@ from typing import Any, Unpack
 import grpc
 
 from graphmesh.client import _calls
-from graphmesh.client._calls import CreateRunOptions, RunFilters, ThreadFilters
-from graphmesh.client._models import Run, RunEvent, Thread, ThreadState
+from graphmesh.client._calls import AssistantFields, CreateRunOptions, RunFilters, ThreadFilters
+from graphmesh.client._models import Assistant, Run, RunEvent, Thread, ThreadState
 from graphmesh.grpcutil import error_from_status
+from graphmesh.v1 import assistant_service_pb2 as as_pb2
 from graphmesh.v1 import graph_service_pb2 as gr_pb2
 from graphmesh.v1 import run_service_pb2 as pb
 from graphmesh.v1 import thread_service_pb2 as th_pb2
@@ -204,3 +205,103 @@ class AsyncClient(_calls.Connection):
     async def list_graphs(self) -> list[gr_pb2.Graph]:
         """The graphs the server runs."""
         return list((await self._call(self._graphs.ListGraphs, gr_pb2.ListGraphsRequest())).graphs)
+
+    async def create_assistant(
+        self,
+        graph_id: str,
+        *,
+        assistant_id: str = "",
+        if_exists_return: bool = False,
+        **fields: Unpack[AssistantFields],
+    ) -> Assistant:
+        """Creates an assistant of a graph (`AssistantFields`: `name`,
+        `description`, `config`, `context`, `metadata`) as version 1; a new
+        id when `assistant_id` is empty."""
+        request = _calls.create_assistant(graph_id, assistant_id, if_exists_return, fields)
+        return Assistant.from_proto(
+            (await self._call(self._assistants.CreateAssistant, request)).assistant
+        )
+
+    async def get_assistant(self, assistant_id: str) -> Assistant:
+        """An assistant's latest version (a graph id: its default assistant)."""
+        request = as_pb2.GetAssistantRequest(assistant_id=assistant_id)
+        return Assistant.from_proto(
+            (await self._call(self._assistants.GetAssistant, request)).assistant
+        )
+
+    async def update_assistant(
+        self, assistant_id: str, *, graph_id: str | None = None, **fields: Unpack[AssistantFields]
+    ) -> Assistant:
+        """Writes a new version from the latest one: the fields given replace
+        its own (`metadata` entries are merged in); returns the new version."""
+        request = _calls.update_assistant(assistant_id, graph_id, fields)
+        return Assistant.from_proto(
+            (await self._call(self._assistants.UpdateAssistant, request)).assistant
+        )
+
+    async def delete_assistant(self, assistant_id: str) -> None:
+        """Deletes an assistant and its versions."""
+        request = as_pb2.DeleteAssistantRequest(assistant_id=assistant_id)
+        (await self._call(self._assistants.DeleteAssistant, request))
+
+    async def search_assistants(
+        self,
+        graph_id: str = "",
+        *,
+        metadata: Mapping[str, Any] | None = None,
+        name: str = "",
+        page_size: int | None = None,
+        page_token: str = "",
+    ) -> tuple[list[Assistant], str]:
+        """One page of assistants (newest first) and the next page's token."""
+        request = _calls.search_assistants(graph_id, metadata, name, page_size, page_token)
+        answer = await self._call(self._assistants.SearchAssistants, request)
+        return [Assistant.from_proto(a) for a in answer.assistants], answer.next_page_token
+
+    async def count_assistants(
+        self, graph_id: str = "", *, metadata: Mapping[str, Any] | None = None, name: str = ""
+    ) -> int:
+        """How many assistants a search finds."""
+        search = _calls.search_assistants(graph_id, metadata, name, None, "")
+        request = as_pb2.CountAssistantsRequest(
+            graph_id=search.graph_id, metadata_json=search.metadata_json, name=search.name
+        )
+        return int((await self._call(self._assistants.CountAssistants, request)).count)
+
+    async def list_assistant_versions(
+        self,
+        assistant_id: str,
+        *,
+        metadata: Mapping[str, Any] | None = None,
+        page_size: int | None = None,
+        page_token: str = "",
+    ) -> tuple[list[Assistant], str]:
+        """One page of an assistant's versions (newest first) and the next token."""
+        request = _calls.assistant_versions(assistant_id, metadata, page_size, page_token)
+        answer = await self._call(self._assistants.ListAssistantVersions, request)
+        return [Assistant.from_proto(a) for a in answer.versions], answer.next_page_token
+
+    async def set_latest_assistant_version(self, assistant_id: str, version: int) -> Assistant:
+        """Makes `version` the one runs use."""
+        request = as_pb2.SetLatestAssistantVersionRequest(
+            assistant_id=assistant_id, version=version
+        )
+        return Assistant.from_proto(
+            (await self._call(self._assistants.SetLatestAssistantVersion, request)).assistant
+        )
+
+    async def get_assistant_schemas(self, assistant_id: str) -> dict[str, Any]:
+        """The JSON schemas of the assistant's graph: `input_schema`,
+        `output_schema`, `state_schema`, `config_schema`, `context_schema`."""
+        request = as_pb2.GetAssistantSchemasRequest(assistant_id=assistant_id)
+        return _calls.assistant_schemas(
+            await self._call(self._assistants.GetAssistantSchemas, request)
+        )
+
+    async def get_assistant_graph(
+        self, assistant_id: str, *, xray: int = 0
+    ) -> tuple[dict[str, Any], str]:
+        """The assistant's graph: its nodes and edges (JSON data) and Mermaid text."""
+        request = as_pb2.GetAssistantGraphRequest(assistant_id=assistant_id, xray=xray)
+        answer = await self._call(self._assistants.GetAssistantGraph, request)
+        return json.loads(answer.graph_json), answer.mermaid

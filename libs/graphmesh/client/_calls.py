@@ -5,6 +5,7 @@ differ only in how they wait."""
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any, TypedDict, cast
 
@@ -13,6 +14,8 @@ from graphmesh.client._models import RunEvent
 from graphmesh.errors import DataLoss, GraphmeshError
 from graphmesh.runs import RunStatus
 from graphmesh.tls import ClientTls
+from graphmesh.v1 import assistant_service_pb2 as as_pb2
+from graphmesh.v1 import assistant_service_pb2_grpc as as_grpc
 from graphmesh.v1 import graph_service_pb2 as gr_pb2
 from graphmesh.v1 import graph_service_pb2_grpc as gr_grpc
 from graphmesh.v1 import run_service_pb2 as pb
@@ -85,8 +88,17 @@ class CreateRunOptions(TypedDict, total=False):
     interrupt_after: Sequence[str]
 
 
-def create_run(graph_id: str, input: Any, options: CreateRunOptions) -> pb.CreateRunRequest:
-    """The CreateRun request."""
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
+def create_run(target: str, input: Any, options: CreateRunOptions) -> pb.CreateRunRequest:
+    """The CreateRun request for `target`: an assistant's id (a UUID) or a
+    graph id (its default assistant)."""
     strategy = options.get("multitask_strategy") or ""
     durability = options.get("durability") or ""
     if strategy and strategy not in _STRATEGIES:
@@ -95,7 +107,8 @@ def create_run(graph_id: str, input: Any, options: CreateRunOptions) -> pb.Creat
         raise ValueError(f"durability must be one of {sorted(_DURABILITIES)}")
     text = "" if input is None else input if isinstance(input, str) else json.dumps(input)
     request = pb.CreateRunRequest(
-        graph_id=graph_id,
+        graph_id="" if _is_uuid(target) else target,
+        assistant_id=target if _is_uuid(target) else "",
         input_json=text,
         thread_id=options.get("thread_id") or "",
         request_id=options.get("request_id") or "",
@@ -121,6 +134,106 @@ def create_run(graph_id: str, input: Any, options: CreateRunOptions) -> pb.Creat
             )
         )
     return request
+
+
+def _json_text(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+class AssistantFields(TypedDict, total=False):
+    """What an assistant says (`create_assistant`, `update_assistant`)."""
+
+    name: str
+    description: str
+    #: LangGraph's config for its runs: `configurable`, `tags`, `metadata`,
+    #: `recursion_limit`, `max_concurrency`.
+    config: Mapping[str, Any]
+    #: The runtime context for its runs (checked against the graph's schema).
+    context: Any
+    metadata: Mapping[str, Any]
+
+
+def create_assistant(
+    graph_id: str, assistant_id: str, if_exists_return: bool, fields: AssistantFields
+) -> as_pb2.CreateAssistantRequest:
+    """The CreateAssistant request."""
+    return as_pb2.CreateAssistantRequest(
+        graph_id=graph_id,
+        assistant_id=assistant_id,
+        name=fields.get("name") or "",
+        description=fields.get("description") or "",
+        config_json=_json_text(dict(fields["config"])) if fields.get("config") else "",
+        context_json=_json_text(fields["context"]) if fields.get("context") is not None else "",
+        metadata_json=_json_text(dict(fields["metadata"])) if fields.get("metadata") else "",
+        if_exists_return=if_exists_return,
+    )
+
+
+def update_assistant(
+    assistant_id: str, graph_id: str | None, fields: AssistantFields
+) -> as_pb2.UpdateAssistantRequest:
+    """The UpdateAssistant request: only the fields given change (a context
+    of None removes it)."""
+    request = as_pb2.UpdateAssistantRequest(assistant_id=assistant_id)
+    if graph_id is not None:
+        request.graph_id = graph_id
+    if "name" in fields:
+        request.name = fields["name"]
+    if "description" in fields:
+        request.description = fields["description"]
+    if "config" in fields:
+        request.config_json = _json_text(dict(fields["config"]))
+    if "context" in fields:
+        request.context_json = "" if fields["context"] is None else _json_text(fields["context"])
+    if "metadata" in fields:
+        request.metadata_json = _json_text(dict(fields["metadata"]))
+    return request
+
+
+def search_assistants(
+    graph_id: str, metadata: Mapping[str, Any] | None, name: str, page_size: int | None, token: str
+) -> as_pb2.SearchAssistantsRequest:
+    """The SearchAssistants request."""
+    request = as_pb2.SearchAssistantsRequest(
+        graph_id=graph_id,
+        metadata_json=_json_text(dict(metadata)) if metadata else "",
+        name=name,
+        page_token=token,
+    )
+    if page_size is not None:
+        request.page_size = page_size
+    return request
+
+
+def assistant_versions(
+    assistant_id: str, metadata: Mapping[str, Any] | None, page_size: int | None, token: str
+) -> as_pb2.ListAssistantVersionsRequest:
+    """The ListAssistantVersions request."""
+    request = as_pb2.ListAssistantVersionsRequest(
+        assistant_id=assistant_id,
+        metadata_json=_json_text(dict(metadata)) if metadata else "",
+        page_token=token,
+    )
+    if page_size is not None:
+        request.page_size = page_size
+    return request
+
+
+def assistant_schemas(answer: as_pb2.GetAssistantSchemasResponse) -> dict[str, Any]:
+    """The schemas as JSON data (None where the graph has none)."""
+    return {
+        "graph_id": answer.graph_id,
+        **{
+            key: json.loads(text) if text else None
+            for key, text in (
+                ("input_schema", answer.input_schema_json),
+                ("output_schema", answer.output_schema_json),
+                ("state_schema", answer.state_schema_json),
+                ("config_schema", answer.config_schema_json),
+                ("context_schema", answer.context_schema_json),
+            )
+        },
+    }
 
 
 class ThreadFilters(TypedDict, total=False):
@@ -268,4 +381,5 @@ class Connection:
         self._runs = pb_grpc.RunServiceStub(self._channel)
         self._graphs = gr_grpc.GraphServiceStub(self._channel)
         self._threads = th_grpc.ThreadServiceStub(self._channel)
+        self._assistants = as_grpc.AssistantServiceStub(self._channel)
         self._timeout = timeout

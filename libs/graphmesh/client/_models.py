@@ -9,6 +9,7 @@ from typing import Any
 
 from graphmesh import streams
 from graphmesh.runs import RunStatus
+from graphmesh.v1 import assistant_service_pb2 as as_pb2
 from graphmesh.v1 import run_pb2
 from graphmesh.v1 import thread_service_pb2 as th_pb2
 
@@ -38,6 +39,9 @@ class Run:
     #: The LangGraph config and runtime context it was created with.
     config: dict[str, Any] = field(default_factory=dict)
     context: Any = None
+    #: The assistant (and version) the run ran with.
+    assistant_id: str = ""
+    assistant_version: int = 0
 
     @classmethod
     def from_proto(cls, run: run_pb2.Run) -> Run:
@@ -63,6 +67,8 @@ class Run:
             timeout_seconds=run.timeout_seconds,
             config=json.loads(run.config_json) if run.config_json else {},
             context=json.loads(run.context_json) if run.context_json else None,
+            assistant_id=run.assistant_id,
+            assistant_version=run.assistant_version,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -86,6 +92,56 @@ class Run:
             "timeout_seconds": self.timeout_seconds,
             "config": self.config,
             "context": self.context,
+            "assistant_id": self.assistant_id,
+            "assistant_version": self.assistant_version,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Assistant:
+    """One version of an assistant as the API reports it."""
+
+    assistant_id: str
+    graph_id: str
+    name: str
+    description: str
+    config: dict[str, Any]
+    #: The runtime context its runs get (None: none).
+    context: Any
+    metadata: dict[str, Any]
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def from_proto(cls, message: as_pb2.Assistant) -> Assistant:
+        """Converts the protobuf message."""
+        return cls(
+            assistant_id=message.assistant_id,
+            graph_id=message.graph_id,
+            name=message.name,
+            description=message.description,
+            config=json.loads(message.config_json or "{}"),
+            context=json.loads(message.context_json) if message.context_json else None,
+            metadata=json.loads(message.metadata_json or "{}"),
+            version=message.version,
+            created_at=message.created_at.ToDatetime(),
+            updated_at=message.updated_at.ToDatetime(),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The assistant as plain JSON data."""
+        return {
+            "assistant_id": self.assistant_id,
+            "graph_id": self.graph_id,
+            "name": self.name,
+            "description": self.description,
+            "config": self.config,
+            "context": self.context,
+            "metadata": self.metadata,
+            "version": self.version,
+            "created_at": self.created_at.isoformat() + "Z",
+            "updated_at": self.updated_at.isoformat() + "Z",
         }
 
 

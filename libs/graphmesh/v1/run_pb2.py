@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16graphmesh/v1/run.proto\x12\x0cgraphmesh.v1\x1a\x1fgoogle/protobuf/timestamp.proto\")\n\x08RunError\x12\x0c\n\x04type\x18\x01 \x01(\t\x12\x0f\n\x07message\x18\x02 \x01(\t\"\xe9\x04\n\x03Run\x12\x0e\n\x06run_id\x18\x01 \x01(\t\x12\x11\n\tthread_id\x18\x02 \x01(\t\x12\x10\n\x08graph_id\x18\x03 \x01(\t\x12\'\n\x06status\x18\x04 \x01(\x0e\x32\x17.graphmesh.v1.RunStatus\x12\x12\n\ninput_json\x18\x05 \x01(\t\x12\x13\n\x0boutput_json\x18\x06 \x01(\t\x12%\n\x05\x65rror\x18\x07 \x01(\x0b\x32\x16.graphmesh.v1.RunError\x12\x12\n\nrequest_id\x18\x08 \x01(\t\x12.\n\ncreated_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08last_seq\x18\x0b \x01(\x04\x12\x0f\n\x07\x61ttempt\x18\x0c \x01(\r\x12\x31\n\x08metadata\x18\r \x03(\x0b\x32\x1f.graphmesh.v1.Run.MetadataEntry\x12+\n\ninterrupts\x18\x0e \x03(\x0b\x32\x17.graphmesh.v1.Interrupt\x12.\n\x0cstream_modes\x18\x0f \x03(\x0e\x32\x18.graphmesh.v1.StreamMode\x12\x18\n\x10stream_subgraphs\x18\x10 \x01(\x08\x12\x17\n\x0ftimeout_seconds\x18\x11 \x01(\x01\x12\x13\n\x0b\x63onfig_json\x18\x12 \x01(\t\x12\x14\n\x0c\x63ontext_json\x18\x13 \x01(\t\x1a/\n\rMetadataEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"+\n\tInterrupt\x12\n\n\x02id\x18\x01 \x01(\t\x12\x12\n\nvalue_json\x18\x02 \x01(\t\"\xab\x02\n\x08RunEvent\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12\x0e\n\x06run_id\x18\x02 \x01(\t\x12\x11\n\tthread_id\x18\x03 \x01(\t\x12\x0b\n\x03seq\x18\x04 \x01(\x04\x12\x0c\n\x04type\x18\x05 \x01(\t\x12(\n\x04time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x16\n\x0eschema_version\x18\x07 \x01(\r\x12\x14\n\x0cpayload_json\x18\x08 \x01(\t\x12\x0f\n\x07\x61ttempt\x18\t \x01(\r\x12\x0e\n\x06\x63ursor\x18\n \x01(\t\x12-\n\x0bstream_mode\x18\x0b \x01(\x0e\x32\x18.graphmesh.v1.StreamMode\x12\x11\n\tnamespace\x18\x0c \x03(\t\x12\x14\n\x0cprevious_seq\x18\r \x01(\x04*\xd8\x01\n\tRunStatus\x12\x1a\n\x16RUN_STATUS_UNSPECIFIED\x10\x00\x12\x16\n\x12RUN_STATUS_PENDING\x10\x01\x12\x16\n\x12RUN_STATUS_RUNNING\x10\x02\x12\x18\n\x14RUN_STATUS_SUCCEEDED\x10\x03\x12\x15\n\x11RUN_STATUS_FAILED\x10\x04\x12\x18\n\x14RUN_STATUS_CANCELLED\x10\x05\x12\x1a\n\x16RUN_STATUS_INTERRUPTED\x10\x06\x12\x18\n\x14RUN_STATUS_TIMED_OUT\x10\x07*\xd7\x01\n\nStreamMode\x12\x1b\n\x17STREAM_MODE_UNSPECIFIED\x10\x00\x12\x16\n\x12STREAM_MODE_VALUES\x10\x01\x12\x17\n\x13STREAM_MODE_UPDATES\x10\x02\x12\x18\n\x14STREAM_MODE_MESSAGES\x10\x03\x12\x16\n\x12STREAM_MODE_CUSTOM\x10\x04\x12\x15\n\x11STREAM_MODE_DEBUG\x10\x05\x12\x15\n\x11STREAM_MODE_TASKS\x10\x06\x12\x1b\n\x17STREAM_MODE_CHECKPOINTS\x10\x07\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16graphmesh/v1/run.proto\x12\x0cgraphmesh.v1\x1a\x1fgoogle/protobuf/timestamp.proto\")\n\x08RunError\x12\x0c\n\x04type\x18\x01 \x01(\t\x12\x0f\n\x07message\x18\x02 \x01(\t\"\x9a\x05\n\x03Run\x12\x0e\n\x06run_id\x18\x01 \x01(\t\x12\x11\n\tthread_id\x18\x02 \x01(\t\x12\x10\n\x08graph_id\x18\x03 \x01(\t\x12\'\n\x06status\x18\x04 \x01(\x0e\x32\x17.graphmesh.v1.RunStatus\x12\x12\n\ninput_json\x18\x05 \x01(\t\x12\x13\n\x0boutput_json\x18\x06 \x01(\t\x12%\n\x05\x65rror\x18\x07 \x01(\x0b\x32\x16.graphmesh.v1.RunError\x12\x12\n\nrequest_id\x18\x08 \x01(\t\x12.\n\ncreated_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08last_seq\x18\x0b \x01(\x04\x12\x0f\n\x07\x61ttempt\x18\x0c \x01(\r\x12\x31\n\x08metadata\x18\r \x03(\x0b\x32\x1f.graphmesh.v1.Run.MetadataEntry\x12+\n\ninterrupts\x18\x0e \x03(\x0b\x32\x17.graphmesh.v1.Interrupt\x12.\n\x0cstream_modes\x18\x0f \x03(\x0e\x32\x18.graphmesh.v1.StreamMode\x12\x18\n\x10stream_subgraphs\x18\x10 \x01(\x08\x12\x17\n\x0ftimeout_seconds\x18\x11 \x01(\x01\x12\x13\n\x0b\x63onfig_json\x18\x12 \x01(\t\x12\x14\n\x0c\x63ontext_json\x18\x13 \x01(\t\x12\x14\n\x0c\x61ssistant_id\x18\x14 \x01(\t\x12\x19\n\x11\x61ssistant_version\x18\x15 \x01(\x05\x1a/\n\rMetadataEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"+\n\tInterrupt\x12\n\n\x02id\x18\x01 \x01(\t\x12\x12\n\nvalue_json\x18\x02 \x01(\t\"\xab\x02\n\x08RunEvent\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12\x0e\n\x06run_id\x18\x02 \x01(\t\x12\x11\n\tthread_id\x18\x03 \x01(\t\x12\x0b\n\x03seq\x18\x04 \x01(\x04\x12\x0c\n\x04type\x18\x05 \x01(\t\x12(\n\x04time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x16\n\x0eschema_version\x18\x07 \x01(\r\x12\x14\n\x0cpayload_json\x18\x08 \x01(\t\x12\x0f\n\x07\x61ttempt\x18\t \x01(\r\x12\x0e\n\x06\x63ursor\x18\n \x01(\t\x12-\n\x0bstream_mode\x18\x0b \x01(\x0e\x32\x18.graphmesh.v1.StreamMode\x12\x11\n\tnamespace\x18\x0c \x03(\t\x12\x14\n\x0cprevious_seq\x18\r \x01(\x04*\xd8\x01\n\tRunStatus\x12\x1a\n\x16RUN_STATUS_UNSPECIFIED\x10\x00\x12\x16\n\x12RUN_STATUS_PENDING\x10\x01\x12\x16\n\x12RUN_STATUS_RUNNING\x10\x02\x12\x18\n\x14RUN_STATUS_SUCCEEDED\x10\x03\x12\x15\n\x11RUN_STATUS_FAILED\x10\x04\x12\x18\n\x14RUN_STATUS_CANCELLED\x10\x05\x12\x1a\n\x16RUN_STATUS_INTERRUPTED\x10\x06\x12\x18\n\x14RUN_STATUS_TIMED_OUT\x10\x07*\xd7\x01\n\nStreamMode\x12\x1b\n\x17STREAM_MODE_UNSPECIFIED\x10\x00\x12\x16\n\x12STREAM_MODE_VALUES\x10\x01\x12\x17\n\x13STREAM_MODE_UPDATES\x10\x02\x12\x18\n\x14STREAM_MODE_MESSAGES\x10\x03\x12\x16\n\x12STREAM_MODE_CUSTOM\x10\x04\x12\x15\n\x11STREAM_MODE_DEBUG\x10\x05\x12\x15\n\x11STREAM_MODE_TASKS\x10\x06\x12\x1b\n\x17STREAM_MODE_CHECKPOINTS\x10\x07\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -34,18 +34,18 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_RUN_METADATAENTRY']._loaded_options = None
   _globals['_RUN_METADATAENTRY']._serialized_options = b'8\001'
-  _globals['_RUNSTATUS']._serialized_start=1084
-  _globals['_RUNSTATUS']._serialized_end=1300
-  _globals['_STREAMMODE']._serialized_start=1303
-  _globals['_STREAMMODE']._serialized_end=1518
+  _globals['_RUNSTATUS']._serialized_start=1133
+  _globals['_RUNSTATUS']._serialized_end=1349
+  _globals['_STREAMMODE']._serialized_start=1352
+  _globals['_STREAMMODE']._serialized_end=1567
   _globals['_RUNERROR']._serialized_start=73
   _globals['_RUNERROR']._serialized_end=114
   _globals['_RUN']._serialized_start=117
-  _globals['_RUN']._serialized_end=734
-  _globals['_RUN_METADATAENTRY']._serialized_start=687
-  _globals['_RUN_METADATAENTRY']._serialized_end=734
-  _globals['_INTERRUPT']._serialized_start=736
-  _globals['_INTERRUPT']._serialized_end=779
-  _globals['_RUNEVENT']._serialized_start=782
-  _globals['_RUNEVENT']._serialized_end=1081
+  _globals['_RUN']._serialized_end=783
+  _globals['_RUN_METADATAENTRY']._serialized_start=736
+  _globals['_RUN_METADATAENTRY']._serialized_end=783
+  _globals['_INTERRUPT']._serialized_start=785
+  _globals['_INTERRUPT']._serialized_end=828
+  _globals['_RUNEVENT']._serialized_start=831
+  _globals['_RUNEVENT']._serialized_end=1130
 # @@protoc_insertion_point(module_scope)

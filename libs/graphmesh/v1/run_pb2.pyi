@@ -57,7 +57,7 @@ class RunError(_message.Message):
     def __init__(self, type: _Optional[str] = ..., message: _Optional[str] = ...) -> None: ...
 
 class Run(_message.Message):
-    __slots__ = ("run_id", "thread_id", "graph_id", "status", "input_json", "output_json", "error", "request_id", "created_at", "updated_at", "last_seq", "attempt", "metadata", "interrupts", "stream_modes", "stream_subgraphs", "timeout_seconds", "config_json", "context_json")
+    __slots__ = ("run_id", "thread_id", "graph_id", "status", "input_json", "output_json", "error", "request_id", "created_at", "updated_at", "last_seq", "attempt", "metadata", "interrupts", "stream_modes", "stream_subgraphs", "timeout_seconds", "config_json", "context_json", "assistant_id", "assistant_version")
     class MetadataEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -84,6 +84,8 @@ class Run(_message.Message):
     TIMEOUT_SECONDS_FIELD_NUMBER: _ClassVar[int]
     CONFIG_JSON_FIELD_NUMBER: _ClassVar[int]
     CONTEXT_JSON_FIELD_NUMBER: _ClassVar[int]
+    ASSISTANT_ID_FIELD_NUMBER: _ClassVar[int]
+    ASSISTANT_VERSION_FIELD_NUMBER: _ClassVar[int]
     run_id: str
     thread_id: str
     graph_id: str
@@ -103,7 +105,9 @@ class Run(_message.Message):
     timeout_seconds: float
     config_json: str
     context_json: str
-    def __init__(self, run_id: _Optional[str] = ..., thread_id: _Optional[str] = ..., graph_id: _Optional[str] = ..., status: _Optional[_Union[RunStatus, str]] = ..., input_json: _Optional[str] = ..., output_json: _Optional[str] = ..., error: _Optional[_Union[RunError, _Mapping]] = ..., request_id: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., last_seq: _Optional[int] = ..., attempt: _Optional[int] = ..., metadata: _Optional[_Mapping[str, str]] = ..., interrupts: _Optional[_Iterable[_Union[Interrupt, _Mapping]]] = ..., stream_modes: _Optional[_Iterable[_Union[StreamMode, str]]] = ..., stream_subgraphs: _Optional[bool] = ..., timeout_seconds: _Optional[float] = ..., config_json: _Optional[str] = ..., context_json: _Optional[str] = ...) -> None: ...
+    assistant_id: str
+    assistant_version: int
+    def __init__(self, run_id: _Optional[str] = ..., thread_id: _Optional[str] = ..., graph_id: _Optional[str] = ..., status: _Optional[_Union[RunStatus, str]] = ..., input_json: _Optional[str] = ..., output_json: _Optional[str] = ..., error: _Optional[_Union[RunError, _Mapping]] = ..., request_id: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., last_seq: _Optional[int] = ..., attempt: _Optional[int] = ..., metadata: _Optional[_Mapping[str, str]] = ..., interrupts: _Optional[_Iterable[_Union[Interrupt, _Mapping]]] = ..., stream_modes: _Optional[_Iterable[_Union[StreamMode, str]]] = ..., stream_subgraphs: _Optional[bool] = ..., timeout_seconds: _Optional[float] = ..., config_json: _Optional[str] = ..., context_json: _Optional[str] = ..., assistant_id: _Optional[str] = ..., assistant_version: _Optional[int] = ...) -> None: ...
 
 class Interrupt(_message.Message):
     __slots__ = ("id", "value_json")

@@ -53,7 +53,7 @@ CANCEL_OUTCOME_CANCELLING: CancelOutcome
 CANCEL_OUTCOME_ALREADY_ENDED: CancelOutcome
 
 class CreateRunRequest(_message.Message):
-    __slots__ = ("graph_id", "thread_id", "input_json", "request_id", "metadata", "command", "checkpoint_id", "multitask_strategy", "durability", "stream_modes", "stream_subgraphs", "timeout_seconds", "config_json", "context_json", "interrupt_before", "interrupt_after")
+    __slots__ = ("graph_id", "thread_id", "input_json", "request_id", "metadata", "command", "checkpoint_id", "multitask_strategy", "durability", "stream_modes", "stream_subgraphs", "timeout_seconds", "config_json", "context_json", "interrupt_before", "interrupt_after", "assistant_id")
     class MetadataEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -77,6 +77,7 @@ class CreateRunRequest(_message.Message):
     CONTEXT_JSON_FIELD_NUMBER: _ClassVar[int]
     INTERRUPT_BEFORE_FIELD_NUMBER: _ClassVar[int]
     INTERRUPT_AFTER_FIELD_NUMBER: _ClassVar[int]
+    ASSISTANT_ID_FIELD_NUMBER: _ClassVar[int]
     graph_id: str
     thread_id: str
     input_json: str
@@ -93,7 +94,8 @@ class CreateRunRequest(_message.Message):
     context_json: str
     interrupt_before: _containers.RepeatedScalarFieldContainer[str]
     interrupt_after: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, graph_id: _Optional[str] = ..., thread_id: _Optional[str] = ..., input_json: _Optional[str] = ..., request_id: _Optional[str] = ..., metadata: _Optional[_Mapping[str, str]] = ..., command: _Optional[_Union[Command, _Mapping]] = ..., checkpoint_id: _Optional[str] = ..., multitask_strategy: _Optional[_Union[MultitaskStrategy, str]] = ..., durability: _Optional[_Union[Durability, str]] = ..., stream_modes: _Optional[_Iterable[_Union[_run_pb2.StreamMode, str]]] = ..., stream_subgraphs: _Optional[bool] = ..., timeout_seconds: _Optional[float] = ..., config_json: _Optional[str] = ..., context_json: _Optional[str] = ..., interrupt_before: _Optional[_Iterable[str]] = ..., interrupt_after: _Optional[_Iterable[str]] = ...) -> None: ...
+    assistant_id: str
+    def __init__(self, graph_id: _Optional[str] = ..., thread_id: _Optional[str] = ..., input_json: _Optional[str] = ..., request_id: _Optional[str] = ..., metadata: _Optional[_Mapping[str, str]] = ..., command: _Optional[_Union[Command, _Mapping]] = ..., checkpoint_id: _Optional[str] = ..., multitask_strategy: _Optional[_Union[MultitaskStrategy, str]] = ..., durability: _Optional[_Union[Durability, str]] = ..., stream_modes: _Optional[_Iterable[_Union[_run_pb2.StreamMode, str]]] = ..., stream_subgraphs: _Optional[bool] = ..., timeout_seconds: _Optional[float] = ..., config_json: _Optional[str] = ..., context_json: _Optional[str] = ..., interrupt_before: _Optional[_Iterable[str]] = ..., interrupt_after: _Optional[_Iterable[str]] = ..., assistant_id: _Optional[str] = ...) -> None: ...
 
 class Command(_message.Message):
     __slots__ = ("resume_json", "goto", "update_json")

@@ -8,21 +8,33 @@ import os
 import structlog
 
 from graphmesh import grpcutil
+from graphmesh.assistants.remote import RemoteAssistants
 from graphmesh.auth import DEFAULT_TENANT, Authenticator, AuthServerInterceptor
 from graphmesh.eventstore.remote import RemoteEventStore
 from graphmesh.grpcutil import add_health_and_reflection, create_server
 from graphmesh.health import BrokerProbe, HealthReporter
-from graphmesh.internal.v1 import checkpoint_service_pb2_grpc, projection_service_pb2_grpc
+from graphmesh.internal.v1 import (
+    assistant_store_service_pb2_grpc,
+    checkpoint_service_pb2_grpc,
+    projection_service_pb2_grpc,
+)
 from graphmesh.kafka import ensure_topics, make_producer
 from graphmesh.registry import load_registry
 from graphmesh.service import run_service, supervise
 from graphmesh.v1 import (
+    assistant_service_pb2,
+    assistant_service_pb2_grpc,
     graph_service_pb2,
     graph_service_pb2_grpc,
     run_service_pb2,
     run_service_pb2_grpc,
     thread_service_pb2,
     thread_service_pb2_grpc,
+)
+from graphmesh_gateway.assistant_servicer import (
+    AssistantDirectory,
+    AssistantServicer,
+    write_default_assistants,
 )
 from graphmesh_gateway.feeds import RunFeeds
 from graphmesh_gateway.graph_servicer import GraphServicer
@@ -40,6 +52,7 @@ SERVICE_NAMES = [
     run_service_pb2.DESCRIPTOR.services_by_name["RunService"].full_name,
     graph_service_pb2.DESCRIPTOR.services_by_name["GraphService"].full_name,
     thread_service_pb2.DESCRIPTOR.services_by_name["ThreadService"].full_name,
+    assistant_service_pb2.DESCRIPTOR.services_by_name["AssistantService"].full_name,
 ]
 
 
@@ -74,6 +87,12 @@ async def serve(settings: GatewaySettings, stop: asyncio.Event) -> None:
         threads = Threads(
             registry, checkpoint_service_pb2_grpc.CheckpointServiceStub(store_channel)
         )
+        directory = AssistantDirectory(
+            registry,
+            RemoteAssistants(
+                assistant_store_service_pb2_grpc.AssistantStoreServiceStub(store_channel)
+            ),
+        )
         server = create_server(
             public=True,
             interceptors=[AuthServerInterceptor(authenticator)],
@@ -92,6 +111,7 @@ async def serve(settings: GatewaySettings, stop: asyncio.Event) -> None:
                 tenant_limiter,
                 quota,
                 signer,
+                directory,
             ),
             server,
         )
@@ -100,6 +120,9 @@ async def serve(settings: GatewaySettings, stop: asyncio.Event) -> None:
         )
         graph_service_pb2_grpc.add_GraphServiceServicer_to_server(
             GraphServicer(registry, projections), server
+        )
+        assistant_service_pb2_grpc.add_AssistantServiceServicer_to_server(
+            AssistantServicer(registry, directory, signer, settings.max_input_bytes), server
         )
         broker = BrokerProbe(settings.kafka)
         health = HealthReporter(
@@ -117,6 +140,7 @@ async def serve(settings: GatewaySettings, stop: asyncio.Event) -> None:
         )
         queues = supervise(asyncio.create_task(metrics.refresh_queues(projections, stop)), stop)
         probes = supervise(asyncio.create_task(health.run(stop)), stop)
+        defaults = asyncio.create_task(write_default_assistants(directory, stop))
         log.info(
             "serving",
             listen=settings.listen,
@@ -127,7 +151,7 @@ async def serve(settings: GatewaySettings, stop: asyncio.Event) -> None:
         )
         await stop.wait()
         await health.shutting_down()
-        await asyncio.wait([requeue, queues, probes])
+        await asyncio.wait([requeue, queues, probes, defaults])
         # Calls in progress (streams, waits) get the grace period to end.
         await server.stop(grace=settings.shutdown_grace_seconds)
         await broker.close()

@@ -4,6 +4,8 @@
 every field (InvalidArgument, NotFound for an unknown graph) and hands on a
 `CreateRunInput`, whose `created` is the run's RunCreated payload. What
 follows (thread checks, admission, append, publish) reads only that value.
+The run's assistant (`assistant_servicer.AssistantDirectory.for_run`) is
+found first; its config and context go under the run's own here.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any
 from langgraph.pregel import Pregel
 
 from graphmesh import envelope as ev
+from graphmesh.assistants import Assistant, merge_config, merge_context
 from graphmesh.envelope import Event
 from graphmesh.errors import InvalidArgument
 from graphmesh.registry import GraphRegistry
@@ -59,10 +62,15 @@ class CreateRunInput:
 
 
 def parse_create_run(
-    request: pb.CreateRunRequest, caller: Caller, registry: GraphRegistry, max_input_bytes: int
+    request: pb.CreateRunRequest,
+    caller: Caller,
+    registry: GraphRegistry,
+    max_input_bytes: int,
+    assistant: Assistant,
 ) -> CreateRunInput:
-    """Checks a CreateRun request and names its run and thread."""
-    entry = registry.get(validation.graph_id(request.graph_id))
+    """Checks a CreateRun request for `assistant` (the one it names) and
+    names its run and thread."""
+    entry = registry.get(assistant.spec.graph_id)
     graph = entry.graph
     raw_thread = validation.thread_id(request.thread_id)
     request_id = validation.request_id(request.request_id)
@@ -76,7 +84,7 @@ def parse_create_run(
     modes = validation.stream_modes(request.stream_modes)
     timeout = validation.timeout_seconds(request.timeout_seconds)
     config = run_config.config(request.config_json, max_input_bytes)
-    context = run_config.context(request.context_json, graph, max_input_bytes)
+    context = run_config.context_value(request.context_json, max_input_bytes)
     before = _breakpoints(request.interrupt_before, graph, "interrupt_before")
     after = _breakpoints(request.interrupt_after, graph, "interrupt_after")
     input_value: Any = None
@@ -87,7 +95,7 @@ def parse_create_run(
             request.input_json, max_input_bytes, require_object=entry.input_is_object
         )
     created = RunCreated(
-        graph_id=request.graph_id,
+        graph_id=assistant.spec.graph_id,
         input=input_value,
         request_id=request_id,
         metadata=labels,
@@ -103,6 +111,20 @@ def parse_create_run(
         interrupt_before=before,
         interrupt_after=after,
     )
+    # What was asked for (the run's own config and context, the assistant as
+    # named) tells a retry from a reuse of the request id; the assistant's
+    # later versions do not make a retry a reuse.
+    named = assistant.assistant_id if request.assistant_id else ""
+    created = _with_fingerprint(created, raw_thread, named)
+    merged_context = merge_context(assistant.spec.context, context)
+    run_config.check_context(merged_context, graph)
+    created = replace(
+        created,
+        config=merge_config(assistant.spec.config, config),
+        context=merged_context,
+        assistant_id=assistant.assistant_id,
+        assistant_version=assistant.version,
+    )
     run_id = caller.run_id_for_request(request_id) if request_id else str(uuid.uuid4())
     public_thread = raw_thread or str(uuid.uuid5(ev.GRAPHMESH_NAMESPACE, f"thread:{run_id}"))
     return CreateRunInput(
@@ -111,16 +133,24 @@ def parse_create_run(
         thread_id=caller.thread(public_thread),
         thread_given=bool(raw_thread),
         graph=graph,
-        created=_with_fingerprint(created, raw_thread),
+        created=created,
     )
 
 
-def _with_fingerprint(created: RunCreated, raw_thread: str) -> RunCreated:
+def _with_fingerprint(created: RunCreated, raw_thread: str, assistant_id: str) -> RunCreated:
     """`created` with the digest of what was asked for, which tells a retry
-    of a request id from its reuse for another run."""
-    digest = validation.fingerprint(
-        created.graph_id, raw_thread, created.input, dict(created.metadata), created.options()
-    )
+    of a request id from its reuse for another run (a run that names no
+    assistant has the digest it had before assistants existed)."""
+    parts: list[Any] = [
+        created.graph_id,
+        raw_thread,
+        created.input,
+        dict(created.metadata),
+        created.options(),
+    ]
+    if assistant_id:
+        parts.append({"assistant_id": assistant_id})
+    digest = validation.fingerprint(*parts)
     return replace(created, fingerprint=digest)
 
 

@@ -40,6 +40,7 @@ from graphmesh.v1 import run_pb2
 from graphmesh.v1 import run_service_pb2 as pb
 from graphmesh.v1 import run_service_pb2_grpc as pb_grpc
 from graphmesh_gateway import validation
+from graphmesh_gateway.assistant_servicer import AssistantDirectory
 from graphmesh_gateway.caller import Caller
 from graphmesh_gateway.create_run import CreateRunInput, parse_create_run
 from graphmesh_gateway.feeds import RunFeeds
@@ -65,8 +66,10 @@ class RunServicer(pb_grpc.RunServiceServicer):
         tenant_limiter: RateLimiter,
         quota: TenantQuota,
         tokens: Tokens,
+        assistants: AssistantDirectory,
     ) -> None:
         self._settings = settings
+        self._assistants = assistants
         self._feeds = feeds
         self._limiter = limiter
         self._tenant_limiter = tenant_limiter
@@ -83,7 +86,12 @@ class RunServicer(pb_grpc.RunServiceServicer):
         self, request: pb.CreateRunRequest, context: grpc.aio.ServicerContext
     ) -> pb.CreateRunResponse:
         caller = Caller.current()
-        run = parse_create_run(request, caller, self._registry, self._settings.max_input_bytes)
+        assistant = await self._assistants.for_run(
+            caller.tenant, request.assistant_id, request.graph_id
+        )
+        run = parse_create_run(
+            request, caller, self._registry, self._settings.max_input_bytes, assistant
+        )
         created = run.event()
         if run.thread_given:
             await self._check_thread(run)

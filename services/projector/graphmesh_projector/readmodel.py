@@ -40,7 +40,8 @@ class RunFilter:
 _COLUMNS = (
     "run_id, thread_id, graph_id, status, input_json, output_json, error_type, error_message,"
     " request_id, created_at, updated_at, last_seq, attempt, metadata, fingerprint,"
-    " interrupts_json, stream_modes, stream_subgraphs, timeout_seconds, config_json, context_json"
+    " interrupts_json, stream_modes, stream_subgraphs, timeout_seconds, config_json, context_json,"
+    " assistant_id, assistant_version"
 )
 
 # The projector's writes run on the asyncpg driver with fixed SQL: a
@@ -50,12 +51,12 @@ _LOAD = f"SELECT {_COLUMNS} FROM run_views WHERE run_id = ANY($1::text[])"
 
 _UPSERT = f"""
 INSERT INTO run_views ({_COLUMNS})
-SELECT r, t, g, s, i, o, et, em, q, c, u, l, a, m::jsonb, f, ij, sm, sg, ts, cf, cx
+SELECT r, t, g, s, i, o, et, em, q, c, u, l, a, m::jsonb, f, ij, sm, sg, ts, cf, cx, ai, av
 FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::text[], $6::text[], $7::text[],
             $8::text[], $9::text[], $10::timestamptz[], $11::timestamptz[], $12::bigint[],
             $13::int[], $14::text[], $15::text[], $16::text[], $17::text[], $18::bool[],
-            $19::float8[], $20::text[], $21::text[])
-     AS v(r, t, g, s, i, o, et, em, q, c, u, l, a, m, f, ij, sm, sg, ts, cf, cx)
+            $19::float8[], $20::text[], $21::text[], $22::text[], $23::int[])
+     AS v(r, t, g, s, i, o, et, em, q, c, u, l, a, m, f, ij, sm, sg, ts, cf, cx, ai, av)
 ON CONFLICT (run_id) DO UPDATE SET
     status = EXCLUDED.status, output_json = EXCLUDED.output_json,
     error_type = EXCLUDED.error_type, error_message = EXCLUDED.error_message,
@@ -103,6 +104,8 @@ def _view_from_record(row: Any) -> RunView:
         timeout_seconds=row["timeout_seconds"],
         config_json=row["config_json"],
         context_json=row["context_json"],
+        assistant_id=row["assistant_id"],
+        assistant_version=row["assistant_version"],
     )
 
 
@@ -158,6 +161,8 @@ class RunViewStore:
                 [v.timeout_seconds for v in views],
                 [v.config_json for v in views],
                 [v.context_json for v in views],
+                [v.assistant_id for v in views],
+                [v.assistant_version for v in views],
             )
         await conn.execute(_SAVE_POSITION, self._projection, position)
 
