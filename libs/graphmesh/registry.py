@@ -8,6 +8,13 @@ Paths are relative to the file. The attribute may be a compiled graph, a
 `StateGraph` (compiled here) or a function of no arguments returning either.
 Only files named in the registry are ever loaded: a request names a graph by
 id and never carries code or paths.
+
+Its `store` section configures the long-term memory store as LangGraph
+Server's does: `"store": {"index": {"embed": "file.py:function", "dims": N,
+"fields": ["text"]}, "ttl": {"default_ttl": minutes, "refresh_on_read":
+true}}`. `embed` names a function from texts to vectors (or an async one, or
+a LangChain `Embeddings`) in a file, as graphs are named, or a LangChain
+"provider:model" string.
 """
 
 from __future__ import annotations
@@ -75,11 +82,23 @@ def _schema_json(make_schema: Callable[[], Any]) -> str:
         return "{}"
 
 
-class GraphRegistry:
-    """The loaded graphs, by id."""
+@dataclass(frozen=True, slots=True)
+class StoreSettings:
+    """The `store` section: LangGraph's `IndexConfig` (its `embed` loaded)
+    and `TTLConfig`, each None when not given."""
 
-    def __init__(self, entries: Mapping[str, GraphEntry]) -> None:
+    index: Mapping[str, Any] | None = None
+    ttl: Mapping[str, Any] | None = None
+
+
+class GraphRegistry:
+    """The loaded graphs, by id, and the store's settings."""
+
+    def __init__(
+        self, entries: Mapping[str, GraphEntry], store: StoreSettings | None = None
+    ) -> None:
         self._entries = dict(sorted(entries.items()))
+        self.store = store or StoreSettings()
 
     def get(self, graph_id: str) -> GraphEntry:
         """The graph named `graph_id`; raises NotFound otherwise."""
@@ -117,10 +136,31 @@ def load_registry(path: Path) -> GraphRegistry:
             raise RegistryError(f"{path}: graph {graph_id!r} must be 'file.py:attribute'")
         graph = _load_graph(path.parent, source)
         entries[graph_id] = GraphEntry(graph_id, source, graph, _input_is_object(graph))
-    return GraphRegistry(entries)
+    return GraphRegistry(entries, _store_settings(path, spec.get("store")))
 
 
-def _load_graph(base: Path, source: str) -> Pregel[Any]:
+def _store_settings(path: Path, section: Any) -> StoreSettings:
+    if section is None:
+        return StoreSettings()
+    if not isinstance(section, dict):
+        raise RegistryError(f'{path}: "store" must be an object')
+    index = section.get("index")
+    if index is not None:
+        if not isinstance(index, dict) or "embed" not in index or "dims" not in index:
+            raise RegistryError(f'{path}: "store.index" needs "embed" and "dims"')
+        embed = index["embed"]
+        if isinstance(embed, str) and (".py:" in embed or embed.endswith(".py")):
+            embed = _load_attribute(path.parent, embed)
+        index = {**index, "embed": embed}
+    ttl = section.get("ttl")
+    if ttl is not None and not isinstance(ttl, dict):
+        raise RegistryError(f'{path}: "store.ttl" must be an object')
+    return StoreSettings(index, ttl)
+
+
+def _load_attribute(base: Path, source: str) -> Any:
+    """The attribute a "file.py:attribute" source names (the file loaded
+    once, relative to `base`)."""
     file_part, attr = source.rsplit(":", 1)
     file_path = (base / file_part).resolve()
     module_name = f"graphmesh_user_graphs.{file_path.stem}_{abs(hash(str(file_path))):x}"
@@ -139,6 +179,11 @@ def _load_graph(base: Path, source: str) -> Pregel[Any]:
     obj = getattr(module, attr, None)
     if obj is None:
         raise RegistryError(f"{file_path} has no attribute {attr!r}")
+    return obj
+
+
+def _load_graph(base: Path, source: str) -> Pregel[Any]:
+    obj = _load_attribute(base, source)
     if callable(obj) and not isinstance(obj, Pregel | StateGraph):
         obj = obj()
     if isinstance(obj, StateGraph):

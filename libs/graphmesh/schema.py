@@ -23,7 +23,7 @@ from sqlalchemy import (
     false,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, DOUBLE_PRECISION, JSONB
 
 from graphmesh.tenancy import tenant_sql
 
@@ -250,4 +250,30 @@ assistant_versions = Table(
     Column("version", Integer, primary_key=True),
     *_assistant_spec_columns(),
     Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+#: The long-term memory store's items (namespace labels joined by ".").
+store_items = Table(
+    "store_items",
+    metadata,
+    Column("tenant", Text, primary_key=True),
+    Column("prefix", Text(collation="C"), primary_key=True),
+    Column("key", Text, primary_key=True),
+    Column("value", JSONB, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=True),
+    Column("ttl_minutes", Float, nullable=True),
+    Index("store_items_expiry_idx", "expires_at", postgresql_where=text("expires_at IS NOT NULL")),
+)
+
+#: Embeddings of the store items' indexed fields.
+store_vectors = Table(
+    "store_vectors",
+    metadata,
+    Column("tenant", Text, primary_key=True),
+    Column("prefix", Text(collation="C"), primary_key=True),
+    Column("key", Text, primary_key=True),
+    Column("field", Text, primary_key=True),
+    Column("embedding", ARRAY(DOUBLE_PRECISION), nullable=False),
 )

@@ -32,6 +32,7 @@ from graphmesh_cli.auth_commands import add_auth_commands
 from graphmesh_cli.ops_commands import add_ops_commands
 from graphmesh_cli.run_commands import add_run_commands
 from graphmesh_cli.stack_commands import add_stack_commands
+from graphmesh_cli.store_commands import add_store_commands
 from graphmesh_cli.thread_commands import (
     add_connection_options,
     add_thread_commands,
@@ -77,6 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     runs_sub = add_run_commands(sub)
     add_thread_commands(sub)
     add_assistant_commands(sub)
+    add_store_commands(sub)
     add_ops_commands(sub, runs_sub)
     add_auth_commands(sub)
 

@@ -184,6 +184,12 @@ SETTINGS: tuple[Setting, ...] = (
         "starts of a run before it is failed as `ExecutorLost`",
     ),
     Setting(
+        "GRAPHMESH_STORE_SWEEP_SECONDS",
+        "checkpoint",
+        "60",
+        "seconds between sweeps of the store's expired items (reads never return them)",
+    ),
+    Setting(
         "GRAPHMESH_RETRY_MAX_ATTEMPTS",
         "executor",
         "1 (no retries)",

@@ -20,6 +20,7 @@ ROOT = Path(__file__).resolve().parents[2]
 _GRAPH_FOLDERS = {
     "workload": ROOT / "examples" / "graphs",
     "agent": ROOT / "examples" / "graphs",
+    "memory_agent": ROOT / "examples" / "graphs",
     "control": ROOT / "tests" / "graphs",
     "parity": ROOT / "tests" / "graphs",
 }

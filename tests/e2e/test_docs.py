@@ -44,3 +44,15 @@ def test_the_assistants_guide_python_example_works(stack: LocalStack) -> None:
         "warm hello Bo from support via large-2 2",
         "{'configurable': {'model': 'small-1'}}",
     ]
+
+
+def test_the_store_guide_python_example_works(stack: LocalStack) -> None:
+    label = f"u-{uuid.uuid4().hex[:8]}"
+    assert run_example(
+        DOCS / "store.md", stack, ('"u-7"', f'"{label}"'), ('"prefs"', '"prefs-' + label + '"')
+    ) == [
+        "likes green tea",
+        "['drink']",
+        f"[('prefs-{label}', '{label}')]",
+        "['drink']",
+    ]

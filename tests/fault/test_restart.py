@@ -1,6 +1,6 @@
 """A full restart of the mesh (every service, the broker and PostgreSQL):
-threads, their state and pending interrupts are all still there, and the
-conversation goes on."""
+threads, their state and pending interrupts, assistants and their versions,
+and the store's items are all still there, and the conversation goes on."""
 
 from __future__ import annotations
 
@@ -28,6 +28,11 @@ def test_threads_survive_a_restart_of_everything(request: pytest.FixtureRequest)
             assert client.wait_run(waiting.run_id).status is RunStatus.INTERRUPTED
             before = {t: client.get_thread_state(t) for t in (chat, "approval-1")}
             history_before, _ = client.get_thread_history(chat, page_size=100)
+            helper = client.create_assistant("greeter", context={"user_id": "u-1"})
+            client.update_assistant(helper.assistant_id, name="v2")
+            versions_before, _ = client.list_assistant_versions(helper.assistant_id)
+            client.put_item(("prefs", "u-1"), "drink", {"text": "tea"}, ttl_minutes=60)
+            item_before = client.get_item(("prefs", "u-1"), "drink", refresh_ttl=False)
 
         mesh.stop()
         mesh.start(timeout=120)
@@ -39,6 +44,10 @@ def test_threads_survive_a_restart_of_everything(request: pytest.FixtureRequest)
             assert history_after == history_before
             assert client.get_thread(chat).metadata == {"owner": "ops"}
             assert client.get_thread("approval-1").status == "INTERRUPTED"
+            versions_after, _ = client.list_assistant_versions(helper.assistant_id)
+            assert versions_after == versions_before
+            assert client.get_assistant(helper.assistant_id).name == "v2"
+            assert client.get_item(("prefs", "u-1"), "drink", refresh_ttl=False) == item_before
             # The interrupted conversation is answered after the restart...
             resumed = client.create_run("hitl", None, thread_id="approval-1", resume="yes")
             assert client.wait_run(resumed.run_id, timeout=120).output == {

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from langchain_core.runnables import RunnableConfig
-from langgraph.config import get_stream_writer
+from langgraph.config import get_store, get_stream_writer
 from langgraph.func import entrypoint
 from langgraph.graph import END, START, StateGraph
 from langgraph.runtime import Runtime
@@ -340,3 +340,48 @@ sync_caller = _build_sync_caller()
 def noop(topic: str) -> None:
     """An entrypoint whose state (its return value) is None."""
     return None
+
+
+@dataclass
+class Member:
+    """Whose memories a run reads and writes."""
+
+    user_id: str
+
+
+class MemoryState(TypedDict):
+    text: str
+    answer: str
+    count: int
+
+
+async def _recall(state: MemoryState, runtime: Runtime[Member]) -> dict[str, Any]:
+    """`remember X` stores a fact for the user; anything else lists them."""
+    store = runtime.store
+    assert store is not None
+    namespace = ("memories", runtime.context.user_id)
+    if state["text"].startswith("remember "):
+        fact = state["text"].removeprefix("remember ")
+        known = await store.asearch(namespace, limit=1000)
+        await store.aput(namespace, f"fact-{len(known)}", {"fact": fact})
+        return {"answer": f"noted: {fact}"}
+    found = sorted(await store.asearch(namespace, limit=1000), key=lambda i: i.key)
+    return {"answer": "; ".join(i.value["fact"] for i in found) or "nothing yet"}
+
+
+def _count(state: MemoryState) -> dict[str, Any]:
+    """A sync node reading the store through `get_store()`."""
+    return {"count": len(get_store().search(("memories",), limit=1000))}
+
+
+def _build_remember() -> Any:
+    builder = StateGraph(MemoryState, context_schema=Member)
+    builder.add_node("recall", _recall)
+    builder.add_node("count", _count)
+    builder.add_edge(START, "recall")
+    builder.add_edge("recall", "count")
+    builder.add_edge("count", END)
+    return builder.compile()
+
+
+remember = _build_remember()

@@ -14,6 +14,7 @@ from graphmesh.v1 import (
     assistant_service_pb2,
     graph_service_pb2,
     run_service_pb2,
+    store_service_pb2,
     thread_service_pb2,
 )
 
@@ -22,6 +23,7 @@ PUBLIC_SERVICES = [
     thread_service_pb2.DESCRIPTOR.services_by_name["ThreadService"],
     graph_service_pb2.DESCRIPTOR.services_by_name["GraphService"],
     assistant_service_pb2.DESCRIPTOR.services_by_name["AssistantService"],
+    store_service_pb2.DESCRIPTOR.services_by_name["StoreService"],
 ]
 
 

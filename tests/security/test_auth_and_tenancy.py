@@ -84,8 +84,8 @@ def test_every_rpc_refuses_missing_bad_and_expired_credentials(secure: SecureMes
                     ):
                         failures.append(f"{rpc.name} with {name}: {code} {got}")
     assert failures == []
-    # RunService 6, ThreadService 7, GraphService 3, AssistantService 10
-    assert len(PUBLIC_RPCS) == 26
+    # RunService 6, ThreadService 7, GraphService 3, AssistantService 10, StoreService 5
+    assert len(PUBLIC_RPCS) == 31
     assert store_counts(secure.mesh) == before
 
 
@@ -246,3 +246,28 @@ def test_a_tenant_over_its_quota_or_rate_is_refused(secure: SecureMesh) -> None:
         if sample.name.endswith("_total")
     }
     assert refused[("quotaco", "quota")] >= 1 and refused[("ratedco", "rate")] >= 1
+
+
+def test_tenants_do_not_see_each_others_assistants_or_store_items(secure: SecureMesh) -> None:
+    with secure.client("acme") as acme, secure.client(token=secure.jwt("globex")) as globex:
+        mine = acme.create_assistant("chain3", name="acme's", metadata={"owner": "acme"})
+        acme.put_item(("secrets", "plan"), "k", {"text": "acme's plan"})
+        assert acme.get_item(("secrets", "plan"), "k").value == {"text": "acme's plan"}
+        for call in (
+            lambda: globex.get_assistant(mine.assistant_id),
+            lambda: globex.update_assistant(mine.assistant_id, name="taken"),
+            lambda: globex.delete_assistant(mine.assistant_id),
+            lambda: globex.list_assistant_versions(mine.assistant_id),
+            lambda: globex.create_run(mine.assistant_id, {"n": 0, "trail": []}),
+            lambda: globex.get_item(("secrets", "plan"), "k"),
+        ):
+            code, reason = _refused(call)
+            assert code is grpc.StatusCode.NOT_FOUND, reason
+        assert globex.search_assistants(metadata={"owner": "acme"})[0] == []
+        assert globex.count_assistants(metadata={"owner": "acme"}) == 0
+        assert globex.search_items(("secrets",)) == []
+        assert globex.list_namespaces(("secrets",)) == []
+        # globex's own item under the same names is its own.
+        globex.put_item(("secrets", "plan"), "k", {"text": "globex's"})
+        assert acme.get_item(("secrets", "plan"), "k").value == {"text": "acme's plan"}
+        assert acme.get_assistant(mine.assistant_id).name == "acme's"

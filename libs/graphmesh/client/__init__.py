@@ -5,7 +5,15 @@ classes of `graphmesh.errors`."""
 
 from graphmesh.client._async import AsyncClient
 from graphmesh.client._calls import AssistantFields, CreateRunOptions, RunFilters, ThreadFilters
-from graphmesh.client._models import Assistant, Run, RunEvent, Thread, ThreadState, ThreadTask
+from graphmesh.client._models import (
+    Assistant,
+    Run,
+    RunEvent,
+    StoreItem,
+    Thread,
+    ThreadState,
+    ThreadTask,
+)
 from graphmesh.client._sync import Client
 from graphmesh.runs import RunStatus
 
@@ -19,6 +27,7 @@ __all__ = [
     "RunEvent",
     "RunFilters",
     "RunStatus",
+    "StoreItem",
     "Thread",
     "ThreadFilters",
     "ThreadState",

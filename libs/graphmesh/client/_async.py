@@ -24,11 +24,12 @@ import grpc
 
 from graphmesh.client import _calls
 from graphmesh.client._calls import AssistantFields, CreateRunOptions, RunFilters, ThreadFilters
-from graphmesh.client._models import Assistant, Run, RunEvent, Thread, ThreadState
+from graphmesh.client._models import Assistant, Run, RunEvent, StoreItem, Thread, ThreadState
 from graphmesh.grpcutil import error_from_status
 from graphmesh.v1 import assistant_service_pb2 as as_pb2
 from graphmesh.v1 import graph_service_pb2 as gr_pb2
 from graphmesh.v1 import run_service_pb2 as pb
+from graphmesh.v1 import store_service_pb2 as st_pb2
 from graphmesh.v1 import thread_service_pb2 as th_pb2
 
 
@@ -305,3 +306,59 @@ class AsyncClient(_calls.Connection):
         request = as_pb2.GetAssistantGraphRequest(assistant_id=assistant_id, xray=xray)
         answer = await self._call(self._assistants.GetAssistantGraph, request)
         return json.loads(answer.graph_json), answer.mermaid
+
+    async def put_item(
+        self,
+        namespace: Sequence[str],
+        key: str,
+        value: Mapping[str, Any],
+        *,
+        ttl_minutes: float | None = None,
+        index: Sequence[str] | bool | None = None,
+    ) -> None:
+        """Stores an item in the long-term memory store (durable on return);
+        `index`: the fields to embed, or False for none."""
+        request = _calls.put_item(namespace, key, value, ttl_minutes, index)
+        (await self._call(self._store.PutItem, request))
+
+    async def get_item(
+        self, namespace: Sequence[str], key: str, *, refresh_ttl: bool | None = None
+    ) -> StoreItem:
+        """One item (NotFound ITEM_NOT_FOUND when there is none)."""
+        request = st_pb2.GetItemRequest(namespace=list(namespace), key=key)
+        if refresh_ttl is not None:
+            request.refresh_ttl = refresh_ttl
+        return StoreItem.from_proto((await self._call(self._store.GetItem, request)).item)
+
+    async def delete_item(self, namespace: Sequence[str], key: str) -> None:
+        """Removes an item."""
+        request = st_pb2.DeleteItemRequest(namespace=list(namespace), key=key)
+        (await self._call(self._store.DeleteItem, request))
+
+    async def search_items(
+        self,
+        namespace_prefix: Sequence[str] = (),
+        *,
+        filter: Mapping[str, Any] | None = None,
+        query: str = "",
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[StoreItem]:
+        """Items under a namespace prefix: filtered, ranked by `query`, paged."""
+        request = _calls.search_items(namespace_prefix, filter, query, limit, offset)
+        answer = await self._call(self._store.SearchItems, request)
+        return [StoreItem.from_proto(i) for i in answer.items]
+
+    async def list_namespaces(
+        self,
+        prefix: Sequence[str] = (),
+        *,
+        suffix: Sequence[str] = (),
+        max_depth: int | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[tuple[str, ...]]:
+        """Namespaces holding items (`*` in a prefix or suffix matches any label)."""
+        request = _calls.list_namespaces(prefix, suffix, max_depth, limit, offset)
+        answer = await self._call(self._store.ListNamespaces, request)
+        return [tuple(n.labels) for n in answer.namespaces]

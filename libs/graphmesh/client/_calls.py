@@ -20,6 +20,8 @@ from graphmesh.v1 import graph_service_pb2 as gr_pb2
 from graphmesh.v1 import graph_service_pb2_grpc as gr_grpc
 from graphmesh.v1 import run_service_pb2 as pb
 from graphmesh.v1 import run_service_pb2_grpc as pb_grpc
+from graphmesh.v1 import store_service_pb2 as st_pb2
+from graphmesh.v1 import store_service_pb2_grpc as st_grpc
 from graphmesh.v1 import thread_service_pb2 as th_pb2
 from graphmesh.v1 import thread_service_pb2_grpc as th_grpc
 
@@ -236,6 +238,61 @@ def assistant_schemas(answer: as_pb2.GetAssistantSchemasResponse) -> dict[str, A
     }
 
 
+def put_item(
+    namespace: Sequence[str],
+    key: str,
+    value: Mapping[str, Any],
+    ttl_minutes: float | None,
+    index: Sequence[str] | bool | None,
+) -> st_pb2.PutItemRequest:
+    """The PutItem request."""
+    request = st_pb2.PutItemRequest(
+        namespace=list(namespace),
+        key=key,
+        value_json=_json_text(dict(value)),
+        no_index=index is False,
+        index=list(index) if isinstance(index, Sequence) and not isinstance(index, str) else [],
+    )
+    if ttl_minutes is not None:
+        request.ttl_minutes = ttl_minutes
+    return request
+
+
+def search_items(
+    prefix: Sequence[str],
+    filter_: Mapping[str, Any] | None,
+    query: str,
+    limit: int | None,
+    offset: int,
+) -> st_pb2.SearchItemsRequest:
+    """The SearchItems request."""
+    request = st_pb2.SearchItemsRequest(
+        namespace_prefix=list(prefix),
+        filter_json=_json_text(dict(filter_)) if filter_ else "",
+        query=query,
+        offset=offset,
+    )
+    if limit is not None:
+        request.limit = limit
+    return request
+
+
+def list_namespaces(
+    prefix: Sequence[str],
+    suffix: Sequence[str],
+    max_depth: int | None,
+    limit: int | None,
+    offset: int,
+) -> st_pb2.ListNamespacesRequest:
+    """The ListNamespaces request."""
+    request = st_pb2.ListNamespacesRequest(prefix=list(prefix), suffix=list(suffix), offset=offset)
+    if max_depth is not None:
+        request.max_depth = max_depth
+    if limit is not None:
+        request.limit = limit
+    return request
+
+
 class ThreadFilters(TypedDict, total=False):
     """Which threads `list_threads` returns, and which page."""
 
@@ -382,4 +439,5 @@ class Connection:
         self._graphs = gr_grpc.GraphServiceStub(self._channel)
         self._threads = th_grpc.ThreadServiceStub(self._channel)
         self._assistants = as_grpc.AssistantServiceStub(self._channel)
+        self._store = st_grpc.StoreServiceStub(self._channel)
         self._timeout = timeout

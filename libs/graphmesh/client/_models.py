@@ -11,6 +11,7 @@ from graphmesh import streams
 from graphmesh.runs import RunStatus
 from graphmesh.v1 import assistant_service_pb2 as as_pb2
 from graphmesh.v1 import run_pb2
+from graphmesh.v1 import store_service_pb2 as st_pb2
 from graphmesh.v1 import thread_service_pb2 as th_pb2
 
 
@@ -142,6 +143,42 @@ class Assistant:
             "version": self.version,
             "created_at": self.created_at.isoformat() + "Z",
             "updated_at": self.updated_at.isoformat() + "Z",
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class StoreItem:
+    """An item of the long-term memory store."""
+
+    namespace: tuple[str, ...]
+    key: str
+    value: dict[str, Any]
+    created_at: datetime
+    updated_at: datetime
+    #: Its similarity to a search's query, when ranked.
+    score: float | None = None
+
+    @classmethod
+    def from_proto(cls, message: st_pb2.StoreItem) -> StoreItem:
+        """Converts the protobuf message."""
+        return cls(
+            namespace=tuple(message.namespace),
+            key=message.key,
+            value=json.loads(message.value_json),
+            created_at=message.created_at.ToDatetime(),
+            updated_at=message.updated_at.ToDatetime(),
+            score=message.score if message.HasField("score") else None,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The item as plain JSON data."""
+        return {
+            "namespace": list(self.namespace),
+            "key": self.key,
+            "value": self.value,
+            "created_at": self.created_at.isoformat() + "Z",
+            "updated_at": self.updated_at.isoformat() + "Z",
+            "score": self.score,
         }
 
 

@@ -14,11 +14,14 @@ from graphmesh.internal.v1 import (
     assistant_store_service_pb2,
     checkpoint_service_pb2,
     event_store_service_pb2,
+    item_store_service_pb2,
 )
 from graphmesh.kafka import CHECKPOINT_GROUP, ensure_topics, make_consumer, watch_consumer_lag
 from graphmesh.service import run_service, supervise
+from graphmesh.store.postgres import PostgresItems
 from graphmesh_checkpoint.api import add_api
 from graphmesh_checkpoint.ingest import EventIngestor
+from graphmesh_checkpoint.item_servicer import sweep_expired_items
 from graphmesh_checkpoint.notifier import RunNotifier
 from graphmesh_checkpoint.settings import CheckpointSettings
 
@@ -27,6 +30,7 @@ SERVICE_NAMES = [
     event_store_service_pb2.DESCRIPTOR.services_by_name["EventStoreService"].full_name,
     checkpoint_service_pb2.DESCRIPTOR.services_by_name["CheckpointService"].full_name,
     assistant_store_service_pb2.DESCRIPTOR.services_by_name["AssistantStoreService"].full_name,
+    item_store_service_pb2.DESCRIPTOR.services_by_name["ItemStoreService"].full_name,
 ]
 
 
@@ -55,6 +59,12 @@ async def serve(settings: CheckpointSettings, stop: asyncio.Event) -> None:
     ingest_task = supervise(asyncio.create_task(ingestor.run(stop_ingesting)), stop)
     probes = supervise(asyncio.create_task(health.run(stop)), stop)
     lag = supervise(asyncio.create_task(watch_consumer_lag(consumer, CHECKPOINT_GROUP, stop)), stop)
+    sweep = supervise(
+        asyncio.create_task(
+            sweep_expired_items(PostgresItems(engine), settings.store_sweep_seconds, stop)
+        ),
+        stop,
+    )
     log.info("serving", listen=settings.listen)
     await stop.wait()
     await health.shutting_down()
@@ -64,7 +74,7 @@ async def serve(settings: CheckpointSettings, stop: asyncio.Event) -> None:
     await server.stop(grace=settings.shutdown_grace_seconds)
     stop_ingesting.set()
     # The ingestor finishes its batch and commits its offsets.
-    await asyncio.wait([ingest_task, probes, lag])
+    await asyncio.wait([ingest_task, probes, lag, sweep])
     await consumer.stop()
     await broker.close()
     await notifier.stop()

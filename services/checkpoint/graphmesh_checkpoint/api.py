@@ -12,10 +12,13 @@ from graphmesh.internal.v1 import (
     assistant_store_service_pb2_grpc,
     checkpoint_service_pb2_grpc,
     event_store_service_pb2_grpc,
+    item_store_service_pb2_grpc,
 )
+from graphmesh.store.postgres import PostgresItems
 from graphmesh_checkpoint.assistant_servicer import AssistantStoreServicer
 from graphmesh_checkpoint.checkpoint_servicer import CheckpointServicer
 from graphmesh_checkpoint.event_store_servicer import EventStoreServicer
+from graphmesh_checkpoint.item_servicer import ItemStoreServicer
 from graphmesh_checkpoint.notifier import RunNotifier
 from graphmesh_checkpoint.records import ThreadRecords
 
@@ -26,9 +29,10 @@ def add_api(
     notifier: RunNotifier,
     max_run_attempts: int,
 ) -> PostgresEventStore:
-    """Serves the event store, the checkpoints and the assistants in `engine`'s database
-    on `server` (the service's whole API; the contract tests serve it in
-    their own process); returns the store."""
+    """Serves the event store, the checkpoints, the assistants and the
+    store's items in `engine`'s database on `server` (the service's whole
+    API; the contract tests serve it in their own process); returns the
+    event store."""
     store = PostgresEventStore(engine)
     event_store_service_pb2_grpc.add_EventStoreServiceServicer_to_server(
         EventStoreServicer(store, notifier, max_run_attempts), server
@@ -41,5 +45,8 @@ def add_api(
     )
     assistant_store_service_pb2_grpc.add_AssistantStoreServiceServicer_to_server(
         AssistantStoreServicer(PostgresAssistants(engine)), server
+    )
+    item_store_service_pb2_grpc.add_ItemStoreServiceServicer_to_server(
+        ItemStoreServicer(PostgresItems(engine)), server
     )
     return store

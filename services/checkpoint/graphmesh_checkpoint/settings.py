@@ -29,6 +29,8 @@ class CheckpointSettings:
     #: How many times a run is started before the store gives up on it
     #: (its executors kept dying) and ends it as failed.
     max_run_attempts: int = 5
+    #: Seconds between sweeps of the store's expired items.
+    store_sweep_seconds: float = 60.0
     #: After SIGTERM: how long work in progress may take to finish.
     shutdown_grace_seconds: float = 10.0
     #: Mutual TLS with the other services (None: plaintext).
@@ -45,6 +47,7 @@ class CheckpointSettings:
             kafka=kafka_from_env(env),
             batch_max=env_int(env, "GRAPHMESH_CHECKPOINT_BATCH_MAX", 1000, 1, 100000),
             max_run_attempts=env_int(env, "GRAPHMESH_MAX_RUN_ATTEMPTS", 5, 1, 1000),
+            store_sweep_seconds=env_int(env, "GRAPHMESH_STORE_SWEEP_SECONDS", 60, 1, 86_400),
             shutdown_grace_seconds=shutdown_grace_from_env(env),
             internal_tls=internal_tls_from_env(env),
             telemetry=TelemetrySettings.from_env(env, "checkpoint"),

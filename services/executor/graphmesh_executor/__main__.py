@@ -12,7 +12,7 @@ from graphmesh.checkpoints.remote import RemoteCheckpointReader
 from graphmesh.eventstore.remote import RemoteEventStore
 from graphmesh.grpcutil import add_health_and_reflection, create_server
 from graphmesh.health import BrokerProbe, HealthReporter
-from graphmesh.internal.v1 import checkpoint_service_pb2_grpc
+from graphmesh.internal.v1 import checkpoint_service_pb2_grpc, item_store_service_pb2_grpc
 from graphmesh.kafka import (
     EXECUTOR_GROUP,
     ensure_topics,
@@ -22,6 +22,7 @@ from graphmesh.kafka import (
 )
 from graphmesh.registry import load_registry
 from graphmesh.service import run_service, supervise
+from graphmesh.store.remote import RemoteItems
 from graphmesh_executor.settings import ExecutorSettings
 from graphmesh_executor.worker import ExecutorWorker
 
@@ -64,6 +65,7 @@ async def serve(settings: ExecutorSettings, stop: asyncio.Event) -> None:
             settings.shutdown_grace_seconds,
             settings.max_state_bytes,
             settings.max_unacked_ms,
+            items=RemoteItems(item_store_service_pb2_grpc.ItemStoreServiceStub(channel)),
         )
         task = supervise(asyncio.create_task(worker.run(stop)), stop)
         probes = supervise(asyncio.create_task(health.run(stop)), stop)

@@ -18,6 +18,7 @@ from typing import Any, cast
 
 from langchain_core.runnables import RunnableConfig
 from langgraph.pregel import Pregel
+from langgraph.store.base import BaseStore
 from langgraph.types import Command, RetryPolicy
 
 from graphmesh import envelope as ev
@@ -133,6 +134,8 @@ class RunContext:
     max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES
     #: LangChain callback handlers for the run (the node observer).
     callbacks: tuple[Any, ...] = ()
+    #: The long-term memory store the graph gets (None: the graph's own).
+    store: BaseStore | None = None
 
 
 def interrupt_payloads(interrupts: Any) -> list[dict[str, Any]]:
@@ -163,6 +166,8 @@ async def execute_run(graph: Pregel[Any] | None, ctx: RunContext) -> Event:
     sink = RunSink(out, created, ctx.delivered, sync=options.durability is Durability.SYNC)
     saver = EventLogSaver(ctx.checkpoints, sink)
     update: dict[str, Any] = {"checkpointer": saver}
+    if ctx.store is not None:
+        update["store"] = ctx.store
     if ctx.retry_policy is not None and not graph.retry_policy:
         update["retry_policy"] = (ctx.retry_policy,)
     runnable = graph.copy(update=update)

@@ -23,11 +23,12 @@ import contextlib
 import json
 import time
 from collections import defaultdict
-from typing import Any
+from typing import Any, cast
 
 import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaError
+from langgraph.store.base import BaseStore
 from langgraph.types import RetryPolicy
 from opentelemetry.context import Context
 from opentelemetry.trace import SpanKind
@@ -42,6 +43,9 @@ from graphmesh.eventstore.remote import RemoteEventStore
 from graphmesh.kafka import KafkaSettings, OffsetCommitter
 from graphmesh.registry import GraphRegistry
 from graphmesh.run_created import RunCreated
+from graphmesh.store import ItemStore
+from graphmesh.store.langgraph import GraphmeshStore
+from graphmesh.tenancy import tenant_of_thread
 from graphmesh_executor.backlog import BacklogGuard
 from graphmesh_executor.leases import EndingRuns, LeaseBook, LeaseGuard
 from graphmesh_executor.observe import (
@@ -83,6 +87,7 @@ class ExecutorWorker:
         shutdown_grace: float = 10.0,
         max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES,
         max_unacked_ms: int = 250,
+        items: ItemStore | None = None,
     ) -> None:
         self._executor_id = executor_id
         self._registry = registry
@@ -99,6 +104,8 @@ class ExecutorWorker:
         self._shutdown_grace = shutdown_grace
         self._max_event_bytes = max_event_bytes
         self._max_unacked = max_unacked_ms / 1000
+        #: The long-term memory store's items (None: runs get no store).
+        self._items = items
         #: Set once the grace period is over: stopped runs are handed over.
         self._handing_over = False
         self._progress: dict[TopicPartition, PartitionProgress] = defaultdict(PartitionProgress)
@@ -311,6 +318,7 @@ class ExecutorWorker:
                         BacklogGuard(publisher.backlog),
                         observer,
                     ),
+                    store=self._store_for(created),
                 )
                 self._stoppable.add(run_id)
                 try:
@@ -332,6 +340,18 @@ class ExecutorWorker:
                 self._running.pop(run_id, None)
                 self._leases.forget(run_id)
                 self._cancels.pop(run_id, None)
+
+    def _store_for(self, created: Event) -> BaseStore | None:
+        """The store a run's graph gets: its tenant's items."""
+        if self._items is None:
+            return None
+        settings = self._registry.store
+        return GraphmeshStore(
+            self._items,
+            tenant_of_thread(created.thread_id),
+            index=cast(Any, settings.index),
+            ttl=cast(Any, settings.ttl),
+        )
 
     def _commit(self) -> None:
         offsets = {}

@@ -16,11 +16,13 @@ from graphmesh.health import BrokerProbe, HealthReporter
 from graphmesh.internal.v1 import (
     assistant_store_service_pb2_grpc,
     checkpoint_service_pb2_grpc,
+    item_store_service_pb2_grpc,
     projection_service_pb2_grpc,
 )
 from graphmesh.kafka import ensure_topics, make_producer
 from graphmesh.registry import load_registry
 from graphmesh.service import run_service, supervise
+from graphmesh.store.remote import RemoteItems
 from graphmesh.v1 import (
     assistant_service_pb2,
     assistant_service_pb2_grpc,
@@ -28,6 +30,8 @@ from graphmesh.v1 import (
     graph_service_pb2_grpc,
     run_service_pb2,
     run_service_pb2_grpc,
+    store_service_pb2,
+    store_service_pb2_grpc,
     thread_service_pb2,
     thread_service_pb2_grpc,
 )
@@ -43,6 +47,7 @@ from graphmesh_gateway.metrics import GatewayMetrics
 from graphmesh_gateway.requeue import requeue_stale_runs
 from graphmesh_gateway.run_servicer import RunServicer
 from graphmesh_gateway.settings import GatewaySettings
+from graphmesh_gateway.store_servicer import StoreServicer
 from graphmesh_gateway.thread_servicer import ThreadServicer
 from graphmesh_gateway.thread_state import Threads
 from graphmesh_gateway.tokens import Tokens
@@ -53,6 +58,7 @@ SERVICE_NAMES = [
     graph_service_pb2.DESCRIPTOR.services_by_name["GraphService"].full_name,
     thread_service_pb2.DESCRIPTOR.services_by_name["ThreadService"].full_name,
     assistant_service_pb2.DESCRIPTOR.services_by_name["AssistantService"].full_name,
+    store_service_pb2.DESCRIPTOR.services_by_name["StoreService"].full_name,
 ]
 
 
@@ -123,6 +129,14 @@ async def serve(settings: GatewaySettings, stop: asyncio.Event) -> None:
         )
         assistant_service_pb2_grpc.add_AssistantServiceServicer_to_server(
             AssistantServicer(registry, directory, signer, settings.max_input_bytes), server
+        )
+        store_service_pb2_grpc.add_StoreServiceServicer_to_server(
+            StoreServicer(
+                RemoteItems(item_store_service_pb2_grpc.ItemStoreServiceStub(store_channel)),
+                registry.store,
+                settings.max_input_bytes,
+            ),
+            server,
         )
         broker = BrokerProbe(settings.kafka)
         health = HealthReporter(
