@@ -34,6 +34,10 @@ def _stack_config(args: argparse.Namespace, data_dir: Path) -> Any:
     }
     if graphs is not None:
         kwargs["graphs"] = graphs
+    if getattr(args, "pgvector", False):
+        from graphmesh.testing.infra.postgres import pgvector_bin_dir
+
+        kwargs["postgres_bin"] = pgvector_bin_dir()
     return StackConfig(
         data_dir=data_dir,
         gateway_port=base,
@@ -264,6 +268,12 @@ def add_stack_commands(sub: Any) -> None:
         p.add_argument("--executors", type=int, default=1, help="executor processes")
         p.add_argument("--partitions", type=int, default=8, help="partitions per topic")
         p.add_argument("--log-level", default="INFO")
+        p.add_argument(
+            "--pgvector",
+            action="store_true",
+            help="run PostgreSQL 16 with pgvector (from the pgserver wheel) so that the"
+            " store's semantic search uses it; needs a --data-dir of its own",
+        )
 
     up = sub.add_parser("up", help="start the mesh on this machine")
     stack_options(up)

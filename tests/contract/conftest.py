@@ -17,7 +17,7 @@ from graphmesh import db
 from graphmesh.grpcutil import create_server
 from graphmesh.migrations import upgrade
 from graphmesh.testing.infra import procs
-from graphmesh.testing.infra.postgres import PrivatePostgres
+from graphmesh.testing.infra.postgres import PrivatePostgres, pgvector_bin_dir
 from graphmesh_checkpoint.api import add_api
 from graphmesh_checkpoint.notifier import RunNotifier
 
@@ -36,6 +36,37 @@ def postgres() -> Iterator[PrivatePostgres]:
     finally:
         cluster.stop()
         shutil.rmtree(directory, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def pgvector_postgres() -> Iterator[PrivatePostgres]:
+    """PostgreSQL 16 with the pgvector extension, from the `pgserver` wheel
+    (only its binaries are used): Debian 12's PostgreSQL has no pgvector."""
+    bin_dir = pgvector_bin_dir()
+    directory = Path(tempfile.mkdtemp(prefix="graphmesh-pgvector-"))
+    directory.chmod(0o755)
+    cluster = PrivatePostgres(
+        directory / "postgres", procs.free_port(), durable=False, bin_dir=bin_dir
+    )
+    try:
+        cluster.start()
+        yield cluster
+    finally:
+        cluster.stop()
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+@pytest.fixture
+async def pgvector_engine(pgvector_postgres: PrivatePostgres) -> AsyncIterator[AsyncEngine]:
+    """A fresh migrated database on the pgvector cluster."""
+    name = f"vec_{uuid.uuid4().hex[:12]}"
+    pgvector_postgres.create_database(name)
+    upgrade(pgvector_postgres.url(name))
+    engine = db.create_engine(db.DatabaseSettings(pgvector_postgres.url(name), pool_size=4))
+    try:
+        yield engine
+    finally:
+        await engine.dispose()
 
 
 @pytest.fixture(scope="session")

@@ -141,6 +141,10 @@ def _embed(texts: list[str]) -> list[list[float]]:
 
 
 async def test_semantic_search_ranks_as_langgraph_s_in_memory_store(items: ItemStore) -> None:
+    await _check_semantic_ranking(items, rel_tol=1e-9)
+
+
+async def _check_semantic_ranking(items: ItemStore, rel_tol: float) -> None:
     index = {"embed": _embed, "dims": 7, "fields": ["text"]}
     ours = GraphmeshStore(items, f"t-{uuid.uuid4()}", index=index)  # type: ignore[arg-type]
     reference = InMemoryStore(index=index)  # type: ignore[arg-type]
@@ -161,7 +165,8 @@ async def test_semantic_search_ranks_as_langgraph_s_in_memory_store(items: ItemS
             if theirs.score is None:
                 assert mine.score is None
             else:
-                assert mine.score is not None and math.isclose(mine.score, theirs.score)
+                assert mine.score is not None
+                assert math.isclose(mine.score, theirs.score, rel_tol=rel_tol)
     # Put with index=False: the item is stored, not embedded.
     await ours.aput(("docs",), "d5", {"text": "cat cat cat"}, index=False)
     ranked = await ours.asearch(("docs",), query="cat", limit=10)
@@ -183,3 +188,17 @@ async def test_an_item_expires_and_a_read_refreshes_its_time_to_live(
     assert [i.key for i in await store.asearch(("s",))] == ["kept"]
     assert await PostgresItems(engine).sweep() >= 1
     assert await store.aget(("s",), "kept") is not None
+
+
+async def test_with_pgvector_the_ranking_is_the_same(pgvector_engine: AsyncEngine) -> None:
+    # The same semantic search on a PostgreSQL that has pgvector (migration
+    # 0012 creates the extension; `<=>` computes the distances).
+    items = PostgresItems(pgvector_engine)
+    assert await items.uses_pgvector()
+    # pgvector keeps single-precision floats: scores agree to about 1e-7.
+    await _check_semantic_ranking(items, rel_tol=1e-6)
+
+
+async def test_without_pgvector_the_ranking_is_computed_in_sql(engine: AsyncEngine) -> None:
+    # Debian's PostgreSQL has no pgvector: the other path (the tests above).
+    assert not await PostgresItems(engine).uses_pgvector()

@@ -7,8 +7,11 @@ precisely with nothing stored."""
 from __future__ import annotations
 
 import json
+import math
 import subprocess
+import sys
 import uuid
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,11 +19,14 @@ from langgraph.store.memory import InMemoryStore
 
 from graphmesh import Client, InvalidArgument, NotFound, RunStatus
 from graphmesh.testing import LocalStack
+from graphmesh.testing.infra.postgres import pgvector_bin_dir
 from graphmesh.v1 import store_service_pb2 as st_pb2
+from tests.conftest import TEST_GRAPHS, running_mesh
 from tests.e2e.helpers import in_process_graph
 from tests.e2e.test_cli_and_clients import graphmesh, node_client
 
 pytestmark = pytest.mark.e2e
+GRAPHS_DIR = str(Path(__file__).resolve().parents[1] / "graphs")
 
 
 def _turns() -> list[tuple[str, str]]:
@@ -194,3 +200,57 @@ async def test_the_memory_agent_remembers_across_threads_through_the_cli_and_nod
         context={"user_id": user},
     )
     assert expected["messages"][-1].content == answer
+
+
+def test_a_tool_writes_through_the_injected_store(client: Client) -> None:
+    fact = f"fact-{uuid.uuid4().hex[:8]}"
+    run = client.create_run("tool_store", {"messages": [{"role": "user", "content": fact}]})
+    done = client.wait_run(run.run_id, timeout=60)
+    assert done.status is RunStatus.SUCCEEDED, done.error
+    assert done.output["messages"][-1]["content"] == f"saved {fact}"
+    assert client.get_item(("tool-facts",), fact).value == {"fact": fact}
+
+
+async def test_semantic_search_through_the_api_ranks_as_langgraph(client: Client) -> None:
+    # tests/graphs/langgraph.json: "store": {"index": {"embed": embeddings.embed, ...}}
+    await _check_semantic_search(client)
+
+
+async def test_the_mesh_on_postgres_with_pgvector_ranks_the_same(
+    request: pytest.FixtureRequest,
+) -> None:
+    # `graphmesh up --pgvector`: PostgreSQL 16 with pgvector (pgserver's).
+    with running_mesh(request, graphs=TEST_GRAPHS, postgres_bin=pgvector_bin_dir()) as mesh:
+        assert mesh.postgres.query("SELECT extname FROM pg_extension WHERE extname = 'vector'")
+        with Client(mesh.gateway_target) as client:
+            await _check_semantic_search(client, rel_tol=1e-6)
+
+
+async def _check_semantic_search(client: Client, rel_tol: float = 1e-9) -> None:
+    sys.path.insert(0, GRAPHS_DIR)
+    try:
+        from embeddings import embed  # type: ignore[import-not-found]
+    finally:
+        sys.path.pop(0)
+    ns = ("docs", uuid.uuid4().hex[:8])
+    docs = {
+        "d1": {"text": "the cat sat on the mat"},
+        "d2": {"text": "stocks rose sharply"},
+        "d3": {"text": "a cat and a second cat"},
+        "d4": {"title": "no text here"},
+    }
+    reference = InMemoryStore(index={"embed": embed, "dims": 9, "fields": ["text"]})
+    for key, value in docs.items():
+        client.put_item(ns, key, value)
+        await reference.aput(ns, key, value)
+    for query in ("cats", "stock prices", "o"):
+        got = client.search_items(ns, query=query, limit=4)
+        want = await reference.asearch(ns, query=query, limit=4)
+        assert [i.key for i in got] == [i.key for i in want]
+        for mine, theirs in zip(got, want, strict=True):
+            if theirs.score is None:
+                assert mine.score is None
+            else:
+                assert mine.score is not None
+                assert math.isclose(mine.score, theirs.score, rel_tol=rel_tol)
+    assert got[-1].key == "d4" and got[-1].score is None  # not embedded: last, unscored

@@ -29,10 +29,13 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Annotated, Any
 
+from langchain_core.messages import AIMessage, ToolMessage
 from langchain_core.runnables import RunnableConfig
+from langchain_core.tools import tool
 from langgraph.config import get_store, get_stream_writer
 from langgraph.func import entrypoint
-from langgraph.graph import END, START, StateGraph
+from langgraph.graph import END, START, MessagesState, StateGraph
+from langgraph.prebuilt import InjectedStore, ToolNode, tools_condition
 from langgraph.runtime import Runtime
 from langgraph.types import RetryPolicy
 from typing_extensions import TypedDict
@@ -385,3 +388,31 @@ def _build_remember() -> Any:
 
 
 remember = _build_remember()
+
+
+@tool
+def save_fact(fact: str, store: Annotated[Any, InjectedStore()]) -> str:
+    """Saves a fact through the store LangGraph injects into tools."""
+    store.put(("tool-facts",), fact, {"fact": fact})
+    return f"saved {fact}"
+
+
+def _ask_tool(state: MessagesState) -> dict[str, Any]:
+    last = state["messages"][-1]
+    if isinstance(last, ToolMessage):
+        return {"messages": [AIMessage(content=str(last.content))]}
+    call = {"name": "save_fact", "args": {"fact": str(last.content)}, "id": "call-1"}
+    return {"messages": [AIMessage(content="", tool_calls=[call])]}
+
+
+def _build_tool_store() -> Any:
+    builder = StateGraph(MessagesState)
+    builder.add_node("ask", _ask_tool)
+    builder.add_node("tools", ToolNode([save_fact]))
+    builder.add_edge(START, "ask")
+    builder.add_conditional_edges("ask", tools_condition)
+    builder.add_edge("tools", "ask")
+    return builder.compile()
+
+
+tool_store = _build_tool_store()

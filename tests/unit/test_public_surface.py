@@ -14,6 +14,7 @@ import graphmesh.eventstore
 import graphmesh.testing
 from graphmesh.errors import GraphmeshError, error_class
 from graphmesh.testing import LocalStack
+from graphmesh.testing.infra.postgres import pgvector_bin_dir
 from graphmesh_cli.main import build_parser
 from graphmesh_cli.stack_commands import _stack_config
 
@@ -53,3 +54,11 @@ def test_up_takes_every_port_it_uses(tmp_path: Path) -> None:
     assert metrics == [6400, 6401, 6402, 6403, 6404]
     off = build_parser().parse_args(["up", "--metrics-port", "0"])
     assert LocalStack(_stack_config(off, tmp_path)).metrics_port_of("gateway") == 0
+
+
+def test_up_with_pgvector_runs_the_pgserver_postgresql(tmp_path: Path) -> None:
+    args = build_parser().parse_args(["up", "--pgvector", "--data-dir", str(tmp_path)])
+    config = _stack_config(args, tmp_path)
+    assert config.postgres_bin == pgvector_bin_dir()
+    assert (pgvector_bin_dir() / "postgres").exists()
+    assert _stack_config(build_parser().parse_args(["up"]), tmp_path).postgres_bin is None

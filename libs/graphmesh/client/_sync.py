@@ -61,14 +61,16 @@ class Client(_calls.Connection):
         except grpc.RpcError as exc:
             raise error_from_status(exc) from None
 
-    def create_run(self, graph_id: str, input: Any, **options: Unpack[CreateRunOptions]) -> Run:
-        """Submits a run; `input` is JSON data (or JSON text, passed as is).
+    def create_run(self, target: str, input: Any, **options: Unpack[CreateRunOptions]) -> Run:
+        """Submits a run of `target`: a graph id, or an assistant's id (a
+        UUID; see `create_assistant`); `input` is JSON data (or JSON text,
+        passed as is).
         The options (`CreateRunOptions`): `thread_id`, `request_id`
         (idempotent submit), `metadata`; `resume`/`goto`/`update` send a
         LangGraph Command instead of input (pass input=None);
         `checkpoint_id` forks from that checkpoint; `multitask_strategy`,
         `durability`, `stream_modes`, `stream_subgraphs`, `timeout_seconds`."""
-        request = _calls.create_run(graph_id, input, options)
+        request = _calls.create_run(target, input, options)
         return Run.from_proto(self._call(self._runs.CreateRun, request).run)
 
     def create_thread(

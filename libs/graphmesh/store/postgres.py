@@ -4,9 +4,10 @@
 A namespace is stored as its labels joined by "." (which labels cannot
 hold), so a prefix search is a range on the item's primary key. A filter is
 applied as LangGraph's `InMemoryStore` applies it (`filters.matches`), after
-the namespace range; a semantic search ranks by cosine similarity, computed
-in SQL over every vector under the prefix (an exact scan: pgvector is not
-needed, and no approximate index can change an answer)."""
+the namespace range; a semantic search ranks by cosine similarity over
+every vector under the prefix (an exact scan, so no approximate index can
+change an answer): with pgvector's `<=>` where the database has the
+extension (migration 0012), else computed in plain SQL."""
 
 from __future__ import annotations
 
@@ -50,6 +51,18 @@ WHERE tenant = $1 AND (prefix, key) IN (SELECT * FROM unnest($2::text[], $3::tex
 """
 
 
+# Cosine similarity of a stored embedding and the query ($5), NULL for a
+# zero vector: by pgvector (1 - cosine distance), or in plain SQL.
+_PGVECTOR_COSINE = (
+    "CASE WHEN (v.embedding::vector <=> $5::float8[]::vector) = 'NaN'::float8 THEN NULL"
+    " ELSE 1 - (v.embedding::vector <=> $5::float8[]::vector) END"
+)
+_SQL_COSINE = """(SELECT sum(a * b) FROM unnest(v.embedding, $5::float8[]) AS t(a, b))
+    / NULLIF(
+        sqrt((SELECT sum(a * a) FROM unnest(v.embedding) AS t(a)))
+        * sqrt((SELECT sum(b * b) FROM unnest($5::float8[]) AS t(b))), 0)"""
+
+
 def _range(prefix: Namespace) -> tuple[str, str, str]:
     """Stored prefixes equal to `prefix` or under it: (exact, from, to)."""
     if not prefix:
@@ -75,6 +88,18 @@ class PostgresItems(ItemStore):
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
+        self._pgvector: bool | None = None
+
+    async def uses_pgvector(self) -> bool:
+        """True if similarity is computed by pgvector (looked up once)."""
+        if self._pgvector is None:
+            async with self._driver("store_pgvector") as conn:
+                self._pgvector = bool(
+                    await conn.fetchval(
+                        "SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'vector')"
+                    )
+                )
+        return self._pgvector
 
     def _driver(self, what: str) -> AbstractAsyncContextManager[Any]:
         return driver_connection(self._engine, what)
@@ -166,21 +191,19 @@ class PostgresItems(ItemStore):
         self, conn: Any, tenant: str, search: ItemSearch, exact: str, low: str, high: str
     ) -> list[StoredItem]:
         """Items ranked by their best field's cosine similarity to the query;
-        items without vectors follow, unscored (as LangGraph's stores do)."""
+        items without vectors follow, unscored (as LangGraph's stores do).
+        Equal scores keep the order items were first stored in, as
+        `InMemoryStore`'s stable sort does."""
+        similarity = _PGVECTOR_COSINE if await self.uses_pgvector() else _SQL_COSINE
         rows = await conn.fetch(
             f"""
             SELECT {_COLUMNS}, (
-                SELECT max(
-                    (SELECT sum(a * b) FROM unnest(v.embedding, $5::float8[]) AS t(a, b))
-                    / NULLIF(
-                        sqrt((SELECT sum(a * a) FROM unnest(v.embedding) AS t(a)))
-                        * sqrt((SELECT sum(b * b) FROM unnest($5::float8[]) AS t(b))), 0)
-                )
+                SELECT max({similarity})
                 FROM store_vectors v
                 WHERE v.tenant = i.tenant AND v.prefix = i.prefix AND v.key = i.key
             ) AS score
             FROM store_items i WHERE tenant = $1 AND {_UNDER} AND {_LIVE}
-            ORDER BY score DESC NULLS LAST, updated_at DESC, prefix, key
+            ORDER BY score DESC NULLS LAST, created_at, prefix, key
             """,
             tenant,
             exact,

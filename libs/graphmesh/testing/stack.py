@@ -57,6 +57,9 @@ class StackConfig:
     #: How the stack's own checks reach a gateway that serves TLS (the
     #: services' TLS and credentials are set in `extra_env`).
     gateway_tls: ClientTls | None = None
+    #: PostgreSQL binaries to run (None: the machine's); `pgvector_bin_dir()`
+    #: gives a PostgreSQL with pgvector.
+    postgres_bin: Path | None = None
 
     @classmethod
     def with_free_ports(cls, data_dir: Path, **kwargs: object) -> StackConfig:
@@ -101,7 +104,10 @@ class LocalStack:
     def __init__(self, config: StackConfig) -> None:
         self.config = config
         self.postgres = PrivatePostgres(
-            config.data_dir / "postgres", config.postgres_port, config.durable
+            config.data_dir / "postgres",
+            config.postgres_port,
+            config.durable,
+            bin_dir=config.postgres_bin,
         )
         self.broker = LocalBroker(config.data_dir / "broker", config.broker_port, config.broker)
         self.services: list[ServiceProcess] = []

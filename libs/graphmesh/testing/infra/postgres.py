@@ -8,6 +8,7 @@ they run as the `postgres` user, which then owns the cluster directory.
 from __future__ import annotations
 
 import glob
+import importlib.util
 import os
 import shutil
 import subprocess
@@ -36,6 +37,17 @@ def _bin_dir() -> Path:
     )
 
 
+def pgvector_bin_dir() -> Path:
+    """The binaries of a PostgreSQL that has pgvector: the `pgserver`
+    wheel's (PostgreSQL 16), since Debian 12 packages no pgvector."""
+    spec = importlib.util.find_spec("pgserver")
+    if spec is None or not spec.submodule_search_locations:
+        raise PostgresError(
+            "PostgreSQL with pgvector comes from the pgserver wheel: pip install pgserver"
+        )
+    return Path(next(iter(spec.submodule_search_locations))) / "pginstall" / "bin"
+
+
 def _as_owner(args: list[str]) -> list[str]:
     if os.geteuid() == 0:
         return ["runuser", "-u", "postgres", "--", *args]
@@ -52,6 +64,7 @@ class PrivatePostgres:
         durable: bool = True,
         server_options: Sequence[str] = (),
         hba: str | None = None,
+        bin_dir: Path | None = None,
     ) -> None:
         self.directory = directory
         self.port = port
@@ -61,7 +74,8 @@ class PrivatePostgres:
         #: A pg_hba.conf of its own (None: initdb's, trusting every local user).
         self.hba = hba
         self._proc: subprocess.Popen[bytes] | None = None
-        self._bin = _bin_dir()
+        #: The PostgreSQL binaries (default: the machine's).
+        self._bin = bin_dir or _bin_dir()
 
     @property
     def data_dir(self) -> Path:
