@@ -8,7 +8,8 @@ and the gateways (`remote.RemoteItems`). `langgraph.GraphmeshStore` is the
 it checks namespaces as LangGraph does, computes embeddings for semantic
 search (the embedding function is user code: it runs in the executor or
 gateway, never in the checkpoint service) and turns LangGraph's operations
-into `ItemStore` calls. `contract` holds the tests every `ItemStore` passes.
+into `ItemStore` calls. tests/contract/test_store.py gives every `ItemStore`
+and LangGraph's `InMemoryStore` the same operations and compares answers.
 """
 
 from __future__ import annotations
