@@ -13,6 +13,11 @@ Figures (DESIGN.md's reference workload):
   awaiting a 60 s sleep) to the run's RunCancelled being stored (CancelRun
   with wait); bare: `task.cancel()` of `ainvoke` until the task has ended.
 Every output is checked; a wrong output fails the benchmark.
+
+The line also says whether each of issue 15's targets (`TARGETS`, set as
+ratios to bare LangGraph measured in the same run) is met, and, for a
+mesh the command started itself, the CPU time each process spent per run
+while the 64 clients ran chain3 (what predicts throughput on more cores).
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ import statistics
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +48,74 @@ SLEEPER_INPUT = {"seconds": 60.0, "slept": 0.0}
 
 class BenchmarkError(RuntimeError):
     """A run gave a wrong result."""
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """A figure's bound, computed from both sides' figures of one run."""
+
+    figure: str
+    text: str
+    limit: Callable[[dict[str, float], dict[str, float]], float]
+    at_least: bool = False
+
+    def judge(self, mesh: dict[str, float], bare: dict[str, float]) -> dict[str, Any]:
+        """The target, the bound this run gives it, the value and whether it is met."""
+        # Judged as printed (two decimals), so that the line agrees with itself.
+        limit = round(self.limit(mesh, bare), 2)
+        value = round(mesh[self.figure], 2)
+        met = value >= limit if self.at_least else value <= limit
+        return {"target": self.text, "limit": limit, "value": value, "met": met}
+
+
+#: Issue 15's targets for the reference workload.
+TARGETS = (
+    Target(
+        "chain3_runs_per_s",
+        ">= 0.5 x bare",
+        lambda m, b: 0.5 * b["chain3_runs_per_s"],
+        at_least=True,
+    ),
+    Target(
+        "fanout_runs_per_s",
+        ">= 0.6 x bare",
+        lambda m, b: 0.6 * b["fanout_runs_per_s"],
+        at_least=True,
+    ),
+    Target("chain3_p50_ms", "<= 4 x bare + 8 ms", lambda m, b: 4 * b["chain3_p50_ms"] + 8),
+    Target("chain3_p99_ms", "<= 3 x graphmesh's p50", lambda m, b: 3 * m["chain3_p50_ms"]),
+    Target("first_event_ms", "<= bare + 6 ms", lambda m, b: b["first_event_ms"] + 6),
+    Target("cancel_ms", "<= 10 ms", lambda m, b: 10.0),
+)
+
+
+def judge_targets(mesh: dict[str, float], bare: dict[str, float]) -> dict[str, dict[str, Any]]:
+    """Each target's verdict for one run's figures."""
+    return {t.figure: t.judge(mesh, bare) for t in TARGETS}
+
+
+class ProcessCpu:
+    """CPU seconds used by a started mesh's processes (children included:
+    PostgreSQL's backends), read before and after a phase."""
+
+    def __init__(self, pids: dict[str, int]) -> None:
+        import psutil
+
+        self._processes = {name: psutil.Process(pid) for name, pid in pids.items()}
+
+    def read(self) -> dict[str, float]:
+        """CPU seconds per process so far."""
+        import psutil
+
+        used = {}
+        for name, process in self._processes.items():
+            total = 0.0
+            for p in [process, *process.children(recursive=True)]:
+                with contextlib.suppress(psutil.NoSuchProcess):
+                    times = p.cpu_times()
+                    total += times.user + times.system
+            used[name] = total
+        return used
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -91,17 +165,27 @@ async def _figures(
     fanout_once: Callable[[], Awaitable[None]],
     first_event: Callable[[], Awaitable[None]],
     cancel_once: Callable[[], Awaitable[float]],
+    cpu: ProcessCpu | None = None,
+    cpu_per_run: dict[str, float] | None = None,
 ) -> dict[str, float]:
     """The reference figures, given how to do one of each kind of run; the
-    same code measures both sides."""
+    same code measures both sides. With `cpu`, `cpu_per_run` gets each
+    process's CPU milliseconds per run of the concurrent chain3 phase."""
     await _sequential(20, chain3_once)  # warm-up: connections, group assignment
     seq = await _sequential(args.sequential, chain3_once)
     firsts = await _sequential(args.first_event_runs, first_event)
     cancels = [await cancel_once() for _ in range(args.cancel_runs)]
+    before = cpu.read() if cpu is not None else {}
+    chain3_rate = await _at_concurrency(args.runs, args.concurrency, chain3_once)
+    if cpu is not None and cpu_per_run is not None:
+        after = cpu.read()
+        cpu_per_run.update(
+            {name: round((after[name] - before[name]) * 1000 / args.runs, 2) for name in after}
+        )
     return {
         "cancel_ms": statistics.median(cancels),
         "cancel_p99_ms": _percentile(cancels, 0.99),
-        "chain3_runs_per_s": await _at_concurrency(args.runs, args.concurrency, chain3_once),
+        "chain3_runs_per_s": chain3_rate,
         "chain3_p50_ms": statistics.median(seq),
         "chain3_p99_ms": _percentile(seq, 0.99),
         "fanout_runs_per_s": await _at_concurrency(args.fanout_runs, args.concurrency, fanout_once),
@@ -143,7 +227,12 @@ async def bench_bare(args: argparse.Namespace) -> dict[str, float]:
     return await _figures(args, chain3_once, fanout_once, first_chunk, cancel_once)
 
 
-async def bench_mesh(target: str, args: argparse.Namespace) -> dict[str, float]:
+async def bench_mesh(
+    target: str,
+    args: argparse.Namespace,
+    cpu: ProcessCpu | None = None,
+    cpu_per_run: dict[str, float] | None = None,
+) -> dict[str, float]:
     """The figures for graphmesh at `target`, through the public API with
     the Python client (with the command's token and TLS settings, for a
     secured gateway)."""
@@ -185,7 +274,9 @@ async def bench_mesh(target: str, args: argparse.Namespace) -> dict[str, float]:
                 raise BenchmarkError(f"graphmesh cancel left the run {done.status.name}")
             return elapsed
 
-        return await _figures(args, chain3_once, fanout_once, first_event, cancel_once)
+        return await _figures(
+            args, chain3_once, fanout_once, first_event, cancel_once, cpu, cpu_per_run
+        )
 
 
 def main(args: argparse.Namespace) -> int:
@@ -205,8 +296,10 @@ def main(args: argparse.Namespace) -> int:
         )
         stack.start()
         target = stack.gateway_target
+    cpu_per_run: dict[str, float] = {}
     try:
-        mesh = asyncio.run(bench_mesh(target, args))
+        cpu = ProcessCpu(stack.pids()) if stack is not None else None
+        mesh = asyncio.run(bench_mesh(target, args, cpu, cpu_per_run))
         bare = asyncio.run(bench_bare(args))
     finally:
         if stack is not None:
@@ -214,12 +307,19 @@ def main(args: argparse.Namespace) -> int:
         if tmp is not None:
             tmp.cleanup()
     ratio = {k: round(mesh[k] / bare[k], 3) if bare[k] else None for k in mesh}
+    targets = judge_targets(mesh, bare)
     print(
         json.dumps(
             {
                 "graphmesh": {k: round(v, 2) for k, v in mesh.items()},
                 "bare_langgraph": {k: round(v, 2) for k, v in bare.items()},
                 "ratio_graphmesh_over_bare": ratio,
+                "targets": targets,
+                "targets_met": sum(t["met"] for t in targets.values()),
+                "targets_total": len(targets),
+                # CPU ms per chain3 run at 64 clients, per process (a started mesh only).
+                "cpu_ms_per_run": cpu_per_run,
+                "cpu_ms_per_run_total": round(sum(cpu_per_run.values()), 2),
                 "runs": {
                     "chain3_concurrent": args.runs,
                     "concurrency": args.concurrency,
@@ -228,6 +328,7 @@ def main(args: argparse.Namespace) -> int:
                     "first_event": args.first_event_runs,
                     "cancelled": args.cancel_runs,
                 },
+                "executors": args.executors if stack is not None else None,
                 "outputs_checked": True,
                 "target": "started" if stack is not None else target,
                 "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},

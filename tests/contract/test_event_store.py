@@ -5,18 +5,28 @@ API served in this process over such a database."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 
 import grpc
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from graphmesh import envelope as ev
 from graphmesh.errors import InvalidArgument, Unavailable
-from graphmesh.eventstore.contract import EventStoreContract, RunStoreContract
+from graphmesh.eventstore.contract import (
+    EventStoreContract,
+    RunStoreContract,
+    new_run,
+    run_events,
+    thread_of,
+)
 from graphmesh.eventstore.interface import EventStore, RunStore
 from graphmesh.eventstore.memory import MemoryEventStore
 from graphmesh.eventstore.postgres import PostgresEventStore
 from graphmesh.eventstore.remote import RemoteEventStore
+from graphmesh.runs import RunStatus, fold_all
 from graphmesh.testing.infra import procs
 
 
@@ -41,6 +51,28 @@ class TestRemoteEventStore(RunStoreContract):
         with pytest.raises(InvalidArgument) as refused:
             await store.claim_many(["run"], "", 0)
         assert refused.value.reason == "CLAIM_MALFORMED"
+
+    async def test_waiting_for_the_end_gets_what_the_run_view_folds_from(
+        self, store: RunStore
+    ) -> None:
+        assert isinstance(store, RemoteEventStore)
+        run_id = await new_run(store)
+        await store.append(run_events(run_id, 4))  # seq 2-5, attempt 1
+
+        async def wait() -> list[list[ev.Event]]:
+            async with contextlib.aclosing(store.watch(run_id, wait_for_end=True)) as batches:
+                return [batch async for batch in batches]
+
+        waiting = asyncio.create_task(wait())
+        await asyncio.sleep(0.1)
+        assert not waiting.done()  # nothing is sent before the end
+        end = ev.new_event(run_id, thread_of(run_id), 6, 1, ev.RUN_SUCCEEDED, '{"output":{"n":3}}')
+        await store.append([end])
+        batches = await asyncio.wait_for(waiting, 10)
+        assert [[e.seq for e in batch] for batch in batches] == [[1, 6]]
+        view = fold_all(batches[0])
+        assert view == fold_all(await store.read(run_id))
+        assert view is not None and view.status is RunStatus.SUCCEEDED and view.attempt == 1
 
 
 async def test_an_unreachable_service_is_unavailable() -> None:

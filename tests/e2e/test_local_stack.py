@@ -151,6 +151,20 @@ def test_bench_checks_outputs_and_prints_both_sides_with_ratios(stack: LocalStac
     assert set(figures["ratio_graphmesh_over_bare"]) == names
     assert figures["outputs_checked"] is True
     assert all(v > 0 for v in figures["graphmesh"].values())
+    # Every target is judged from this run's own figures.
+    mesh, bare, targets = figures["graphmesh"], figures["bare_langgraph"], figures["targets"]
+    assert set(targets) == names - {"cancel_p99_ms"}
+    assert targets["chain3_p50_ms"]["limit"] == pytest.approx(4 * bare["chain3_p50_ms"] + 8, 0.01)
+    assert targets["chain3_p99_ms"]["limit"] == pytest.approx(3 * mesh["chain3_p50_ms"], 0.01)
+    for name, verdict in targets.items():
+        assert verdict["value"] == mesh[name]
+        wanted = verdict["value"] >= verdict["limit"] if "runs_per_s" in name else None
+        if wanted is None:
+            wanted = verdict["value"] <= verdict["limit"]
+        assert verdict["met"] is wanted, name
+    assert figures["targets_met"] == sum(v["met"] for v in targets.values())
+    # A mesh it did not start: no processes to read.
+    assert figures["cpu_ms_per_run"] == {} and figures["executors"] is None
 
 
 def test_demo_runs_the_examples_with_streamed_progress_and_cleans_up() -> None:

@@ -15,7 +15,7 @@ position and must never skip one that commits late.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -79,10 +79,19 @@ def _head_from_row(row: Any) -> RunHead:
 
 
 class PostgresEventStore(EventStore):
-    """The event store over a SQLAlchemy async engine (asyncpg)."""
+    """The event store over a SQLAlchemy async engine (asyncpg).
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    `committed`, if given, hears what each committed append announces on
+    the events channel ("run_id", or "run_id!" for a run that ended) as soon
+    as its transaction has committed: the service that appended wakes its
+    own watchers without waiting for PostgreSQL's notification to come back
+    (which still wakes every other process's)."""
+
+    def __init__(
+        self, engine: AsyncEngine, committed: Callable[[list[str]], None] | None = None
+    ) -> None:
         self._engine = engine
+        self._committed = committed
 
     def _driver(self, what: str) -> AbstractAsyncContextManager[Any]:
         return driver_connection(self._engine, what)
@@ -90,6 +99,7 @@ class PostgresEventStore(EventStore):
     async def append(self, batch: Sequence[Event]) -> list[AppendOutcome]:
         if not batch:
             return []
+        announced: list[str] = []
         async with self._driver("append") as conn, conn.transaction():
             await conn.execute("SELECT pg_advisory_xact_lock($1)", APPEND_LOCK_KEY)
             rows = await conn.fetch(sql.LOCK_HEADS, sorted({e.run_id for e in batch}))
@@ -119,14 +129,16 @@ class PostgresEventStore(EventStore):
                 elif outcome.is_rejection:
                     rejected.append((event, outcome))
             if appended:
-                await self._write(conn, appended, heads)
+                announced = await self._write(conn, appended, heads)
                 await threads.write_touches(conn, touches)
                 for thread_id, run_id, action in cancels:
                     await threads.mark_cancelled(conn, thread_id, run_id, action)
                 await apply_checkpoint_events(conn, appended)
             if rejected:
                 await _record_rejections(conn, rejected)
-            return outcomes
+        if announced and self._committed is not None:
+            self._committed(announced)
+        return outcomes
 
     async def append_thread(
         self,
@@ -238,7 +250,8 @@ class PostgresEventStore(EventStore):
 
     async def _write(
         self, conn: Any, appended: list[Event], heads: dict[str, RunHead | None]
-    ) -> None:
+    ) -> list[str]:
+        """Writes the events and their runs' heads; returns what it announced."""
         touched = sorted({e.run_id for e in appended})
         moved = [h for r in touched if (h := heads[r]) is not None]
         # "run_id!" announces that the run ended, "run_id" that it progressed.
@@ -266,6 +279,7 @@ class PostgresEventStore(EventStore):
         for i in range(_NOTIFY_CHUNK, len(announced), _NOTIFY_CHUNK):
             chunk = ",".join(announced[i : i + _NOTIFY_CHUNK])
             await conn.execute("SELECT pg_notify($1, $2)", EVENTS_CHANNEL, chunk)
+        return announced
 
     async def read(self, run_id: str, after_seq: int = 0, limit: int = 1000) -> list[Event]:
         async with self._driver("read") as conn:

@@ -71,8 +71,9 @@ class RemoteEventStore(RunStore):
         self, run_id: str, after_seq: int = 0, *, wait_for_end: bool = False
     ) -> AsyncGenerator[list[Event], None]:
         """The run's events after `after_seq` in batches as they are stored,
-        until its terminal event (with `wait_for_end`: one batch of all its
-        events, once it has ended). Leaving the iteration ends the watch."""
+        until its terminal event (with `wait_for_end`: one batch, once it
+        has ended, of what its view folds from: its RunCreated and terminal
+        event). Leaving the iteration ends the watch."""
         request = pb.WatchEventsRequest(
             run_id=run_id, after_seq=after_seq, wait_for_end=wait_for_end
         )

@@ -266,6 +266,16 @@ class LocalStack:
                 return service
         raise KeyError(name)
 
+    def pids(self) -> dict[str, int]:
+        """The process id of each running part: services by name (executors
+        numbered after the first), "broker" and "postgres" (the postmaster,
+        whose backends are its children)."""
+        running = {service.name: service.proc.pid for service in self.services}
+        for name, pid in (("broker", self.broker.pid), ("postgres", self.postgres.pid)):
+            if pid is not None:
+                running[name] = pid
+        return running
+
     def stop(self) -> None:
         """Stops the services (gateway first), then the broker and PostgreSQL."""
         for service in reversed(self.services):

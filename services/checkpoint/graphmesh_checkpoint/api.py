@@ -33,7 +33,8 @@ def add_api(
     store's items in `engine`'s database on `server` (the service's whole
     API; the contract tests serve it in their own process); returns the
     event store."""
-    store = PostgresEventStore(engine)
+    # Its own appends wake its watchers at once (others hear PostgreSQL's NOTIFY).
+    store = PostgresEventStore(engine, committed=notifier.wake)
     event_store_service_pb2_grpc.add_EventStoreServiceServicer_to_server(
         EventStoreServicer(store, notifier, max_run_attempts), server
     )

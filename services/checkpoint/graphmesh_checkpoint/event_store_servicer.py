@@ -74,7 +74,7 @@ class EventStoreServicer(pb_grpc.EventStoreServiceServicer):
                 if request.wait_for_end:
                     head = await self._require_head(run_id)
                     if head.ended:
-                        events = await self._read_all(run_id, after)
+                        events = await self._ending(run_id, after, head.last_seq)
                         yield pb.WatchEventsResponse(events=[envelope.to_proto(e) for e in events])
                         return
                 else:
@@ -98,6 +98,19 @@ class EventStoreServicer(pb_grpc.EventStoreServiceServicer):
         if head is None:
             raise NotFound(f"no run {run_id}", reason="RUN_NOT_FOUND", field="run_id")
         return head
+
+    async def _ending(self, run_id: str, after: int, last_seq: int) -> list[Event]:
+        """What a run's view folds from once it ended: its RunCreated and
+        its terminal event. The events between change nothing the fold
+        keeps (attempts never decrease along a run's stored events, so the
+        terminal one has the highest), and shipping them (checkpoints with
+        the whole state) cost more than the rest of the wait."""
+        if after > 0:
+            return await self._read_all(run_id, after)
+        first = await self._store.read(run_id, 0, 1)
+        if last_seq <= 1:
+            return first
+        return first + await self._store.read(run_id, last_seq - 1, 1)
 
     async def _read_all(self, run_id: str, after: int) -> list[Event]:
         events: list[Event] = []
