@@ -14,18 +14,23 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from graphmesh import envelope as ev
+from graphmesh.checkpoints.postgres import PostgresCheckpointReader
 from graphmesh.errors import InvalidArgument, Unavailable
+from graphmesh.eventstore import ClaimOutcome
 from graphmesh.eventstore.contract import (
     EventStoreContract,
     RunStoreContract,
+    created_on,
     new_run,
     run_events,
+    saved_checkpoint,
     thread_of,
 )
 from graphmesh.eventstore.interface import EventStore, RunStore
 from graphmesh.eventstore.memory import MemoryEventStore
 from graphmesh.eventstore.postgres import PostgresEventStore
 from graphmesh.eventstore.remote import RemoteEventStore
+from graphmesh.eventstore.rules import LatestCheckpoint
 from graphmesh.runs import RunStatus, fold_all
 from graphmesh.testing.infra import procs
 
@@ -73,6 +78,47 @@ class TestRemoteEventStore(RunStoreContract):
         view = fold_all(batches[0])
         assert view == fold_all(await store.read(run_id))
         assert view is not None and view.status is RunStatus.SUCCEEDED and view.attempt == 1
+
+
+async def test_a_granted_claim_can_carry_its_threads_latest_checkpoint(
+    checkpoint_channel: grpc.aio.Channel, engine: AsyncEngine
+) -> None:
+    store = RemoteEventStore(checkpoint_channel, claims_with_checkpoints=True)
+    thread = "t-claims-with-checkpoints"
+    first = created_on(thread)
+    await store.append([first])
+    claim = await store.claim(first.run_id, "ex-1", 10_000)
+    assert claim.outcome is ClaimOutcome.CLAIMED
+    assert claim.latest_checkpoint == LatestCheckpoint(None)  # read: the thread has none
+    await store.append(
+        [ev.new_event(first.run_id, thread, 2, 1, ev.RUN_SUCCEEDED, '{"output":{}}')]
+    )
+    await store.append_thread(
+        thread,
+        [
+            saved_checkpoint("1f0-a", ""),
+            saved_checkpoint("1f0-b", "1f0-a"),
+            saved_checkpoint("1f0-c", "1f0-b", ns="child:1"),
+        ],
+    )
+    second = created_on(thread)
+    await store.append([second])
+    claim = await store.claim(second.run_id, "ex-1", 10_000)
+    assert claim.outcome is ClaimOutcome.CLAIMED
+    assert claim.latest_checkpoint is not None and claim.latest_checkpoint.stored is not None
+    assert claim.latest_checkpoint.stored.checkpoint_id == "1f0-b"  # the root's latest
+    assert claim.latest_checkpoint.stored == await PostgresCheckpointReader(engine).get(
+        thread, "", ""
+    )
+    # A claim not granted carries nothing, nor one that did not ask.
+    third = created_on(thread)
+    await store.append([third])
+    busy = await store.claim(third.run_id, "ex-2", 10_000)
+    assert busy.outcome is ClaimOutcome.THREAD_BUSY and busy.latest_checkpoint is None
+    fourth = created_on("t-claims-without-checkpoints")
+    await store.append([fourth])
+    plain = await RemoteEventStore(checkpoint_channel).claim(fourth.run_id, "ex-1", 10_000)
+    assert plain.outcome is ClaimOutcome.CLAIMED and plain.latest_checkpoint is None
 
 
 async def test_an_unreachable_service_is_unavailable() -> None:

@@ -10,7 +10,7 @@ from opentelemetry.context import Context
 
 from graphmesh import envelope as ev
 from graphmesh.checkpoints import events as cpe
-from graphmesh.checkpoints.reader import MemoryCheckpoints
+from graphmesh.checkpoints.reader import MemoryCheckpoints, PrimedCheckpoints
 from graphmesh.eventstore import AppendOutcome, ClaimOutcome
 from graphmesh.eventstore.memory import MemoryEventStore
 from graphmesh.registry import DEFAULT_REGISTRY, load_registry
@@ -245,7 +245,9 @@ async def test_a_command_delivered_again_does_not_run_its_attempt_twice() -> Non
     )
     ran: list[int] = []
 
-    async def run(created: ev.Event, attempt: int, last_seq: int, parent: Any) -> None:
+    async def run(
+        created: ev.Event, attempt: int, last_seq: int, parent: Any, checkpoints: Any
+    ) -> None:
         ran.append(attempt)
 
     worker._run = run  # type: ignore[method-assign]
@@ -313,3 +315,18 @@ def test_a_finished_run_is_held_for_a_bounded_time() -> None:
     assert ending.held() == ["b"] and "a" not in ending
     ending.discard("b")  # the store has it
     assert ending.held() == []
+
+
+async def test_a_primed_reader_answers_only_the_runs_first_read_from_its_claim() -> None:
+    behind = MemoryCheckpoints()
+    behind.apply([])
+    primed_value = cast(Any, "the claim's checkpoint")
+    reader = PrimedCheckpoints(behind, "t-1", primed_value)
+    assert await reader.get("t-1", "", "") == primed_value
+    assert await reader.get("t-1", "", "") == primed_value  # nothing written since
+    # Another thread, a namespace, a given checkpoint, or after the run's own
+    # writes: read from the store.
+    assert await reader.get("t-2", "", "") is None
+    assert await reader.get("t-1", "child:1", "") is None
+    assert await reader.get("t-1", "", "1f0-a") is None
+    assert await reader.get("t-1", "", "", after=("run", 3)) is None

@@ -87,6 +87,41 @@ class CheckpointReader(abc.ABC):
         return found[0] if found else None
 
 
+class PrimedCheckpoints(CheckpointReader):
+    """A run's reader that answers the run's first read, its thread's
+    latest root checkpoint, from what its claim carried (see
+    `ClaimResult.latest_checkpoint`); every other read (a namespace, a
+    given checkpoint, or once the run has written: `after` set) goes to
+    `reader`."""
+
+    def __init__(
+        self, reader: CheckpointReader, thread_id: str, latest: StoredCheckpoint | None
+    ) -> None:
+        self._reader = reader
+        self._thread_id = thread_id
+        self._latest = latest
+
+    async def search(self, query: CheckpointQuery) -> list[StoredCheckpoint]:
+        return await self._reader.search(query)
+
+    async def get(
+        self,
+        thread_id: str,
+        checkpoint_ns: str,
+        checkpoint_id: str,
+        *,
+        after: tuple[str, int] = ("", 0),
+    ) -> StoredCheckpoint | None:
+        if (
+            thread_id == self._thread_id
+            and not checkpoint_ns
+            and not checkpoint_id
+            and not after[0]
+        ):
+            return self._latest
+        return await self._reader.get(thread_id, checkpoint_ns, checkpoint_id, after=after)
+
+
 _Key = tuple[str, str, str]
 _WriteKey = tuple[str, str, str, str, int]
 

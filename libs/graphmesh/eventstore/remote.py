@@ -23,6 +23,7 @@ from datetime import timedelta
 import grpc
 
 from graphmesh import envelope as ev
+from graphmesh.checkpoints.remote import stored_from_proto
 from graphmesh.envelope import Event
 from graphmesh.eventstore.interface import LeaseRenewal, RunStore, run_not_found
 from graphmesh.eventstore.rules import (
@@ -30,6 +31,7 @@ from graphmesh.eventstore.rules import (
     CancelState,
     ClaimOutcome,
     ClaimResult,
+    LatestCheckpoint,
     ThreadEventIn,
 )
 from graphmesh.grpcutil import translated_rpc_errors
@@ -45,9 +47,12 @@ _MIN_LEASE_CALL_MS = 1000
 
 class RemoteEventStore(RunStore):
     """The run log, the leases and the thread streams, served by the
-    checkpoint service at the other end of `channel`."""
+    checkpoint service at the other end of `channel`. With
+    `claims_with_checkpoints` (the executors'), a granted claim carries its
+    thread's latest root checkpoint (`ClaimResult.latest_checkpoint`)."""
 
-    def __init__(self, channel: grpc.aio.Channel) -> None:
+    def __init__(self, channel: grpc.aio.Channel, *, claims_with_checkpoints: bool = False) -> None:
+        self._with_checkpoints = claims_with_checkpoints
         self._store = pb_grpc.EventStoreServiceStub(channel)
         self._threads = cp_grpc.CheckpointServiceStub(channel)
         self._claims: dict[tuple[str, int], _Claims] = {}
@@ -91,7 +96,10 @@ class RemoteEventStore(RunStore):
         """See `RunLeases.claim_many`; the service applies its own limit on
         attempts (GRAPHMESH_MAX_RUN_ATTEMPTS), not `max_attempts`."""
         request = pb.ClaimRunsRequest(
-            run_ids=list(run_ids), executor_id=executor_id, lease_ms=lease_ms
+            run_ids=list(run_ids),
+            executor_id=executor_id,
+            lease_ms=lease_ms,
+            with_latest_checkpoint=self._with_checkpoints,
         )
         with translated_rpc_errors("claiming runs"):
             answer = await self._store.ClaimRuns(request, timeout=_lease_call_timeout(lease_ms))
@@ -193,12 +201,17 @@ class RemoteEventStore(RunStore):
 
 
 def _claim_result(claim: pb.RunClaim) -> ClaimResult:
+    latest = None
+    if claim.latest_checkpoint_read:
+        found = claim.HasField("latest_checkpoint")
+        latest = LatestCheckpoint(stored_from_proto(claim.latest_checkpoint) if found else None)
     return ClaimResult(
         outcome=ClaimOutcome(claim.outcome),
         attempt=claim.attempt,
         last_seq=claim.last_seq,
         retry_after_ms=claim.retry_after_ms,
         cancel_action=claim.cancel_action,
+        latest_checkpoint=latest,
     )
 
 

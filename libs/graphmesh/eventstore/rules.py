@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 
 from graphmesh import envelope as ev
 from graphmesh.checkpoints import events as cpe
+from graphmesh.checkpoints.reader import StoredCheckpoint
 from graphmesh.envelope import Event
 from graphmesh.errors import FailedPrecondition
 from graphmesh.internal.v1 import event_store_service_pb2 as es_pb2
@@ -92,6 +93,19 @@ class ClaimResult:
     #: Set when the run was cancelled before it could start: the executor
     #: ends it as cancelled instead of running it.
     cancel_action: str = ""
+    #: The run's thread (when CLAIMED).
+    thread_id: str = ""
+    #: When CLAIMED and asked for: the thread's latest root checkpoint, read
+    #: after the claim committed (None inside: the thread has none).
+    latest_checkpoint: LatestCheckpoint | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LatestCheckpoint:
+    """A thread's latest root checkpoint as read at one moment (None: the
+    thread had none)."""
+
+    stored: StoredCheckpoint | None
 
 
 def judge_append(
@@ -197,7 +211,11 @@ def judge_claim(
         republished=republished,
     )
     claimed = ClaimResult(
-        ClaimOutcome.CLAIMED, attempt, head.last_seq, cancel_action=head.cancel_action
+        ClaimOutcome.CLAIMED,
+        attempt,
+        head.last_seq,
+        cancel_action=head.cancel_action,
+        thread_id=head.thread_id,
     )
     return claimed, new_head
 

@@ -35,13 +35,12 @@ def add_api(
     event store."""
     # Its own appends wake its watchers at once (others hear PostgreSQL's NOTIFY).
     store = PostgresEventStore(engine, committed=notifier.wake)
+    checkpoints = PostgresCheckpointReader(engine)
     event_store_service_pb2_grpc.add_EventStoreServiceServicer_to_server(
-        EventStoreServicer(store, notifier, max_run_attempts), server
+        EventStoreServicer(store, notifier, max_run_attempts, checkpoints), server
     )
     checkpoint_service_pb2_grpc.add_CheckpointServiceServicer_to_server(
-        CheckpointServicer(
-            store, PostgresCheckpointReader(engine), ThreadRecords(engine), notifier
-        ),
+        CheckpointServicer(store, checkpoints, ThreadRecords(engine), notifier),
         server,
     )
     assistant_store_service_pb2_grpc.add_AssistantStoreServiceServicer_to_server(

@@ -13,9 +13,12 @@ import grpc
 import structlog
 
 from graphmesh import envelope, tracing
+from graphmesh.checkpoints.reader import CheckpointReader
+from graphmesh.checkpoints.remote import stored_to_proto
 from graphmesh.envelope import Event
 from graphmesh.errors import InvalidArgument, NotFound
 from graphmesh.eventstore import ClaimOutcome, EventStore, RunHead
+from graphmesh.eventstore.rules import ClaimResult
 from graphmesh.grpcutil import handle_errors
 from graphmesh.internal.v1 import event_store_service_pb2 as pb
 from graphmesh.internal.v1 import event_store_service_pb2_grpc as pb_grpc
@@ -32,10 +35,17 @@ _READ_LIMIT_MAX = 10000
 class EventStoreServicer(pb_grpc.EventStoreServiceServicer):
     """Serves the event store to the gateway and the executors."""
 
-    def __init__(self, store: EventStore, notifier: RunNotifier, max_run_attempts: int) -> None:
+    def __init__(
+        self,
+        store: EventStore,
+        notifier: RunNotifier,
+        max_run_attempts: int,
+        checkpoints: CheckpointReader,
+    ) -> None:
         self._store = store
         self._notifier = notifier
         self._max_run_attempts = max_run_attempts
+        self._checkpoints = checkpoints
 
     @handle_errors
     async def AppendEvents(
@@ -133,18 +143,28 @@ class EventStoreServicer(pb_grpc.EventStoreServiceServicer):
         for run_id, result in zip(request.run_ids, results, strict=True):
             if result.outcome is ClaimOutcome.ATTEMPTS_EXHAUSTED:
                 await self._give_up(run_id, result.attempt)
-        return pb.ClaimRunsResponse(
-            claims=[
-                pb.RunClaim(
-                    outcome=cast(Any, int(r.outcome)),
-                    attempt=r.attempt,
-                    last_seq=r.last_seq,
-                    retry_after_ms=r.retry_after_ms,
-                    cancel_action=r.cancel_action,
-                )
-                for r in results
-            ]
-        )
+        claims = [_run_claim(r) for r in results]
+        if request.with_latest_checkpoint:
+            await self._add_latest_checkpoints(results, claims)
+        return pb.ClaimRunsResponse(claims=claims)
+
+    async def _add_latest_checkpoints(
+        self, results: list[ClaimResult], claims: list[pb.RunClaim]
+    ) -> None:
+        """Each claimed run's thread's latest root checkpoint: the read the
+        run would make first. Read after the claim committed, it is what
+        the run would read itself: the thread's previous run has ended in
+        the store (with its checkpoints before its end), and no other run
+        of the thread starts while this one holds it."""
+        latest: dict[str, pb.RunClaim] = {}
+        for result, claim in zip(results, claims, strict=True):
+            if result.outcome is not ClaimOutcome.CLAIMED or result.thread_id in latest:
+                continue  # (two claimed runs of one thread: only the first runs now)
+            latest[result.thread_id] = claim
+            stored = await self._checkpoints.get(result.thread_id, "", "")
+            claim.latest_checkpoint_read = True
+            if stored is not None:
+                claim.latest_checkpoint.CopyFrom(stored_to_proto(stored))
 
     async def _give_up(self, run_id: str, attempts: int) -> None:
         message = (
@@ -208,3 +228,13 @@ class EventStoreServicer(pb_grpc.EventStoreServiceServicer):
             timedelta(milliseconds=request.older_than_ms), min(request.limit, 1000)
         )
         return pb.TakeStaleCommandsResponse(events=[envelope.to_proto(e) for e in events])
+
+
+def _run_claim(result: ClaimResult) -> pb.RunClaim:
+    return pb.RunClaim(
+        outcome=cast(Any, int(result.outcome)),
+        attempt=result.attempt,
+        last_seq=result.last_seq,
+        retry_after_ms=result.retry_after_ms,
+        cancel_action=result.cancel_action,
+    )

@@ -56,7 +56,7 @@ async def serve(settings: ExecutorSettings, stop: asyncio.Event) -> None:
             settings.kafka,
             consumer,
             producer,
-            RemoteEventStore(channel),
+            RemoteEventStore(channel, claims_with_checkpoints=True),
             RemoteCheckpointReader(checkpoint_service_pb2_grpc.CheckpointServiceStub(channel)),
             settings.max_runs,
             settings.lease_ms,

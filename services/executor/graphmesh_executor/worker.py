@@ -35,7 +35,7 @@ from opentelemetry.trace import SpanKind
 
 from graphmesh import envelope as ev
 from graphmesh import tracing
-from graphmesh.checkpoints.reader import CheckpointReader
+from graphmesh.checkpoints.reader import CheckpointReader, PrimedCheckpoints
 from graphmesh.envelope import Event
 from graphmesh.errors import GraphmeshError
 from graphmesh.eventstore import ClaimOutcome
@@ -253,7 +253,12 @@ class ExecutorWorker:
                 self._leases.granted([created.run_id], asked_at)
                 if claim.cancel_action:
                     self._cancels[created.run_id] = claim.cancel_action
-                await self._run(created, claim.attempt, claim.last_seq, parent)
+                checkpoints = self._checkpoints
+                if claim.latest_checkpoint is not None:
+                    checkpoints = PrimedCheckpoints(
+                        checkpoints, created.thread_id, claim.latest_checkpoint.stored
+                    )
+                await self._run(created, claim.attempt, claim.last_seq, parent, checkpoints)
                 return
             if outcome in (ClaimOutcome.ALREADY_ENDED, ClaimOutcome.ATTEMPTS_EXHAUSTED):
                 return
@@ -274,6 +279,7 @@ class ExecutorWorker:
         attempt: int,
         last_seq: int,
         parent: Context,
+        checkpoints: CheckpointReader,
     ) -> None:
         graph_id = _graph_id(created)
         publisher = RunPublisher(
@@ -309,7 +315,7 @@ class ExecutorWorker:
                     executor_id=self._executor_id,
                     emit=publisher.emit,
                     delivered=publisher.delivered,
-                    checkpoints=self._checkpoints,
+                    checkpoints=checkpoints,
                     cancel_action=lambda: self._cancels.get(run_id, ""),
                     retry_policy=self._retry_policy,
                     max_event_bytes=self._max_event_bytes,

@@ -23,61 +23,62 @@ _sym_db = _symbol_database.Default()
 
 
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
+from graphmesh.internal.v1 import checkpoint_service_pb2 as graphmesh_dot_internal_dot_v1_dot_checkpoint__service__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n/graphmesh/internal/v1/event_store_service.proto\x12\x15graphmesh.internal.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xda\x01\n\rEventEnvelope\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12\x0e\n\x06run_id\x18\x02 \x01(\t\x12\x11\n\tthread_id\x18\x03 \x01(\t\x12\x0b\n\x03seq\x18\x04 \x01(\x04\x12\x0f\n\x07\x61ttempt\x18\x05 \x01(\r\x12\x0c\n\x04type\x18\x06 \x01(\t\x12(\n\x04time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x16\n\x0eschema_version\x18\x08 \x01(\r\x12\x14\n\x0cpayload_json\x18\t \x01(\t\x12\x10\n\x08position\x18\n \x01(\x04\"B\n\nEventBatch\x12\x34\n\x06\x65vents\x18\x01 \x03(\x0b\x32$.graphmesh.internal.v1.EventEnvelope\"K\n\x13\x41ppendEventsRequest\x12\x34\n\x06\x65vents\x18\x01 \x03(\x0b\x32$.graphmesh.internal.v1.EventEnvelope\"N\n\x14\x41ppendEventsResponse\x12\x36\n\x08outcomes\x18\x01 \x03(\x0e\x32$.graphmesh.internal.v1.AppendOutcome\"E\n\x11ReadEventsRequest\x12\x0e\n\x06run_id\x18\x01 \x01(\t\x12\x11\n\tafter_seq\x18\x02 \x01(\x04\x12\r\n\x05limit\x18\x03 \x01(\r\"^\n\x12ReadEventsResponse\x12\x34\n\x06\x65vents\x18\x01 \x03(\x0b\x32$.graphmesh.internal.v1.EventEnvelope\x12\x12\n\nrun_exists\x18\x02 \x01(\x08\"M\n\x12WatchEventsRequest\x12\x0e\n\x06run_id\x18\x01 \x01(\t\x12\x11\n\tafter_seq\x18\x02 \x01(\x04\x12\x14\n\x0cwait_for_end\x18\x03 \x01(\x08\"K\n\x13WatchEventsResponse\x12\x34\n\x06\x65vents\x18\x01 \x03(\x0b\x32$.graphmesh.internal.v1.EventEnvelope\"J\n\x10\x43laimRunsRequest\x12\x0f\n\x07run_ids\x18\x01 \x03(\t\x12\x13\n\x0b\x65xecutor_id\x18\x02 \x01(\t\x12\x10\n\x08lease_ms\x18\x03 \x01(\r\"D\n\x11\x43laimRunsResponse\x12/\n\x06\x63laims\x18\x01 \x03(\x0b\x32\x1f.graphmesh.internal.v1.RunClaim\"\x92\x01\n\x08RunClaim\x12\x34\n\x07outcome\x18\x01 \x01(\x0e\x32#.graphmesh.internal.v1.ClaimOutcome\x12\x0f\n\x07\x61ttempt\x18\x02 \x01(\r\x12\x10\n\x08last_seq\x18\x03 \x01(\x04\x12\x16\n\x0eretry_after_ms\x18\x04 \x01(\r\x12\x15\n\rcancel_action\x18\x05 \x01(\t\"L\n\x12RenewLeasesRequest\x12\x13\n\x0b\x65xecutor_id\x18\x01 \x01(\t\x12\x0f\n\x07run_ids\x18\x02 \x03(\t\x12\x10\n\x08lease_ms\x18\x03 \x01(\r\"j\n\x13RenewLeasesResponse\x12\x14\n\x0clost_run_ids\x18\x01 \x03(\t\x12=\n\rcancellations\x18\x02 \x03(\x0b\x32&.graphmesh.internal.v1.RunCancellation\"@\n\x18TakeStaleCommandsRequest\x12\x15\n\rolder_than_ms\x18\x01 \x01(\r\x12\r\n\x05limit\x18\x02 \x01(\r\"Q\n\x19TakeStaleCommandsResponse\x12\x34\n\x06\x65vents\x18\x01 \x03(\x0b\x32$.graphmesh.internal.v1.EventEnvelope\"1\n\x0fRunCancellation\x12\x0e\n\x06run_id\x18\x01 \x01(\t\x12\x0e\n\x06\x61\x63tion\x18\x02 \x01(\t\"6\n\x14RequestCancelRequest\x12\x0e\n\x06run_id\x18\x01 \x01(\t\x12\x0e\n\x06\x61\x63tion\x18\x02 \x01(\t\"J\n\x15RequestCancelResponse\x12\x31\n\x05state\x18\x01 \x01(\x0e\x32\".graphmesh.internal.v1.CancelState\"0\n\x19WatchCancellationsRequest\x12\x13\n\x0b\x65xecutor_id\x18\x01 \x01(\t\"[\n\x1aWatchCancellationsResponse\x12=\n\rcancellations\x18\x01 \x03(\x0b\x32&.graphmesh.internal.v1.RunCancellation*\xd8\x02\n\rAppendOutcome\x12\x1e\n\x1a\x41PPEND_OUTCOME_UNSPECIFIED\x10\x00\x12\x1b\n\x17\x41PPEND_OUTCOME_APPENDED\x10\x01\x12\x1c\n\x18\x41PPEND_OUTCOME_DUPLICATE\x10\x02\x12\x1f\n\x1b\x41PPEND_OUTCOME_REJECTED_GAP\x10\x03\x12)\n%APPEND_OUTCOME_REJECTED_STALE_ATTEMPT\x10\x04\x12$\n APPEND_OUTCOME_REJECTED_CONFLICT\x10\x05\x12*\n&APPEND_OUTCOME_REJECTED_THREAD_DELETED\x10\x06\x12\'\n#APPEND_OUTCOME_REJECTED_THREAD_BUSY\x10\x07\x12%\n!APPEND_OUTCOME_REJECTED_MALFORMED\x10\x08*\xf1\x01\n\x0c\x43laimOutcome\x12\x1d\n\x19\x43LAIM_OUTCOME_UNSPECIFIED\x10\x00\x12\x19\n\x15\x43LAIM_OUTCOME_CLAIMED\x10\x01\x12\x1f\n\x1b\x43LAIM_OUTCOME_ALREADY_ENDED\x10\x02\x12\"\n\x1e\x43LAIM_OUTCOME_LEASED_ELSEWHERE\x10\x03\x12\x1d\n\x19\x43LAIM_OUTCOME_UNKNOWN_RUN\x10\x04\x12\x1d\n\x19\x43LAIM_OUTCOME_THREAD_BUSY\x10\x05\x12$\n CLAIM_OUTCOME_ATTEMPTS_EXHAUSTED\x10\x06*\xa2\x01\n\x0b\x43\x61ncelState\x12\x1c\n\x18\x43\x41NCEL_STATE_UNSPECIFIED\x10\x00\x12\x1c\n\x18\x43\x41NCEL_STATE_UNKNOWN_RUN\x10\x01\x12\x1e\n\x1a\x43\x41NCEL_STATE_ALREADY_ENDED\x10\x02\x12\x1a\n\x16\x43\x41NCEL_STATE_CANCELLED\x10\x03\x12\x1b\n\x17\x43\x41NCEL_STATE_CANCELLING\x10\x04\x32\xee\x06\n\x11\x45ventStoreService\x12g\n\x0c\x41ppendEvents\x12*.graphmesh.internal.v1.AppendEventsRequest\x1a+.graphmesh.internal.v1.AppendEventsResponse\x12\x61\n\nReadEvents\x12(.graphmesh.internal.v1.ReadEventsRequest\x1a).graphmesh.internal.v1.ReadEventsResponse\x12\x66\n\x0bWatchEvents\x12).graphmesh.internal.v1.WatchEventsRequest\x1a*.graphmesh.internal.v1.WatchEventsResponse0\x01\x12^\n\tClaimRuns\x12\'.graphmesh.internal.v1.ClaimRunsRequest\x1a(.graphmesh.internal.v1.ClaimRunsResponse\x12\x64\n\x0bRenewLeases\x12).graphmesh.internal.v1.RenewLeasesRequest\x1a*.graphmesh.internal.v1.RenewLeasesResponse\x12v\n\x11TakeStaleCommands\x12/.graphmesh.internal.v1.TakeStaleCommandsRequest\x1a\x30.graphmesh.internal.v1.TakeStaleCommandsResponse\x12j\n\rRequestCancel\x12+.graphmesh.internal.v1.RequestCancelRequest\x1a,.graphmesh.internal.v1.RequestCancelResponse\x12{\n\x12WatchCancellations\x12\x30.graphmesh.internal.v1.WatchCancellationsRequest\x1a\x31.graphmesh.internal.v1.WatchCancellationsResponse0\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n/graphmesh/internal/v1/event_store_service.proto\x12\x15graphmesh.internal.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a.graphmesh/internal/v1/checkpoint_service.proto\"\xda\x01\n\rEventEnvelope\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12\x0e\n\x06run_id\x18\x02 \x01(\t\x12\x11\n\tthread_id\x18\x03 \x01(\t\x12\x0b\n\x03seq\x18\x04 \x01(\x04\x12\x0f\n\x07\x61ttempt\x18\x05 \x01(\r\x12\x0c\n\x04type\x18\x06 \x01(\t\x12(\n\x04time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x16\n\x0eschema_version\x18\x08 \x01(\r\x12\x14\n\x0cpayload_json\x18\t \x01(\t\x12\x10\n\x08position\x18\n \x01(\x04\"B\n\nEventBatch\x12\x34\n\x06\x65vents\x18\x01 \x03(\x0b\x32$.graphmesh.internal.v1.EventEnvelope\"K\n\x13\x41ppendEventsRequest\x12\x34\n\x06\x65vents\x18\x01 \x03(\x0b\x32$.graphmesh.internal.v1.EventEnvelope\"N\n\x14\x41ppendEventsResponse\x12\x36\n\x08outcomes\x18\x01 \x03(\x0e\x32$.graphmesh.internal.v1.AppendOutcome\"E\n\x11ReadEventsRequest\x12\x0e\n\x06run_id\x18\x01 \x01(\t\x12\x11\n\tafter_seq\x18\x02 \x01(\x04\x12\r\n\x05limit\x18\x03 \x01(\r\"^\n\x12ReadEventsResponse\x12\x34\n\x06\x65vents\x18\x01 \x03(\x0b\x32$.graphmesh.internal.v1.EventEnvelope\x12\x12\n\nrun_exists\x18\x02 \x01(\x08\"M\n\x12WatchEventsRequest\x12\x0e\n\x06run_id\x18\x01 \x01(\t\x12\x11\n\tafter_seq\x18\x02 \x01(\x04\x12\x14\n\x0cwait_for_end\x18\x03 \x01(\x08\"K\n\x13WatchEventsResponse\x12\x34\n\x06\x65vents\x18\x01 \x03(\x0b\x32$.graphmesh.internal.v1.EventEnvelope\"j\n\x10\x43laimRunsRequest\x12\x0f\n\x07run_ids\x18\x01 \x03(\t\x12\x13\n\x0b\x65xecutor_id\x18\x02 \x01(\t\x12\x10\n\x08lease_ms\x18\x03 \x01(\r\x12\x1e\n\x16with_latest_checkpoint\x18\x04 \x01(\x08\"D\n\x11\x43laimRunsResponse\x12/\n\x06\x63laims\x18\x01 \x03(\x0b\x32\x1f.graphmesh.internal.v1.RunClaim\"\xf6\x01\n\x08RunClaim\x12\x34\n\x07outcome\x18\x01 \x01(\x0e\x32#.graphmesh.internal.v1.ClaimOutcome\x12\x0f\n\x07\x61ttempt\x18\x02 \x01(\r\x12\x10\n\x08last_seq\x18\x03 \x01(\x04\x12\x16\n\x0eretry_after_ms\x18\x04 \x01(\r\x12\x15\n\rcancel_action\x18\x05 \x01(\t\x12\x1e\n\x16latest_checkpoint_read\x18\x06 \x01(\x08\x12\x42\n\x11latest_checkpoint\x18\x07 \x01(\x0b\x32\'.graphmesh.internal.v1.StoredCheckpoint\"L\n\x12RenewLeasesRequest\x12\x13\n\x0b\x65xecutor_id\x18\x01 \x01(\t\x12\x0f\n\x07run_ids\x18\x02 \x03(\t\x12\x10\n\x08lease_ms\x18\x03 \x01(\r\"j\n\x13RenewLeasesResponse\x12\x14\n\x0clost_run_ids\x18\x01 \x03(\t\x12=\n\rcancellations\x18\x02 \x03(\x0b\x32&.graphmesh.internal.v1.RunCancellation\"@\n\x18TakeStaleCommandsRequest\x12\x15\n\rolder_than_ms\x18\x01 \x01(\r\x12\r\n\x05limit\x18\x02 \x01(\r\"Q\n\x19TakeStaleCommandsResponse\x12\x34\n\x06\x65vents\x18\x01 \x03(\x0b\x32$.graphmesh.internal.v1.EventEnvelope\"1\n\x0fRunCancellation\x12\x0e\n\x06run_id\x18\x01 \x01(\t\x12\x0e\n\x06\x61\x63tion\x18\x02 \x01(\t\"6\n\x14RequestCancelRequest\x12\x0e\n\x06run_id\x18\x01 \x01(\t\x12\x0e\n\x06\x61\x63tion\x18\x02 \x01(\t\"J\n\x15RequestCancelResponse\x12\x31\n\x05state\x18\x01 \x01(\x0e\x32\".graphmesh.internal.v1.CancelState\"0\n\x19WatchCancellationsRequest\x12\x13\n\x0b\x65xecutor_id\x18\x01 \x01(\t\"[\n\x1aWatchCancellationsResponse\x12=\n\rcancellations\x18\x01 \x03(\x0b\x32&.graphmesh.internal.v1.RunCancellation*\xd8\x02\n\rAppendOutcome\x12\x1e\n\x1a\x41PPEND_OUTCOME_UNSPECIFIED\x10\x00\x12\x1b\n\x17\x41PPEND_OUTCOME_APPENDED\x10\x01\x12\x1c\n\x18\x41PPEND_OUTCOME_DUPLICATE\x10\x02\x12\x1f\n\x1b\x41PPEND_OUTCOME_REJECTED_GAP\x10\x03\x12)\n%APPEND_OUTCOME_REJECTED_STALE_ATTEMPT\x10\x04\x12$\n APPEND_OUTCOME_REJECTED_CONFLICT\x10\x05\x12*\n&APPEND_OUTCOME_REJECTED_THREAD_DELETED\x10\x06\x12\'\n#APPEND_OUTCOME_REJECTED_THREAD_BUSY\x10\x07\x12%\n!APPEND_OUTCOME_REJECTED_MALFORMED\x10\x08*\xf1\x01\n\x0c\x43laimOutcome\x12\x1d\n\x19\x43LAIM_OUTCOME_UNSPECIFIED\x10\x00\x12\x19\n\x15\x43LAIM_OUTCOME_CLAIMED\x10\x01\x12\x1f\n\x1b\x43LAIM_OUTCOME_ALREADY_ENDED\x10\x02\x12\"\n\x1e\x43LAIM_OUTCOME_LEASED_ELSEWHERE\x10\x03\x12\x1d\n\x19\x43LAIM_OUTCOME_UNKNOWN_RUN\x10\x04\x12\x1d\n\x19\x43LAIM_OUTCOME_THREAD_BUSY\x10\x05\x12$\n CLAIM_OUTCOME_ATTEMPTS_EXHAUSTED\x10\x06*\xa2\x01\n\x0b\x43\x61ncelState\x12\x1c\n\x18\x43\x41NCEL_STATE_UNSPECIFIED\x10\x00\x12\x1c\n\x18\x43\x41NCEL_STATE_UNKNOWN_RUN\x10\x01\x12\x1e\n\x1a\x43\x41NCEL_STATE_ALREADY_ENDED\x10\x02\x12\x1a\n\x16\x43\x41NCEL_STATE_CANCELLED\x10\x03\x12\x1b\n\x17\x43\x41NCEL_STATE_CANCELLING\x10\x04\x32\xee\x06\n\x11\x45ventStoreService\x12g\n\x0c\x41ppendEvents\x12*.graphmesh.internal.v1.AppendEventsRequest\x1a+.graphmesh.internal.v1.AppendEventsResponse\x12\x61\n\nReadEvents\x12(.graphmesh.internal.v1.ReadEventsRequest\x1a).graphmesh.internal.v1.ReadEventsResponse\x12\x66\n\x0bWatchEvents\x12).graphmesh.internal.v1.WatchEventsRequest\x1a*.graphmesh.internal.v1.WatchEventsResponse0\x01\x12^\n\tClaimRuns\x12\'.graphmesh.internal.v1.ClaimRunsRequest\x1a(.graphmesh.internal.v1.ClaimRunsResponse\x12\x64\n\x0bRenewLeases\x12).graphmesh.internal.v1.RenewLeasesRequest\x1a*.graphmesh.internal.v1.RenewLeasesResponse\x12v\n\x11TakeStaleCommands\x12/.graphmesh.internal.v1.TakeStaleCommandsRequest\x1a\x30.graphmesh.internal.v1.TakeStaleCommandsResponse\x12j\n\rRequestCancel\x12+.graphmesh.internal.v1.RequestCancelRequest\x1a,.graphmesh.internal.v1.RequestCancelResponse\x12{\n\x12WatchCancellations\x12\x30.graphmesh.internal.v1.WatchCancellationsRequest\x1a\x31.graphmesh.internal.v1.WatchCancellationsResponse0\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'graphmesh.internal.v1.event_store_service_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_APPENDOUTCOME']._serialized_start=1833
-  _globals['_APPENDOUTCOME']._serialized_end=2177
-  _globals['_CLAIMOUTCOME']._serialized_start=2180
-  _globals['_CLAIMOUTCOME']._serialized_end=2421
-  _globals['_CANCELSTATE']._serialized_start=2424
-  _globals['_CANCELSTATE']._serialized_end=2586
-  _globals['_EVENTENVELOPE']._serialized_start=108
-  _globals['_EVENTENVELOPE']._serialized_end=326
-  _globals['_EVENTBATCH']._serialized_start=328
-  _globals['_EVENTBATCH']._serialized_end=394
-  _globals['_APPENDEVENTSREQUEST']._serialized_start=396
-  _globals['_APPENDEVENTSREQUEST']._serialized_end=471
-  _globals['_APPENDEVENTSRESPONSE']._serialized_start=473
-  _globals['_APPENDEVENTSRESPONSE']._serialized_end=551
-  _globals['_READEVENTSREQUEST']._serialized_start=553
-  _globals['_READEVENTSREQUEST']._serialized_end=622
-  _globals['_READEVENTSRESPONSE']._serialized_start=624
-  _globals['_READEVENTSRESPONSE']._serialized_end=718
-  _globals['_WATCHEVENTSREQUEST']._serialized_start=720
-  _globals['_WATCHEVENTSREQUEST']._serialized_end=797
-  _globals['_WATCHEVENTSRESPONSE']._serialized_start=799
-  _globals['_WATCHEVENTSRESPONSE']._serialized_end=874
-  _globals['_CLAIMRUNSREQUEST']._serialized_start=876
-  _globals['_CLAIMRUNSREQUEST']._serialized_end=950
-  _globals['_CLAIMRUNSRESPONSE']._serialized_start=952
-  _globals['_CLAIMRUNSRESPONSE']._serialized_end=1020
-  _globals['_RUNCLAIM']._serialized_start=1023
-  _globals['_RUNCLAIM']._serialized_end=1169
-  _globals['_RENEWLEASESREQUEST']._serialized_start=1171
-  _globals['_RENEWLEASESREQUEST']._serialized_end=1247
-  _globals['_RENEWLEASESRESPONSE']._serialized_start=1249
-  _globals['_RENEWLEASESRESPONSE']._serialized_end=1355
-  _globals['_TAKESTALECOMMANDSREQUEST']._serialized_start=1357
-  _globals['_TAKESTALECOMMANDSREQUEST']._serialized_end=1421
-  _globals['_TAKESTALECOMMANDSRESPONSE']._serialized_start=1423
-  _globals['_TAKESTALECOMMANDSRESPONSE']._serialized_end=1504
-  _globals['_RUNCANCELLATION']._serialized_start=1506
-  _globals['_RUNCANCELLATION']._serialized_end=1555
-  _globals['_REQUESTCANCELREQUEST']._serialized_start=1557
-  _globals['_REQUESTCANCELREQUEST']._serialized_end=1611
-  _globals['_REQUESTCANCELRESPONSE']._serialized_start=1613
-  _globals['_REQUESTCANCELRESPONSE']._serialized_end=1687
-  _globals['_WATCHCANCELLATIONSREQUEST']._serialized_start=1689
-  _globals['_WATCHCANCELLATIONSREQUEST']._serialized_end=1737
-  _globals['_WATCHCANCELLATIONSRESPONSE']._serialized_start=1739
-  _globals['_WATCHCANCELLATIONSRESPONSE']._serialized_end=1830
-  _globals['_EVENTSTORESERVICE']._serialized_start=2589
-  _globals['_EVENTSTORESERVICE']._serialized_end=3467
+  _globals['_APPENDOUTCOME']._serialized_start=2013
+  _globals['_APPENDOUTCOME']._serialized_end=2357
+  _globals['_CLAIMOUTCOME']._serialized_start=2360
+  _globals['_CLAIMOUTCOME']._serialized_end=2601
+  _globals['_CANCELSTATE']._serialized_start=2604
+  _globals['_CANCELSTATE']._serialized_end=2766
+  _globals['_EVENTENVELOPE']._serialized_start=156
+  _globals['_EVENTENVELOPE']._serialized_end=374
+  _globals['_EVENTBATCH']._serialized_start=376
+  _globals['_EVENTBATCH']._serialized_end=442
+  _globals['_APPENDEVENTSREQUEST']._serialized_start=444
+  _globals['_APPENDEVENTSREQUEST']._serialized_end=519
+  _globals['_APPENDEVENTSRESPONSE']._serialized_start=521
+  _globals['_APPENDEVENTSRESPONSE']._serialized_end=599
+  _globals['_READEVENTSREQUEST']._serialized_start=601
+  _globals['_READEVENTSREQUEST']._serialized_end=670
+  _globals['_READEVENTSRESPONSE']._serialized_start=672
+  _globals['_READEVENTSRESPONSE']._serialized_end=766
+  _globals['_WATCHEVENTSREQUEST']._serialized_start=768
+  _globals['_WATCHEVENTSREQUEST']._serialized_end=845
+  _globals['_WATCHEVENTSRESPONSE']._serialized_start=847
+  _globals['_WATCHEVENTSRESPONSE']._serialized_end=922
+  _globals['_CLAIMRUNSREQUEST']._serialized_start=924
+  _globals['_CLAIMRUNSREQUEST']._serialized_end=1030
+  _globals['_CLAIMRUNSRESPONSE']._serialized_start=1032
+  _globals['_CLAIMRUNSRESPONSE']._serialized_end=1100
+  _globals['_RUNCLAIM']._serialized_start=1103
+  _globals['_RUNCLAIM']._serialized_end=1349
+  _globals['_RENEWLEASESREQUEST']._serialized_start=1351
+  _globals['_RENEWLEASESREQUEST']._serialized_end=1427
+  _globals['_RENEWLEASESRESPONSE']._serialized_start=1429
+  _globals['_RENEWLEASESRESPONSE']._serialized_end=1535
+  _globals['_TAKESTALECOMMANDSREQUEST']._serialized_start=1537
+  _globals['_TAKESTALECOMMANDSREQUEST']._serialized_end=1601
+  _globals['_TAKESTALECOMMANDSRESPONSE']._serialized_start=1603
+  _globals['_TAKESTALECOMMANDSRESPONSE']._serialized_end=1684
+  _globals['_RUNCANCELLATION']._serialized_start=1686
+  _globals['_RUNCANCELLATION']._serialized_end=1735
+  _globals['_REQUESTCANCELREQUEST']._serialized_start=1737
+  _globals['_REQUESTCANCELREQUEST']._serialized_end=1791
+  _globals['_REQUESTCANCELRESPONSE']._serialized_start=1793
+  _globals['_REQUESTCANCELRESPONSE']._serialized_end=1867
+  _globals['_WATCHCANCELLATIONSREQUEST']._serialized_start=1869
+  _globals['_WATCHCANCELLATIONSREQUEST']._serialized_end=1917
+  _globals['_WATCHCANCELLATIONSRESPONSE']._serialized_start=1919
+  _globals['_WATCHCANCELLATIONSRESPONSE']._serialized_end=2010
+  _globals['_EVENTSTORESERVICE']._serialized_start=2769
+  _globals['_EVENTSTORESERVICE']._serialized_end=3647
 # @@protoc_insertion_point(module_scope)

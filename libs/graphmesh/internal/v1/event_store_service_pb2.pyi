@@ -1,6 +1,7 @@
 import datetime
 
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from graphmesh.internal.v1 import checkpoint_service_pb2 as _checkpoint_service_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
@@ -138,14 +139,16 @@ class WatchEventsResponse(_message.Message):
     def __init__(self, events: _Optional[_Iterable[_Union[EventEnvelope, _Mapping]]] = ...) -> None: ...
 
 class ClaimRunsRequest(_message.Message):
-    __slots__ = ("run_ids", "executor_id", "lease_ms")
+    __slots__ = ("run_ids", "executor_id", "lease_ms", "with_latest_checkpoint")
     RUN_IDS_FIELD_NUMBER: _ClassVar[int]
     EXECUTOR_ID_FIELD_NUMBER: _ClassVar[int]
     LEASE_MS_FIELD_NUMBER: _ClassVar[int]
+    WITH_LATEST_CHECKPOINT_FIELD_NUMBER: _ClassVar[int]
     run_ids: _containers.RepeatedScalarFieldContainer[str]
     executor_id: str
     lease_ms: int
-    def __init__(self, run_ids: _Optional[_Iterable[str]] = ..., executor_id: _Optional[str] = ..., lease_ms: _Optional[int] = ...) -> None: ...
+    with_latest_checkpoint: bool
+    def __init__(self, run_ids: _Optional[_Iterable[str]] = ..., executor_id: _Optional[str] = ..., lease_ms: _Optional[int] = ..., with_latest_checkpoint: _Optional[bool] = ...) -> None: ...
 
 class ClaimRunsResponse(_message.Message):
     __slots__ = ("claims",)
@@ -154,18 +157,22 @@ class ClaimRunsResponse(_message.Message):
     def __init__(self, claims: _Optional[_Iterable[_Union[RunClaim, _Mapping]]] = ...) -> None: ...
 
 class RunClaim(_message.Message):
-    __slots__ = ("outcome", "attempt", "last_seq", "retry_after_ms", "cancel_action")
+    __slots__ = ("outcome", "attempt", "last_seq", "retry_after_ms", "cancel_action", "latest_checkpoint_read", "latest_checkpoint")
     OUTCOME_FIELD_NUMBER: _ClassVar[int]
     ATTEMPT_FIELD_NUMBER: _ClassVar[int]
     LAST_SEQ_FIELD_NUMBER: _ClassVar[int]
     RETRY_AFTER_MS_FIELD_NUMBER: _ClassVar[int]
     CANCEL_ACTION_FIELD_NUMBER: _ClassVar[int]
+    LATEST_CHECKPOINT_READ_FIELD_NUMBER: _ClassVar[int]
+    LATEST_CHECKPOINT_FIELD_NUMBER: _ClassVar[int]
     outcome: ClaimOutcome
     attempt: int
     last_seq: int
     retry_after_ms: int
     cancel_action: str
-    def __init__(self, outcome: _Optional[_Union[ClaimOutcome, str]] = ..., attempt: _Optional[int] = ..., last_seq: _Optional[int] = ..., retry_after_ms: _Optional[int] = ..., cancel_action: _Optional[str] = ...) -> None: ...
+    latest_checkpoint_read: bool
+    latest_checkpoint: _checkpoint_service_pb2.StoredCheckpoint
+    def __init__(self, outcome: _Optional[_Union[ClaimOutcome, str]] = ..., attempt: _Optional[int] = ..., last_seq: _Optional[int] = ..., retry_after_ms: _Optional[int] = ..., cancel_action: _Optional[str] = ..., latest_checkpoint_read: _Optional[bool] = ..., latest_checkpoint: _Optional[_Union[_checkpoint_service_pb2.StoredCheckpoint, _Mapping]] = ...) -> None: ...
 
 class RenewLeasesRequest(_message.Message):
     __slots__ = ("executor_id", "run_ids", "lease_ms")
