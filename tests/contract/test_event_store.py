@@ -57,10 +57,14 @@ class TestRemoteEventStore(RunStoreContract):
             await store.claim_many(["run"], "", 0)
         assert refused.value.reason == "CLAIM_MALFORMED"
 
+    @pytest.mark.parametrize("ended_by", ["this service", "another process"])
     async def test_waiting_for_the_end_gets_what_the_run_view_folds_from(
-        self, store: RunStore
+        self, store: RunStore, engine: AsyncEngine, ended_by: str
     ) -> None:
+        # The service answers from the end it stored itself, or reads the
+        # store when another process's append ended the run.
         assert isinstance(store, RemoteEventStore)
+        ender: RunStore = store if ended_by == "this service" else PostgresEventStore(engine)
         run_id = await new_run(store)
         await store.append(run_events(run_id, 4))  # seq 2-5, attempt 1
 
@@ -72,7 +76,7 @@ class TestRemoteEventStore(RunStoreContract):
         await asyncio.sleep(0.1)
         assert not waiting.done()  # nothing is sent before the end
         end = ev.new_event(run_id, thread_of(run_id), 6, 1, ev.RUN_SUCCEEDED, '{"output":{"n":3}}')
-        await store.append([end])
+        await ender.append([end])
         batches = await asyncio.wait_for(waiting, 10)
         assert [[e.seq for e in batch] for batch in batches] == [[1, 6]]
         view = fold_all(batches[0])

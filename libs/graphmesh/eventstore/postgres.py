@@ -82,13 +82,16 @@ class PostgresEventStore(EventStore):
     """The event store over a SQLAlchemy async engine (asyncpg).
 
     `committed`, if given, hears what each committed append announces on
-    the events channel ("run_id", or "run_id!" for a run that ended) as soon
-    as its transaction has committed: the service that appended wakes its
-    own watchers without waiting for PostgreSQL's notification to come back
-    (which still wakes every other process's)."""
+    the events channel ("run_id", or "run_id!" for a run that ended) and
+    the events it stored, as soon as its transaction has committed: the
+    service that appended wakes its own watchers without waiting for
+    PostgreSQL's notification to come back (which still wakes every other
+    process's)."""
 
     def __init__(
-        self, engine: AsyncEngine, committed: Callable[[list[str]], None] | None = None
+        self,
+        engine: AsyncEngine,
+        committed: Callable[[list[str], list[Event]], None] | None = None,
     ) -> None:
         self._engine = engine
         self._committed = committed
@@ -137,7 +140,7 @@ class PostgresEventStore(EventStore):
             if rejected:
                 await _record_rejections(conn, rejected)
         if announced and self._committed is not None:
-            self._committed(announced)
+            self._committed(announced, appended)
         return outcomes
 
     async def append_thread(

@@ -78,13 +78,26 @@ class EventStoreServicer(pb_grpc.EventStoreServiceServicer):
     ) -> AsyncIterator[pb.WatchEventsResponse]:
         run_id, after = request.run_id, request.after_seq
         flag = self._notifier.subscribe(run_id, end_only=request.wait_for_end)
+        created: list[Event] = []
         try:
             while True:
                 flag.clear()
                 if request.wait_for_end:
-                    head = await self._require_head(run_id)
-                    if head.ended:
-                        events = await self._ending(run_id, after, head.last_seq)
+                    terminal = self._notifier.ended(run_id)
+                    if terminal is not None and created:
+                        # Stored by this process just now: no read.
+                        events = [*created, terminal]
+                    else:
+                        head = await self._require_head(run_id)
+                        if not head.ended:
+                            if not created and after == 0:
+                                # What the answer needs besides the end, read
+                                # while the run goes on rather than after.
+                                created = await self._store.read(run_id, 0, 1)
+                            events = []
+                        else:
+                            events = await self._ending(run_id, after, head.last_seq)
+                    if events:
                         yield pb.WatchEventsResponse(events=[envelope.to_proto(e) for e in events])
                         return
                 else:

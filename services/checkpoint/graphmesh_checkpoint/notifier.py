@@ -21,6 +21,7 @@ from typing import Any
 import structlog
 
 from graphmesh.db import CANCELS_CHANNEL, EVENTS_CHANNEL, DatabaseSettings, connect_listener
+from graphmesh.envelope import Event
 
 log = structlog.get_logger(__name__)
 
@@ -33,6 +34,8 @@ class RunNotifier:
         self._progress: dict[str, set[asyncio.Event]] = defaultdict(set)
         self._end: dict[str, set[asyncio.Event]] = defaultdict(set)
         self._cancels: dict[str, set[asyncio.Queue[tuple[str, str]]]] = defaultdict(set)
+        #: Terminal events this process stored for runs someone waits to end.
+        self._ends: dict[str, Event] = {}
         self._task: asyncio.Task[None] | None = None
         self._conn: Any = None
 
@@ -51,6 +54,21 @@ class RunNotifier:
                 waiters.discard(flag)
                 if not waiters:
                     del registry[run_id]
+        if run_id not in self._end:
+            self._ends.pop(run_id, None)
+
+    def ended(self, run_id: str) -> Event | None:
+        """The terminal event of `run_id` if this process stored it while
+        someone waited for the run's end (None: not known here)."""
+        return self._ends.get(run_id)
+
+    def committed(self, announced: list[str], appended: list[Event]) -> None:
+        """Hears an append of this process as it commits: keeps the terminal
+        events of runs waited for, then wakes the watchers."""
+        for event in appended:
+            if event.is_terminal and event.run_id in self._end:
+                self._ends[event.run_id] = event
+        self.wake(announced)
 
     def watch_cancels(self, executor_id: str) -> asyncio.Queue[tuple[str, str]]:
         """A queue of (run_id, action) asked of runs `executor_id` holds."""
