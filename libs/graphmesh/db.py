@@ -18,7 +18,7 @@ from graphmesh.errors import Unavailable
 
 #: Channel on which the event store announces committed appends; the payload
 #: lists the run ids that got events, comma-separated, each followed by "!"
-#: if the run ended.
+#: if the run ended or "+" if it was created.
 EVENTS_CHANNEL = "graphmesh_events"
 #: NOTIFY channel for cancellation requests: "executor_id run_id action".
 CANCELS_CHANNEL = "graphmesh_cancels"

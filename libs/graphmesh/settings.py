@@ -110,7 +110,8 @@ def database_from_env(env: Mapping[str, str]) -> DatabaseSettings:
 
 def kafka_from_env(env: Mapping[str, str]) -> KafkaSettings:
     """GRAPHMESH_KAFKA_BOOTSTRAP, GRAPHMESH_TOPIC_PREFIX, GRAPHMESH_PARTITIONS,
-    GRAPHMESH_REPLICATION, GRAPHMESH_KAFKA_FETCH_MAX_WAIT_MS, and the
+    GRAPHMESH_REPLICATION, GRAPHMESH_KAFKA_FETCH_MAX_WAIT_MS,
+    GRAPHMESH_KAFKA_IDLE_AFTER_MS, and the
     connection's security: GRAPHMESH_KAFKA_SECURITY_PROTOCOL (PLAINTEXT, SSL,
     SASL_PLAINTEXT, SASL_SSL), GRAPHMESH_KAFKA_SSL_CA_FILE / _CERT_FILE /
     _KEY_FILE, GRAPHMESH_KAFKA_SASL_MECHANISM (PLAIN, SCRAM-SHA-256,
@@ -132,6 +133,7 @@ def kafka_from_env(env: Mapping[str, str]) -> KafkaSettings:
         partitions=env_int(env, "GRAPHMESH_PARTITIONS", 8, 1, 1024),
         replication=env_int(env, "GRAPHMESH_REPLICATION", 1, 1, 16),
         fetch_max_wait_ms=env_int(env, "GRAPHMESH_KAFKA_FETCH_MAX_WAIT_MS", 100, 0, 60000),
+        idle_after_ms=env_int(env, "GRAPHMESH_KAFKA_IDLE_AFTER_MS", 5000, 0, 3_600_000),
         security_protocol=protocol,
         ssl_cafile=env_str(env, "GRAPHMESH_KAFKA_SSL_CA_FILE", "") or None,
         ssl_certfile=env_str(env, "GRAPHMESH_KAFKA_SSL_CERT_FILE", "") or None,

@@ -78,6 +78,13 @@ SETTINGS: tuple[Setting, ...] = (
         "how long a fetch waits for data (see docs/architecture.md)",
     ),
     Setting(
+        "GRAPHMESH_KAFKA_IDLE_AFTER_MS",
+        "executor, checkpoint",
+        "5000",
+        "a consumer stops fetching this long after data last came or was announced,"
+        " until runs are created (0: it never stops; see docs/architecture.md)",
+    ),
+    Setting(
         "GRAPHMESH_GRAPHS",
         "gateway, executor",
         "`examples/langgraph.json`",

@@ -7,6 +7,7 @@ import itertools
 import json
 import threading
 import time
+import urllib.request
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -344,3 +345,39 @@ def test_get_run_says_what_wait_run_says_while_the_read_model_is_behind(
             ended.attempt,
         )
         assert got.created_at == ended.created_at and got.updated_at == ended.updated_at
+
+
+def _consumers_fetching(stack: LocalStack) -> dict[str, float]:
+    """graphmesh_consumer_fetching of the executor's and the checkpoint
+    service's consumers (1: fetching, 0: idle)."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    values = {}
+    for name in ("executor", "checkpoint"):
+        text = urllib.request.urlopen(stack.service(name).metrics_url, timeout=5).read().decode()
+        for family in text_string_to_metric_families(text):
+            for sample in family.samples:
+                if sample.name == "graphmesh_consumer_fetching":
+                    values[name] = sample.value
+    return values
+
+
+def test_an_idle_mesh_stops_fetching_and_a_new_run_wakes_it(
+    client: Client, stack: LocalStack
+) -> None:
+    """Idle, the consumers send no fetch (GRAPHMESH_KAFKA_IDLE_AFTER_MS,
+    5 s); a run created then reaches the executor through the notices, not
+    the 10 s probe, and its events reach the store."""
+    deadline = time.monotonic() + 60  # other tests' runs may still be ending
+    while _consumers_fetching(stack) != {"executor": 0, "checkpoint": 0}:
+        assert time.monotonic() < deadline, _consumers_fetching(stack)
+        time.sleep(0.5)
+    started = time.monotonic()
+    run = client.create_run("chain3", {"n": 0, "trail": []})
+    done = client.wait_run(run.run_id, timeout=30)
+    woke_in = time.monotonic() - started
+    assert done.status is RunStatus.SUCCEEDED
+    # Well inside the probe interval: woken by the notices (a probe or the
+    # requeue would take seconds).
+    assert woke_in < 5, woke_in
+    assert _consumers_fetching(stack) == {"executor": 1, "checkpoint": 1}

@@ -13,6 +13,7 @@ from graphmesh.checkpoints import events as cpe
 from graphmesh.checkpoints.reader import MemoryCheckpoints, PrimedCheckpoints
 from graphmesh.eventstore import AppendOutcome, ClaimOutcome
 from graphmesh.eventstore.memory import MemoryEventStore
+from graphmesh.kafka import KafkaSettings
 from graphmesh.registry import DEFAULT_REGISTRY, load_registry
 from graphmesh.run_created import Command, RunCreated
 from graphmesh.runs import RunStatus, fold_all
@@ -233,7 +234,7 @@ async def test_a_command_delivered_again_does_not_run_its_attempt_twice() -> Non
     worker = ExecutorWorker(
         "ex-test",
         REGISTRY,
-        cast(Any, None),
+        KafkaSettings("unused:9092"),
         cast(Any, None),
         cast(Any, None),
         # The lease stays this executor's: each claim is granted as the same
@@ -279,7 +280,7 @@ async def test_a_finished_run_keeps_its_lease_until_the_store_has_its_end() -> N
     worker = ExecutorWorker(
         "ex-test",
         REGISTRY,
-        cast(Any, None),
+        KafkaSettings("unused:9092"),
         cast(Any, None),
         cast(Any, None),
         cast(Any, store),

@@ -278,6 +278,17 @@ class EventStoreContract(RunStoreContract):
         raise NotImplementedError
         yield
 
+    async def test_unended_runs_are_known_until_every_run_ended(self, store: EventStore) -> None:
+        assert not await store.has_unended_runs()
+        run_id = str(uuid.uuid4())
+        await store.append([created(run_id)])
+        assert await store.has_unended_runs()  # pending
+        assert (await store.claim(run_id, "ex-1", 10_000)).outcome is ClaimOutcome.CLAIMED
+        assert await store.has_unended_runs()  # running
+        end = ev.new_event(run_id, thread_of(run_id), 2, 1, ev.RUN_SUCCEEDED, "{}")
+        assert await store.append([end]) == [AppendOutcome.APPENDED]
+        assert not await store.has_unended_runs()
+
     async def test_a_batch_sent_twice_is_stored_once(self, store: EventStore) -> None:
         run_id = await new_run(store)
         events = run_events(run_id, 3)

@@ -148,6 +148,11 @@ class EventStore(RunStore):
         """The position of the last stored event (0: none)."""
 
     @abc.abstractmethod
+    async def has_unended_runs(self) -> bool:
+        """True while some run has not ended (pending or running): events of
+        runs may still come."""
+
+    @abc.abstractmethod
     async def mark_cancel(self, run_id: str, action: str) -> RunHead | None:
         """Asks an unfinished run to stop with `action` ("rollback" wins over
         "interrupt"; otherwise the first request stands) and tells the

@@ -141,6 +141,9 @@ class MemoryEventStore(EventStore):
     async def head(self, run_id: str) -> RunHead | None:
         return self._heads.get(run_id)
 
+    async def has_unended_runs(self) -> bool:
+        return any(not head.ended for head in self._heads.values())
+
     async def read_all(self, after_position: int, limit: int) -> list[Event]:
         return self._events[after_position : after_position + limit]
 

@@ -257,8 +257,14 @@ class PostgresEventStore(EventStore):
         """Writes the events and their runs' heads; returns what it announced."""
         touched = sorted({e.run_id for e in appended})
         moved = [h for r in touched if (h := heads[r]) is not None]
-        # "run_id!" announces that the run ended, "run_id" that it progressed.
-        announced = [f"{h.run_id}!" if h.ended else h.run_id for h in moved]
+        created = {e.run_id for e in appended if e.type == ev.RUN_CREATED}
+        # "run_id!" announces that the run ended, "run_id+" that it was
+        # created (its command is on its way to the executors), "run_id"
+        # that it progressed.
+        announced = [
+            f"{h.run_id}!" if h.ended else f"{h.run_id}+" if h.run_id in created else h.run_id
+            for h in moved
+        ]
         await conn.execute(
             sql.WRITE,
             [e.event_id for e in appended],
@@ -306,6 +312,10 @@ class PostgresEventStore(EventStore):
     async def last_position(self) -> int:
         async with self._driver("last_position") as conn:
             return int(await conn.fetchval("SELECT coalesce(max(position), 0) FROM events"))
+
+    async def has_unended_runs(self) -> bool:
+        async with self._driver("has_unended_runs") as conn:
+            return bool(await conn.fetchval(sql.HAS_UNENDED_RUNS))
 
     async def claim_many(
         self, run_ids: Sequence[str], executor_id: str, lease_ms: int, max_attempts: int = 0

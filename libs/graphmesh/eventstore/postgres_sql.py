@@ -141,3 +141,9 @@ LATEST_ROOT_CHECKPOINT = """
 SELECT checkpoint_id FROM checkpoints WHERE thread_id = $1 AND checkpoint_ns = ''
 ORDER BY checkpoint_id COLLATE "C" DESC LIMIT 1
 """
+
+# Each side is answered from its partial index (unclaimed / started runs).
+HAS_UNENDED_RUNS = """
+SELECT EXISTS (SELECT 1 FROM run_heads WHERE attempt = 0 AND NOT ended)
+    OR EXISTS (SELECT 1 FROM run_heads WHERE attempt > 0 AND NOT ended)
+"""

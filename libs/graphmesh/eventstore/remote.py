@@ -11,13 +11,14 @@ each with its own call cost more than running a short graph.
 Two watches exist only here, because the checkpoint service serves them
 from its notifications rather than from a store method: `watch` (a run's
 new events) and `watch_cancellations` (the requests to stop an executor's
-runs).
+runs, and notices that commands are coming).
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncGenerator, Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 
 import grpc
@@ -43,6 +44,16 @@ from graphmesh.internal.v1 import event_store_service_pb2_grpc as pb_grpc
 _Claims = dict[str, list[asyncio.Future[ClaimResult]]]
 #: The shortest deadline of a claim or renewal (a lease of 0 gives leases up).
 _MIN_LEASE_CALL_MS = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class ExecutorNotices:
+    """What the checkpoint service tells an executor on its watch."""
+
+    #: Runs to stop: run id -> action ("interrupt" or "rollback").
+    cancels: dict[str, str]
+    #: Run commands are on their way (runs were created).
+    commands_coming: bool = False
 
 
 class RemoteEventStore(RunStore):
@@ -159,14 +170,18 @@ class RemoteEventStore(RunStore):
             )
         return CancelState(answer.state)
 
-    async def watch_cancellations(self, executor_id: str) -> AsyncGenerator[dict[str, str], None]:
-        """The requests to stop runs `executor_id` holds, as they come (run
-        id: action), until the service ends the watch."""
+    async def watch_cancellations(self, executor_id: str) -> AsyncGenerator[ExecutorNotices, None]:
+        """The requests to stop runs `executor_id` holds, as they come, and
+        notices that run commands are coming, until the service ends the
+        watch."""
         call = self._store.WatchCancellations(pb.WatchCancellationsRequest(executor_id=executor_id))
         try:
             with translated_rpc_errors("watching for cancellations"):
                 async for answer in call:
-                    yield {c.run_id: c.action for c in answer.cancellations}
+                    yield ExecutorNotices(
+                        {c.run_id: c.action for c in answer.cancellations},
+                        answer.commands_coming,
+                    )
         finally:
             call.cancel()
 

@@ -16,7 +16,13 @@ from graphmesh.internal.v1 import (
     event_store_service_pb2,
     item_store_service_pb2,
 )
-from graphmesh.kafka import CHECKPOINT_GROUP, ensure_topics, make_consumer, watch_consumer_lag
+from graphmesh.kafka import (
+    CHECKPOINT_GROUP,
+    FetchGate,
+    ensure_topics,
+    make_consumer,
+    watch_consumer_lag,
+)
 from graphmesh.service import run_service, supervise
 from graphmesh.store.postgres import PostgresItems
 from graphmesh_checkpoint.api import add_api
@@ -54,9 +60,18 @@ async def serve(settings: CheckpointSettings, stop: asyncio.Event) -> None:
     await ensure_topics(settings.kafka)
     consumer = make_consumer(settings.kafka, settings.kafka.events_topic, CHECKPOINT_GROUP)
     await consumer.start()
-    ingestor = EventIngestor(consumer, store, settings.batch_max)
+    # Idle (no run unended), the consumer fetches nothing until a run is created.
+    fetching = FetchGate(
+        consumer,
+        settings.kafka.idle_after_ms / 1000,
+        busy=store.has_unended_runs,
+        group=CHECKPOINT_GROUP,
+    )
+    notifier.expecting = fetching.active
+    ingestor = EventIngestor(consumer, store, settings.batch_max, fetching)
     stop_ingesting = asyncio.Event()  # set once the server has drained
     ingest_task = supervise(asyncio.create_task(ingestor.run(stop_ingesting)), stop)
+    gate = supervise(asyncio.create_task(fetching.run(stop_ingesting)), stop)
     probes = supervise(asyncio.create_task(health.run(stop)), stop)
     lag = supervise(asyncio.create_task(watch_consumer_lag(consumer, CHECKPOINT_GROUP, stop)), stop)
     sweep = supervise(
@@ -74,7 +89,7 @@ async def serve(settings: CheckpointSettings, stop: asyncio.Event) -> None:
     await server.stop(grace=settings.shutdown_grace_seconds)
     stop_ingesting.set()
     # The ingestor finishes its batch and commits its offsets.
-    await asyncio.wait([ingest_task, probes, lag, sweep])
+    await asyncio.wait([ingest_task, gate, probes, lag, sweep])
     await consumer.stop()
     await broker.close()
     await notifier.stop()

@@ -208,11 +208,14 @@ class EventStoreServicer(pb_grpc.EventStoreServiceServicer):
         queue = self._notifier.watch_cancels(request.executor_id)
         try:
             while True:
-                cancels = [await queue.get()]
+                notices = [await queue.get()]
                 while not queue.empty():
-                    cancels.append(queue.get_nowait())
+                    notices.append(queue.get_nowait())
                 yield pb.WatchCancellationsResponse(
-                    cancellations=[pb.RunCancellation(run_id=r, action=a) for r, a in cancels]
+                    cancellations=[
+                        pb.RunCancellation(run_id=n[0], action=n[1]) for n in notices if n
+                    ],
+                    commands_coming=None in notices,
                 )
         finally:
             self._notifier.unwatch_cancels(request.executor_id, queue)
@@ -240,6 +243,8 @@ class EventStoreServicer(pb_grpc.EventStoreServiceServicer):
         events = await self._store.take_stale_commands(
             timedelta(milliseconds=request.older_than_ms), min(request.limit, 1000)
         )
+        if events:
+            self._notifier.commands_coming()  # the caller sends them again
         return pb.TakeStaleCommandsResponse(events=[envelope.to_proto(e) for e in events])
 
 

@@ -19,7 +19,7 @@ from graphmesh import envelope, tracing
 from graphmesh.envelope import Event
 from graphmesh.errors import Unavailable
 from graphmesh.eventstore import EventStore
-from graphmesh.kafka import OffsetCommitter
+from graphmesh.kafka import FetchGate, OffsetCommitter
 from graphmesh_checkpoint.metrics import UNDECODABLE, count_outcomes
 
 log = structlog.get_logger(__name__)
@@ -28,10 +28,17 @@ log = structlog.get_logger(__name__)
 class EventIngestor:
     """The loop from the events topic into the event store."""
 
-    def __init__(self, consumer: AIOKafkaConsumer, store: EventStore, batch_max: int) -> None:
+    def __init__(
+        self,
+        consumer: AIOKafkaConsumer,
+        store: EventStore,
+        batch_max: int,
+        fetching: FetchGate | None = None,
+    ) -> None:
         self._consumer = consumer
         self._store = store
         self._batch_max = batch_max
+        self._fetching = fetching
         self._committer = OffsetCommitter(consumer)
         self.outcomes: Counter[str] = Counter()
         self.undecodable = 0
@@ -47,6 +54,8 @@ class EventIngestor:
                 continue
             if not batch:
                 continue
+            if self._fetching is not None:
+                self._fetching.active()
             try:
                 await self._append_until_stored(batch, stop)
             except Exception:

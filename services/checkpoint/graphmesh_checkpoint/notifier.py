@@ -8,14 +8,19 @@ A watcher may ask to be woken only when its run ends.
 
 The same connection hears cancellation requests ("executor run action") and
 hands them to the executors watching for them, whichever checkpoint service
-process the request was made on.
+process the request was made on. Announcements of new runs tell those
+executors that commands are coming (an idle executor's consumer fetches
+nothing until told, see `graphmesh.kafka.FetchGate`), and tell this
+process's own `expecting` hook that events will follow.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections import defaultdict
+from collections.abc import Callable
 from typing import Any
 
 import structlog
@@ -26,6 +31,14 @@ from graphmesh.envelope import Event
 log = structlog.get_logger(__name__)
 
 
+#: An executor's notice: a run to stop (run id, action), or None: commands
+#: are coming.
+Notice = tuple[str, str] | None
+#: At most one "commands are coming" notice per executor this often (an
+#: executor told once keeps fetching for a while).
+_COMMANDS_NOTICE_EVERY = 0.2
+
+
 class RunNotifier:
     """Run id -> waiting watchers; woken by the store's notifications."""
 
@@ -33,7 +46,10 @@ class RunNotifier:
         self._database = database
         self._progress: dict[str, set[asyncio.Event]] = defaultdict(set)
         self._end: dict[str, set[asyncio.Event]] = defaultdict(set)
-        self._cancels: dict[str, set[asyncio.Queue[tuple[str, str]]]] = defaultdict(set)
+        self._cancels: dict[str, set[asyncio.Queue[Notice]]] = defaultdict(set)
+        self._commands_noticed = 0.0
+        #: Called when a run was created anywhere: its events will follow.
+        self.expecting: Callable[[], None] = lambda: None
         #: Terminal events this process stored for runs someone waits to end.
         self._ends: dict[str, Event] = {}
         self._task: asyncio.Task[None] | None = None
@@ -70,13 +86,14 @@ class RunNotifier:
                 self._ends[event.run_id] = event
         self.wake(announced)
 
-    def watch_cancels(self, executor_id: str) -> asyncio.Queue[tuple[str, str]]:
-        """A queue of (run_id, action) asked of runs `executor_id` holds."""
-        queue: asyncio.Queue[tuple[str, str]] = asyncio.Queue()
+    def watch_cancels(self, executor_id: str) -> asyncio.Queue[Notice]:
+        """A queue of (run_id, action) asked of runs `executor_id` holds,
+        and of None when commands are coming."""
+        queue: asyncio.Queue[Notice] = asyncio.Queue()
         self._cancels[executor_id].add(queue)
         return queue
 
-    def unwatch_cancels(self, executor_id: str, queue: asyncio.Queue[tuple[str, str]]) -> None:
+    def unwatch_cancels(self, executor_id: str, queue: asyncio.Queue[Notice]) -> None:
         """Stops feeding `queue`."""
         queues = self._cancels.get(executor_id)
         if queues is not None:
@@ -90,19 +107,41 @@ class RunNotifier:
         for queue in self._cancels.get(executor_id, ()):
             queue.put_nowait((run_id, action))
 
+    def commands_coming(self) -> None:
+        """Tells every executor watching here that run commands are on
+        their way (at most every `_COMMANDS_NOTICE_EVERY` seconds)."""
+        now = time.monotonic()
+        if now - self._commands_noticed < _COMMANDS_NOTICE_EVERY:
+            return
+        self._commands_noticed = now
+        for queues in self._cancels.values():
+            for queue in queues:
+                queue.put_nowait(None)
+
     def wake(self, announced: list[str]) -> None:
-        """Wakes the watchers of announced runs ("id" progressed, "id!" ended)."""
+        """Wakes the watchers of announced runs ("id" progressed, "id!"
+        ended, "id+" created: commands and then events are coming)."""
+        created = False
         for item in announced:
             ended = item.endswith("!")
-            run_id = item[:-1] if ended else item
+            born = item.endswith("+")
+            created = created or born
+            run_id = item[:-1] if ended or born else item
             for flag in self._progress.get(run_id, ()):
                 flag.set()
             if ended:
                 for flag in self._end.get(run_id, ()):
                     flag.set()
+        if created:
+            self.commands_coming()
+            self.expecting()
 
     def wake_all(self) -> None:
-        """Wakes every watcher (after a reconnect, when notifications may be lost)."""
+        """Wakes every watcher and says that runs may have been created
+        (after a reconnect, when notifications may be lost)."""
+        self.expecting()
+        self._commands_noticed = 0.0
+        self.commands_coming()
         for registry in (self._progress, self._end):
             for waiters in registry.values():
                 for flag in waiters:

@@ -40,7 +40,7 @@ from graphmesh.envelope import Event
 from graphmesh.errors import GraphmeshError
 from graphmesh.eventstore import ClaimOutcome
 from graphmesh.eventstore.remote import RemoteEventStore
-from graphmesh.kafka import KafkaSettings, OffsetCommitter
+from graphmesh.kafka import EXECUTOR_GROUP, FetchGate, KafkaSettings, OffsetCommitter
 from graphmesh.registry import GraphRegistry
 from graphmesh.run_created import RunCreated
 from graphmesh.store import ItemStore
@@ -117,6 +117,8 @@ class ExecutorWorker:
         self._tasks: set[asyncio.Task[None]] = set()
         self._committed: dict[TopicPartition, int] = {}
         self._committer = OffsetCommitter(consumer)
+        #: Idle, the consumer fetches nothing until runs are created.
+        self._fetching = FetchGate(consumer, kafka.idle_after_ms / 1000, group=EXECUTOR_GROUP)
         self._leases = LeaseBook(lease_ms)
         self._ending = EndingRuns(_END_HOLD_LEASES * lease_ms / 1000)
         self._started = StartedAttempts()
@@ -132,6 +134,7 @@ class ExecutorWorker:
         """Works until `stop` is set, then lets in-flight runs finish."""
         renewer = asyncio.create_task(self._renew_leases(stop))
         watcher = asyncio.create_task(self._watch_cancellations())
+        gate = asyncio.create_task(self._fetching.run(stop))
         while not stop.is_set():
             if self.in_flight >= self._max_runs * 2:
                 await asyncio.sleep(0.005)
@@ -143,6 +146,8 @@ class ExecutorWorker:
                 log.warning("consume_failed", error=str(exc))
                 await asyncio.sleep(0.5)
                 continue
+            if batch:
+                self._fetching.active()
             for tp, messages in batch.items():
                 for message in messages:
                     self._progress[tp].take(message.offset)
@@ -154,7 +159,7 @@ class ExecutorWorker:
                 await self._hand_over(unfinished)
         self._commit()
         await self._committer.flush()
-        for helper in (renewer, watcher):
+        for helper in (renewer, watcher, gate):
             helper.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await helper
@@ -433,9 +438,13 @@ class ExecutorWorker:
 
     async def _watch_cancellations(self) -> None:
         while True:
+            # Notices may have been missed while the watch was down.
+            self._fetching.active()
             try:
-                async for cancels in self._store.watch_cancellations(self._executor_id):
-                    for run_id, action in cancels.items():
+                async for notices in self._store.watch_cancellations(self._executor_id):
+                    if notices.commands_coming:
+                        self._fetching.active()
+                    for run_id, action in notices.cancels.items():
                         self._cancel(run_id, action)
             except GraphmeshError as exc:
                 log.debug("cancellation_watch_interrupted", error=str(exc))

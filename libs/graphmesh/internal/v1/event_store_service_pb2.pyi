@@ -235,7 +235,9 @@ class WatchCancellationsRequest(_message.Message):
     def __init__(self, executor_id: _Optional[str] = ...) -> None: ...
 
 class WatchCancellationsResponse(_message.Message):
-    __slots__ = ("cancellations",)
+    __slots__ = ("cancellations", "commands_coming")
     CANCELLATIONS_FIELD_NUMBER: _ClassVar[int]
+    COMMANDS_COMING_FIELD_NUMBER: _ClassVar[int]
     cancellations: _containers.RepeatedCompositeFieldContainer[RunCancellation]
-    def __init__(self, cancellations: _Optional[_Iterable[_Union[RunCancellation, _Mapping]]] = ...) -> None: ...
+    commands_coming: bool
+    def __init__(self, cancellations: _Optional[_Iterable[_Union[RunCancellation, _Mapping]]] = ..., commands_coming: _Optional[bool] = ...) -> None: ...

@@ -141,7 +141,8 @@ class EventStoreServiceServicer:
 
     def WatchCancellations(self, request, context):
         """Streams the cancellation requests for the runs an executor holds, as
-        they are made (lease renewals carry them too, as a fallback).
+        they are made (lease renewals carry them too, as a fallback), and
+        notices that run commands are coming.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
