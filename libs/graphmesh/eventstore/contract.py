@@ -278,6 +278,21 @@ class EventStoreContract(RunStoreContract):
         raise NotImplementedError
         yield
 
+    async def test_concurrent_appends_get_what_each_would_get_alone(
+        self, store: EventStore
+    ) -> None:
+        runs = [str(uuid.uuid4()) for _ in range(10)]
+        answers = await asyncio.gather(
+            *(store.append([created(r)]) for r in runs),
+            *(store.append([created(r)]) for r in runs),  # the same again
+        )
+        for i, run_id in enumerate(runs):
+            assert [answers[i][0], answers[i + 10][0]] == [
+                AppendOutcome.APPENDED,
+                AppendOutcome.DUPLICATE,
+            ]
+            assert [e.seq for e in await store.read(run_id)] == [1]
+
     async def test_unended_runs_are_known_until_every_run_ended(self, store: EventStore) -> None:
         assert not await store.has_unended_runs()
         run_id = str(uuid.uuid4())

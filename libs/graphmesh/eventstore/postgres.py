@@ -30,6 +30,7 @@ from graphmesh.envelope import Event
 from graphmesh.errors import AlreadyExists, FailedPrecondition
 from graphmesh.eventstore import postgres_sql as sql
 from graphmesh.eventstore import postgres_threads as threads
+from graphmesh.eventstore.group import GroupAppender
 from graphmesh.eventstore.interface import EventStore, run_not_found
 from graphmesh.eventstore.rules import (
     AppendOutcome,
@@ -95,13 +96,17 @@ class PostgresEventStore(EventStore):
     ) -> None:
         self._engine = engine
         self._committed = committed
+        # Concurrent appends share transactions (see GroupAppender).
+        self._group = GroupAppender(self._append_together)
 
     def _driver(self, what: str) -> AbstractAsyncContextManager[Any]:
         return driver_connection(self._engine, what)
 
     async def append(self, batch: Sequence[Event]) -> list[AppendOutcome]:
-        if not batch:
-            return []
+        return await self._group.append(batch)
+
+    async def _append_together(self, batch: list[Event]) -> list[AppendOutcome]:
+        """One transaction for `batch` (the appends of several callers)."""
         announced: list[str] = []
         async with self._driver("append") as conn, conn.transaction():
             await conn.execute("SELECT pg_advisory_xact_lock($1)", APPEND_LOCK_KEY)
