@@ -24,7 +24,7 @@ from graphmesh.kafka import KafkaSettings
 
 log = structlog.get_logger(__name__)
 
-PROBE_INTERVAL_SECONDS = 2.0
+PROBE_INTERVAL_SECONDS = 5.0
 PROBE_TIMEOUT_SECONDS = 3.0
 
 

@@ -47,7 +47,7 @@ class EventIngestor:
         """Ingests until `stop` is set."""
         while not stop.is_set():
             try:
-                batch = await self._consumer.getmany(timeout_ms=200, max_records=self._batch_max)
+                batch = await self._consumer.getmany(timeout_ms=1000, max_records=self._batch_max)
             except KafkaError as exc:
                 log.warning("consume_failed", error=str(exc))
                 await asyncio.sleep(0.5)

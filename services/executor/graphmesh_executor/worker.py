@@ -141,7 +141,7 @@ class ExecutorWorker:
                 self._commit()
                 continue
             try:
-                batch = await self._consumer.getmany(timeout_ms=100, max_records=self._max_runs)
+                batch = await self._consumer.getmany(timeout_ms=500, max_records=self._max_runs)
             except KafkaError as exc:
                 log.warning("consume_failed", error=str(exc))
                 await asyncio.sleep(0.5)

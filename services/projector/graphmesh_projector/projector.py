@@ -21,7 +21,7 @@ from graphmesh_projector.readmodel import RunViewStore, stored_batches
 
 log = structlog.get_logger(__name__)
 
-_IDLE_POLL_SECONDS = 1.0
+_IDLE_POLL_SECONDS = 5.0
 _LAG_REFRESH_SECONDS = 2.0
 
 APPLIED = Counter("graphmesh_projector_events_applied", "Stored events applied to the read models.")
