@@ -295,27 +295,38 @@ class FetchGate:
             self._woken.set()
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Pauses and resumes the consumer until `stop` is set."""
+        """Pauses and resumes the consumer until `stop` is set. It fails
+        open: whatever goes wrong, the consumer is left fetching."""
         if not self.enabled:
             return
-        while not stop.is_set():
-            if not self.paused:
-                idle_for = time.monotonic() - self._last_active
-                if idle_for < self._idle_after:
-                    await _wait(stop, self._idle_after - idle_for)
-                elif await self._still_busy():
+        try:
+            while not stop.is_set():
+                try:
+                    await self._turn(stop)
+                except Exception:
+                    log.exception("fetch_gate_failed")
+                    self._resume()
                     self._last_active = time.monotonic()
-                else:
-                    self._pause()
-                continue
-            self._woken.clear()
-            await _wait(self._woken, self._probe_every, stop)
-            if self.paused:
-                # A probe: fetch for a moment, then pause again unless data came.
-                self._resume()
-                self._last_active = time.monotonic() - self._idle_after + self._probe_for
-        if self.paused:
+                    await _wait(stop, 1.0)
+        finally:
             self._resume()
+
+    async def _turn(self, stop: asyncio.Event) -> None:
+        if not self.paused:
+            idle_for = time.monotonic() - self._last_active
+            if idle_for < self._idle_after:
+                await _wait(stop, self._idle_after - idle_for)
+            elif await self._still_busy():
+                self._last_active = time.monotonic()
+            else:
+                self._pause()
+            return
+        self._woken.clear()
+        await _wait(self._woken, self._probe_every, stop)
+        if self.paused:
+            # A probe: fetch for a moment, then pause again unless data came.
+            self._resume()
+            self._last_active = time.monotonic() - self._idle_after + self._probe_for
 
     async def _still_busy(self) -> bool:
         if self._busy is None:
@@ -327,14 +338,20 @@ class FetchGate:
             return True
 
     def _pause(self) -> None:
-        self._consumer.pause(*self._consumer.assignment())
-        self.paused = True
+        self.paused = True  # first: a failure halfway is resumed by the next notice
         self._fetching.set(0)
+        self._consumer.pause(*self._consumer.assignment())
 
     def _resume(self) -> None:
-        self._consumer.resume(*self._consumer.paused())
+        """Resumes every paused partition (never raises: a partition that
+        cannot be resumed is logged and left to the next rebalance)."""
         self.paused = False
         self._fetching.set(1)
+        for tp in self._consumer.paused():
+            try:
+                self._consumer.resume(tp)
+            except Exception:  # an assignment changing under it
+                log.exception("fetch_gate_resume_failed", partition=str(tp))
 
 
 async def _wait(event: asyncio.Event, seconds: float, also: asyncio.Event | None = None) -> None:
