@@ -4,15 +4,30 @@
   `trail`. Input {"n": 0, "trail": []} ends as {"n": 3, "trail": ["s0", "s1", "s2"]}.
 - fanout: one node fans out to four branches that each sleep 50 ms, then a join.
 - hitl: node a, then an `interrupt()` asking for approval, then node b.
+- sleeper: one node that awaits for `seconds`.
+- streamer: a fake chat model streams `tokens` tokens `interval_ms` apart
+  (the `stream` workload: tokens at a fast hosted model's pace). Token i is
+  the text "i@t " where t is when the model emitted it (Unix seconds), so a
+  client can tell each token's delay and whether any is missing.
 """
 
 from __future__ import annotations
 
 import asyncio
 import operator
+import time
+from collections.abc import AsyncIterator, Iterator
 from typing import Annotated, Any
 
+from langchain_core.callbacks import (
+    AsyncCallbackManagerForLLMRun,
+    CallbackManagerForLLMRun,
+)
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, AIMessageChunk, AnyMessage, BaseMessage
+from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from langgraph.graph import END, START, StateGraph
+from langgraph.graph.message import add_messages
 from langgraph.types import interrupt
 from typing_extensions import TypedDict
 
@@ -123,3 +138,84 @@ def _build_sleeper() -> Any:
 
 #: One node that awaits for `seconds`: what cancelling a run mid-node stops.
 sleeper = _build_sleeper()
+
+
+class TickingChatModel(BaseChatModel):
+    """A fake chat model that streams `tokens` tokens `interval_ms` apart, on
+    a fixed schedule from its start (a busy event loop makes it late, which
+    is what "the model was slowed" measures). Token i reads "i@t ", t being
+    the Unix time it was emitted."""
+
+    tokens: int = 200
+    interval_ms: float = 10.0
+
+    @property
+    def _llm_type(self) -> str:
+        return "graphmesh-fake-ticking"
+
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        text = "".join(f"{i}@{time.time():.6f} " for i in range(self.tokens))
+        return ChatResult(generations=[ChatGeneration(message=AIMessage(content=text))])
+
+    def _stream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> Iterator[ChatGenerationChunk]:
+        start = time.monotonic()
+        for i in range(self.tokens):
+            time.sleep(max(0.0, start + (i + 1) * self.interval_ms / 1000 - time.monotonic()))
+            token = f"{i}@{time.time():.6f} "
+            chunk = ChatGenerationChunk(message=AIMessageChunk(content=token))
+            if run_manager is not None:
+                run_manager.on_llm_new_token(token, chunk=chunk)
+            yield chunk
+
+    async def _astream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> AsyncIterator[ChatGenerationChunk]:
+        start = time.monotonic()
+        for i in range(self.tokens):
+            await asyncio.sleep(
+                max(0.0, start + (i + 1) * self.interval_ms / 1000 - time.monotonic())
+            )
+            token = f"{i}@{time.time():.6f} "
+            chunk = ChatGenerationChunk(message=AIMessageChunk(content=token))
+            if run_manager is not None:
+                await run_manager.on_llm_new_token(token, chunk=chunk)
+            yield chunk
+
+
+class StreamerState(TypedDict):
+    messages: Annotated[list[AnyMessage], add_messages]
+    tokens: int
+    interval_ms: float
+
+
+async def _speak(state: StreamerState) -> dict[str, Any]:
+    model = TickingChatModel(tokens=state["tokens"], interval_ms=state["interval_ms"])
+    return {"messages": [await model.ainvoke(state["messages"] or "go")]}
+
+
+def _build_streamer() -> Any:
+    builder = StateGraph(StreamerState)
+    builder.add_node("model", _speak)
+    builder.add_edge(START, "model")
+    builder.add_edge("model", END)
+    return builder.compile()
+
+
+#: The `stream` workload's agent: one model node streaming its tokens.
+streamer = _build_streamer()

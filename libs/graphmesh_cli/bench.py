@@ -127,9 +127,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--first-event-runs", type=int, default=50)
     parser.add_argument("--cancel-runs", type=int, default=30, help="runs cancelled mid-node")
     parser.add_argument("--executors", type=int, default=1, help="executors when starting a stack")
+    parser.add_argument(
+        "--workload",
+        choices=("reference", "stream"),
+        default="reference",
+        help="reference: chain3, fanout, first event, cancel; stream: tokens at scale",
+    )
+    from graphmesh_cli import bench_stream
+
+    bench_stream.add_arguments(parser)
 
 
-def _percentile(samples: list[float], q: float) -> float:
+def percentile(samples: list[float], q: float) -> float:
     ordered = sorted(samples)
     index = min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))
     return ordered[index]
@@ -184,10 +193,10 @@ async def _figures(
         )
     return {
         "cancel_ms": statistics.median(cancels),
-        "cancel_p99_ms": _percentile(cancels, 0.99),
+        "cancel_p99_ms": percentile(cancels, 0.99),
         "chain3_runs_per_s": chain3_rate,
         "chain3_p50_ms": statistics.median(seq),
-        "chain3_p99_ms": _percentile(seq, 0.99),
+        "chain3_p99_ms": percentile(seq, 0.99),
         "fanout_runs_per_s": await _at_concurrency(args.fanout_runs, args.concurrency, fanout_once),
         "first_event_ms": statistics.median(firsts),
     }
@@ -280,8 +289,9 @@ async def bench_mesh(
 
 
 def main(args: argparse.Namespace) -> int:
-    """Runs both sides and prints the JSON line."""
+    """Runs both sides of the chosen workload and prints the JSON line."""
     from graphmesh.testing.stack import LocalStack, StackConfig
+    from graphmesh_cli import bench_stream
 
     stack = None
     tmp = None
@@ -289,9 +299,17 @@ def main(args: argparse.Namespace) -> int:
     if not target:
         tmp = tempfile.TemporaryDirectory(prefix="graphmesh-bench-")
         Path(tmp.name).chmod(0o755)
+        extra_env = {}
+        if args.workload == "stream":
+            # Every stream's run at once, as the bare side runs them.
+            most = max(bench_stream.stream_counts(args.streams))
+            extra_env["GRAPHMESH_EXECUTOR_MAX_RUNS"] = str(max(64, -(-most // args.executors)))
         stack = LocalStack(
             StackConfig.with_free_ports(
-                Path(tmp.name), executors=args.executors, log_level="WARNING"
+                Path(tmp.name),
+                executors=args.executors,
+                log_level="WARNING",
+                extra_env=extra_env,
             )
         )
         stack.start()
@@ -299,13 +317,22 @@ def main(args: argparse.Namespace) -> int:
     cpu_per_run: dict[str, float] = {}
     try:
         cpu = ProcessCpu(stack.pids()) if stack is not None else None
-        mesh = asyncio.run(bench_mesh(target, args, cpu, cpu_per_run))
-        bare = asyncio.run(bench_bare(args))
+        if args.workload == "stream":
+            line = bench_stream.run(args, target, cpu)
+        else:
+            mesh = asyncio.run(bench_mesh(target, args, cpu, cpu_per_run))
+            bare = asyncio.run(bench_bare(args))
     finally:
         if stack is not None:
             stack.stop()
         if tmp is not None:
             tmp.cleanup()
+    if args.workload == "stream":
+        line["executors"] = args.executors if stack is not None else None
+        line["target"] = "started" if stack is not None else target
+        line["machine"] = {"cpus": os.cpu_count(), "python": platform.python_version()}
+        print(json.dumps(line), flush=True)
+        return 0
     ratio = {k: round(mesh[k] / bare[k], 3) if bare[k] else None for k in mesh}
     targets = judge_targets(mesh, bare)
     print(

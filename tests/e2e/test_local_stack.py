@@ -167,6 +167,46 @@ def test_bench_checks_outputs_and_prints_both_sides_with_ratios(stack: LocalStac
     assert figures["cpu_ms_per_run"] == {} and figures["executors"] is None
 
 
+def test_bench_stream_workload_checks_every_token_through_reconnects(stack: LocalStack) -> None:
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "graphmesh_cli.main",
+            "bench",
+            "--target",
+            stack.gateway_target,
+            "--workload",
+            "stream",
+            "--streams",
+            "1,4",
+            "--tokens",
+            "30",
+            "--token-interval-ms",
+            "5",
+            "--reconnect-every",
+            "2",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    figures = json.loads(result.stdout.strip().splitlines()[-1])
+    assert figures["workload"] == "stream" and figures["streams_checked"] is True
+    assert set(figures["streams"]) == {"1", "4"}
+    for phase in figures["streams"].values():
+        mesh, bare = phase["graphmesh"], phase["bare_langgraph"]
+        # A mesh it did not start: its CPU is not read.
+        assert set(bare) - set(mesh) == {"cpu_s_per_1000_tokens"}
+        assert mesh["token_delay_p50_ms"] > 0 and mesh["first_token_p50_ms"] > 0
+        assert mesh["model_slowdown_p50"] >= 0.95 and bare["model_slowdown_p50"] >= 0.95
+        assert mesh["token_delay_max_ms"] >= mesh["token_delay_p99_ms"] >= 0
+    # Judged at 50 streams only.
+    assert figures["targets"] == {} and figures["targets_at_streams"] is None
+
+
 def test_demo_runs_the_examples_with_streamed_progress_and_cleans_up() -> None:
     result = subprocess.run(
         [sys.executable, "-m", "graphmesh_cli.main", "demo"],
