@@ -35,6 +35,8 @@ RUN_TIMED_OUT: Final = "RunTimedOut"
 #: tasks and checkpoints.
 STATE_VALUES: Final = "StateValues"
 MESSAGE_CHUNK: Final = "MessageChunk"
+#: Several message chunks of one run in one event (see graphmesh.streams).
+MESSAGE_CHUNKS: Final = "MessageChunks"
 DEBUG_EVENT: Final = "DebugEvent"
 TASK_EVENT: Final = "TaskEvent"
 CHECKPOINT_EVENT: Final = "CheckpointEvent"
@@ -47,7 +49,7 @@ TERMINAL_TYPES: Final = frozenset(
 )
 EVENT_TYPES: Final = frozenset(
     {RUN_CREATED, RUN_STARTED, NODE_UPDATED, CUSTOM_EVENT, CHECKPOINT_SAVED, WRITES_SAVED}
-    | {STATE_VALUES, MESSAGE_CHUNK, DEBUG_EVENT, TASK_EVENT, CHECKPOINT_EVENT}
+    | {STATE_VALUES, MESSAGE_CHUNK, MESSAGE_CHUNKS, DEBUG_EVENT, TASK_EVENT, CHECKPOINT_EVENT}
     | TERMINAL_TYPES
 )
 

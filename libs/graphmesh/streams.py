@@ -9,18 +9,22 @@ filter a stream by mode without reading payloads:
     custom       CustomEvent        {"data"}
     values       StateValues        {"data"}
     messages     MessageChunk       {"data": [chunk, metadata]}
+                 MessageChunks      {"data": [[chunk, metadata], ...]}
     debug        DebugEvent         {"data"}
     tasks        TaskEvent          {"data"}
     checkpoints  CheckpointEvent    {"data"}
 
 Events from a subgraph carry its namespace as "ns" (a list of strings).
+A `MessageChunks` event holds several consecutive message chunks of one
+namespace (a run's tokens that came while its events were on their way):
+each is the item LangGraph's stream gave, in order (`stream_items`).
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from typing import Final
+from typing import Any, Final
 
 from graphmesh import envelope as ev
 from graphmesh.checkpoints import events as cpe
@@ -40,7 +44,10 @@ EVENT_TYPE_OF_MODE: Final = {
     "tasks": ev.TASK_EVENT,
     "checkpoints": ev.CHECKPOINT_EVENT,
 }
-MODE_OF_EVENT_TYPE: Final = {t: m for m, t in EVENT_TYPE_OF_MODE.items()}
+MODE_OF_EVENT_TYPE: Final = {
+    **{t: m for m, t in EVENT_TYPE_OF_MODE.items()},
+    ev.MESSAGE_CHUNKS: "messages",
+}
 
 
 def mode_name(number: int) -> str:
@@ -73,3 +80,16 @@ def wanted(event: Event, modes: Iterable[str] | None) -> bool:
         return False
     mode = MODE_OF_EVENT_TYPE.get(event.type)
     return mode is None or modes is None or mode in modes
+
+
+def stream_items(event_type: str, payload: Any) -> list[Any]:
+    """The LangGraph stream items (what `astream` gave in the event's mode)
+    a stream event's payload holds: one, or several for MessageChunks; none
+    for other events. NodeUpdated's item is LangGraph's {node: update}."""
+    if event_type not in MODE_OF_EVENT_TYPE or not isinstance(payload, dict):
+        return []
+    if event_type == ev.NODE_UPDATED:
+        return [{payload.get("node"): payload.get("update")}]
+    if event_type == ev.MESSAGE_CHUNKS:
+        return list(payload.get("data") or [])
+    return [payload.get("data")]

@@ -138,12 +138,14 @@ def _input(args: argparse.Namespace) -> dict[str, Any]:
 
 
 async def _phase(
-    n: int, one: Callable[[int], Awaitable[Received]], cpu: Callable[[], float]
-) -> tuple[list[Received], float, float]:
-    """Runs `one` for streams 0..n-1 at once: what they got, wall time, CPU."""
+    n: int, one: Callable[[int], Awaitable[Received]], cpu: Callable[[], dict[str, float]]
+) -> tuple[list[Received], float, dict[str, float]]:
+    """Runs `one` for streams 0..n-1 at once: what they got, wall time and
+    the CPU seconds each process used meanwhile."""
     cpu_before, started = cpu(), time.perf_counter()
     runs = await asyncio.gather(*(one(i) for i in range(n)))
-    return list(runs), time.perf_counter() - started, cpu() - cpu_before
+    wall, cpu_after = time.perf_counter() - started, cpu()
+    return list(runs), wall, {k: v - cpu_before[k] for k, v in cpu_after.items()}
 
 
 async def bench_bare_streams(args: argparse.Namespace, n: int) -> dict[str, float]:
@@ -156,16 +158,21 @@ async def bench_bare_streams(args: argparse.Namespace, n: int) -> dict[str, floa
             got.take(getattr(chunk, "content", None), time.time())
         return got
 
-    runs, wall, cpu_seconds = await _phase(n, one, time.process_time)
+    runs, wall, cpu_seconds = await _phase(n, one, lambda: {"bench": time.process_time()})
     check(runs, args.tokens, f"bare LangGraph at {n} streams")
-    return summarize(runs, args.tokens, args.token_interval_ms, wall, cpu_seconds)
+    return summarize(runs, args.tokens, args.token_interval_ms, wall, cpu_seconds["bench"])
 
 
 async def bench_mesh_streams(
-    target: str, args: argparse.Namespace, n: int, cpu: ProcessCpu | None
+    target: str,
+    args: argparse.Namespace,
+    n: int,
+    cpu: ProcessCpu | None,
+    by_process: dict[str, float],
 ) -> dict[str, float]:
     """The figures of `n` streamed runs on graphmesh at `target`, each
-    watched by its own StreamRun in `messages` mode."""
+    watched by its own StreamRun in `messages` mode; `by_process` gets each
+    mesh process's CPU seconds per 1000 tokens (a mesh we started)."""
     token, tls = credentials(args)
     half = args.tokens // 2
     async with AsyncClient(target, timeout=120, token=token, tls=tls) as client:
@@ -177,8 +184,10 @@ async def bench_mesh_streams(
                 client.stream_run(run_id, cursor, timeout=300, stream_modes=["messages"])
             ) as events:
                 async for event in events:
-                    if event.type == "MessageChunk":
-                        got.take(event.payload["data"][0].get("content"), time.time())
+                    if event.mode == "messages":
+                        now = time.time()
+                        for chunk, _metadata in event.items:
+                            got.take(chunk.get("content"), now)
                     elif event.type not in ("RunCreated", "RunStarted"):
                         if event.type != "RunSucceeded":
                             raise BenchmarkError(f"run {run_id} ended {event.type}")
@@ -196,15 +205,14 @@ async def bench_mesh_streams(
                 await watch(created.run_id, got, cursor, args.tokens + 1)
             return got
 
-        def mesh_cpu() -> float:
-            return sum(cpu.read().values()) if cpu is not None else 0.0
-
         await one(1)  # warm-up
-        runs, wall, cpu_seconds = await _phase(n, one, mesh_cpu)
+        runs, wall, cpu_seconds = await _phase(n, one, cpu.read if cpu else dict)
     check(runs, args.tokens, f"graphmesh at {n} streams")
-    figures = summarize(runs, args.tokens, args.token_interval_ms, wall, cpu_seconds)
+    figures = summarize(runs, args.tokens, args.token_interval_ms, wall, sum(cpu_seconds.values()))
     if cpu is None:
         del figures["cpu_s_per_1000_tokens"]  # not measured: the mesh is not ours
+    thousands = sum(len(run.tokens) for run in runs) / 1000
+    by_process.update({name: round(used / thousands, 3) for name, used in cpu_seconds.items()})
     return figures
 
 
@@ -213,11 +221,14 @@ def run(args: argparse.Namespace, target: str, cpu: ProcessCpu | None) -> dict[s
     phases: dict[str, Any] = {}
     judged: dict[str, dict[str, Any]] = {}
     for n in stream_counts(args.streams):
-        mesh = asyncio.run(bench_mesh_streams(target, args, n, cpu))
+        by_process: dict[str, float] = {}
+        mesh = asyncio.run(bench_mesh_streams(target, args, n, cpu, by_process))
         bare = asyncio.run(bench_bare_streams(args, n))
         phases[str(n)] = {
             "graphmesh": {k: round(v, 3) for k, v in mesh.items()},
             "bare_langgraph": {k: round(v, 3) for k, v in bare.items()},
+            # A mesh the command started: CPU seconds per 1000 tokens, per process.
+            "cpu_s_per_1000_tokens_by_process": by_process,
         }
         if n == JUDGED_AT:
             judged = {t.figure: t.judge(mesh, bare) for t in STREAM_TARGETS if t.figure in mesh}

@@ -83,6 +83,30 @@ class TestRemoteEventStore(RunStoreContract):
         assert view == fold_all(await store.read(run_id))
         assert view is not None and view.status is RunStatus.SUCCEEDED and view.attempt == 1
 
+    async def test_a_watcher_gets_every_event_once_whoever_stored_it(
+        self, store: RunStore, engine: AsyncEngine
+    ) -> None:
+        # Events this service stores reach its watchers from memory; those
+        # another process stores, through PostgreSQL's notification and a
+        # read. Interleaved, the watcher still gets each once, in order.
+        other = PostgresEventStore(engine)
+        run_id = await new_run(store)
+        events = run_events(run_id, 12)  # seq 2-13
+        events.append(
+            ev.new_event(run_id, thread_of(run_id), 14, 1, ev.RUN_SUCCEEDED, '{"output":{}}')
+        )
+
+        async def follow() -> list[int]:
+            async with contextlib.aclosing(store.watch(run_id)) as batches:
+                return [e.seq async for batch in batches for e in batch]
+
+        following = asyncio.create_task(follow())
+        for i in range(0, len(events), 2):
+            appender = store if i % 4 == 0 else other
+            await appender.append(events[i : i + 2])
+            await asyncio.sleep(0.02)
+        assert await asyncio.wait_for(following, 10) == list(range(1, 15))
+
 
 async def test_a_granted_claim_can_carry_its_threads_latest_checkpoint(
     checkpoint_channel: grpc.aio.Channel, engine: AsyncEngine

@@ -9,6 +9,7 @@ from typing import Any, cast
 from opentelemetry.context import Context
 
 from graphmesh import envelope as ev
+from graphmesh import streams
 from graphmesh.checkpoints import events as cpe
 from graphmesh.checkpoints.reader import MemoryCheckpoints, PrimedCheckpoints
 from graphmesh.eventstore import AppendOutcome, ClaimOutcome
@@ -331,3 +332,91 @@ async def test_a_primed_reader_answers_only_the_runs_first_read_from_its_claim()
     assert await reader.get("t-1", "child:1", "") is None
     assert await reader.get("t-1", "", "1f0-a") is None
     assert await reader.get("t-1", "", "", after=("run", 3)) is None
+
+
+class SlowAcks:
+    """A run's way to Kafka whose acknowledgements take `delay` seconds."""
+
+    def __init__(self, events: list[ev.Event], delay: float) -> None:
+        self.events = events
+        self._delay = delay
+        self._unacked = 0
+        self._on_quiet: list[Any] = []
+
+    def emit(self, event: ev.Event) -> None:
+        self.events.append(event)
+        self._unacked += 1
+        asyncio.get_running_loop().call_later(self._delay, self._acknowledged)
+
+    def _acknowledged(self) -> None:
+        self._unacked -= 1
+        if not self._unacked:
+            callbacks, self._on_quiet = self._on_quiet, []
+            for callback in callbacks:
+                callback()
+
+    def when_quiet(self, callback: Any) -> bool:
+        if not self._unacked:
+            return False
+        self._on_quiet.append(callback)
+        return True
+
+
+async def stream_tokens(ack_delay: float | None, tokens: int = 30) -> list[ev.Event]:
+    value = {"messages": [], "tokens": tokens, "interval_ms": 2}
+    events = [created("streamer", value, {"stream_modes": ("messages", "updates")})]
+    acks = SlowAcks(events, ack_delay or 0)
+
+    async def delivered() -> None:
+        return None
+
+    context = RunContext(
+        created=events[0],
+        attempt=1,
+        last_seq=1,
+        executor_id="ex-test",
+        emit=acks.emit if ack_delay else events.append,
+        delivered=delivered,
+        checkpoints=MemoryCheckpoints(),
+        cancel_action=lambda: "",
+        **({"when_quiet": acks.when_quiet} if ack_delay else {}),
+    )
+    await execute_run(REGISTRY.get("streamer").graph, context)
+    return events
+
+
+def tokens_of(events: list[ev.Event]) -> list[tuple[int, list[str]]]:
+    """(seq, the token indices) of each messages event."""
+    out = []
+    for event in events:
+        for item_type in (ev.MESSAGE_CHUNK, ev.MESSAGE_CHUNKS):
+            if event.type == item_type:
+                items = streams.stream_items(event.type, json.loads(event.payload_json))
+                out.append((event.seq, [c["content"].split("@")[0] for c, _ in items]))
+    return out
+
+
+async def test_message_chunks_travel_alone_while_nothing_waits_for_kafka() -> None:
+    events = await stream_tokens(ack_delay=None)
+    got = tokens_of(events)
+    assert {e.type for e in events} & {ev.MESSAGE_CHUNKS} == set()
+    assert [t for _, ts in got for t in ts if t] == [str(i) for i in range(30)]
+
+
+async def test_message_chunks_wait_for_acknowledgements_and_go_together_in_order() -> None:
+    events = await stream_tokens(ack_delay=0.015)
+    assert [e.seq for e in events] == list(range(1, len(events) + 1))
+    got = tokens_of(events)
+    batched = [ts for _, ts in got if len(ts) > 1]
+    assert batched, "no tokens went together"
+    # Every token, in order, once; items as LangGraph gives them.
+    assert [t for _, ts in got for t in ts if t] == [str(i) for i in range(30)]
+    assert len(got) < 30
+    # The chunks waiting went before the node's update and the run's end.
+    last_chunks = max(seq for seq, _ in got)
+    update = next(e for e in events if e.type == ev.NODE_UPDATED)
+    assert last_chunks < update.seq < events[-1].seq
+    assert events[-1].type == ev.RUN_SUCCEEDED
+    payload = json.loads(next(e for e in events if e.type == ev.MESSAGE_CHUNKS).payload_json)
+    chunk, metadata = payload["data"][0]
+    assert chunk["type"] == "AIMessageChunk" and metadata["langgraph_node"] == "model"

@@ -325,3 +325,11 @@ class RunEvent:
             namespace=tuple(event.namespace),
             previous_seq=event.previous_seq,
         )
+
+    @property
+    def items(self) -> list[Any]:
+        """The LangGraph stream items the event holds, as `astream` gave
+        them in its mode: one for a stream event (several for
+        MessageChunks: a run's consecutive tokens sent together), none for
+        a lifecycle event. Messages items are [chunk, metadata]."""
+        return streams.stream_items(self.type, self.payload)

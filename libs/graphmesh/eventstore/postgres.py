@@ -87,15 +87,18 @@ class PostgresEventStore(EventStore):
     the events it stored, as soon as its transaction has committed: the
     service that appended wakes its own watchers without waiting for
     PostgreSQL's notification to come back (which still wakes every other
-    process's)."""
+    process's). Its notifications then start with "@origin", so that the
+    process can tell its own from others'."""
 
     def __init__(
         self,
         engine: AsyncEngine,
         committed: Callable[[list[str], list[Event]], None] | None = None,
+        origin: str = "",
     ) -> None:
         self._engine = engine
         self._committed = committed
+        self._tag = [f"@{origin}"] if origin and committed is not None else []
         # Concurrent appends share transactions (see GroupAppender).
         self._group = GroupAppender(self._append_together)
 
@@ -287,11 +290,11 @@ class PostgresEventStore(EventStore):
             [h.attempt for h in moved],
             [h.ended for h in moved],
             EVENTS_CHANNEL,
-            ",".join(announced[:_NOTIFY_CHUNK]),
+            ",".join(self._tag + announced[:_NOTIFY_CHUNK]),
             [e.trace_context for e in appended],
         )
         for i in range(_NOTIFY_CHUNK, len(announced), _NOTIFY_CHUNK):
-            chunk = ",".join(announced[i : i + _NOTIFY_CHUNK])
+            chunk = ",".join(self._tag + announced[i : i + _NOTIFY_CHUNK])
             await conn.execute("SELECT pg_notify($1, $2)", EVENTS_CHANNEL, chunk)
         return announced
 

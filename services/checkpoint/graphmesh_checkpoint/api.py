@@ -34,7 +34,7 @@ def add_api(
     API; the contract tests serve it in their own process); returns the
     event store."""
     # Its own appends wake its watchers at once (others hear PostgreSQL's NOTIFY).
-    store = PostgresEventStore(engine, committed=notifier.committed)
+    store = PostgresEventStore(engine, committed=notifier.committed, origin=notifier.origin)
     checkpoints = PostgresCheckpointReader(engine)
     event_store_service_pb2_grpc.add_EventStoreServiceServicer_to_server(
         EventStoreServicer(store, notifier, max_run_attempts, checkpoints), server

@@ -76,41 +76,61 @@ class EventStoreServicer(pb_grpc.EventStoreServiceServicer):
     async def WatchEvents(
         self, request: pb.WatchEventsRequest, context: grpc.aio.ServicerContext
     ) -> AsyncIterator[pb.WatchEventsResponse]:
-        run_id, after = request.run_id, request.after_seq
-        flag = self._notifier.subscribe(run_id, end_only=request.wait_for_end)
+        if request.wait_for_end:
+            watching = self._watch_end(request.run_id, request.after_seq)
+        else:
+            watching = self._watch_progress(request.run_id, request.after_seq)
+        async for events in watching:
+            yield pb.WatchEventsResponse(events=[envelope.to_proto(e) for e in events])
+
+    async def _watch_progress(self, run_id: str, after: int) -> AsyncIterator[list[Event]]:
+        """The run's events after `after` as they are stored, to its end.
+        Events this process stores come from the watch, without a read;
+        a notification from another process, or a gap, means a read."""
+        watch = self._notifier.watch(run_id)
+        try:
+            while True:
+                watch.flag.clear()
+                events = watch.take(after)
+                if events is None:
+                    events = await self._store.read(run_id, after, _READ_LIMIT_MAX)
+                if events:
+                    yield events
+                    after = events[-1].seq
+                    if events[-1].is_terminal:
+                        return
+                    if len(events) == _READ_LIMIT_MAX:
+                        continue  # a page: read on
+                else:
+                    head = await self._require_head(run_id)
+                    if head.ended and head.last_seq <= after:
+                        return
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(watch.flag.wait(), _WATCH_POLL_SECONDS)
+        finally:
+            self._notifier.unwatch(run_id, watch)
+
+    async def _watch_end(self, run_id: str, after: int) -> AsyncIterator[list[Event]]:
+        """Once the run has ended: what its view folds from (see `_ending`)."""
+        flag = self._notifier.subscribe(run_id, end_only=True)
         created: list[Event] = []
         try:
             while True:
                 flag.clear()
-                if request.wait_for_end:
-                    terminal = self._notifier.ended(run_id)
-                    if terminal is not None and created:
-                        # Stored by this process just now: no read.
-                        events = [*created, terminal]
-                    else:
-                        head = await self._require_head(run_id)
-                        if not head.ended:
-                            if not created and after == 0:
-                                # What the answer needs besides the end, read
-                                # while the run goes on rather than after.
-                                created = await self._store.read(run_id, 0, 1)
-                            events = []
-                        else:
-                            events = await self._ending(run_id, after, head.last_seq)
-                    if events:
-                        yield pb.WatchEventsResponse(events=[envelope.to_proto(e) for e in events])
-                        return
-                else:
-                    events = await self._store.read(run_id, after, _READ_LIMIT_MAX)
-                    if events:
-                        yield pb.WatchEventsResponse(events=[envelope.to_proto(e) for e in events])
-                        after = events[-1].seq
-                        if events[-1].is_terminal:
-                            return
-                        continue
-                    head = await self._require_head(run_id)
-                    if head.ended and head.last_seq <= after:
-                        return
+                terminal = self._notifier.ended(run_id)
+                if terminal is not None and created:
+                    # Stored by this process just now: no read.
+                    yield [*created, terminal]
+                    return
+                head = await self._require_head(run_id)
+                ending = await self._ending(run_id, after, head.last_seq) if head.ended else []
+                if ending:
+                    yield ending
+                    return
+                if not head.ended and not created and after == 0:
+                    # What the answer needs besides the end, read while the
+                    # run goes on rather than after.
+                    created = await self._store.read(run_id, 0, 1)
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(flag.wait(), _WATCH_POLL_SECONDS)
         finally:

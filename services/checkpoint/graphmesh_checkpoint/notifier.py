@@ -6,6 +6,11 @@ re-read the store when woken; a notification lost while reconnecting is
 covered by waking everyone after a reconnect and by the watchers' poll.
 A watcher may ask to be woken only when its run ends.
 
+What this process appends it hears at once, with the events, from the
+store's `committed` hook: a `RunWatch` is handed the events its run just
+stored, so following a run served by this process needs no read back. Its
+own notifications, tagged with its `origin`, it then ignores.
+
 The same connection hears cancellation requests ("executor run action") and
 hands them to the executors watching for them, whichever checkpoint service
 process the request was made on. Announcements of new runs tell those
@@ -19,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+import uuid
 from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
@@ -39,12 +45,49 @@ Notice = tuple[str, str] | None
 _COMMANDS_NOTICE_EVERY = 0.2
 
 
+#: Events a RunWatch keeps for its watcher at most; past that it reads.
+_WATCH_BUFFER = 1000
+
+
+class RunWatch:
+    """A watcher of one run's progress: `flag` is set when the run has new
+    stored events; the events this process stored wait in `take`."""
+
+    def __init__(self) -> None:
+        self.flag = asyncio.Event()
+        self._pending: list[Event] = []
+        self._overflowed = False
+
+    def hand(self, event: Event) -> None:
+        if len(self._pending) >= _WATCH_BUFFER:
+            self._pending.clear()
+            self._overflowed = True
+        elif not self._overflowed:
+            self._pending.append(event)
+
+    def take(self, after: int) -> list[Event] | None:
+        """The events after seq `after` handed since the last take, if
+        they follow it without a gap (None: read the store)."""
+        pending, self._pending = self._pending, []
+        overflowed, self._overflowed = self._overflowed, False
+        fresh = [e for e in pending if e.seq > after]
+        if overflowed or not fresh:
+            return None
+        for expected, event in enumerate(fresh, after + 1):
+            if event.seq != expected:
+                return None
+        return fresh
+
+
 class RunNotifier:
     """Run id -> waiting watchers; woken by the store's notifications."""
 
     def __init__(self, database: DatabaseSettings) -> None:
         self._database = database
+        #: Tags this process's own notifications (see PostgresEventStore).
+        self.origin = uuid.uuid4().hex[:12]
         self._progress: dict[str, set[asyncio.Event]] = defaultdict(set)
+        self._watches: dict[str, set[RunWatch]] = defaultdict(set)
         self._end: dict[str, set[asyncio.Event]] = defaultdict(set)
         self._cancels: dict[str, set[asyncio.Queue[Notice]]] = defaultdict(set)
         self._commands_noticed = 0.0
@@ -61,6 +104,23 @@ class RunNotifier:
         flag = asyncio.Event()
         (self._end if end_only else self._progress)[run_id].add(flag)
         return flag
+
+    def watch(self, run_id: str) -> RunWatch:
+        """A watch of `run_id`'s progress, handed the events this process
+        stores for it (`unwatch` when done)."""
+        watch = RunWatch()
+        self._watches[run_id].add(watch)
+        self._progress[run_id].add(watch.flag)
+        return watch
+
+    def unwatch(self, run_id: str, watch: RunWatch) -> None:
+        """Stops `watch`."""
+        watches = self._watches.get(run_id)
+        if watches is not None:
+            watches.discard(watch)
+            if not watches:
+                del self._watches[run_id]
+        self.unsubscribe(run_id, watch.flag)
 
     def unsubscribe(self, run_id: str, flag: asyncio.Event) -> None:
         """Stops waking `flag`."""
@@ -79,9 +139,12 @@ class RunNotifier:
         return self._ends.get(run_id)
 
     def committed(self, announced: list[str], appended: list[Event]) -> None:
-        """Hears an append of this process as it commits: keeps the terminal
-        events of runs waited for, then wakes the watchers."""
+        """Hears an append of this process as it commits: hands the events
+        to their runs' watches, keeps the terminal events of runs waited
+        for, then wakes the watchers."""
         for event in appended:
+            for watch in self._watches.get(event.run_id, ()):
+                watch.hand(event)
             if event.is_terminal and event.run_id in self._end:
                 self._ends[event.run_id] = event
         self.wake(announced)
@@ -163,7 +226,12 @@ class RunNotifier:
                 await self._conn.close()
 
     def _on_notify(self, _conn: Any, _pid: int, _channel: str, payload: str) -> None:
-        self.wake(payload.split(","))
+        announced = payload.split(",")
+        if announced[0].startswith("@"):
+            if announced[0] == f"@{self.origin}":
+                return  # this process's own: `committed` woke its watchers
+            announced = announced[1:]
+        self.wake(announced)
 
     async def _connect(self) -> None:
         self._conn = await connect_listener(self._database)

@@ -5,11 +5,21 @@
 graph runs with an `EventLogSaver` whose checkpoint writes are events of
 the run itself (numbered and fenced like every other), so that whatever
 attempt takes the run over continues from the last stored checkpoint.
+
+Chat-model tokens (the "messages" stream mode) come many a second from
+every run at once. A token goes out as its own `MessageChunk` event when
+the run has nothing unacknowledged on its way to Kafka; otherwise it
+waits, with the tokens after it, until the run's messages are acknowledged,
+and they then go as one `MessageChunks` event (see graphmesh.streams). On
+an idle mesh every token travels alone and at once; under load a run's
+tokens share events, so the cost of a token falls as the load grows,
+instead of the delay growing without bound.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import enum
 import uuid
 from collections.abc import Awaitable, Callable
@@ -63,7 +73,10 @@ class RunEmitter:
         self._max_event_bytes = max_event_bytes
 
     def __call__(self, type_: str, payload: Any) -> Event:
-        text = dumps(payload)
+        return self.emit_text(type_, dumps(payload))
+
+    def size(self, type_: str, text: str) -> int:
+        """The size of a payload's text in bytes; StateTooLarge over the limit."""
         # UTF-8 takes at most 4 bytes a character: most events need no count.
         size = len(text) if len(text) * 4 <= self._max_event_bytes else len(text.encode())
         if size > self._max_event_bytes:
@@ -71,6 +84,15 @@ class RunEmitter:
                 f"a {type_} event of {size} bytes is over the limit of"
                 f" {self._max_event_bytes} bytes (GRAPHMESH_MAX_STATE_BYTES)"
             )
+        return size
+
+    @property
+    def max_event_bytes(self) -> int:
+        return self._max_event_bytes
+
+    def emit_text(self, type_: str, text: str) -> Event:
+        """Emits an event whose payload is the JSON text `text`."""
+        self.size(type_, text)
         self._seq += 1
         event = new_event(
             self._created.run_id, self._created.thread_id, self._seq, self._attempt, type_, text
@@ -136,6 +158,10 @@ class RunContext:
     callbacks: tuple[Any, ...] = ()
     #: The long-term memory store the graph gets (None: the graph's own).
     store: BaseStore | None = None
+    #: False if every event emitted so far is acknowledged; else True, and
+    #: the callback is called once they are (see RunPublisher.when_quiet).
+    #: The default never waits: each message chunk is an event of its own.
+    when_quiet: Callable[[Callable[[], None]], bool] = lambda _: False
 
 
 def interrupt_payloads(interrupts: Any) -> list[dict[str, Any]]:
@@ -175,7 +201,7 @@ async def execute_run(graph: Pregel[Any] | None, ctx: RunContext) -> Event:
     configurable = config["configurable"]
     if ctx.callbacks:
         config["callbacks"] = list(ctx.callbacks)
-    recorder = _StreamRecorder(out, options)
+    recorder = _StreamRecorder(out, options, ctx.when_quiet)
     limit = asyncio.timeout(options.timeout_seconds or None)
     try:
         continuing = await _continues_own_checkpoint(ctx)
@@ -197,12 +223,15 @@ async def execute_run(graph: Pregel[Any] | None, ctx: RunContext) -> Event:
                 interrupt_after=_breakpoints(options.interrupt_after),
             ):
                 recorder.record(item)
+            recorder.flush()
     except asyncio.CancelledError:
         action = ctx.cancel_action()
         if not action:
             raise  # not a cancellation of the run: the executor is losing it
+        recorder.flush_what_fits()
         return out(ev.RUN_CANCELLED, {"action": action, "started": True})
     except TimeoutError as exc:
+        recorder.flush_what_fits()
         if not limit.expired():
             return out(ev.RUN_FAILED, {"error": _error(exc)})
         message = f"the run took longer than its timeout of {options.timeout_seconds:g} s"
@@ -214,6 +243,7 @@ async def execute_run(graph: Pregel[Any] | None, ctx: RunContext) -> Event:
             },
         )
     except Exception as exc:
+        recorder.flush_what_fits()
         return out(ev.RUN_FAILED, {"error": _error(exc)})
     if recorder.paused:
         # At an interrupt, or at a breakpoint (no interrupt value: the
@@ -301,10 +331,25 @@ def _error(exc: BaseException) -> dict[str, str]:
 class _StreamRecorder:
     """Turns what `astream` yields into the run's events, for the stream
     modes the run records. It always streams "values" and "updates" of the
-    root graph too: they give the run's output and its interrupts."""
+    root graph too: they give the run's output and its interrupts. Message
+    chunks wait while the run's events are unacknowledged, and then go
+    together (see the module's docstring); anything else the recorder
+    emits, and the run's end, first sends the chunks waiting."""
 
-    def __init__(self, out: RunEmitter, options: RunCreated) -> None:
+    def __init__(
+        self,
+        out: RunEmitter,
+        options: RunCreated,
+        when_quiet: Callable[[Callable[[], None]], bool] = lambda _: False,
+    ) -> None:
         self._out = out
+        self._when_quiet = when_quiet
+        #: Message chunks waiting (their JSON texts), their namespace, bytes.
+        self._held: list[str] = []
+        self._held_ns: tuple[str, ...] = ()
+        self._held_bytes = 0
+        #: A failure to emit waiting chunks from the loop's callback.
+        self._failure: Exception | None = None
         self.recorded = frozenset(options.recorded_modes)
         self.modes = sorted(self.recorded | {"values", "updates"})
         self.subgraphs = options.stream_subgraphs
@@ -325,6 +370,10 @@ class _StreamRecorder:
                 self.interrupts.extend(interrupt_payloads(chunk["__interrupt__"]))
         if mode not in self.recorded:
             return
+        if mode == "messages":
+            self._message(tuple(ns), dumps(chunk))
+            return
+        self.flush()
         where = {"ns": list(ns)} if ns else {}
         if mode == "updates":
             for node, update in cast(dict[str, Any], chunk).items():
@@ -332,6 +381,53 @@ class _StreamRecorder:
                     self._out(ev.NODE_UPDATED, {"node": node, "update": update, **where})
         else:
             self._out(streams.EVENT_TYPE_OF_MODE[mode], {"data": chunk, **where})
+
+    def _message(self, ns: tuple[str, ...], item: str) -> None:
+        """A messages-mode item (its JSON text): sent now, or held."""
+        if self._held and ns != self._held_ns:
+            self.flush()
+        size = self._out.size(ev.MESSAGE_CHUNKS, item)
+        if self._held and self._held_bytes + size > self._out.max_event_bytes // 2:
+            self.flush()  # (keeps a waiting event well under the limit)
+        if not self._held and not self._when_quiet(self._release):
+            self._out.emit_text(ev.MESSAGE_CHUNK, _chunk_payload(item, ns))
+            return
+        self._held.append(item)
+        self._held_ns = ns
+        self._held_bytes += size
+
+    def _release(self) -> None:
+        """The run's events are acknowledged: the waiting chunks go."""
+        try:
+            self.flush()
+        except Exception as exc:  # raised where the run goes on (record, flush)
+            self._failure = exc
+
+    def flush(self) -> None:
+        """Emits the waiting message chunks: one MessageChunk event for one,
+        one MessageChunks event for more."""
+        if self._failure is not None:
+            failure, self._failure = self._failure, None
+            raise failure
+        held, ns = self._held, self._held_ns
+        if not held:
+            return
+        self._held, self._held_bytes = [], 0
+        if len(held) == 1:
+            self._out.emit_text(ev.MESSAGE_CHUNK, _chunk_payload(held[0], ns))
+        else:
+            self._out.emit_text(ev.MESSAGE_CHUNKS, _chunk_payload(f"[{','.join(held)}]", ns))
+
+    def flush_what_fits(self) -> None:
+        """`flush` at a run's end by failure or cancellation: chunks that
+        cannot be stored are given up (the run ends all the same)."""
+        with contextlib.suppress(StateTooLarge):
+            self.flush()
+
+
+def _chunk_payload(data: str, ns: tuple[str, ...]) -> str:
+    """{"data": ..., "ns": [...]} from the data's JSON text."""
+    return f'{{"data":{data},"ns":{dumps(list(ns))}}}' if ns else f'{{"data":{data}}}'
 
 
 def _without_interrupts(values: Any) -> Any:

@@ -330,6 +330,7 @@ class ExecutorWorker:
                         observer,
                     ),
                     store=self._store_for(created),
+                    when_quiet=publisher.when_quiet,
                 )
                 self._stoppable.add(run_id)
                 try:
