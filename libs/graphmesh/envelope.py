@@ -7,6 +7,7 @@ and the event store recognises it.
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -54,9 +55,24 @@ EVENT_TYPES: Final = frozenset(
 )
 
 
+_NAMESPACE_BYTES: Final = GRAPHMESH_NAMESPACE.bytes
+
+
 def event_id_for(run_id: str, attempt: int, seq: int) -> str:
-    """The id of the event at `seq` of `run_id` emitted by `attempt`."""
-    return str(uuid.uuid5(GRAPHMESH_NAMESPACE, f"event:{run_id}:{attempt}:{seq}"))
+    """The id of the event at `seq` of `run_id` emitted by `attempt`:
+    `uuid5(GRAPHMESH_NAMESPACE, "event:run:attempt:seq")`, computed without
+    the UUID object (one per event, on every hot path)."""
+    digest = hashlib.sha1(
+        _NAMESPACE_BYTES + f"event:{run_id}:{attempt}:{seq}".encode(), usedforsecurity=False
+    ).digest()
+    # The version (5) and variant (RFC 4122) bits, as uuid.uuid5 sets them.
+    raw = (
+        digest[:6]
+        + bytes([(digest[6] & 0x0F) | 0x50, digest[7], (digest[8] & 0x3F) | 0x80])
+        + digest[9:16]
+    )
+    text = raw.hex()
+    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
 
 
 def run_id_for_request(request_id: str) -> str:

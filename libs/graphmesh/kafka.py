@@ -206,13 +206,20 @@ class OffsetCommitter:
     A consumer loop that awaited every commit would sit idle for a broker
     round trip per batch. Offsets given here are already safe to commit (the
     work before them is durable); a later commit covers an earlier one, so
-    while a commit is in flight newer offsets are merged and sent next.
+    while a commit is in flight newer offsets are merged and sent next, and
+    commits are at least `every` seconds apart: under load a commit covers
+    many batches instead of costing a broker request each (a crash then
+    re-delivers at most that much more work, which the work's idempotency
+    absorbs, as it does for any batch not yet committed).
     """
 
-    def __init__(self, consumer: AIOKafkaConsumer) -> None:
+    def __init__(self, consumer: AIOKafkaConsumer, every: float = 0.1) -> None:
         self._consumer = consumer
+        self._every = every
         self._wanted: dict[TopicPartition, int] = {}
         self._task: asyncio.Task[None] | None = None
+        #: Set to commit what is wanted now (flush), without the spacing.
+        self._hurry = asyncio.Event()
 
     def commit(self, offsets: dict[TopicPartition, int]) -> None:
         """Schedules `offsets` (next offset to read, per partition) for commit."""
@@ -230,11 +237,19 @@ class OffsetCommitter:
                 # After a rebalance the partition may belong to another
                 # consumer; its work is durable, so a re-delivery is a no-op.
                 log.warning("commit_failed", error=str(exc))
+            if self._wanted and not self._hurry.is_set():
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._hurry.wait(), self._every)
 
     async def flush(self) -> None:
-        """Waits until every scheduled commit has been attempted."""
-        while self._task is not None and not self._task.done():
-            await self._task
+        """Commits what is scheduled now and waits until every scheduled
+        commit has been attempted."""
+        self._hurry.set()
+        try:
+            while self._task is not None and not self._task.done():
+                await self._task
+        finally:
+            self._hurry.clear()
 
 
 CONSUMER_FETCHING = Gauge(

@@ -110,9 +110,13 @@ class ProcessCpu:
         used = {}
         for name, process in self._processes.items():
             total = 0.0
-            for p in [process, *process.children(recursive=True)]:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                times = process.cpu_times()
+                # Children that have exited (PostgreSQL's backends come and go).
+                total += times.user + times.system + times.children_user + times.children_system
+            for child in process.children(recursive=True):
                 with contextlib.suppress(psutil.NoSuchProcess):
-                    times = p.cpu_times()
+                    times = child.cpu_times()
                     total += times.user + times.system
             used[name] = total
         return used

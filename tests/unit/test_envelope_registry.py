@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import random
+import uuid
 from pathlib import Path
 
 import pytest
@@ -77,3 +79,17 @@ def test_bad_registry_files_are_reported(tmp_path: Path, content: str, message: 
     (tmp_path / "langgraph.json").write_text(content)
     with pytest.raises(RegistryError, match=message):
         load_registry(tmp_path / "langgraph.json")
+
+
+def test_event_ids_are_the_uuid5_they_always_were() -> None:
+    # Event ids are stored and compared across versions: the fast way of
+    # computing them must give exactly uuid5's answer.
+    rng = random.Random(7)
+    for _ in range(2000):
+        run_id = str(uuid.UUID(int=rng.getrandbits(128)))
+        attempt, seq = rng.randint(1, 9), rng.randint(1, 10**6)
+        expected = uuid.uuid5(ev.GRAPHMESH_NAMESPACE, f"event:{run_id}:{attempt}:{seq}")
+        assert ev.event_id_for(run_id, attempt, seq) == str(expected)
+    assert ev.event_id_for("ü-run", 1, 1) == str(
+        uuid.uuid5(ev.GRAPHMESH_NAMESPACE, "event:ü-run:1:1")
+    )

@@ -61,7 +61,7 @@ class Tokens:
         self._secret = secret
 
     def _tag(self, body: str) -> str:
-        return hmac.new(self._secret, body.encode(), hashlib.sha256).hexdigest()[:32]
+        return hmac.digest(self._secret, body.encode(), "sha256").hex()[:32]
 
     def _verify(self, body: str, tag: str) -> bool:
         return hmac.compare_digest(self._tag(body), tag)
