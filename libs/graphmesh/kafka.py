@@ -200,6 +200,51 @@ async def watch_consumer_lag(consumer: AIOKafkaConsumer, group: str, stop: async
             await asyncio.wait_for(stop.wait(), LAG_REFRESH_SECONDS)
 
 
+class ConsumerJoin:
+    """A consumer's start (joining its group: seconds, the broker's
+    rebalance delay) in the background, so that a service serves its other
+    work meanwhile and reports healthy without waiting for it; the loops
+    that consume run `after` it."""
+
+    def __init__(self, consumer: AIOKafkaConsumer, group: str) -> None:
+        self._group = group
+        self._started = time.monotonic()
+        self._task = asyncio.create_task(consumer.start())
+
+    async def after(self, stop: asyncio.Event, work: Callable[[], Awaitable[None]]) -> None:
+        """Runs `work` once the consumer has joined, unless `stop` is set
+        first (then nothing runs). A failed start raises here."""
+        stopping = asyncio.ensure_future(stop.wait())
+        try:
+            await asyncio.wait([self._task, stopping], return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stopping.cancel()
+        if not self._task.done():
+            return
+        self._task.result()
+        await work()
+
+    async def joined(self, stop: asyncio.Event) -> None:
+        """Logs when the consumer has joined (a supervised task: a failed
+        start stops the service)."""
+
+        async def log_it() -> None:
+            log.info(
+                "consumer_joined",
+                group=self._group,
+                seconds=round(time.monotonic() - self._started, 2),
+            )
+
+        await self.after(stop, log_it)
+
+    async def cancel(self) -> None:
+        """Stops a start still in progress (at shutdown)."""
+        if not self._task.done():
+            self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await self._task
+
+
 class OffsetCommitter:
     """Commits consumer offsets in the background, one commit at a time.
 

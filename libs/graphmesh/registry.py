@@ -25,12 +25,12 @@ import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-from langgraph.graph import StateGraph
-from langgraph.pregel import Pregel
+from typing import TYPE_CHECKING, Any
 
 from graphmesh.errors import NotFound
+
+if TYPE_CHECKING:
+    from langgraph.pregel import Pregel
 
 DEFAULT_REGISTRY = Path(__file__).resolve().parents[2] / "examples" / "langgraph.json"
 
@@ -183,6 +183,11 @@ def _load_attribute(base: Path, source: str) -> Any:
 
 
 def _load_graph(base: Path, source: str) -> Pregel[Any]:
+    # (LangGraph is imported here, not above: whoever needs only the
+    # registry's path, as `graphmesh up` does, starts faster.)
+    from langgraph.graph import StateGraph
+    from langgraph.pregel import Pregel
+
     obj = _load_attribute(base, source)
     if callable(obj) and not isinstance(obj, Pregel | StateGraph):
         obj = obj()

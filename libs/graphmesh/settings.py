@@ -9,13 +9,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from graphmesh.db import DatabaseSettings
-from graphmesh.kafka import KafkaSettings
+if TYPE_CHECKING:
+    # (Imported where used: a client reading its TLS settings needs neither
+    # SQLAlchemy nor aiokafka.)
+    from graphmesh.db import DatabaseSettings
+    from graphmesh.kafka import KafkaSettings
 
 
 class SettingsError(ValueError):
     """An environment variable holds a value that cannot be used."""
+
+    from graphmesh.kafka import KafkaSettings
 
 
 def env_str(env: Mapping[str, str], name: str, default: str | None = None) -> str:
@@ -91,6 +97,8 @@ def database_from_env(env: Mapping[str, str]) -> DatabaseSettings:
     and TLS: GRAPHMESH_DATABASE_SSLMODE (disable, require, verify-ca,
     verify-full), GRAPHMESH_DATABASE_SSL_CA_FILE, _SSL_CERT_FILE and
     _SSL_KEY_FILE."""
+    from graphmesh.db import DatabaseSettings
+
     url = env_str(env, "GRAPHMESH_DATABASE_URL")
     if not url.startswith("postgresql+asyncpg://"):
         raise SettingsError("GRAPHMESH_DATABASE_URL must start with postgresql+asyncpg://")
@@ -117,6 +125,8 @@ def kafka_from_env(env: Mapping[str, str]) -> KafkaSettings:
     _KEY_FILE, GRAPHMESH_KAFKA_SASL_MECHANISM (PLAIN, SCRAM-SHA-256,
     SCRAM-SHA-512), GRAPHMESH_KAFKA_SASL_USERNAME and
     GRAPHMESH_KAFKA_SASL_PASSWORD (or _PASSWORD_FILE)."""
+    from graphmesh.kafka import KafkaSettings
+
     protocol = env_str(env, "GRAPHMESH_KAFKA_SECURITY_PROTOCOL", "PLAINTEXT").upper()
     if protocol not in ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"):
         raise SettingsError(f"GRAPHMESH_KAFKA_SECURITY_PROTOCOL={protocol!r} is not known")

@@ -292,8 +292,18 @@ def wait_serving(
     credentials: grpc.ChannelCredentials | None = None,
 ) -> None:
     """Waits until `target` reports SERVING, failing early if its process exits."""
+    # Reconnect at once: with gRPC's default backoff (1 s, then 1.6 s, ...)
+    # a service that starts listening just after a refused connect would
+    # be seen seconds late.
+    options = [
+        ("grpc.initial_reconnect_backoff_ms", 50),
+        ("grpc.min_reconnect_backoff_ms", 50),
+        ("grpc.max_reconnect_backoff_ms", 100),
+    ]
     channel = (
-        grpc.secure_channel(target, credentials) if credentials else grpc.insecure_channel(target)
+        grpc.secure_channel(target, credentials, options)
+        if credentials
+        else grpc.insecure_channel(target, options)
     )
     with channel:
         stub = health_pb2_grpc.HealthStub(channel)

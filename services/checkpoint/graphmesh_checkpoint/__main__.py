@@ -18,6 +18,7 @@ from graphmesh.internal.v1 import (
 )
 from graphmesh.kafka import (
     CHECKPOINT_GROUP,
+    ConsumerJoin,
     FetchGate,
     ensure_topics,
     make_consumer,
@@ -59,7 +60,8 @@ async def serve(settings: CheckpointSettings, stop: asyncio.Event) -> None:
     await server.start()
     await ensure_topics(settings.kafka)
     consumer = make_consumer(settings.kafka, settings.kafka.events_topic, CHECKPOINT_GROUP)
-    await consumer.start()
+    # The API serves while the consumer joins its group; ingestion follows.
+    join = ConsumerJoin(consumer, CHECKPOINT_GROUP)
     # Idle (no run unended), the consumer fetches nothing until a run is created.
     fetching = FetchGate(
         consumer,
@@ -70,10 +72,22 @@ async def serve(settings: CheckpointSettings, stop: asyncio.Event) -> None:
     notifier.expecting = fetching.active
     ingestor = EventIngestor(consumer, store, settings.batch_max, fetching)
     stop_ingesting = asyncio.Event()  # set once the server has drained
-    ingest_task = supervise(asyncio.create_task(ingestor.run(stop_ingesting)), stop)
-    gate = supervise(asyncio.create_task(fetching.run(stop_ingesting)), stop)
+    joined = supervise(asyncio.create_task(join.joined(stop_ingesting)), stop)
+    ingest_task = supervise(
+        asyncio.create_task(join.after(stop_ingesting, lambda: ingestor.run(stop_ingesting))),
+        stop,
+    )
+    gate = supervise(
+        asyncio.create_task(join.after(stop_ingesting, lambda: fetching.run(stop_ingesting))),
+        stop,
+    )
     probes = supervise(asyncio.create_task(health.run(stop)), stop)
-    lag = supervise(asyncio.create_task(watch_consumer_lag(consumer, CHECKPOINT_GROUP, stop)), stop)
+    lag = supervise(
+        asyncio.create_task(
+            join.after(stop, lambda: watch_consumer_lag(consumer, CHECKPOINT_GROUP, stop))
+        ),
+        stop,
+    )
     sweep = supervise(
         asyncio.create_task(
             sweep_expired_items(PostgresItems(engine), settings.store_sweep_seconds, stop)
@@ -89,7 +103,8 @@ async def serve(settings: CheckpointSettings, stop: asyncio.Event) -> None:
     await server.stop(grace=settings.shutdown_grace_seconds)
     stop_ingesting.set()
     # The ingestor finishes its batch and commits its offsets.
-    await asyncio.wait([ingest_task, gate, probes, lag, sweep])
+    await asyncio.wait([joined, ingest_task, gate, probes, lag, sweep])
+    await join.cancel()
     await consumer.stop()
     await broker.close()
     await notifier.stop()

@@ -15,6 +15,7 @@ from graphmesh.health import BrokerProbe, HealthReporter
 from graphmesh.internal.v1 import checkpoint_service_pb2_grpc, item_store_service_pb2_grpc
 from graphmesh.kafka import (
     EXECUTOR_GROUP,
+    ConsumerJoin,
     ensure_topics,
     make_consumer,
     make_producer,
@@ -46,7 +47,8 @@ async def serve(settings: ExecutorSettings, stop: asyncio.Event) -> None:
     producer = make_producer(settings.kafka)
     await producer.start()
     consumer = make_consumer(settings.kafka, settings.kafka.runs_topic, EXECUTOR_GROUP)
-    await consumer.start()
+    # Healthy while the consumer joins its group; the worker starts after.
+    join = ConsumerJoin(consumer, EXECUTOR_GROUP)
     async with grpcutil.channel(
         settings.checkpoint_target, settings.internal_tls.client if settings.internal_tls else None
     ) as channel:
@@ -67,15 +69,20 @@ async def serve(settings: ExecutorSettings, stop: asyncio.Event) -> None:
             settings.max_unacked_ms,
             items=RemoteItems(item_store_service_pb2_grpc.ItemStoreServiceStub(channel)),
         )
-        task = supervise(asyncio.create_task(worker.run(stop)), stop)
+        joined = supervise(asyncio.create_task(join.joined(stop)), stop)
+        task = supervise(asyncio.create_task(join.after(stop, lambda: worker.run(stop))), stop)
         probes = supervise(asyncio.create_task(health.run(stop)), stop)
         lag = supervise(
-            asyncio.create_task(watch_consumer_lag(consumer, EXECUTOR_GROUP, stop)), stop
+            asyncio.create_task(
+                join.after(stop, lambda: watch_consumer_lag(consumer, EXECUTOR_GROUP, stop))
+            ),
+            stop,
         )
         log.info("serving", executor_id=settings.executor_id, graphs=len(registry.entries()))
         await stop.wait()
         await health.shutting_down()
-        await asyncio.wait([task, probes, lag])
+        await asyncio.wait([joined, task, probes, lag])
+        await join.cancel()
     # Leaving the group hands this executor's partitions to the others now,
     # not after a session timeout.
     await consumer.stop()
