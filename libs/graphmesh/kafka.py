@@ -171,12 +171,28 @@ CONSUMER_LAG = Gauge(
 LAG_REFRESH_SECONDS = 5.0
 
 
-async def watch_consumer_lag(consumer: AIOKafkaConsumer, group: str, stop: asyncio.Event) -> None:
+async def watch_consumer_lag(
+    consumer: AIOKafkaConsumer,
+    group: str,
+    stop: asyncio.Event,
+    paused: Callable[[], bool] = lambda: False,
+) -> None:
     """Keeps `graphmesh_consumer_lag` current for this consumer's partitions
     until `stop` is set (the high watermark from the last fetch minus the
-    committed offset)."""
+    committed offset). While the consumer is `paused` (idle: it fetches and
+    commits nothing, so neither figure moves) it asks the broker for
+    nothing after one last refresh."""
     shown: set[TopicPartition] = set()
+    refreshed_paused = False
     while not stop.is_set():
+        if paused():
+            if refreshed_paused:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), LAG_REFRESH_SECONDS)
+                continue
+            refreshed_paused = True
+        else:
+            refreshed_paused = False
         assigned = set(consumer.assignment())
         for tp in shown - assigned:
             with contextlib.suppress(KeyError):

@@ -205,14 +205,20 @@ async def bench_mesh_streams(
                 await watch(created.run_id, got, cursor, args.tokens + 1)
             return got
 
+        def used() -> dict[str, float]:
+            return {**(cpu.read() if cpu else {}), "clients": time.process_time()}
+
         await one(1)  # warm-up
-        runs, wall, cpu_seconds = await _phase(n, one, cpu.read if cpu else dict)
+        runs, wall, cpu_seconds = await _phase(n, one, used)
     check(runs, args.tokens, f"graphmesh at {n} streams")
+    clients = cpu_seconds.pop("clients")
     figures = summarize(runs, args.tokens, args.token_interval_ms, wall, sum(cpu_seconds.values()))
     if cpu is None:
         del figures["cpu_s_per_1000_tokens"]  # not measured: the mesh is not ours
     thousands = sum(len(run.tokens) for run in runs) / 1000
     by_process.update({name: round(used / thousands, 3) for name, used in cpu_seconds.items()})
+    # This process's own share (the N clients), not counted in the mesh's.
+    by_process["bench_clients"] = round(clients / thousands, 3)
     return figures
 
 
@@ -227,7 +233,8 @@ def run(args: argparse.Namespace, target: str, cpu: ProcessCpu | None) -> dict[s
         phases[str(n)] = {
             "graphmesh": {k: round(v, 3) for k, v in mesh.items()},
             "bare_langgraph": {k: round(v, 3) for k, v in bare.items()},
-            # A mesh the command started: CPU seconds per 1000 tokens, per process.
+            # CPU seconds per 1000 tokens, per process of a mesh the command
+            # started, and of the benchmark's own clients (not the mesh's).
             "cpu_s_per_1000_tokens_by_process": by_process,
         }
         if n == JUDGED_AT:

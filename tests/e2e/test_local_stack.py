@@ -109,35 +109,36 @@ def test_down_without_a_running_mesh_says_so() -> None:
     assert result.returncode == 1 and "no running graphmesh" in result.stderr
 
 
-def test_bench_checks_outputs_and_prints_both_sides_with_ratios(stack: LocalStack) -> None:
+def _bench(stack: LocalStack, *args: str) -> Any:
+    """`graphmesh bench` against the stack: its JSON line (it must succeed)."""
+    cli = [sys.executable, "-m", "graphmesh_cli.main", "bench", "--target", stack.gateway_target]
     result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "graphmesh_cli.main",
-            "bench",
-            "--target",
-            stack.gateway_target,
-            "--runs",
-            "40",
-            "--concurrency",
-            "8",
-            "--sequential",
-            "5",
-            "--fanout-runs",
-            "8",
-            "--first-event-runs",
-            "3",
-            "--cancel-runs",
-            "3",
-        ],
+        [*cli, *args],
         capture_output=True,
         text=True,
         timeout=300,
         check=False,
     )
     assert result.returncode == 0, result.stderr
-    figures = json.loads(result.stdout.strip().splitlines()[-1])
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_bench_checks_outputs_and_prints_both_sides_with_ratios(stack: LocalStack) -> None:
+    figures = _bench(
+        stack,
+        "--runs",
+        "40",
+        "--concurrency",
+        "8",
+        "--sequential",
+        "5",
+        "--fanout-runs",
+        "8",
+        "--first-event-runs",
+        "3",
+        "--cancel-runs",
+        "3",
+    )
     names = {
         "chain3_runs_per_s",
         "chain3_p50_ms",
@@ -168,32 +169,19 @@ def test_bench_checks_outputs_and_prints_both_sides_with_ratios(stack: LocalStac
 
 
 def test_bench_stream_workload_checks_every_token_through_reconnects(stack: LocalStack) -> None:
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "graphmesh_cli.main",
-            "bench",
-            "--target",
-            stack.gateway_target,
-            "--workload",
-            "stream",
-            "--streams",
-            "1,4",
-            "--tokens",
-            "30",
-            "--token-interval-ms",
-            "5",
-            "--reconnect-every",
-            "2",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
+    figures = _bench(
+        stack,
+        "--workload",
+        "stream",
+        "--streams",
+        "1,4",
+        "--tokens",
+        "30",
+        "--token-interval-ms",
+        "5",
+        "--reconnect-every",
+        "2",
     )
-    assert result.returncode == 0, result.stderr
-    figures = json.loads(result.stdout.strip().splitlines()[-1])
     assert figures["workload"] == "stream" and figures["streams_checked"] is True
     assert set(figures["streams"]) == {"1", "4"}
     for phase in figures["streams"].values():

@@ -51,23 +51,28 @@ async def run_graph(
 ) -> list[ev.Event]:
     events = [created(graph_id, value, options)]
     entry = REGISTRY.get(graph_id) if graph_id in REGISTRY else None
+    await execute_run(entry.graph if entry else None, first_attempt(events))
+    return events
+
+
+def first_attempt(events: list[ev.Event], **given: Any) -> RunContext:
+    """A first attempt of the run `events[0]` created, emitting into `events`."""
 
     async def delivered() -> None:
         return None
 
-    context = RunContext(
-        created=events[0],
-        attempt=1,
-        last_seq=1,
-        executor_id="ex-test",
-        emit=events.append,
-        delivered=delivered,
+    context: dict[str, Any] = {
+        "created": events[0],
+        "attempt": 1,
+        "last_seq": 1,
+        "executor_id": "ex-test",
+        "emit": events.append,
+        "delivered": delivered,
         # A thread with no checkpoint yet (the runner's only read on a first attempt).
-        checkpoints=MemoryCheckpoints(),
-        cancel_action=lambda: "",
-    )
-    await execute_run(entry.graph if entry else None, context)
-    return events
+        "checkpoints": MemoryCheckpoints(),
+        "cancel_action": lambda: "",
+    }
+    return RunContext(**{**context, **given})
 
 
 def progress_types(events: list[ev.Event]) -> list[str]:
@@ -366,22 +371,8 @@ async def stream_tokens(ack_delay: float | None, tokens: int = 30) -> list[ev.Ev
     value = {"messages": [], "tokens": tokens, "interval_ms": 2}
     events = [created("streamer", value, {"stream_modes": ("messages", "updates")})]
     acks = SlowAcks(events, ack_delay or 0)
-
-    async def delivered() -> None:
-        return None
-
-    context = RunContext(
-        created=events[0],
-        attempt=1,
-        last_seq=1,
-        executor_id="ex-test",
-        emit=acks.emit if ack_delay else events.append,
-        delivered=delivered,
-        checkpoints=MemoryCheckpoints(),
-        cancel_action=lambda: "",
-        **({"when_quiet": acks.when_quiet} if ack_delay else {}),
-    )
-    await execute_run(REGISTRY.get("streamer").graph, context)
+    slow = {"emit": acks.emit, "when_quiet": acks.when_quiet} if ack_delay else {}
+    await execute_run(REGISTRY.get("streamer").graph, first_attempt(events, **slow))
     return events
 
 

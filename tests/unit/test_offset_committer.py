@@ -1,4 +1,5 @@
-"""OffsetCommitter: commits in the background, spaced, the newest offsets."""
+"""OffsetCommitter: commits in the background, spaced, the newest offsets;
+and the lag gauge, which rests while its consumer does."""
 
 from __future__ import annotations
 
@@ -6,8 +7,10 @@ import asyncio
 import itertools
 import time
 
+import pytest
 from aiokafka import TopicPartition
 
+from graphmesh import kafka
 from graphmesh.kafka import OffsetCommitter
 
 TP = TopicPartition("events", 0)
@@ -51,3 +54,43 @@ async def test_flush_commits_at_once() -> None:
     await committer.flush()
     assert time.monotonic() - started < 1.0
     assert [offsets for _, offsets in consumer.commits] == [{TP: 1}, {TP: 2}]
+
+
+class LaggingConsumer:
+    """One partition, 10 messages behind; counts the committed-offset asks."""
+
+    def __init__(self) -> None:
+        self.asked = 0
+
+    def assignment(self) -> set[TopicPartition]:
+        return {TP}
+
+    def highwater(self, tp: TopicPartition) -> int:
+        return 15
+
+    async def committed(self, tp: TopicPartition) -> int:
+        self.asked += 1
+        return 5
+
+
+async def test_the_lag_gauge_asks_nothing_while_the_consumer_is_paused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(kafka, "LAG_REFRESH_SECONDS", 0.01)
+    consumer, stop, paused = LaggingConsumer(), asyncio.Event(), [False]
+    watching = asyncio.create_task(
+        kafka.watch_consumer_lag(consumer, "g", stop, lambda: paused[0])  # type: ignore[arg-type]
+    )
+    await asyncio.sleep(0.1)
+    assert consumer.asked >= 3
+    assert kafka.CONSUMER_LAG.labels("g", "events", "0")._value.get() == 10
+    paused[0] = True
+    await asyncio.sleep(0.05)
+    asked = consumer.asked  # (one last refresh once paused)
+    await asyncio.sleep(0.1)
+    assert consumer.asked == asked
+    paused[0] = False
+    await asyncio.sleep(0.1)
+    assert consumer.asked > asked
+    stop.set()
+    await watching

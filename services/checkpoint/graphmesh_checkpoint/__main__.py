@@ -84,7 +84,12 @@ async def serve(settings: CheckpointSettings, stop: asyncio.Event) -> None:
     probes = supervise(asyncio.create_task(health.run(stop)), stop)
     lag = supervise(
         asyncio.create_task(
-            join.after(stop, lambda: watch_consumer_lag(consumer, CHECKPOINT_GROUP, stop))
+            join.after(
+                stop,
+                lambda: watch_consumer_lag(
+                    consumer, CHECKPOINT_GROUP, stop, lambda: fetching.paused
+                ),
+            )
         ),
         stop,
     )

@@ -74,7 +74,12 @@ async def serve(settings: ExecutorSettings, stop: asyncio.Event) -> None:
         probes = supervise(asyncio.create_task(health.run(stop)), stop)
         lag = supervise(
             asyncio.create_task(
-                join.after(stop, lambda: watch_consumer_lag(consumer, EXECUTOR_GROUP, stop))
+                join.after(
+                    stop,
+                    lambda: watch_consumer_lag(
+                        consumer, EXECUTOR_GROUP, stop, lambda: worker.fetching_paused
+                    ),
+                )
             ),
             stop,
         )

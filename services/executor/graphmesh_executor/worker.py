@@ -130,6 +130,11 @@ class ExecutorWorker:
         """Messages taken and not done, over all partitions."""
         return sum(p.in_flight for p in self._progress.values())
 
+    @property
+    def fetching_paused(self) -> bool:
+        """True while idle: the consumer fetches nothing (see FetchGate)."""
+        return self._fetching.paused
+
     async def run(self, stop: asyncio.Event) -> None:
         """Works until `stop` is set, then lets in-flight runs finish."""
         renewer = asyncio.create_task(self._renew_leases(stop))
