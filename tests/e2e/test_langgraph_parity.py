@@ -277,7 +277,7 @@ async def test_a_tool_calling_agent_streams_its_tokens_as_in_process(client: Cli
     run = client.create_run("agent", question, stream_modes=["messages", "values"])
     done = client.wait_run(run.run_id, timeout=60)
     events = list(client.stream_run(run.run_id, stream_modes=["messages", "values"]))
-    tokens = _message_stream([item for e in events if e.mode == "messages" for item in e.items])
+    tokens = _message_stream([e.payload["data"] for e in events if e.mode == "messages"])
     values = [_without_message_ids(e.payload["data"]) for e in events if e.mode == "values"]
     assert tokens == expected_tokens and len(tokens) > 3
     assert values == expected_values

@@ -211,7 +211,7 @@ def test_demo_runs_the_examples_with_streamed_progress_and_cleans_up() -> None:
     assert nodes == ["s0", "s1", "s2"]
     assert '"trail": [\n    "s0",\n    "s1",\n    "s2"\n  ]' in out
     assert "The answer is 5." in out
-    tokens = re.findall(r"\] MessageChunks?\s+model: \"([^\"]*)\"", out)
+    tokens = re.findall(r"\] MessageChunk\s+model: \"([^\"]*)\"", out)
     assert "".join(tokens) == "The answer is 5."
     assert re.search(r"\] RunCancelled\s+.*\"started\": true", out)
     assert "CANCELLED" in out

@@ -98,24 +98,34 @@ def _forged(body: str) -> str:
 
 def test_cursor_round_trip_and_refusals() -> None:
     cursor = SIGNER.cursor(RUN_A, 7)
-    assert SIGNER.cursor_seq(cursor, RUN_A) == 7
-    assert SIGNER.cursor_seq("", RUN_A) == 0
+    assert SIGNER.cursor_position(cursor, RUN_A) == (7, 0)
+    assert SIGNER.cursor_position("", RUN_A) == (0, 0)
+    # Inside an event of several items: the rest of event 7, then after it.
+    assert SIGNER.cursor_position(SIGNER.cursor(RUN_A, 7, 2), RUN_A) == (6, 3)
     with pytest.raises(InvalidArgument) as exc:
-        SIGNER.cursor_seq(cursor, RUN_B)
+        SIGNER.cursor_position(cursor, RUN_B)
     assert reason(exc) == "CURSOR_FOREIGN"
-    for bad in ("%%%", "bm90LWEtY3Vyc29y", cursor[:-3], SIGNER.cursor(RUN_A, 1) + "x"):
+    for bad in (
+        "%%%",
+        "bm90LWEtY3Vyc29y",
+        cursor[:-3],
+        SIGNER.cursor(RUN_A, 1) + "x",
+        SIGNER.cursor(RUN_A, 0, 1),
+        SIGNER.cursor(RUN_A, 3, -1),
+        _forged(f"c3:{RUN_A}:3:1"),
+    ):
         with pytest.raises(InvalidArgument) as exc:
-            SIGNER.cursor_seq(bad, RUN_A)
+            SIGNER.cursor_position(bad, RUN_A)
         assert reason(exc) == "CURSOR_MALFORMED"
 
 
 def test_cursors_cannot_be_forged_or_taken_to_another_gateway_secret() -> None:
     with pytest.raises(InvalidArgument) as exc:
-        SIGNER.cursor_seq(_forged(f"c2:{RUN_A}:3"), RUN_A)
+        SIGNER.cursor_position(_forged(f"c2:{RUN_A}:3"), RUN_A)
     assert reason(exc) == "CURSOR_MALFORMED"
     other = tokens.Tokens(b"o" * 32)
     with pytest.raises(InvalidArgument) as exc:
-        SIGNER.cursor_seq(other.cursor(RUN_A, 3), RUN_A)
+        SIGNER.cursor_position(other.cursor(RUN_A, 3), RUN_A)
     assert reason(exc) == "CURSOR_MALFORMED"
     with pytest.raises(ValueError):
         tokens.Tokens(b"short")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 from collections.abc import AsyncIterator
 from typing import Any, cast
 
@@ -306,15 +307,17 @@ class RunServicer(pb_grpc.RunServiceServicer):
         run_id = validation.run_id(request.run_id)
         asked = validation.stream_modes(request.stream_modes)
         first = await self._owned(caller, run_id)
-        after = self._tokens.cursor_seq(request.cursor, run_id)
+        after, skip = self._tokens.cursor_position(request.cursor, run_id)
         modes = self._stream_filter(first, asked)
-        served = after  # the seq of the event served last (the cursor's)
+        # The seq of the event served last (the cursor's; inside an event
+        # of several items, that event's).
+        served = after + 1 if skip else after
         async for events in self._feeds.follow(run_id, after):
             for event in events:
                 if streams.wanted(event, modes):
-                    public = self._public_event(event)
-                    public.previous_seq, served = served, event.seq
-                    yield pb.StreamRunResponse(event=public)
+                    for public in self._public_events(event, skip if event.seq == after + 1 else 0):
+                        public.previous_seq, served = served, event.seq
+                        yield pb.StreamRunResponse(event=public)
 
     def _stream_filter(self, first: Event, asked: list[str]) -> frozenset[str] | None:
         """The modes a StreamRun asks for (None: all the run records),
@@ -358,6 +361,30 @@ class RunServicer(pb_grpc.RunServiceServicer):
         stored = fold_all(await self._read(run_id))
         assert stored is not None
         return pb.CancelRunResponse(outcome=outcome, run=caller.public_run(to_proto(stored)))
+
+    def _public_events(self, event: Event, skip: int = 0) -> list[run_pb2.RunEvent]:
+        """A stored event as its owner sees it: one RunEvent, or, for a
+        MessageChunks event (a run's chunks stored together), a MessageChunk
+        for each of its items after the first `skip`, each with the cursor
+        after it, so that what clients see does not depend on how the
+        executor grouped the chunks, and a stream resumes between any two."""
+        if event.type != ev.MESSAGE_CHUNKS:
+            return [self._public_event(event)]
+        payload = json.loads(event.payload_json)
+        where = {"ns": payload["ns"]} if payload.get("ns") else {}
+        items = payload.get("data") or []
+        out = []
+        for index in range(skip, len(items)):
+            public = self._public_event(event)
+            public.type = ev.MESSAGE_CHUNK
+            public.payload_json = json.dumps(
+                {"data": items[index], **where}, separators=(",", ":"), ensure_ascii=False
+            )
+            public.event_id = f"{event.event_id}:{index}"
+            if index < len(items) - 1:
+                public.cursor = self._tokens.cursor(event.run_id, event.seq, index)
+            out.append(public)
+        return out
 
     def _public_event(self, event: Event) -> run_pb2.RunEvent:
         """A stored event as its owner sees it, with the cursor after it."""

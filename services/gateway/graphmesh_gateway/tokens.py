@@ -1,6 +1,9 @@
 """Opaque stream cursors and page tokens, signed so that they cannot be forged.
 
-A cursor names (run, seq): resuming from it gives the events after seq. A
+A cursor names (run, seq): resuming from it gives the events after seq; or
+(run, seq, item) for a stream item inside a stored event that holds several
+(MessageChunks): resuming gives the items after it, then the events after
+seq. A
 page token names a keyset position and the scope it was made for: the
 caller's tenant and the filters of the listing. Both are base64url text
 ending in an HMAC-SHA256 tag under the gateways' shared token secret
@@ -23,6 +26,7 @@ from dataclasses import dataclass
 from graphmesh.errors import InvalidArgument
 
 _CURSOR_VERSION = "c2"
+_ITEM_CURSOR_VERSION = "c3"
 _PAGE_VERSION = "p2"
 
 
@@ -66,29 +70,39 @@ class Tokens:
     def _verify(self, body: str, tag: str) -> bool:
         return hmac.compare_digest(self._tag(body), tag)
 
-    def cursor(self, run_id: str, seq: int) -> str:
-        """The cursor after event `seq` of `run_id`."""
-        body = f"{_CURSOR_VERSION}:{run_id}:{seq}"
+    def cursor(self, run_id: str, seq: int, item: int | None = None) -> str:
+        """The cursor after event `seq` of `run_id`, or after its `item`-th
+        stream item (from 0) when it holds several."""
+        if item is None:
+            body = f"{_CURSOR_VERSION}:{run_id}:{seq}"
+        else:
+            body = f"{_ITEM_CURSOR_VERSION}:{run_id}:{seq}:{item}"
         return _b64encode(f"{body}:{self._tag(body)}")
 
-    def cursor_seq(self, cursor: str, run_id: str) -> int:
-        """The seq a cursor points after ("" means the start); the cursor must
-        belong to `run_id`."""
+    def cursor_position(self, cursor: str, run_id: str) -> tuple[int, int]:
+        """Where a cursor resumes: (after_seq, skip), the events after seq
+        `after_seq` less the first `skip` stream items of the first of them
+        ("" means the start: (0, 0)). The cursor must belong to `run_id`."""
         if not cursor:
-            return 0
+            return 0, 0
         try:
-            version, cursor_run, seq_text, tag = _b64decode(cursor).split(":")
-            seq = int(seq_text)
-            valid = self._verify(f"{version}:{cursor_run}:{seq_text}", tag)
-            if version != _CURSOR_VERSION or seq < 0 or not valid:
+            version, cursor_run, *numbers, tag = _b64decode(cursor).split(":")
+            valid = self._verify(":".join([version, cursor_run, *numbers]), tag)
+            if not valid or (version, len(numbers)) not in (
+                (_CURSOR_VERSION, 1),
+                (_ITEM_CURSOR_VERSION, 2),
+            ):
                 raise ValueError(version)
+            seq, *item = (int(n) for n in numbers)
+            if seq < 0 or (item and (seq < 1 or item[0] < 0)):
+                raise ValueError(seq)
         except (ValueError, UnicodeError, binascii.Error):
             raise _cursor_malformed() from None
         if cursor_run != run_id:
             raise InvalidArgument(
                 "cursor belongs to another run", reason="CURSOR_FOREIGN", field="cursor"
             )
-        return seq
+        return (seq - 1, item[0] + 1) if item else (seq, 0)
 
     def page_token(self, position: PagePosition, scope: tuple[str, ...]) -> str:
         """The token for the page after `position`, valid for `scope` only."""
