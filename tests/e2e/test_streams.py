@@ -187,6 +187,29 @@ def test_tokens_stored_together_stream_one_by_one_and_resume_between_any_two(
     assert distinct_seqs(e.seq for e in got) == public_seqs(stack, run.run_id)
     assert len({e.cursor for e in got}) == len(got)
     assert [e.previous_seq for e in got] == [0] + [e.seq for e in got[:-1]]
+    # A gRPC client that does not ask for group_chunks gets the same events
+    # one by one; one that does gets them together, with a cursor for each.
+    with grpc.insecure_channel(stack.gateway_target) as channel:
+        stub = pb_grpc.RunServiceStub(channel)
+        request = pb.StreamRunRequest(
+            run_id=run.run_id, stream_modes=[run_pb2.STREAM_MODE_MESSAGES]
+        )
+        one_by_one = [r.event for r in stub.StreamRun(request, timeout=60)]
+        request.group_chunks = True
+        together = [r.event for r in stub.StreamRun(request, timeout=60)]
+    whole = list(client.stream_run(run.run_id, stream_modes=["messages"]))
+    assert [(e.type, e.seq, e.cursor, e.previous_seq) for e in one_by_one] == [
+        (e.type, e.seq, e.cursor, e.previous_seq) for e in whole
+    ]
+    assert [json.loads(e.payload_json) for e in one_by_one] == [e.payload for e in whole]
+    grouped = [e for e in together if e.type == "MessageChunks"]
+    assert grouped and len(together) < len(one_by_one)
+    for event in grouped:
+        assert len(event.item_cursors) == len(json.loads(event.payload_json)["data"]) > 1
+        assert event.item_cursors[-1] == event.cursor
+    assert [c for e in together for c in (e.item_cursors or [e.cursor])] == [
+        e.cursor for e in one_by_one
+    ]
 
 
 def test_many_subscribers_joining_at_different_times_get_the_same_events(

@@ -182,7 +182,8 @@ class AsyncClient(_calls.Connection):
             )
             try:
                 async for answer in call:
-                    yield position.accept(answer)
+                    for event in position.accept(answer):
+                        yield event
                 return
             except grpc.RpcError as exc:
                 error = error_from_status(exc)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any, TypedDict, cast
 
 from graphmesh import streams
@@ -385,11 +386,16 @@ class StreamPosition:
         self._last: int | None = None if cursor else 0
 
     def request(self) -> pb.StreamRunRequest:
-        """The StreamRun request that goes on from here."""
-        return pb.StreamRunRequest(run_id=self.run_id, cursor=self.cursor, stream_modes=self._modes)
+        """The StreamRun request that goes on from here (chunks stored
+        together come together: `accept` splits them)."""
+        return pb.StreamRunRequest(
+            run_id=self.run_id, cursor=self.cursor, stream_modes=self._modes, group_chunks=True
+        )
 
-    def accept(self, message: pb.StreamRunResponse) -> RunEvent:
-        """The next event received; DataLoss if events were skipped."""
+    def accept(self, message: pb.StreamRunResponse) -> list[RunEvent]:
+        """The events a message brings: one, or a MessageChunk for each
+        chunk of a MessageChunks event (as a stream without group_chunks
+        would have sent them); DataLoss if events were skipped."""
         event = RunEvent.from_proto(message.event)
         if self._last is not None and event.previous_seq != self._last:
             raise DataLoss(
@@ -399,11 +405,33 @@ class StreamPosition:
                 metadata={"run_id": self.run_id},
             )
         self.cursor, self._last = event.cursor, event.seq
-        return event
+        if event.type == "MessageChunks":
+            return _split_chunks(event, list(message.event.item_cursors))
+        return [event]
 
     def resumes_after(self, error: GraphmeshError) -> bool:
         """True if a stream the server ended with `error` is to be resumed."""
         return self._resume and error.reason in _RESUMABLE
+
+
+def _split_chunks(event: RunEvent, cursors: list[str]) -> list[RunEvent]:
+    """A MessageChunks event as the MessageChunk events of its chunks, each
+    with the cursor after it, under the event's seq."""
+    payload = event.payload if isinstance(event.payload, dict) else {}
+    items = payload.get("data") or []
+    if len(items) != len(cursors):
+        return [event]  # (not what the server sends: left whole)
+    where = {"ns": payload["ns"]} if payload.get("ns") else {}
+    return [
+        replace(
+            event,
+            type="MessageChunk",
+            payload={"data": item, **where},
+            cursor=cursor,
+            previous_seq=event.previous_seq if index == 0 else event.seq,
+        )
+        for index, (item, cursor) in enumerate(zip(items, cursors, strict=True))
+    ]
 
 
 class Connection:

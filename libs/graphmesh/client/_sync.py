@@ -177,7 +177,7 @@ class Client(_calls.Connection):
             )
             try:
                 for answer in call:
-                    yield position.accept(answer)
+                    yield from position.accept(answer)
                 return
             except grpc.RpcError as exc:
                 error = error_from_status(exc)

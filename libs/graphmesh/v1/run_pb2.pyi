@@ -118,7 +118,7 @@ class Interrupt(_message.Message):
     def __init__(self, id: _Optional[str] = ..., value_json: _Optional[str] = ...) -> None: ...
 
 class RunEvent(_message.Message):
-    __slots__ = ("event_id", "run_id", "thread_id", "seq", "type", "time", "schema_version", "payload_json", "attempt", "cursor", "stream_mode", "namespace", "previous_seq")
+    __slots__ = ("event_id", "run_id", "thread_id", "seq", "type", "time", "schema_version", "payload_json", "attempt", "cursor", "stream_mode", "namespace", "previous_seq", "item_cursors")
     EVENT_ID_FIELD_NUMBER: _ClassVar[int]
     RUN_ID_FIELD_NUMBER: _ClassVar[int]
     THREAD_ID_FIELD_NUMBER: _ClassVar[int]
@@ -132,6 +132,7 @@ class RunEvent(_message.Message):
     STREAM_MODE_FIELD_NUMBER: _ClassVar[int]
     NAMESPACE_FIELD_NUMBER: _ClassVar[int]
     PREVIOUS_SEQ_FIELD_NUMBER: _ClassVar[int]
+    ITEM_CURSORS_FIELD_NUMBER: _ClassVar[int]
     event_id: str
     run_id: str
     thread_id: str
@@ -145,4 +146,5 @@ class RunEvent(_message.Message):
     stream_mode: StreamMode
     namespace: _containers.RepeatedScalarFieldContainer[str]
     previous_seq: int
-    def __init__(self, event_id: _Optional[str] = ..., run_id: _Optional[str] = ..., thread_id: _Optional[str] = ..., seq: _Optional[int] = ..., type: _Optional[str] = ..., time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., schema_version: _Optional[int] = ..., payload_json: _Optional[str] = ..., attempt: _Optional[int] = ..., cursor: _Optional[str] = ..., stream_mode: _Optional[_Union[StreamMode, str]] = ..., namespace: _Optional[_Iterable[str]] = ..., previous_seq: _Optional[int] = ...) -> None: ...
+    item_cursors: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, event_id: _Optional[str] = ..., run_id: _Optional[str] = ..., thread_id: _Optional[str] = ..., seq: _Optional[int] = ..., type: _Optional[str] = ..., time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., schema_version: _Optional[int] = ..., payload_json: _Optional[str] = ..., attempt: _Optional[int] = ..., cursor: _Optional[str] = ..., stream_mode: _Optional[_Union[StreamMode, str]] = ..., namespace: _Optional[_Iterable[str]] = ..., previous_seq: _Optional[int] = ..., item_cursors: _Optional[_Iterable[str]] = ...) -> None: ...

@@ -162,14 +162,16 @@ class WaitRunResponse(_message.Message):
     def __init__(self, run: _Optional[_Union[_run_pb2.Run, _Mapping]] = ...) -> None: ...
 
 class StreamRunRequest(_message.Message):
-    __slots__ = ("run_id", "cursor", "stream_modes")
+    __slots__ = ("run_id", "cursor", "stream_modes", "group_chunks")
     RUN_ID_FIELD_NUMBER: _ClassVar[int]
     CURSOR_FIELD_NUMBER: _ClassVar[int]
     STREAM_MODES_FIELD_NUMBER: _ClassVar[int]
+    GROUP_CHUNKS_FIELD_NUMBER: _ClassVar[int]
     run_id: str
     cursor: str
     stream_modes: _containers.RepeatedScalarFieldContainer[_run_pb2.StreamMode]
-    def __init__(self, run_id: _Optional[str] = ..., cursor: _Optional[str] = ..., stream_modes: _Optional[_Iterable[_Union[_run_pb2.StreamMode, str]]] = ...) -> None: ...
+    group_chunks: bool
+    def __init__(self, run_id: _Optional[str] = ..., cursor: _Optional[str] = ..., stream_modes: _Optional[_Iterable[_Union[_run_pb2.StreamMode, str]]] = ..., group_chunks: _Optional[bool] = ...) -> None: ...
 
 class CancelRunRequest(_message.Message):
     __slots__ = ("run_id", "action", "wait")

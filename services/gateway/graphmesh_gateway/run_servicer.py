@@ -315,7 +315,8 @@ class RunServicer(pb_grpc.RunServiceServicer):
         async for events in self._feeds.follow(run_id, after):
             for event in events:
                 if streams.wanted(event, modes):
-                    for public in self._public_events(event, skip if event.seq == after + 1 else 0):
+                    first_skip = skip if event.seq == after + 1 else 0
+                    for public in self._public_events(event, first_skip, request.group_chunks):
                         public.previous_seq, served = served, event.seq
                         yield pb.StreamRunResponse(event=public)
 
@@ -362,31 +363,44 @@ class RunServicer(pb_grpc.RunServiceServicer):
         assert stored is not None
         return pb.CancelRunResponse(outcome=outcome, run=caller.public_run(to_proto(stored)))
 
-    def _public_events(self, event: Event, skip: int = 0) -> list[run_pb2.RunEvent]:
-        """A stored event as its owner sees it: one RunEvent, or, for a
-        MessageChunks event (a run's chunks stored together), a MessageChunk
-        for each of its items after the first `skip`, each with the cursor
-        after it, so that what clients see does not depend on how the
-        executor grouped the chunks, and a stream resumes between any two."""
+    def _public_events(
+        self, event: Event, skip: int = 0, grouped: bool = False
+    ) -> list[run_pb2.RunEvent]:
+        """A stored event as its owner sees it, with the cursor after it.
+        A MessageChunks event (a run's chunks stored together) comes as a
+        MessageChunk for each of its items after the first `skip`, each with
+        the cursor after it, so that what clients see does not depend on
+        how the executor grouped the chunks and a stream resumes between
+        any two; or, `grouped`, as one MessageChunks event of those items
+        with their cursors in `item_cursors`."""
         if event.type != ev.MESSAGE_CHUNKS:
             return [self._public_event(event)]
         payload = json.loads(event.payload_json)
         where = {"ns": payload["ns"]} if payload.get("ns") else {}
         items = payload.get("data") or []
+        if not items:
+            return []
+        last = len(items) - 1
+        cursors = [self._tokens.cursor(event.run_id, event.seq, i) for i in range(skip, last)]
+        cursors.append(self._tokens.cursor(event.run_id, event.seq))
+        base = self._public_event(event, cursors[-1])
+        if grouped:
+            if skip:
+                base.payload_json = _json_text({"data": items[skip:], **where})
+            base.item_cursors.extend(cursors)
+            return [base]
         out = []
-        for index in range(skip, len(items)):
-            public = self._public_event(event)
+        for index, cursor in zip(range(skip, last + 1), cursors, strict=True):
+            public = run_pb2.RunEvent()
+            public.CopyFrom(base)
             public.type = ev.MESSAGE_CHUNK
-            public.payload_json = json.dumps(
-                {"data": items[index], **where}, separators=(",", ":"), ensure_ascii=False
-            )
+            public.payload_json = _json_text({"data": items[index], **where})
             public.event_id = f"{event.event_id}:{index}"
-            if index < len(items) - 1:
-                public.cursor = self._tokens.cursor(event.run_id, event.seq, index)
+            public.cursor = cursor
             out.append(public)
         return out
 
-    def _public_event(self, event: Event) -> run_pb2.RunEvent:
+    def _public_event(self, event: Event, cursor: str = "") -> run_pb2.RunEvent:
         """A stored event as its owner sees it, with the cursor after it."""
         message = run_pb2.RunEvent(
             stream_mode=cast(Any, streams.mode_number(streams.event_mode(event))),
@@ -399,7 +413,7 @@ class RunServicer(pb_grpc.RunServiceServicer):
             schema_version=event.schema_version,
             payload_json=event.payload_json,
             attempt=event.attempt,
-            cursor=self._tokens.cursor(event.run_id, event.seq),
+            cursor=cursor or self._tokens.cursor(event.run_id, event.seq),
         )
         message.time.FromDatetime(event.time)
         return message
@@ -410,6 +424,10 @@ _CANCEL_OUTCOMES = {
     CancelState.CANCELLED: pb.CANCEL_OUTCOME_CANCELLED,
     CancelState.CANCELLING: pb.CANCEL_OUTCOME_CANCELLING,
 }
+
+
+def _json_text(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
 def _micros(ts: Any) -> int:
