@@ -387,6 +387,11 @@ def channel(target: str, tls: ClientTls | None = None) -> grpc.aio.Channel:
     options = [
         ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
         ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+        # Reconnect within a second of the service coming back (gRPC's own
+        # backoff grows to two minutes; calls fail at once meanwhile).
+        ("grpc.initial_reconnect_backoff_ms", 100),
+        ("grpc.min_reconnect_backoff_ms", 100),
+        ("grpc.max_reconnect_backoff_ms", 1000),
     ]
     interceptors = [PropagatingClientInterceptor()]
     if tls is None:

@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from enum import IntEnum
-from typing import Any, cast
+from typing import Any, Final, cast
 
 from google.protobuf.timestamp_pb2 import Timestamp
 
@@ -93,6 +93,13 @@ class RunView:
     #: as for runs created before assistants existed).
     assistant_id: str = ""
     assistant_version: int = 0
+
+
+#: The event types whose payload `fold` reads (it reads only the type, seq,
+#: attempt and time of the others).
+FOLDED_PAYLOAD_TYPES: Final = frozenset(
+    {ev.RUN_CREATED, ev.RUN_SUCCEEDED, ev.RUN_INTERRUPTED, ev.RUN_FAILED, ev.RUN_TIMED_OUT}
+)
 
 
 def fold(view: RunView | None, event: Event) -> RunView:

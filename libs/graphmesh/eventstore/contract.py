@@ -372,6 +372,28 @@ class EventStoreContract(RunStoreContract):
         tail = await store.read_all(everything[1].position, 2)
         assert [(e.run_id, e.seq) for e in tail] == [(first, 2), (second, 2)]
 
+    async def test_read_all_can_leave_out_payloads_but_those_asked_for(
+        self, store: EventStore
+    ) -> None:
+        run_id = await new_run(store)
+        end = ev.new_event(run_id, thread_of(run_id), 3, 1, ev.RUN_SUCCEEDED, '{"output":{"n":1}}')
+        await store.append([*run_events(run_id, 1), end])
+        whole = [e for e in await store.read_all(0, 100) if e.run_id == run_id]
+        kept = {ev.RUN_CREATED, ev.RUN_SUCCEEDED}
+        trimmed = [e for e in await store.read_all(0, 100, kept) if e.run_id == run_id]
+        assert [e.type for e in whole] == [ev.RUN_CREATED, ev.RUN_STARTED, ev.RUN_SUCCEEDED]
+        for full, light in zip(whole, trimmed, strict=True):
+            assert (light.event_id, light.seq, light.position, light.time, light.attempt) == (
+                full.event_id,
+                full.seq,
+                full.position,
+                full.time,
+                full.attempt,
+            )
+            wanted = full.payload_json if full.type in kept else "{}"
+            assert light.payload_json == wanted
+        assert whole[1].payload_json != "{}"  # (so that leaving it out shows)
+
     async def test_lease_renewals_and_appends_of_many_runs_do_not_deadlock(
         self, store: EventStore
     ) -> None:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import abc
 import json
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -140,8 +140,13 @@ class EventStore(RunStore):
         """The run's head, or None if the store holds no such run."""
 
     @abc.abstractmethod
-    async def read_all(self, after_position: int, limit: int) -> list[Event]:
-        """Stored events of every run after a store position, in position order."""
+    async def read_all(
+        self, after_position: int, limit: int, payload_types: Collection[str] | None = None
+    ) -> list[Event]:
+        """Stored events of every run after a store position, in position
+        order. With `payload_types`, only events of those types carry their
+        payload; the others' is "{}" (a reader that needs the rest of every
+        event but the payloads of a few types, as the runs projection)."""
 
     @abc.abstractmethod
     async def last_position(self) -> int:

@@ -4,7 +4,7 @@ against, and a store for unit tests."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -144,8 +144,13 @@ class MemoryEventStore(EventStore):
     async def has_unended_runs(self) -> bool:
         return any(not head.ended for head in self._heads.values())
 
-    async def read_all(self, after_position: int, limit: int) -> list[Event]:
-        return self._events[after_position : after_position + limit]
+    async def read_all(
+        self, after_position: int, limit: int, payload_types: Collection[str] | None = None
+    ) -> list[Event]:
+        events = self._events[after_position : after_position + limit]
+        if payload_types is None:
+            return events
+        return [e if e.type in payload_types else replace(e, payload_json="{}") for e in events]
 
     async def last_position(self) -> int:
         return len(self._events)

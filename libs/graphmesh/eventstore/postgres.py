@@ -15,7 +15,7 @@ position and must never skip one that commits late.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -312,9 +312,16 @@ class PostgresEventStore(EventStore):
             row = await conn.fetchrow(sql.HEAD, run_id)
             return _head_from_row(row) if row is not None else None
 
-    async def read_all(self, after_position: int, limit: int) -> list[Event]:
+    async def read_all(
+        self, after_position: int, limit: int, payload_types: Collection[str] | None = None
+    ) -> list[Event]:
         async with self._driver("read_all") as conn:
-            rows = await conn.fetch(sql.READ_ALL, after_position, limit)
+            if payload_types is None:
+                rows = await conn.fetch(sql.READ_ALL, after_position, limit)
+            else:
+                rows = await conn.fetch(
+                    sql.READ_ALL_TRIMMED, after_position, limit, sorted(payload_types)
+                )
             return [_event_from_row(r) for r in rows]
 
     async def last_position(self) -> int:

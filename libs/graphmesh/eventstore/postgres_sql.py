@@ -102,6 +102,12 @@ SELECT {EVENT_COLUMNS} FROM events WHERE run_id = $1 AND seq > $2 ORDER BY seq L
 """
 
 READ_ALL = f"SELECT {EVENT_COLUMNS} FROM events WHERE position > $1 ORDER BY position LIMIT $2"
+# The same, with the payloads of the types in $3 only ('{}' for the others).
+READ_ALL_TRIMMED = (
+    "SELECT position, event_id, run_id, thread_id, seq, attempt, type, schema_version, time,"
+    " CASE WHEN type = ANY($3::text[]) THEN payload ELSE '{}' END AS payload, trace_context"
+    " FROM events WHERE position > $1 ORDER BY position LIMIT $2"
+)
 
 HEAD = f"SELECT {HEAD_COLUMNS} FROM run_heads WHERE run_id = $1"
 

@@ -17,9 +17,10 @@ runs, and notices that commands are coming).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TypeVar
 
 import grpc
 
@@ -35,11 +36,13 @@ from graphmesh.eventstore.rules import (
     LatestCheckpoint,
     ThreadEventIn,
 )
-from graphmesh.grpcutil import translated_rpc_errors
+from graphmesh.grpcutil import call_patiently, translated_rpc_errors
 from graphmesh.internal.v1 import checkpoint_service_pb2 as cp_pb2
 from graphmesh.internal.v1 import checkpoint_service_pb2_grpc as cp_grpc
 from graphmesh.internal.v1 import event_store_service_pb2 as pb
 from graphmesh.internal.v1 import event_store_service_pb2_grpc as pb_grpc
+
+_T = TypeVar("_T")
 
 _Claims = dict[str, list[asyncio.Future[ClaimResult]]]
 #: The shortest deadline of a claim or renewal (a lease of 0 gives leases up).
@@ -60,10 +63,21 @@ class RemoteEventStore(RunStore):
     """The run log, the leases and the thread streams, served by the
     checkpoint service at the other end of `channel`. With
     `claims_with_checkpoints` (the executors'), a granted claim carries its
-    thread's latest root checkpoint (`ClaimResult.latest_checkpoint`)."""
+    thread's latest root checkpoint (`ClaimResult.latest_checkpoint`).
+    With `patience`, a read made while the service is unavailable
+    (restarting) is retried for up to that many seconds rather than failed
+    at once (the gateways': a client's call waits out a checkpoint restart,
+    within its own deadline)."""
 
-    def __init__(self, channel: grpc.aio.Channel, *, claims_with_checkpoints: bool = False) -> None:
+    def __init__(
+        self,
+        channel: grpc.aio.Channel,
+        *,
+        claims_with_checkpoints: bool = False,
+        patience: float = 0.0,
+    ) -> None:
         self._with_checkpoints = claims_with_checkpoints
+        self._patience = patience
         self._store = pb_grpc.EventStoreServiceStub(channel)
         self._threads = cp_grpc.CheckpointServiceStub(channel)
         self._claims: dict[tuple[str, int], _Claims] = {}
@@ -77,11 +91,19 @@ class RemoteEventStore(RunStore):
 
     async def read(self, run_id: str, after_seq: int = 0, limit: int = 1000) -> list[Event]:
         request = pb.ReadEventsRequest(run_id=run_id, after_seq=after_seq, limit=limit)
-        with translated_rpc_errors("reading the run's events"):
-            answer = await self._store.ReadEvents(request)
+        answer = await self._patiently(
+            lambda: self._store.ReadEvents(request), "reading the run's events"
+        )
         if not answer.run_exists:
             raise run_not_found(run_id)
         return [ev.from_proto(e) for e in answer.events]
+
+    async def _patiently(self, call: Callable[[], Awaitable[_T]], what: str) -> _T:
+        """An idempotent call, retried while unavailable for `patience`."""
+        if self._patience > 0:
+            return await call_patiently(call, what, self._patience)
+        with translated_rpc_errors(what):
+            return await call()
 
     async def watch(
         self, run_id: str, after_seq: int = 0, *, wait_for_end: bool = False

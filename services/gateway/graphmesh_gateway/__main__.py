@@ -11,7 +11,7 @@ from graphmesh import grpcutil
 from graphmesh.assistants.remote import RemoteAssistants
 from graphmesh.auth import DEFAULT_TENANT, Authenticator, AuthServerInterceptor
 from graphmesh.eventstore.remote import RemoteEventStore
-from graphmesh.grpcutil import add_health_and_reflection, create_server
+from graphmesh.grpcutil import UPSTREAM_PATIENCE_SECONDS, add_health_and_reflection, create_server
 from graphmesh.health import BrokerProbe, HealthReporter
 from graphmesh.internal.v1 import (
     assistant_store_service_pb2_grpc,
@@ -81,7 +81,8 @@ async def serve(settings: GatewaySettings, stop: asyncio.Event) -> None:
         grpcutil.channel(settings.checkpoint_target, internal) as store_channel,
         grpcutil.channel(settings.projector_target, internal) as projector_channel,
     ):
-        store = RemoteEventStore(store_channel)
+        # Reads wait out a restart of the checkpoint service (the call's deadline bounds it).
+        store = RemoteEventStore(store_channel, patience=UPSTREAM_PATIENCE_SECONDS)
         projections = projection_service_pb2_grpc.ProjectionServiceStub(projector_channel)
         feeds = RunFeeds(store, settings.stream_buffer, signer)
         limiter = RateLimiter(settings.rate_limits)

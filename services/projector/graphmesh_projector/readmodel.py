@@ -20,7 +20,7 @@ from graphmesh.checkpoints import events as cpe
 from graphmesh.db import driver_connection, json_object, translate_errors
 from graphmesh.envelope import Event
 from graphmesh.eventstore import EventStore
-from graphmesh.runs import RunStatus, RunView
+from graphmesh.runs import FOLDED_PAYLOAD_TYPES, RunStatus, RunView
 from graphmesh.schema import projection_positions, run_views
 from graphmesh.tenancy import tenant_sql
 from graphmesh_projector.projection import project
@@ -240,7 +240,9 @@ async def stored_batches(
     store: EventStore, after_position: int, batch_max: int
 ) -> AsyncIterator[list[Event]]:
     """The store's events after `after_position`, in store order, in
-    batches of at most `batch_max`, until the end of the log."""
-    while events := await store.read_all(after_position, batch_max):
+    batches of at most `batch_max`, until the end of the log; with the
+    payloads the runs projection reads only (the others, checkpoints with
+    a whole state among them, stay in the database)."""
+    while events := await store.read_all(after_position, batch_max, FOLDED_PAYLOAD_TYPES):
         yield events
         after_position = events[-1].position
