@@ -240,14 +240,46 @@ def _total(
     return sum(v for (n, lab), v in samples.items() if n == name and want <= lab)
 
 
+def _consumer_lags(
+    samples: dict[tuple[str, frozenset[tuple[str, str]]], float], group: str
+) -> list[float]:
+    return [
+        v
+        for (n, lab), v in samples.items()
+        if n == "graphmesh_consumer_lag" and ("group", group) in lab
+    ]
+
+
+def _settled(after: dict[str, dict[tuple[str, frozenset[tuple[str, str]]], float]]) -> bool:
+    """Every lag and queue gauge of the mesh reads zero."""
+    return (
+        _total(after["projector"], "graphmesh_projector_lag_events") == 0
+        and _total(after["gateway"], "graphmesh_queue_depth") == 0
+        and all(
+            len(lags) == 4 and not any(lags)
+            for lags in (
+                _consumer_lags(after["executor"], "graphmesh-executor"),
+                _consumer_lags(after["checkpoint"], "graphmesh-checkpoint"),
+            )
+        )
+    )
+
+
 def test_every_service_serves_its_figures_under_load(traced: LocalStack, tclient: Client) -> None:
     before = {s.name: _scrape(s.metrics_url) for s in traced.services}
     runs = [tclient.create_run("chain3", input={"n": i}) for i in range(40)]
     failed = tclient.create_run("chain3", input={})
     for run in [*runs, failed]:
         tclient.wait_run(run.run_id)
-    time.sleep(5.5)  # lag gauges refresh every 2-5 s
-    after = {s.name: _scrape(s.metrics_url) for s in traced.services}
+    # The lag and queue gauges are refreshed every 2-5 s, after the work
+    # they count is done: wait until they say it is (a fixed sleep raced
+    # the projector's last batch on a busy machine).
+    deadline = time.monotonic() + 60
+    while True:
+        after = {s.name: _scrape(s.metrics_url) for s in traced.services}
+        if _settled(after) or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
 
     def grew(service: str, name: str, **labels: str) -> float:
         return _total(after[service], name, **labels) - _total(before[service], name, **labels)
@@ -276,11 +308,7 @@ def test_every_service_serves_its_figures_under_load(traced: LocalStack, tclient
         ("executor", "graphmesh-executor"),
         ("checkpoint", "graphmesh-checkpoint"),
     ):
-        lags = [
-            v
-            for (n, lab), v in after[service].items()
-            if n == "graphmesh_consumer_lag" and ("group", group) in lab
-        ]
+        lags = _consumer_lags(after[service], group)
         assert len(lags) == 4 and all(v == 0 for v in lags), (service, lags)  # 4 partitions
     assert _total(after["gateway"], "graphmesh_queue_depth") == 0
     assert grew("checkpoint", "graphmesh_grpc_requests_total", grpc_code="OK") > 0
