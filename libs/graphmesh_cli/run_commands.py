@@ -22,12 +22,10 @@ from graphmesh_cli.thread_commands import (
 def describe_event(event: RunEvent) -> str:
     payload = event.payload or {}
     where = f" ({'/'.join(event.namespace)})" if event.namespace else ""
-    if event.type in ("MessageChunk", "MessageChunks"):
-        items = [item for item in event.items if isinstance(item, list) and len(item) == 2]
-        node = (items[0][1] or {}).get("langgraph_node", "") if items else ""
-        contents = [(chunk or {}).get("content", "") for chunk, _ in items]
-        text: Any = "".join(contents) if all(isinstance(c, str) for c in contents) else contents
-        detail = f"{node}: {json.dumps(text, ensure_ascii=False)}"
+    if event.type == "MessageChunk":
+        chunk, meta = (payload.get("data") or [{}, {}])[:2]
+        node = (meta or {}).get("langgraph_node", "")
+        detail = f"{node}: {json.dumps((chunk or {}).get('content'), ensure_ascii=False)}"
     elif event.type == "NodeUpdated":
         detail = f"{payload.get('node')}: {json.dumps(payload.get('update'), ensure_ascii=False)}"
     elif event.type == "RunCreated":

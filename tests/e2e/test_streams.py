@@ -129,6 +129,24 @@ def test_node_client_streams_the_agent_in_every_mode(stack: LocalStack) -> None:
     assert "The answer is 5." in "".join(tokens)
 
 
+def follow_with_drops(client: Client, run_id: str, rng: random.Random, most: int) -> list[RunEvent]:
+    """The run's events to its end, the stream dropped by the client after
+    1 to `most` events each time (mid-run or not) and resumed from the
+    cursor of the last event received."""
+    got: list[RunEvent] = []
+    cursor = ""
+    while not got or got[-1].type != "RunSucceeded":
+        stream = client.stream_run(run_id, cursor, timeout=60)
+        for _ in range(rng.randint(1, most)):
+            event = next(stream, None)
+            if event is None:
+                break
+            got.append(event)
+        stream.close()
+        cursor = got[-1].cursor if got else ""
+    return got
+
+
 def test_streams_dropped_and_resumed_at_random_points_match_the_store(
     client: Client, stack: LocalStack
 ) -> None:
@@ -136,17 +154,7 @@ def test_streams_dropped_and_resumed_at_random_points_match_the_store(
     run = client.create_run(
         "ticker", {"count": 60, "size": 10, "interval": 0.01, "ticks": 0}, stream_modes=["custom"]
     )
-    got: list[RunEvent] = []
-    cursor = ""
-    while not got or got[-1].type != "RunSucceeded":
-        stream = client.stream_run(run.run_id, cursor, timeout=60)
-        for _ in range(rng.randint(1, 12)):
-            event = next(stream, None)
-            if event is None:
-                break
-            got.append(event)
-        stream.close()  # the client drops the stream, mid-run or not
-        cursor = got[-1].cursor if got else ""
+    got = follow_with_drops(client, run.run_id, rng, most=12)
     assert [e.seq for e in got] == public_seqs(stack, run.run_id)
     assert [e.payload["data"]["tick"] for e in got if e.mode] == list(range(60))
     # Across every drop and resume, each event names the one served before it.
@@ -165,17 +173,8 @@ def test_tokens_stored_together_stream_one_by_one_and_resume_between_any_two(
     stored = [t for _, t in stored_types(stack, run.run_id)]
     assert "MessageChunks" in stored, "no tokens were stored together"
     rng = random.Random(9)
-    got: list[RunEvent] = []
-    cursor = ""
-    while not got or got[-1].type != "RunSucceeded":
-        stream = client.stream_run(run.run_id, cursor, timeout=60)
-        for _ in range(rng.randint(1, 40)):
-            event = next(stream, None)
-            if event is None:
-                break
-            got.append(event)
-        stream.close()  # dropped anywhere: inside a stored event, too
-        cursor = got[-1].cursor if got else ""
+    # Dropped anywhere: inside a stored event, too.
+    got = follow_with_drops(client, run.run_id, rng, most=40)
     # Clients see what LangGraph streams, one chunk an event, whatever the storage.
     assert {e.type for e in got if e.mode} == {"MessageChunk"}
     tokens = [
