@@ -44,6 +44,7 @@ def _stack_config(args: argparse.Namespace, data_dir: Path) -> Any:
         checkpoint_port=base + 1,
         projector_port=base + 2,
         executor_port=base + 3,
+        http_port=args.http_port,
         postgres_port=args.postgres_port,
         broker_port=args.broker_port,
         metrics_port=args.metrics_port,
@@ -77,6 +78,10 @@ def cmd_up(args: argparse.Namespace) -> int:
         print(
             f"graphmesh is up: API on {stack.gateway_target} (Ctrl-C or `graphmesh down` stops it)"
         )
+        if stack.http_url:
+            print(
+                f"  LangGraph Server's HTTP API: {stack.http_url} (for langgraph-sdk's get_client)"
+            )
         metrics = [s.metrics_url for s in stack.services if s.metrics_url]
         if metrics:
             print(f"  metrics: {', '.join(metrics)}")
@@ -106,6 +111,7 @@ def _write_state(stack: Any, supervisor: Any) -> None:
     state = {
         "pid": os.getpid(),
         "target": stack.gateway_target,
+        "http_url": stack.http_url,
         "database_url": stack.database_url,
         "checkpoint_target": f"127.0.0.1:{stack.config.checkpoint_port}",
         "kafka_bootstrap": stack.broker.bootstrap,
@@ -255,6 +261,12 @@ def add_stack_commands(sub: Any) -> None:
         p.add_argument("--graphs", help="a langgraph.json-style registry (default: the examples)")
         p.add_argument(
             "--port", type=int, default=50051, help="gateway port; services use the next three"
+        )
+        p.add_argument(
+            "--http-port",
+            type=int,
+            default=2024,
+            help="LangGraph Server's HTTP API (0: not served)",
         )
         p.add_argument("--postgres-port", type=int, default=55432)
         p.add_argument("--broker-port", type=int, default=59092)

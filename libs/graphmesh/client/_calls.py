@@ -4,11 +4,12 @@ differ only in how they wait."""
 
 from __future__ import annotations
 
+import copy
 import json
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from typing import Any, TypedDict, cast
+from typing import Any, Self, TypedDict, cast
 
 from graphmesh import streams
 from graphmesh.client._models import RunEvent
@@ -438,6 +439,7 @@ class Connection:
     """A connection to a graphmesh gateway: `token` is an API key or JWT,
     `tls` what to trust (and which client certificate to present) for a
     gateway that serves TLS. `timeout` is each call's deadline (seconds).
+    `channel`, when given, is used instead of a new one to `target`.
 
     What both clients hold: a channel to the gateway (from `_transport`,
     `grpc` or `grpc.aio`, which name their functions alike), the stubs over
@@ -452,9 +454,14 @@ class Connection:
         *,
         token: str | None = None,
         tls: ClientTls | None = None,
+        channel: Any = None,
     ) -> None:
         options = [("grpc.max_receive_message_length", MAX_RECEIVE_BYTES)]
-        if tls is None:
+        if channel is not None:
+            # A channel of the caller's own (an adapter in front of the API
+            # shares one channel, with its interceptors, among its callers).
+            self._channel = channel
+        elif tls is None:
             self._channel = self._transport.insecure_channel(target, options=options)
         else:
             self._channel = self._transport.secure_channel(
@@ -469,3 +476,11 @@ class Connection:
         self._assistants = as_grpc.AssistantServiceStub(self._channel)
         self._store = st_grpc.StoreServiceStub(self._channel)
         self._timeout = timeout
+
+    def acting_for(self, token: str | None) -> Self:
+        """This connection sending `token` (None: no credentials) with its
+        calls instead: one channel serving many callers, each with their
+        own credentials. Closing either closes the channel of both."""
+        view = copy.copy(self)
+        view._metadata = (("authorization", f"Bearer {token}"),) if token else ()
+        return view

@@ -37,6 +37,8 @@ class Run:
     #: The stream modes the run records, and its timeout (0: none).
     stream_modes: tuple[str, ...] = ()
     timeout_seconds: float = 0.0
+    #: Whether it records its subgraphs' stream items too.
+    stream_subgraphs: bool = False
     #: The LangGraph config and runtime context it was created with.
     config: dict[str, Any] = field(default_factory=dict)
     context: Any = None
@@ -66,6 +68,7 @@ class Run:
             interrupts=_interrupts(run.interrupts),
             stream_modes=tuple(streams.mode_name(m) for m in run.stream_modes),
             timeout_seconds=run.timeout_seconds,
+            stream_subgraphs=run.stream_subgraphs,
             config=json.loads(run.config_json) if run.config_json else {},
             context=json.loads(run.context_json) if run.context_json else None,
             assistant_id=run.assistant_id,
@@ -91,6 +94,7 @@ class Run:
             "interrupts": self.interrupts,
             "stream_modes": list(self.stream_modes),
             "timeout_seconds": self.timeout_seconds,
+            "stream_subgraphs": self.stream_subgraphs,
             "config": self.config,
             "context": self.context,
             "assistant_id": self.assistant_id,

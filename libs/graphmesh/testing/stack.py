@@ -38,6 +38,8 @@ class StackConfig:
     checkpoint_port: int = 50052
     projector_port: int = 50053
     executor_port: int = 50054
+    #: LangGraph Server's HTTP API, served by the gateway (0: not served).
+    http_port: int = 2024
     postgres_port: int = 55432
     broker_port: int = 59092
     #: Prometheus endpoints (0: not served): the gateway's port, then the
@@ -71,6 +73,7 @@ class StackConfig:
                 "checkpoint_port",
                 "projector_port",
                 "executor_port",
+                "http_port",
                 "postgres_port",
                 "broker_port",
                 "metrics_port",
@@ -121,6 +124,12 @@ class LocalStack:
         return f"127.0.0.1:{self.config.gateway_port}"
 
     @property
+    def http_url(self) -> str:
+        """Where LangGraph Server's HTTP API listens ("" when not served)."""
+        scheme = "https" if self.config.gateway_tls else "http"
+        return f"{scheme}://127.0.0.1:{self.config.http_port}" if self.config.http_port else ""
+
+    @property
     def database_url(self) -> str:
         """The SQLAlchemy URL of graphmesh's database."""
         return self.postgres.url()
@@ -136,6 +145,7 @@ class LocalStack:
                 "GRAPHMESH_PARTITIONS": str(c.partitions),
                 "GRAPHMESH_GRAPHS": str(c.graphs),
                 "GRAPHMESH_GATEWAY_LISTEN": f"127.0.0.1:{c.gateway_port}",
+                "GRAPHMESH_HTTP_LISTEN": f"127.0.0.1:{c.http_port}" if c.http_port else "",
                 "GRAPHMESH_CHECKPOINT_LISTEN": f"127.0.0.1:{c.checkpoint_port}",
                 "GRAPHMESH_PROJECTOR_LISTEN": f"127.0.0.1:{c.projector_port}",
                 "GRAPHMESH_CHECKPOINT_TARGET": f"127.0.0.1:{c.checkpoint_port}",
@@ -174,6 +184,7 @@ class LocalStack:
             "checkpoint": c.checkpoint_port,
             "projector": c.projector_port,
             "executor": c.executor_port,
+            "HTTP API": c.http_port,
             "postgres": c.postgres_port,
             "broker": c.broker_port,
         }
@@ -182,12 +193,12 @@ class LocalStack:
             ports.update({f"metrics ({name})": self.metrics_port_of(name) for name in SERVICES})
             for index in range(1, c.executors):
                 ports[f"metrics (executor{index})"] = self.metrics_port_of("executor", index)
-        busy = [f"{name} {port}" for name, port in ports.items() if procs.port_open(port)]
+        busy = [f"{name} {port}" for name, port in ports.items() if port and procs.port_open(port)]
         if busy:
             raise StackError(
                 f"port(s) already in use: {', '.join(busy)}; is another graphmesh running? "
-                "Stop it (graphmesh down) or choose other ports (--port, --postgres-port, "
-                "--broker-port, --metrics-port)"
+                "Stop it (graphmesh down) or choose other ports (--port, --http-port, "
+                "--postgres-port, --broker-port, --metrics-port)"
             )
 
     def start_infrastructure(self) -> None:

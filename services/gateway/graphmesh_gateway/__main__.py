@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
+import tempfile
+from pathlib import Path
 
 import structlog
+from aiokafka import AIOKafkaProducer
 
 from graphmesh import grpcutil
 from graphmesh.assistants.remote import RemoteAssistants
@@ -20,7 +24,7 @@ from graphmesh.internal.v1 import (
     projection_service_pb2_grpc,
 )
 from graphmesh.kafka import ensure_topics, make_producer
-from graphmesh.registry import load_registry
+from graphmesh.registry import GraphRegistry, load_registry
 from graphmesh.service import run_service, supervise
 from graphmesh.store.remote import RemoteItems
 from graphmesh.v1 import (
@@ -42,6 +46,7 @@ from graphmesh_gateway.assistant_servicer import (
 )
 from graphmesh_gateway.feeds import RunFeeds
 from graphmesh_gateway.graph_servicer import GraphServicer
+from graphmesh_gateway.http.server import http_api
 from graphmesh_gateway.limits import RateLimiter, TenantQuota
 from graphmesh_gateway.metrics import GatewayMetrics
 from graphmesh_gateway.requeue import requeue_stale_runs
@@ -144,33 +149,67 @@ async def serve(settings: GatewaySettings, stop: asyncio.Event) -> None:
             await add_health_and_reflection(server, SERVICE_NAMES), SERVICE_NAMES, [broker.probe()]
         )
         grpcutil.listen(server, settings.listen, settings.public_tls)
-        await server.start()
-        requeue = supervise(
-            asyncio.create_task(
-                requeue_stale_runs(
-                    store, producer, settings.kafka.runs_topic, settings.requeue_after_ms, stop
+        async with contextlib.AsyncExitStack() as http:
+            if settings.http_listen:
+                # The HTTP API calls this server's gRPC API, through its
+                # interceptors, on a socket only this process's user can open.
+                private = Path(http.enter_context(tempfile.TemporaryDirectory(prefix="gm-gw-")))
+                grpcutil.listen(server, f"unix:{private / 'grpc.sock'}", None)
+            await server.start()
+            if settings.http_listen:
+                address = await http.enter_async_context(
+                    http_api(
+                        settings.http_listen,
+                        f"unix:{private / 'grpc.sock'}",
+                        settings.public_tls,
+                        settings.shutdown_grace_seconds,
+                    )
                 )
-            ),
-            stop,
-        )
-        queues = supervise(asyncio.create_task(metrics.refresh_queues(projections, stop)), stop)
-        probes = supervise(asyncio.create_task(health.run(stop)), stop)
-        defaults = asyncio.create_task(write_default_assistants(directory, stop))
-        log.info(
-            "serving",
-            listen=settings.listen,
-            graphs=[e.graph_id for e in registry.entries()],
-            tls=settings.public_tls is not None,
-            internal_mtls=settings.internal_tls is not None,
-            authentication=settings.auth.enabled,
-        )
-        await stop.wait()
-        await health.shutting_down()
-        await asyncio.wait([requeue, queues, probes, defaults])
+                log.info("serving_http", listen=address)
+            await _serve_until(
+                stop, settings, store, producer, projections, metrics, health, registry, directory
+            )
+            # The HTTP API's calls in progress end first (leaving the context).
         # Calls in progress (streams, waits) get the grace period to end.
         await server.stop(grace=settings.shutdown_grace_seconds)
         await broker.close()
     await producer.stop()
+
+
+async def _serve_until(
+    stop: asyncio.Event,
+    settings: GatewaySettings,
+    store: RemoteEventStore,
+    producer: AIOKafkaProducer,
+    projections: projection_service_pb2_grpc.ProjectionServiceStub,
+    metrics: GatewayMetrics,
+    health: HealthReporter,
+    registry: GraphRegistry,
+    directory: AssistantDirectory,
+) -> None:
+    """Runs the gateway's background work until `stop` is set."""
+    requeue = supervise(
+        asyncio.create_task(
+            requeue_stale_runs(
+                store, producer, settings.kafka.runs_topic, settings.requeue_after_ms, stop
+            )
+        ),
+        stop,
+    )
+    queues = supervise(asyncio.create_task(metrics.refresh_queues(projections, stop)), stop)
+    probes = supervise(asyncio.create_task(health.run(stop)), stop)
+    defaults = asyncio.create_task(write_default_assistants(directory, stop))
+    log.info(
+        "serving",
+        listen=settings.listen,
+        graphs=[e.graph_id for e in registry.entries()],
+        tls=settings.public_tls is not None,
+        internal_mtls=settings.internal_tls is not None,
+        authentication=settings.auth.enabled,
+    )
+    await stop.wait()
+    await health.shutting_down()
+    await asyncio.wait([requeue, queues, probes, defaults])
 
 
 def main() -> None:

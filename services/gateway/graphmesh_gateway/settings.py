@@ -49,6 +49,8 @@ class GatewaySettings:
     #: True when no secret was configured and one was made up at start.
     token_secret_ephemeral: bool = False
     public_tls: ServerTls | None = None
+    #: Where LangGraph Server's HTTP API listens ("": not served).
+    http_listen: str = ""
     internal_tls: InternalTls | None = None
     telemetry: TelemetrySettings = field(default_factory=lambda: TelemetrySettings("gateway"))
 
@@ -61,7 +63,7 @@ class GatewaySettings:
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> GatewaySettings:
         """Reads GRAPHMESH_GATEWAY_LISTEN, GRAPHMESH_MAX_INPUT_BYTES,
-        GRAPHMESH_STREAM_BUFFER, GRAPHMESH_RATE_LIMITS,
+        GRAPHMESH_STREAM_BUFFER, GRAPHMESH_RATE_LIMITS, GRAPHMESH_HTTP_LISTEN,
         GRAPHMESH_TENANT_RATE_LIMITS, GRAPHMESH_TENANT_MAX_ACTIVE_RUNS,
         GRAPHMESH_TOKEN_SECRET (or GRAPHMESH_TOKEN_SECRET_FILE), the
         authentication (graphmesh.auth) and TLS (graphmesh.tls) variables,
@@ -84,6 +86,7 @@ class GatewaySettings:
             token_secret=secret,
             token_secret_ephemeral=ephemeral,
             public_tls=public_tls_from_env(env),
+            http_listen=env_str(env, "GRAPHMESH_HTTP_LISTEN", ""),
             internal_tls=internal_tls_from_env(env),
             telemetry=TelemetrySettings.from_env(env, "gateway"),
         )

@@ -1,0 +1,156 @@
+"""The HTTP API's application: LangGraph Server's routes over graphmesh's
+gRPC API.
+
+Each request acts for its caller: the credentials it carries
+(`Authorization: Bearer ...`, or `x-api-key` as LangGraph Server's clients
+send it) go with every gRPC call it makes, so the gateway's own
+interceptors authenticate it, pick its tenant and apply its limits. Each
+request is traced (a `traceparent` header continues the caller's trace) and
+counted.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, Final
+
+from opentelemetry import trace
+from prometheus_client import Counter, Histogram
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from graphmesh import tracing
+from graphmesh.client import AsyncClient
+from graphmesh.errors import GraphmeshError, Unauthenticated
+from graphmesh_gateway.http.errors import error_response, invalid
+
+HTTP_REQUESTS: Final = Counter(
+    "graphmesh_http_requests_total",
+    "HTTP API requests served, by method, route and status.",
+    ["method", "route", "status"],
+)
+HTTP_LATENCY: Final = Histogram(
+    "graphmesh_http_request_duration_seconds",
+    "Time to serve an HTTP API request (a stream: until it ends), by route.",
+    ["method", "route"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 120),
+)
+
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+@dataclass(frozen=True, slots=True)
+class Api:
+    """What every route needs: the gateway's gRPC API, for its callers."""
+
+    client: AsyncClient
+    version: str = ""
+
+    def caller(self, request: Request) -> AsyncClient:
+        """The gRPC API acting for the request's caller."""
+        return self.client.acting_for(credentials(request))
+
+
+def credentials(request: Request) -> str | None:
+    """The token a request carries: `Authorization: Bearer <token>`, or
+    `x-api-key: <key>` (LangGraph Server's clients send their key so)."""
+    authorization = request.headers.get("authorization", "")
+    if authorization:
+        scheme, _, token = authorization.strip().partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise Unauthenticated(
+                "the Authorization header must be 'Bearer <token>'",
+                reason="CREDENTIALS_MALFORMED",
+            )
+        return token.strip()
+    return request.headers.get("x-api-key") or None
+
+
+async def json_body(request: Request) -> Any:
+    """The request's JSON body ({} when empty), or a 422."""
+    raw = await request.body()
+    if not raw.strip():
+        return {}
+    try:
+        return json.loads(raw)
+    except ValueError as exc:
+        raise invalid("REQUEST_MALFORMED", f"the request body is not JSON: {exc}") from None
+
+
+def route(path: str, handler: Handler, method: str) -> Route:
+    """A route whose graphmesh errors are answered as LangGraph Server does."""
+
+    async def endpoint(request: Request) -> Response:
+        try:
+            return await handler(request)
+        except GraphmeshError as error:
+            return error_response(error)
+
+    return Route(path, endpoint, methods=[method], name=f"{method} {path}")
+
+
+class Observed:
+    """ASGI middleware: a span and the request metrics for every request."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        method = scope["method"]
+        template = _route_template(scope)
+        headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]]
+        status = 500
+        started = time.perf_counter()
+
+        async def observe(message: Any) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        with tracing.tracer.start_as_current_span(
+            f"{method} {template}",
+            context=tracing.context_from_metadata(headers),
+            kind=trace.SpanKind.SERVER,
+            attributes={"http.request.method": method, "http.route": template},
+        ) as span:
+            try:
+                await self.app(scope, receive, observe)
+            finally:
+                span.set_attribute("http.response.status_code", status)
+                HTTP_REQUESTS.labels(method, template, str(status)).inc()
+                HTTP_LATENCY.labels(method, template).observe(time.perf_counter() - started)
+
+
+def _route_template(scope: Scope) -> str:
+    """The route a request matches, as written ("/threads/{thread_id}"),
+    so that metrics are not labelled by ids."""
+    app = scope.get("app")
+    for candidate in getattr(getattr(app, "router", None), "routes", ()):
+        match, _ = candidate.matches(scope)
+        if match.name == "FULL":
+            return str(candidate.path)
+    return "unmatched"
+
+
+def build_app(routes: list[BaseRoute]) -> Starlette:
+    """The ASGI application serving `routes`."""
+
+    async def not_found(request: Request, exc: Exception) -> Response:
+        return JSONResponse({"detail": "Not Found", "reason": "ROUTE_NOT_FOUND"}, 404)
+
+    async def not_allowed(request: Request, exc: Exception) -> Response:
+        return JSONResponse({"detail": "Method Not Allowed", "reason": "METHOD_NOT_ALLOWED"}, 405)
+
+    app = Starlette(routes=routes, exception_handlers={404: not_found, 405: not_allowed})
+    app.add_middleware(Observed)
+    return app

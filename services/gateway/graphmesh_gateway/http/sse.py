@@ -1,0 +1,144 @@
+"""A run's stored events as LangGraph Server's SSE events: pure, no I/O.
+
+LangGraph Server names each event after its stream mode (`values`,
+`updates`, `custom`, `debug`, `tasks`, `checkpoints`; `messages` for the
+`messages-tuple` mode; `messages/metadata`, `messages/partial` and
+`messages/complete` for the `messages` mode, which sends each message
+whole as far as it has come), with `|` and the namespace after it for a
+subgraph's events, `metadata` first and `error` for a run that failed.
+
+Each graphmesh event (each chunk of a grouped one) carries a cursor that
+resumes the stream exactly after it; it is the SSE event's `id`, so a
+client that sends it back as `Last-Event-ID` gets exactly the rest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from typing import Any, Final
+
+from graphmesh import envelope as ev
+from graphmesh.client import RunEvent
+
+#: Stream modes a client may ask for, and the graphmesh mode recording each.
+RECORDED_MODE: Final = {
+    "values": "values",
+    "updates": "updates",
+    "messages": "messages",
+    "messages-tuple": "messages",
+    "custom": "custom",
+    "debug": "debug",
+    "tasks": "tasks",
+    "checkpoints": "checkpoints",
+}
+#: Modes LangGraph Server streams that graphmesh does not record yet.
+UNSERVED_MODES: Final = frozenset({"events"})
+#: What LangGraph Server streams when a client names no mode.
+DEFAULT_MODES: Final = ("values",)
+
+
+@dataclass(frozen=True, slots=True)
+class SseEvent:
+    """One SSE event: its name, its JSON data and its id (None: none)."""
+
+    event: str
+    data: Any
+    id: str | None = None
+
+
+def recorded_modes(modes: Iterable[str]) -> list[str]:
+    """The graphmesh modes a run records for a client asking for `modes`.
+    (An interrupt reaches a `values` client in the values themselves, as
+    LangGraph gives them: `__interrupt__` beside the state.)"""
+    return sorted({RECORDED_MODE[mode] for mode in modes})
+
+
+@dataclass
+class SseTranslator:
+    """Turns one run's events, in order, into the SSE events a client that
+    asked for `modes` (LangGraph's names) gets."""
+
+    modes: tuple[str, ...]
+    subgraphs: bool = False
+    #: The messages seen so far by id (the `messages` mode sends each whole).
+    _messages: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def replays(self) -> bool:
+        """Whether resuming needs the stream from its start: the `messages`
+        mode sends each message whole as far as it has come, so what it
+        sends after a cursor depends on the chunks before it."""
+        return "messages" in self.modes
+
+    def translate(self, event: RunEvent) -> list[SseEvent]:
+        """The SSE events for `event` (none for bookkeeping events)."""
+        if event.type in (ev.RUN_FAILED, ev.RUN_TIMED_OUT):
+            error = (event.payload or {}).get("error") or {}
+            return [
+                SseEvent(
+                    "error",
+                    {"error": error.get("type", "Error"), "message": error.get("message", "")},
+                    event.cursor,
+                )
+            ]
+        if not event.mode or (event.namespace and not self.subgraphs):
+            return []
+        out: list[SseEvent] = []
+        for item in event.items:  # one (a grouped event reaches here split)
+            if event.mode == "messages":
+                out += self._message(item, event)
+            elif event.mode in self.modes:
+                out.append(SseEvent(self._name(event.mode, event.namespace), item, event.cursor))
+        # Only the last carries the cursor: a client resuming from it has
+        # had every SSE event this stored event gave.
+        return [replace(e, id=None) for e in out[:-1]] + out[-1:]
+
+    def _name(self, mode: str, namespace: tuple[str, ...]) -> str:
+        return f"{mode}|{'|'.join(namespace)}" if namespace else mode
+
+    def _message(self, item: Any, event: RunEvent) -> list[SseEvent]:
+        out = []
+        if "messages-tuple" in self.modes:
+            out.append(SseEvent(self._name("messages", event.namespace), item, event.cursor))
+        if "messages" not in self.modes or not isinstance(item, list) or len(item) != 2:
+            return out
+        message, metadata = item
+        if not isinstance(message, dict):
+            return out
+        key = str(message.get("id"))
+        if key not in self._messages:
+            self._messages[key] = message
+            out.append(SseEvent("messages/metadata", {key: {"metadata": metadata}}))
+        else:
+            self._messages[key] = merge_chunks(self._messages[key], message)
+        whole = self._messages[key]
+        name = "messages/partial" if _is_chunk(whole) else "messages/complete"
+        out.append(SseEvent(name, [whole], event.cursor))
+        return out
+
+
+def _is_chunk(message: dict[str, Any]) -> bool:
+    return str(message.get("type", "")).endswith("Chunk")
+
+
+def merge_chunks(left: dict[str, Any], right: dict[str, Any]) -> dict[str, Any]:
+    """Two chunks of one message added as LangChain adds them (its content
+    joined, tool call chunks merged); `right` when either is not a chunk."""
+    a, b = _chunk_object(left), _chunk_object(right)
+    if a is None or b is None:
+        return right
+    return dict((a + b).model_dump(mode="json"))
+
+
+def _chunk_object(message: dict[str, Any]) -> Any:
+    """A message chunk's JSON as a LangChain chunk (None: not a chunk)."""
+    from langchain_core import messages
+
+    cls = getattr(messages, str(message.get("type", "")), None)
+    if not (isinstance(cls, type) and issubclass(cls, messages.BaseMessageChunk)):
+        return None
+    try:
+        return cls(**{k: v for k, v in message.items() if k != "type"})
+    except (TypeError, ValueError):
+        return None

@@ -1,0 +1,303 @@
+"""LangGraph Server's HTTP API on the mesh, driven by LangGraph's own Python
+client (`langgraph-sdk`): the documented patterns run through it as they do
+in-process with LangGraph (streams, interrupts, forks, state edits), streams
+dropped and joined again with `Last-Event-ID` give exactly the rest, and the
+assistants, threads, runs and store endpoints answer as LangGraph Server
+does, errors included."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+from langgraph_sdk import get_client
+from langgraph_sdk.client import LangGraphClient
+from langgraph_sdk.errors import ConflictError, NotFoundError, UnprocessableEntityError
+
+from graphmesh.testing import LocalStack
+from tests.e2e.test_langgraph_parity import (
+    CASES,
+    MODES,
+    PARALLEL,
+    Turn,
+    _answer,
+    _in_process,
+    _unordered,
+    _without_ids,
+)
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+async def sdk(stack: LocalStack) -> AsyncIterator[LangGraphClient]:
+    """LangGraph's Python client, pointed at the mesh's HTTP API."""
+    client = get_client(url=stack.http_url)
+    try:
+        yield client
+    finally:
+        await client.http.client.aclose()
+
+
+async def _through_http(
+    sdk: LangGraphClient, graph: str, turns: list[Turn]
+) -> list[dict[str, Any]]:
+    """A case's turns through the HTTP API, seen as `_in_process` sees them."""
+    thread = (await sdk.threads.create())["thread_id"]
+    seen: list[dict[str, Any]] = []
+    pending: list[tuple[str, Any]] = []
+    for kind, given_value, *rest in turns:
+        value = given_value
+        options = dict(rest[0]) if rest else {}
+        streams: dict[str, list[Any]] = {mode: [] for mode in MODES}
+        if kind == "update":
+            await sdk.threads.update_state(thread, value)
+        else:
+            if kind == "fork":
+                step, value = value
+                history = await sdk.threads.get_history(thread, limit=100)
+                at = next(s for s in history if s["metadata"]["step"] == step)
+                options["checkpoint_id"] = at["checkpoint"]["checkpoint_id"]
+            if kind in ("resume", "by_value"):
+                options["command"] = {"resume": _answer(kind, value, pending)}
+                value = None
+            async for part in sdk.runs.stream(
+                thread, graph, input=value, stream_mode=MODES, **options
+            ):
+                assert part.event != "error", part.data
+                if part.event == "updates":
+                    streams["updates"] += [
+                        [n, u] for n, u in part.data.items() if n != "__interrupt__"
+                    ]
+                elif part.event in ("values", "custom"):
+                    streams[part.event].append(part.data)
+        state = await sdk.threads.get_state(thread)
+        pending = [(i["id"], i["value"]) for i in state["interrupts"]]
+        seen.append(
+            {
+                "streams": streams,
+                "interrupts": [v for _, v in pending],
+                "values": state["values"],
+                "next": state["next"],
+            }
+        )
+    return seen
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+async def test_a_documented_pattern_runs_over_http_as_in_process(
+    sdk: LangGraphClient, name: str
+) -> None:
+    graph, turns = CASES[name]
+    expected = await _in_process(graph, turns)
+    got = await _through_http(sdk, graph, turns)
+    if name in PARALLEL:
+        expected, got = _unordered(expected), _unordered(got)
+    for turn, (want, have) in enumerate(zip(expected, got, strict=True)):
+        assert _without_ids(have) == _without_ids(want), f"{name}, turn {turn}"
+
+
+async def _sse(
+    stack: LocalStack, path: str, last_event_id: str = "", **params: Any
+) -> list[tuple[str, Any, str | None]]:
+    """(event, data, id) of every SSE event a GET of `path` streams."""
+    headers = {"Last-Event-ID": last_event_id} if last_event_id else {}
+    out: list[tuple[str, Any, str | None]] = []
+    async with (
+        httpx.AsyncClient(base_url=stack.http_url, timeout=60) as http,
+        http.stream("GET", path, headers=headers, params=params) as answer,
+    ):
+        assert answer.status_code == 200, await answer.aread()
+        event, data, ident = "", "", None
+        async for line in answer.aiter_lines():
+            if line.startswith("event: "):
+                event = line[7:]
+            elif line.startswith("data: "):
+                data = line[6:]
+            elif line.startswith("id: "):
+                ident = line[4:]
+            elif not line and event:
+                out.append((event, json.loads(data), ident))
+                event, data, ident = "", "", None
+    return out
+
+
+@pytest.mark.parametrize("mode", ["messages-tuple", "messages", "values"])
+async def test_a_stream_joined_with_last_event_id_gets_exactly_the_rest(
+    sdk: LangGraphClient, stack: LocalStack, mode: str
+) -> None:
+    thread = (await sdk.threads.create())["thread_id"]
+    question = {"messages": [{"role": "user", "content": "what is 19 + 23?"}]}
+    run = await sdk.runs.create(thread, "agent", input=question, stream_mode=[mode, "updates"])
+    await sdk.runs.join(thread, run["run_id"])
+    path = f"/threads/{thread}/runs/{run['run_id']}/stream"
+    whole = await _sse(stack, path, stream_mode=[mode, "updates"])
+    assert whole[0][0] == "metadata"
+    ids = [i for _, _, i in whole if i]
+    assert len(ids) > 5 and len(set(ids)) == len(ids)
+    for cut in random.Random(7).sample(range(1, len(whole)), 6):
+        if whole[cut - 1][2] is None:
+            continue
+        rest = await _sse(stack, path, whole[cut - 1][2] or "", stream_mode=[mode, "updates"])
+        assert rest == whole[cut:], f"after event {cut}"
+
+
+async def test_the_sdk_resumes_a_dropped_stream_where_it_left_off(
+    sdk: LangGraphClient, stack: LocalStack
+) -> None:
+    thread = (await sdk.threads.create())["thread_id"]
+    run = await sdk.runs.create(
+        thread,
+        "agent",
+        input={"messages": [{"role": "user", "content": "hi"}]},
+        stream_mode="messages-tuple",
+    )
+    await sdk.runs.join(thread, run["run_id"])
+    whole = [
+        (p.event, p.data)
+        async for p in sdk.runs.join_stream(thread, run["run_id"], stream_mode="messages-tuple")
+    ]
+    path = f"/threads/{thread}/runs/{run['run_id']}/stream"
+    middle = (await _sse(stack, path, stream_mode="messages-tuple"))[4][2]
+    rest = [
+        (p.event, p.data)
+        async for p in sdk.runs.join_stream(
+            thread, run["run_id"], stream_mode="messages-tuple", last_event_id=middle
+        )
+    ]
+    assert rest == whole[5:] and len(rest) > 3
+
+
+async def test_a_run_waited_for_returns_the_state_and_its_interrupt(
+    sdk: LangGraphClient,
+) -> None:
+    thread = (await sdk.threads.create())["thread_id"]
+    first = await sdk.runs.wait(thread, "hitl", input={"n": 0, "trail": []})
+    assert first["trail"] == ["a"]
+    assert [i["value"]["question"] for i in first["__interrupt__"]] == ["approve?"]
+    assert (await sdk.threads.get(thread))["status"] == "interrupted"
+    second = await sdk.runs.wait(thread, "hitl", command={"resume": "yes"})
+    assert second == {"trail": ["a", "approved:yes", "b"]}
+    runs = await sdk.runs.list(thread)
+    assert [r["status"] for r in runs] == ["success", "interrupted"]
+    assert (await sdk.runs.get(thread, runs[0]["run_id"]))["run_id"] == runs[0]["run_id"]
+    stateless = await sdk.runs.wait(None, "chain3", input={"n": 0, "trail": []})
+    assert stateless == {"n": 3, "trail": ["s0", "s1", "s2"]}
+
+
+async def test_a_busy_thread_refuses_a_run_with_reject_and_queues_with_enqueue(
+    sdk: LangGraphClient,
+) -> None:
+    thread = (await sdk.threads.create())["thread_id"]
+    slow = await sdk.runs.create(thread, "sleeper", input={"seconds": 1.0, "slept": 0})
+    with pytest.raises(ConflictError):
+        await sdk.runs.create(
+            thread, "chain3", input={"n": 0, "trail": []}, multitask_strategy="reject"
+        )
+    queued = await sdk.runs.create(
+        thread, "chain3", input={"n": 0, "trail": []}, multitask_strategy="enqueue"
+    )
+    await sdk.runs.join(thread, queued["run_id"])
+    assert (await sdk.runs.get(thread, slow["run_id"]))["status"] == "success"
+    assert (await sdk.runs.get(thread, queued["run_id"]))["status"] == "success"
+
+
+async def test_a_run_is_cancelled_and_waits_for_its_end(sdk: LangGraphClient) -> None:
+    thread = (await sdk.threads.create())["thread_id"]
+    run = await sdk.runs.create(thread, "sleeper", input={"seconds": 30.0, "slept": 0})
+    await asyncio.sleep(0.5)
+    await sdk.runs.cancel(thread, run["run_id"], wait=True)
+    assert (await sdk.runs.get(thread, run["run_id"]))["status"] == "interrupted"
+
+
+async def test_assistants_keep_versions(sdk: LangGraphClient) -> None:
+    name = f"a-{uuid.uuid4().hex[:8]}"
+    made = await sdk.assistants.create(
+        "chain3", config={"tags": ["x"]}, metadata={"team": name}, name=name
+    )
+    assert made["version"] == 1 and made["graph_id"] == "chain3"
+    changed = await sdk.assistants.update(made["assistant_id"], metadata={"stage": "two"})
+    assert changed["version"] == 2
+    versions = await sdk.assistants.get_versions(made["assistant_id"])
+    assert sorted(v["version"] for v in versions) == [1, 2]
+    back = await sdk.assistants.set_latest(made["assistant_id"], 1)
+    assert back["version"] == 1
+    found = await sdk.assistants.search(metadata={"team": name})
+    assert [a["assistant_id"] for a in found] == [made["assistant_id"]]
+    assert await sdk.assistants.count(metadata={"team": name}) == 1
+    out = await sdk.runs.wait(None, made["assistant_id"], input={"n": 0, "trail": []})
+    assert out["n"] == 3
+    schemas = await sdk.assistants.get_schemas(made["assistant_id"])
+    assert schemas["graph_id"] == "chain3" and schemas["input_schema"]
+    graph = await sdk.assistants.get_graph(made["assistant_id"])
+    assert {n["id"] for n in graph["nodes"]} >= {"s0", "s1", "s2"}
+    await sdk.assistants.delete(made["assistant_id"])
+    with pytest.raises(NotFoundError):
+        await sdk.assistants.get(made["assistant_id"])
+
+
+async def test_threads_are_created_searched_and_deleted(sdk: LangGraphClient) -> None:
+    label = uuid.uuid4().hex[:8]
+    made = await sdk.threads.create(metadata={"label": label})
+    assert made["status"] == "idle" and made["metadata"]["label"] == label
+    with pytest.raises(ConflictError):
+        await sdk.threads.create(thread_id=made["thread_id"])
+    same = await sdk.threads.create(thread_id=made["thread_id"], if_exists="do_nothing")
+    assert same["thread_id"] == made["thread_id"]
+    await sdk.runs.wait(made["thread_id"], "chain3", input={"n": 0, "trail": []})
+    found = await sdk.threads.search(metadata={"label": label})
+    assert [t["thread_id"] for t in found] == [made["thread_id"]]
+    assert found[0]["values"] == {"n": 3, "trail": ["s0", "s1", "s2"]}
+    assert await sdk.threads.count(metadata={"label": label}) == 1
+    await sdk.threads.delete(made["thread_id"])
+    with pytest.raises(NotFoundError):
+        await sdk.threads.get(made["thread_id"])
+
+
+async def test_the_store_puts_gets_searches_and_deletes(sdk: LangGraphClient) -> None:
+    space = ["http", uuid.uuid4().hex[:8]]
+    await sdk.store.put_item(space, "k1", {"color": "red"})
+    await sdk.store.put_item(space, "k2", {"color": "blue"})
+    item = await sdk.store.get_item(space, "k1")
+    assert item["value"] == {"color": "red"} and item["namespace"] == space
+    found = await sdk.store.search_items(space, filter={"color": "blue"})
+    assert [i["key"] for i in found["items"]] == ["k2"]
+    spaces = await sdk.store.list_namespaces(prefix=space)
+    assert spaces["namespaces"] == [space]
+    await sdk.store.delete_item(space, "k1")
+    with pytest.raises(NotFoundError):
+        await sdk.store.get_item(space, "k1")
+
+
+async def test_bad_input_gets_langgraph_servers_statuses(
+    sdk: LangGraphClient, stack: LocalStack
+) -> None:
+    thread = (await sdk.threads.create())["thread_id"]
+    with pytest.raises(NotFoundError):
+        await sdk.runs.create(thread, "no-such-graph", input={})
+    with pytest.raises(NotFoundError):
+        await sdk.runs.create(str(uuid.uuid4()), "chain3", input={"n": 0, "trail": []})
+    with pytest.raises(UnprocessableEntityError):
+        await sdk.runs.create(thread, "chain3", input={}, stream_mode="nonsense")
+    async with httpx.AsyncClient(base_url=stack.http_url) as http:
+        answer = await http.post(f"/threads/{thread}/runs", content=b"{not json")
+        assert answer.status_code == 422 and answer.json()["reason"] == "REQUEST_MALFORMED"
+        answer = await http.post(f"/threads/{thread}/runs", json={"input": {}})
+        assert answer.status_code == 422 and answer.json()["reason"] == "ASSISTANT_ID_MISSING"
+        answer = await http.get("/no/such/route")
+        assert answer.status_code == 404
+    assert await sdk.runs.list(thread) == []  # nothing was created
+
+
+async def test_the_openapi_document_names_every_route(stack: LocalStack) -> None:
+    async with httpx.AsyncClient(base_url=stack.http_url) as http:
+        document = (await http.get("/openapi.json")).json()
+        assert (await http.get("/ok")).json() == {"ok": True}
+    assert document["openapi"].startswith("3.")
+    assert "/threads/{thread_id}/runs/stream" in document["paths"]
