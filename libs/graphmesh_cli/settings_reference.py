@@ -92,6 +92,18 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("GRAPHMESH_GATEWAY_LISTEN", "gateway", "`127.0.0.1:50051`", "the public API"),
     Setting(
+        "GRAPHMESH_HTTP_LISTEN",
+        "gateway",
+        "empty (not served; `graphmesh up`: `127.0.0.1:8123`)",
+        "LangGraph Server's HTTP API (docs/http-api.md), beside the gRPC API",
+    ),
+    Setting(
+        "GRAPHMESH_HTTP_CORS_ORIGINS",
+        "gateway",
+        "`*`",
+        "origins whose pages may call the HTTP API from a browser, comma-separated (empty: none)",
+    ),
+    Setting(
         "GRAPHMESH_CHECKPOINT_LISTEN",
         "checkpoint",
         "`127.0.0.1:50052`",

@@ -265,7 +265,7 @@ def add_stack_commands(sub: Any) -> None:
         p.add_argument(
             "--http-port",
             type=int,
-            default=2024,
+            default=8123,
             help="LangGraph Server's HTTP API (0: not served)",
         )
         p.add_argument("--postgres-port", type=int, default=55432)

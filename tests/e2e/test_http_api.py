@@ -10,17 +10,22 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+import subprocess
 import uuid
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from langgraph.types import Command
 from langgraph_sdk import get_client
 from langgraph_sdk.client import LangGraphClient
 from langgraph_sdk.errors import ConflictError, NotFoundError, UnprocessableEntityError
 
+from graphmesh.jsonutil import to_jsonable
 from graphmesh.testing import LocalStack
+from tests.e2e.helpers import in_process_graph
 from tests.e2e.test_langgraph_parity import (
     CASES,
     MODES,
@@ -28,6 +33,7 @@ from tests.e2e.test_langgraph_parity import (
     Turn,
     _answer,
     _in_process,
+    _message_stream,
     _unordered,
     _without_ids,
 )
@@ -301,3 +307,113 @@ async def test_the_openapi_document_names_every_route(stack: LocalStack) -> None
         assert (await http.get("/ok")).json() == {"ok": True}
     assert document["openapi"].startswith("3.")
     assert "/threads/{thread_id}/runs/stream" in document["paths"]
+
+
+JS_DIR = Path(__file__).resolve().parents[1] / "js"
+
+
+def _events(seen: list[list[Any]], name: str) -> list[Any]:
+    return [data for event, data, _ in seen if event == name]
+
+
+async def test_langgraphs_javascript_client_drives_the_mesh(stack: LocalStack) -> None:
+    """tests/js/sdk_scenarios.mjs (`@langchain/langgraph-sdk` from npm, run
+    with Node) against the mesh, beside the same graphs in-process."""
+    result = await asyncio.to_thread(
+        subprocess.run,
+        ["node", "sdk_scenarios.mjs", stack.http_url],
+        cwd=JS_DIR,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    seen = json.loads(result.stdout)
+
+    hitl = in_process_graph("workload", "hitl")
+    config = {"configurable": {"thread_id": "t"}}
+    first = [
+        (mode, to_jsonable(chunk))
+        async for mode, chunk in hitl.astream(
+            {"n": 0, "trail": []}, config, stream_mode=["values", "updates"]
+        )
+    ]
+    second = [
+        to_jsonable(chunk)
+        async for chunk in hitl.astream(Command(resume="yes"), config, stream_mode="values")
+    ]
+    assert seen["first"][0][0] == "metadata"
+    assert _without_ids(_events(seen["first"], "values")) == _without_ids(
+        [chunk for mode, chunk in first if mode == "values"]
+    )
+    updates = [chunk for mode, chunk in first if mode == "updates"]
+    assert _events(seen["first"], "updates")[0] == updates[0]
+    [interrupt] = _events(seen["first"], "updates")[-1]["__interrupt__"]
+    assert interrupt["value"] == updates[-1]["__interrupt__"][0]["value"]
+    assert seen["paused"] == {
+        "next": ["approve"],
+        "interrupts": [{"question": "approve?", "trail": ["a"]}],
+    }
+    assert _events(seen["second"], "values") == second
+    assert seen["final"] == (await hitl.aget_state(config)).values
+    assert seen["history"][:3] == [[], ["b"], ["approve"]]
+
+    agent = in_process_graph("agent", "agent")
+    question = {"messages": [{"role": "user", "content": "what is 19 + 23?"}]}
+    tokens = [
+        chunk
+        async for chunk in agent.astream(
+            question, {"configurable": {"thread_id": "a"}}, stream_mode="messages"
+        )
+    ]
+    names = {event for event, _, _ in seen["modes"]}
+    assert names >= {"metadata", "values", "updates", "messages", "debug", "tasks", "checkpoints"}
+    assert _message_stream(_events(seen["modes"], "messages")) == _message_stream(tokens)
+    assert seen["rest"] == seen["whole"][seen["cut"] + 1 :] and len(seen["rest"]) > 2
+
+    assert seen["stateless"] == {"n": 3, "trail": ["s0", "s1", "s2"]}
+    assert seen["item"] == {"color": "red"} and seen["found"] == ["k"]
+    assert seen["versions"] == [1, 2]
+    assert seen["assistantRun"] == {"n": 13, "trail": ["s0", "s1", "s2"]}
+    assert seen["refused"] == 404
+
+
+async def test_reacts_use_stream_shows_the_agents_streamed_messages_in_chromium(
+    stack: LocalStack,
+) -> None:
+    """tests/js/use_stream.mjs: a page built on useStream, served on an
+    origin of its own, in headless Chromium (driven by playwright-core),
+    asks the agent a question through the mesh's HTTP API."""
+    question = "what is 19 + 23?"
+    result = await asyncio.to_thread(
+        subprocess.run,
+        ["node", "use_stream.mjs", stack.http_url, question],
+        cwd=JS_DIR,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    shown = json.loads(result.stdout)
+    assert shown["error"] == "" and shown["refused"] == [], shown
+    agent = in_process_graph("agent", "agent")
+    final = await agent.ainvoke(
+        {"messages": [{"role": "user", "content": question}]},
+        {"configurable": {"thread_id": "t"}},
+    )
+    expected = [
+        (m.type, m.content if isinstance(m.content, str) else json.dumps(m.content))
+        for m in final["messages"]
+    ]
+    assert [(m["type"], m["content"]) for m in shown["messages"]] == expected
+    # The answer appeared as it streamed: some frames showed part of it.
+    answer = expected[-1][1]
+    assert any(
+        0 < len(frame) < len(answer) and answer.startswith(frame) for frame in shown["frames"]
+    )
+    # The page's thread holds the conversation.
+    async with httpx.AsyncClient(base_url=stack.http_url) as http:
+        state = (await http.get(f"/threads/{shown['thread']}/state")).json()
+    assert [m["content"] for m in state["values"]["messages"]][-1] == answer

@@ -12,6 +12,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +35,7 @@ def _alive(pid: int) -> bool:
 def test_up_serves_the_api_and_down_stops_every_process() -> None:
     data_dir = Path(tempfile.mkdtemp(prefix="graphmesh-up-"))
     data_dir.chmod(0o755)
-    port = free_port()
+    port, http_port = free_port(), free_port()
     cli = [sys.executable, "-m", "graphmesh_cli.main"]
     up = subprocess.Popen(
         [
@@ -48,6 +49,8 @@ def test_up_serves_the_api_and_down_stops_every_process() -> None:
             str(free_port()),
             "--broker-port",
             str(free_port()),
+            "--http-port",
+            str(http_port),
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -61,6 +64,7 @@ def test_up_serves_the_api_and_down_stops_every_process() -> None:
             banner = up.stdout.readline()
             assert banner or up.poll() is None, "graphmesh up exited early"
         assert f"API on 127.0.0.1:{port}" in banner
+        assert f"HTTP API: http://127.0.0.1:{http_port}" in up.stdout.readline()
         state = json.loads((data_dir / "stack.json").read_text())
         assert len(state["pids"]) == 6  # four services, the broker, PostgreSQL
         run = subprocess.run(
@@ -80,6 +84,8 @@ def test_up_serves_the_api_and_down_stops_every_process() -> None:
         )
         assert run.returncode == 0, run.stderr
         assert json.loads(run.stdout) == {"n": 3, "trail": ["s0", "s1", "s2"]}
+        with urllib.request.urlopen(f"http://127.0.0.1:{http_port}/ok", timeout=30) as ok:
+            assert json.loads(ok.read()) == {"ok": True}
         down = subprocess.run(
             [*cli, "down", "--data-dir", str(data_dir)],
             capture_output=True,
@@ -247,7 +253,7 @@ class Up:
         self.data_dir.chmod(0o755)
         self.port = free_port()
         ports = ["--port", str(self.port), "--postgres-port", str(free_port())]
-        ports += ["--broker-port", str(free_port())]
+        ports += ["--broker-port", str(free_port()), "--http-port", str(free_port())]
         command = [*CLI, "up", "--data-dir", str(self.data_dir), *ports, *args]
         self.proc = subprocess.Popen(
             command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True

@@ -177,3 +177,11 @@ async def test_the_openapi_document_names_exactly_the_routes_served() -> None:
     finally:
         await client.close()
     assert served - {("GET", "/openapi.json")} == set(OPERATIONS)
+
+
+def test_an_interrupt_reaches_an_updates_client_at_the_runs_end() -> None:
+    interrupts = [{"id": "i1", "value": {"question": "approve?"}}]
+    event = _event(ev.RUN_INTERRUPTED, {"interrupts": interrupts, "output": {}}, 7)
+    (sent,) = SseTranslator(("updates",)).translate(event)
+    assert (sent.event, sent.data, sent.id) == ("updates", {"__interrupt__": interrupts}, "c7")
+    assert SseTranslator(("values",)).translate(event) == []

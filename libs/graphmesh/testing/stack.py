@@ -39,7 +39,7 @@ class StackConfig:
     projector_port: int = 50053
     executor_port: int = 50054
     #: LangGraph Server's HTTP API, served by the gateway (0: not served).
-    http_port: int = 2024
+    http_port: int = 8123
     postgres_port: int = 55432
     broker_port: int = 59092
     #: Prometheus endpoints (0: not served): the gateway's port, then the

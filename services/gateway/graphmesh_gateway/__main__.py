@@ -163,6 +163,7 @@ async def serve(settings: GatewaySettings, stop: asyncio.Event) -> None:
                         f"unix:{private / 'grpc.sock'}",
                         settings.public_tls,
                         settings.shutdown_grace_seconds,
+                        settings.http_cors_origins,
                     )
                 )
                 log.info("serving_http", listen=address)

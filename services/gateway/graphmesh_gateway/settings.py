@@ -51,6 +51,8 @@ class GatewaySettings:
     public_tls: ServerTls | None = None
     #: Where LangGraph Server's HTTP API listens ("": not served).
     http_listen: str = ""
+    #: Origins whose pages may call the HTTP API from a browser ("*": any).
+    http_cors_origins: tuple[str, ...] = ("*",)
     internal_tls: InternalTls | None = None
     telemetry: TelemetrySettings = field(default_factory=lambda: TelemetrySettings("gateway"))
 
@@ -64,6 +66,7 @@ class GatewaySettings:
     def from_env(cls, env: Mapping[str, str]) -> GatewaySettings:
         """Reads GRAPHMESH_GATEWAY_LISTEN, GRAPHMESH_MAX_INPUT_BYTES,
         GRAPHMESH_STREAM_BUFFER, GRAPHMESH_RATE_LIMITS, GRAPHMESH_HTTP_LISTEN,
+        GRAPHMESH_HTTP_CORS_ORIGINS,
         GRAPHMESH_TENANT_RATE_LIMITS, GRAPHMESH_TENANT_MAX_ACTIVE_RUNS,
         GRAPHMESH_TOKEN_SECRET (or GRAPHMESH_TOKEN_SECRET_FILE), the
         authentication (graphmesh.auth) and TLS (graphmesh.tls) variables,
@@ -87,6 +90,11 @@ class GatewaySettings:
             token_secret_ephemeral=ephemeral,
             public_tls=public_tls_from_env(env),
             http_listen=env_str(env, "GRAPHMESH_HTTP_LISTEN", ""),
+            http_cors_origins=tuple(
+                o.strip()
+                for o in env_str(env, "GRAPHMESH_HTTP_CORS_ORIGINS", "*").split(",")
+                if o.strip()
+            ),
             internal_tls=internal_tls_from_env(env),
             telemetry=TelemetrySettings.from_env(env, "gateway"),
         )

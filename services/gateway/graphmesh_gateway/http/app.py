@@ -20,6 +20,7 @@ from typing import Any, Final
 from opentelemetry import trace
 from prometheus_client import Counter, Histogram
 from starlette.applications import Starlette
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -142,8 +143,9 @@ def _route_template(scope: Scope) -> str:
     return "unmatched"
 
 
-def build_app(routes: list[BaseRoute]) -> Starlette:
-    """The ASGI application serving `routes`."""
+def build_app(routes: list[BaseRoute], cors_origins: tuple[str, ...] = ()) -> Starlette:
+    """The ASGI application serving `routes`; pages of `cors_origins` ("*":
+    any) may call it from a browser (as LangGraph's UIs do)."""
 
     async def not_found(request: Request, exc: Exception) -> Response:
         return JSONResponse({"detail": "Not Found", "reason": "ROUTE_NOT_FOUND"}, 404)
@@ -152,5 +154,14 @@ def build_app(routes: list[BaseRoute]) -> Starlette:
         return JSONResponse({"detail": "Method Not Allowed", "reason": "METHOD_NOT_ALLOWED"}, 405)
 
     app = Starlette(routes=routes, exception_handlers={404: not_found, 405: not_allowed})
+    if cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(cors_origins),
+            allow_methods=["*"],
+            allow_headers=["*"],
+            # The clients follow a run by these (a stream's reconnect, its run id).
+            expose_headers=["Content-Location", "Location"],
+        )
     app.add_middleware(Observed)
     return app

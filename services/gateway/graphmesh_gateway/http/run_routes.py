@@ -115,6 +115,8 @@ def routes(api: Api) -> list[Route]:
         modes = stream_modes(asked) if asked else joined_modes(run)
         translator = SseTranslator(modes, run.stream_subgraphs)
         cursor = request.headers.get("last-event-id", "")
+        if cursor == "-1":  # (LangGraph's JavaScript client: from the start)
+            cursor = ""
         events = _sse(client, run, translator, cursor, metadata=not cursor)
         if params.get("cancel_on_disconnect") in _YES:
             events = _cancel_on_disconnect(client, run, events)

@@ -75,11 +75,15 @@ class _Server(uvicorn.Server):
 
 @contextlib.asynccontextmanager
 async def http_api(
-    listen: str, grpc_target: str, tls: ServerTls | None, grace_seconds: float
+    listen: str,
+    grpc_target: str,
+    tls: ServerTls | None,
+    grace_seconds: float,
+    cors_origins: tuple[str, ...] = (),
 ) -> AsyncIterator[str]:
     """Serves the HTTP API on `listen` ("host:port") in front of the gRPC
-    API at `grpc_target` while the context lasts; yields the address it
-    listens on."""
+    API at `grpc_target` while the context lasts (browsers may call it from
+    pages of `cors_origins`); yields the address it listens on."""
     host, _, port = listen.rpartition(":")
     sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -93,7 +97,7 @@ async def http_api(
         api = Api(AsyncClient(channel=channel, timeout=None), version())
         with _tls_files(tls) as files:
             config = uvicorn.Config(
-                build_app(all_routes(api)),
+                build_app(all_routes(api), cors_origins),
                 loop="none",
                 lifespan="off",
                 log_config=None,

@@ -82,6 +82,8 @@ class SseTranslator:
                     event.cursor,
                 )
             ]
+        if event.type == ev.RUN_INTERRUPTED:
+            return self._interrupted(event)
         if not event.mode or (event.namespace and not self.subgraphs):
             return []
         out: list[SseEvent] = []
@@ -93,6 +95,16 @@ class SseTranslator:
         # Only the last carries the cursor: a client resuming from it has
         # had every SSE event this stored event gave.
         return [replace(e, id=None) for e in out[:-1]] + out[-1:]
+
+    def _interrupted(self, event: RunEvent) -> list[SseEvent]:
+        """LangGraph's `updates` stream gives an interrupt as an update of
+        its own ({"__interrupt__": [...]}); graphmesh keeps the interrupts
+        with the run's end, so that is where an `updates` client gets it
+        (after the run's last values, where LangGraph gives it just before)."""
+        interrupts = (event.payload or {}).get("interrupts") or []
+        if "updates" not in self.modes or not interrupts:
+            return []
+        return [SseEvent("updates", {"__interrupt__": interrupts}, event.cursor)]
 
     def _name(self, mode: str, namespace: tuple[str, ...]) -> str:
         return f"{mode}|{'|'.join(namespace)}" if namespace else mode
