@@ -41,6 +41,8 @@ MESSAGE_CHUNKS: Final = "MessageChunks"
 DEBUG_EVENT: Final = "DebugEvent"
 TASK_EVENT: Final = "TaskEvent"
 CHECKPOINT_EVENT: Final = "CheckpointEvent"
+#: One of LangChain's run events (`astream_events`), the `events` mode.
+STREAM_EVENT: Final = "StreamEvent"
 #: A LangGraph checkpoint, and a task's pending writes, saved by a run.
 CHECKPOINT_SAVED: Final = "CheckpointSaved"
 WRITES_SAVED: Final = "WritesSaved"
@@ -51,6 +53,7 @@ TERMINAL_TYPES: Final = frozenset(
 EVENT_TYPES: Final = frozenset(
     {RUN_CREATED, RUN_STARTED, NODE_UPDATED, CUSTOM_EVENT, CHECKPOINT_SAVED, WRITES_SAVED}
     | {STATE_VALUES, MESSAGE_CHUNK, MESSAGE_CHUNKS, DEBUG_EVENT, TASK_EVENT, CHECKPOINT_EVENT}
+    | {STREAM_EVENT}
     | TERMINAL_TYPES
 )
 

@@ -13,6 +13,7 @@ filter a stream by mode without reading payloads:
     debug        DebugEvent         {"data"}
     tasks        TaskEvent          {"data"}
     checkpoints  CheckpointEvent    {"data"}
+    events       StreamEvent        {"data"}   (LangChain's run events, v2)
 
 Events from a subgraph carry its namespace as "ns" (a list of strings).
 A `MessageChunks` event holds several consecutive message chunks of one
@@ -30,8 +31,17 @@ from graphmesh import envelope as ev
 from graphmesh.checkpoints import events as cpe
 from graphmesh.envelope import Event
 
-#: Every stream mode, in the order of graphmesh.v1.StreamMode's numbers (1..7).
-STREAM_MODES: Final = ("values", "updates", "messages", "custom", "debug", "tasks", "checkpoints")
+#: Every stream mode, in the order of graphmesh.v1.StreamMode's numbers (1..8).
+STREAM_MODES: Final = (
+    "values",
+    "updates",
+    "messages",
+    "custom",
+    "debug",
+    "tasks",
+    "checkpoints",
+    "events",
+)
 #: What a run records when its creator names no mode.
 DEFAULT_MODES: Final = ("updates", "custom")
 
@@ -43,6 +53,7 @@ EVENT_TYPE_OF_MODE: Final = {
     "debug": ev.DEBUG_EVENT,
     "tasks": ev.TASK_EVENT,
     "checkpoints": ev.CHECKPOINT_EVENT,
+    "events": ev.STREAM_EVENT,
 }
 MODE_OF_EVENT_TYPE: Final = {
     **{t: m for m, t in EVENT_TYPE_OF_MODE.items()},
@@ -51,7 +62,7 @@ MODE_OF_EVENT_TYPE: Final = {
 
 
 def mode_name(number: int) -> str:
-    """The mode for a graphmesh.v1.StreamMode number (1..7)."""
+    """The mode for a graphmesh.v1.StreamMode number (1..8)."""
     return STREAM_MODES[number - 1]
 
 

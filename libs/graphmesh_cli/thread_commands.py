@@ -88,6 +88,14 @@ def cmd_create(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_label(args: argparse.Namespace) -> int:
+    """Adds labels to a thread."""
+    with connect(args) as client:
+        thread = client.update_thread(args.thread_id, _labels(args.metadata))
+    print_json(_thread_dict(thread))
+    return 0
+
+
 def cmd_get(args: argparse.Namespace) -> int:
     """Shows a thread."""
     with connect(args) as client:
@@ -162,6 +170,9 @@ def add_thread_commands(sub: Any) -> None:
     create = command("create", "create a thread", cmd_create)
     create.add_argument("thread_id", nargs="?", help="its id (default: a new UUID)")
     create.add_argument("--metadata", action="append", help="KEY=VALUE label (repeatable)")
+    label = command("label", "add labels to a thread (replacing those of a key)", cmd_label)
+    label.add_argument("thread_id")
+    label.add_argument("--metadata", action="append", required=True, help="KEY=VALUE label")
     command("get", "show a thread and its status", cmd_get).add_argument("thread_id")
     lst = command("list", "list threads, most recently updated first", cmd_list)
     lst.add_argument("--status", choices=["idle", "busy", "interrupted", "error"])

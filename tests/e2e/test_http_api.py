@@ -36,6 +36,7 @@ from tests.e2e.test_langgraph_parity import (
     _message_stream,
     _unordered,
     _without_ids,
+    run_events,
 )
 
 pytestmark = pytest.mark.e2e
@@ -261,6 +262,9 @@ async def test_threads_are_created_searched_and_deleted(sdk: LangGraphClient) ->
     assert [t["thread_id"] for t in found] == [made["thread_id"]]
     assert found[0]["values"] == {"n": 3, "trail": ["s0", "s1", "s2"]}
     assert await sdk.threads.count(metadata={"label": label}) == 1
+    changed = await sdk.threads.update(made["thread_id"], metadata={"stage": "done"})
+    assert changed["metadata"] == {"label": label, "stage": "done", "graph_id": "chain3"}
+    assert (await sdk.threads.get(made["thread_id"]))["metadata"]["stage"] == "done"
     await sdk.threads.delete(made["thread_id"])
     with pytest.raises(NotFoundError):
         await sdk.threads.get(made["thread_id"])
@@ -298,6 +302,10 @@ async def test_bad_input_gets_langgraph_servers_statuses(
         assert answer.status_code == 422 and answer.json()["reason"] == "ASSISTANT_ID_MISSING"
         answer = await http.get("/no/such/route")
         assert answer.status_code == 404
+        answer = await http.post(f"/threads/{thread}/runs", content=b" " * (3 << 20))
+        assert answer.status_code == 413 and answer.json()["reason"] == "REQUEST_TOO_LARGE"
+        answer = await http.patch(f"/threads/{thread}", json={"metadata": []})
+        assert answer.status_code == 422
     assert await sdk.runs.list(thread) == []  # nothing was created
 
 
@@ -417,3 +425,18 @@ async def test_reacts_use_stream_shows_the_agents_streamed_messages_in_chromium(
     async with httpx.AsyncClient(base_url=stack.http_url) as http:
         state = (await http.get(f"/threads/{shown['thread']}/state")).json()
     assert [m["content"] for m in state["values"]["messages"]][-1] == answer
+
+
+async def test_the_events_mode_streams_langchains_run_events(sdk: LangGraphClient) -> None:
+    agent = in_process_graph("agent", "agent")
+    question = {"messages": [{"role": "user", "content": "what is 19 + 23?"}]}
+    expected = [
+        e
+        async for e in agent.astream_events(
+            question, {"configurable": {"thread_id": "t"}}, version="v2", stream_mode="values"
+        )
+    ]
+    parts = [p async for p in sdk.runs.stream(None, "agent", input=question, stream_mode="events")]
+    assert parts[0].event == "metadata"
+    assert {p.event for p in parts[1:]} == {"events"}
+    assert run_events([p.data for p in parts[1:]]) == run_events(expected)

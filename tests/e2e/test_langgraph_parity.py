@@ -282,3 +282,37 @@ async def test_a_tool_calling_agent_streams_its_tokens_as_in_process(client: Cli
     assert tokens == expected_tokens and len(tokens) > 3
     assert values == expected_values
     assert done.output["messages"][-1]["content"] == "The answer is 42."
+
+
+def run_events(events: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    """(kind, name) of LangChain's run events as LangGraph Server streams them
+    in its `events` mode: not the root graph's own stream items (those are
+    the other modes' items), not those LangChain hides."""
+    return [
+        (e["event"], e["name"])
+        for e in events
+        if not (e["event"] == "on_chain_stream" and not e.get("parent_ids"))
+        and "langsmith:hidden" not in (e.get("tags") or ())
+    ]
+
+
+async def test_run_events_are_recorded_as_astream_events_gives_them(client: Client) -> None:
+    graph = in_process_graph("agent", "agent")
+    question = {"messages": [{"role": "user", "content": "what is 19 + 23?"}]}
+    config = {"configurable": {"thread_id": "t"}}
+    expected = [
+        e async for e in graph.astream_events(question, config, version="v2", stream_mode="values")
+    ]
+    run = client.create_run("agent", question, stream_modes=["events", "values"])
+    assert client.wait_run(run.run_id, timeout=60).status is RunStatus.SUCCEEDED
+    events = list(client.stream_run(run.run_id, stream_modes=["events", "values"]))
+    recorded = [e.payload["data"] for e in events if e.mode == "events"]
+    assert run_events(recorded) == run_events(expected)
+    assert len(recorded) > 10
+    values = [_without_message_ids(e.payload["data"]) for e in events if e.mode == "values"]
+    in_process = [
+        _without_message_ids(to_jsonable(e["data"]["chunk"]))
+        for e in expected
+        if e["event"] == "on_chain_stream" and not e.get("parent_ids")
+    ]
+    assert values == in_process

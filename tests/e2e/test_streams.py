@@ -55,7 +55,18 @@ def test_agent_in_every_mode_records_each_kind_with_its_seq(
     for event in events:
         by_mode.setdefault(event.mode, []).append(event)
         assert event.mode == streams.MODE_OF_EVENT_TYPE.get(event.type, "")
-    assert set(by_mode) == {"", "values", "updates", "messages", "debug", "tasks", "checkpoints"}
+    assert set(by_mode) == {
+        "",
+        "values",
+        "updates",
+        "messages",
+        "debug",
+        "tasks",
+        "checkpoints",
+        "events",
+    }
+    kinds = {e.payload["data"]["event"] for e in by_mode["events"]}
+    assert kinds >= {"on_chat_model_start", "on_chat_model_stream", "on_tool_start", "on_tool_end"}
     tokens = [
         e.payload["data"][0]["content"]
         for e in by_mode["messages"]

@@ -454,3 +454,49 @@ def test_two_resumes_of_one_interrupt_use_one_value(
         f"SELECT type FROM events WHERE run_id = '{lost.run_id}' ORDER BY seq"
     ).split()
     assert types == ["RunCreated", "RunStarted", "RunFailed"]  # it wrote nothing
+
+
+def test_labels_are_added_to_a_thread_later(
+    client: Client,
+    stack: LocalStack,
+    thread_stub: thread_service_pb2_grpc.ThreadServiceStub,
+    thread_id: str,
+) -> None:
+    client.create_thread(thread_id, {"team": "support", "stage": "new"})
+    changed = client.update_thread(thread_id, {"stage": "done", "owner": "ann"})
+    assert changed.metadata == {"team": "support", "stage": "done", "owner": "ann"}
+    assert client.get_thread(thread_id).metadata == changed.metadata
+    found, _ = client.list_threads(metadata={"stage": "done", "owner": "ann"})
+    assert [t.thread_id for t in found] == [thread_id]
+    cli = subprocess.run(
+        [
+            *(sys.executable, "-m", "graphmesh_cli.main", "threads", "label", thread_id),
+            *("--metadata", "owner=bob", "--target", stack.gateway_target),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert cli.returncode == 0, cli.stderr
+    assert json.loads(cli.stdout)["metadata"]["owner"] == "bob"
+    # Bad input changes nothing.
+    before = store_counts(stack)
+    expect(
+        lambda: thread_stub.UpdateThread(
+            pb.UpdateThreadRequest(thread_id=thread_id, metadata={f"k{i}": "v" for i in range(62)})
+        ),
+        grpc.StatusCode.INVALID_ARGUMENT,
+        "METADATA_TOO_LARGE",
+        "metadata",
+    )
+    expect(
+        lambda: thread_stub.UpdateThread(
+            pb.UpdateThreadRequest(thread_id=f"{thread_id}-none", metadata={"a": "b"})
+        ),
+        grpc.StatusCode.NOT_FOUND,
+        "THREAD_NOT_FOUND",
+        "thread_id",
+    )
+    assert store_counts(stack) == before
+    assert client.get_thread(thread_id).metadata["owner"] == "bob"

@@ -13,7 +13,7 @@ from graphmesh import envelope as ev
 from graphmesh import errors
 from graphmesh.client import AsyncClient, RunEvent
 from graphmesh_gateway.http.app import Api
-from graphmesh_gateway.http.errors import NotServed, http_status
+from graphmesh_gateway.http.errors import NotServed, TooLarge, http_status
 from graphmesh_gateway.http.openapi import OPERATIONS, served_operations
 from graphmesh_gateway.http.payloads import run_request
 from graphmesh_gateway.http.server import all_routes
@@ -153,7 +153,7 @@ def test_a_malformed_run_body_is_refused_with_its_reason(body: Any, reason: str)
     "body",
     [
         {"assistant_id": "g", "webhook": "https://example.com/hook"},
-        {"assistant_id": "g", "stream_mode": "events"},
+        {"assistant_id": "g", "after_seconds": 5},
     ],
 )
 def test_what_is_not_served_yet_is_501(body: Any) -> None:
@@ -168,6 +168,7 @@ def test_each_error_class_has_langgraph_servers_status() -> None:
     assert http_status(errors.AlreadyExists("x", reason="R")) == 409
     assert http_status(errors.Unauthenticated("x", reason="R")) == 401
     assert http_status(errors.ResourceExhausted("x", reason="R")) == 429
+    assert http_status(TooLarge(10)) == 413
 
 
 async def test_the_openapi_document_names_exactly_the_routes_served() -> None:
@@ -185,3 +186,11 @@ def test_an_interrupt_reaches_an_updates_client_at_the_runs_end() -> None:
     (sent,) = SseTranslator(("updates",)).translate(event)
     assert (sent.event, sent.data, sent.id) == ("updates", {"__interrupt__": interrupts}, "c7")
     assert SseTranslator(("values",)).translate(event) == []
+
+
+def test_run_events_are_sent_as_recorded() -> None:
+    event = {"event": "on_chain_start", "name": "model", "data": {"input": {}}}
+    stored = _event(ev.STREAM_EVENT, {"data": event}, 5, "events")
+    (sent,) = SseTranslator(("events",)).translate(stored)
+    assert (sent.event, sent.data, sent.id) == ("events", event, "c5")
+    assert SseTranslator(("values",)).translate(stored) == []

@@ -98,7 +98,7 @@ def test_stream_filters_keep_lifecycle_events_and_drop_checkpoint_bookkeeping() 
 
 def test_stream_modes_and_timeouts_are_checked() -> None:
     assert validation.stream_modes([3, 2, 3]) == ["messages", "updates"]
-    for bad in ([0], [8], [-1]):
+    for bad in ([0], [9], [-1]):
         with pytest.raises(InvalidArgument) as exc:
             validation.stream_modes(bad)
         assert exc.value.reason == "STREAM_MODE_UNKNOWN"

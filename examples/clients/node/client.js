@@ -8,7 +8,7 @@
 // --config JSON and --context JSON give the run LangGraph's config
 // ({"configurable": {...}, "tags": [...], ...}) and runtime context.
 // --stream-mode (repeatable) is one of LangGraph's stream modes: values,
-// updates, messages, custom, debug, tasks, checkpoints.
+// updates, messages, custom, debug, tasks, checkpoints, events.
 // --token (or $GRAPHMESH_TOKEN) is an API key or JWT, sent as
 // `authorization: Bearer <token>`; --ca FILE connects with TLS, trusting
 // that CA (else the connection is plaintext, for a local mesh).

@@ -29,6 +29,8 @@ CHECKPOINTS_COPIED: Final = "CheckpointsCopied"
 CHECKPOINTS_PRUNED: Final = "CheckpointsPruned"
 RUN_CHECKPOINTS_DELETED: Final = "RunCheckpointsDeleted"
 THREAD_CREATED: Final = "ThreadCreated"
+#: Entries added to a thread's metadata.
+THREAD_UPDATED: Final = "ThreadUpdated"
 THREAD_DELETED: Final = "ThreadDeleted"
 
 #: Events a run's own stream may carry besides the run's lifecycle.
@@ -43,6 +45,7 @@ THREAD_STREAM_TYPES: Final = frozenset(
         CHECKPOINTS_PRUNED,
         RUN_CHECKPOINTS_DELETED,
         THREAD_CREATED,
+        THREAD_UPDATED,
         THREAD_DELETED,
     }
 )
@@ -204,7 +207,7 @@ def payload_problem(type_: str, payload_json: str) -> str | None:
             runs = payload.get("run_ids")
             if not (isinstance(runs, list) and all(isinstance(r, str) for r in runs)):
                 return "run_ids must be a list of strings"
-        elif type_ == THREAD_CREATED:
+        elif type_ in (THREAD_CREATED, THREAD_UPDATED):
             metadata = payload.get("metadata") or {}
             if not (
                 isinstance(metadata, dict) and all(isinstance(v, str) for v in metadata.values())

@@ -90,6 +90,12 @@ class AsyncClient(_calls.Connection):
         request = th_pb2.GetThreadRequest(thread_id=thread_id)
         return Thread.from_proto((await self._call(self._threads.GetThread, request)).thread)
 
+    async def update_thread(self, thread_id: str, metadata: Mapping[str, str]) -> Thread:
+        """Adds `metadata` to the thread's (replacing entries of the same key)."""
+        request = th_pb2.UpdateThreadRequest(thread_id=thread_id, metadata=dict(metadata))
+        answer = await self._call(self._threads.UpdateThread, request)
+        return Thread.from_proto(answer.thread)
+
     async def list_threads(self, **filters: Unpack[ThreadFilters]) -> tuple[list[Thread], str]:
         """One page of threads, most recently updated first, and the next
         token (filters: `ThreadFilters`)."""

@@ -76,7 +76,7 @@ class CreateRunOptions(TypedDict, total=False):
     #: sync, async or exit.
     durability: str
     #: LangGraph's stream modes to record (values, updates, messages,
-    #: custom, debug, tasks, checkpoints; default updates and custom).
+    #: custom, debug, tasks, checkpoints, events; default updates and custom).
     stream_modes: Sequence[str]
     stream_subgraphs: bool
     #: Stops the run (TIMED_OUT) after this many seconds per attempt.

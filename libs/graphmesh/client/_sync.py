@@ -91,6 +91,11 @@ class Client(_calls.Connection):
         request = th_pb2.GetThreadRequest(thread_id=thread_id)
         return Thread.from_proto(self._call(self._threads.GetThread, request).thread)
 
+    def update_thread(self, thread_id: str, metadata: Mapping[str, str]) -> Thread:
+        """Adds `metadata` to the thread's (replacing entries of the same key)."""
+        request = th_pb2.UpdateThreadRequest(thread_id=thread_id, metadata=dict(metadata))
+        return Thread.from_proto(self._call(self._threads.UpdateThread, request).thread)
+
     def list_threads(self, **filters: Unpack[ThreadFilters]) -> tuple[list[Thread], str]:
         """One page of threads, most recently updated first, and the next
         token (filters: `ThreadFilters`)."""

@@ -30,7 +30,7 @@ import pytest
 
 from graphmesh import envelope as ev
 from graphmesh.checkpoints import events as cpe
-from graphmesh.errors import AlreadyExists, FailedPrecondition
+from graphmesh.errors import AlreadyExists, FailedPrecondition, NotFound
 from graphmesh.eventstore.interface import EventStore, RunStore
 from graphmesh.eventstore.rules import (
     AppendOutcome,
@@ -206,6 +206,19 @@ class RunStoreContract:
         ]
         with pytest.raises(AlreadyExists):
             await store.append_thread(thread, [thread_event(cpe.THREAD_CREATED)])
+
+    async def test_only_a_thread_that_exists_takes_an_update(self, store: RunStore) -> None:
+        thread = f"t-{uuid.uuid4()}"
+        update = thread_event(cpe.THREAD_UPDATED, {"metadata": {"a": "c"}})
+        with pytest.raises(NotFound) as missing:
+            await store.append_thread(thread, [update])
+        assert missing.value.reason == "THREAD_NOT_FOUND"
+        made = thread_event(cpe.THREAD_CREATED, {"metadata": {"a": "b"}})
+        assert await store.append_thread(thread, [made, update]) == (2, 2)
+        ran = f"t-{uuid.uuid4()}"  # a thread a run made
+        assert await store.append([created_on(ran)]) == [AppendOutcome.APPENDED]
+        again = thread_event(cpe.THREAD_UPDATED, {"metadata": {"a": "d"}})
+        assert await store.append_thread(ran, [again]) == (1, 1)
 
     async def test_a_deleted_thread_takes_no_more_writes_nor_runs(self, store: RunStore) -> None:
         thread = f"t-{uuid.uuid4()}"

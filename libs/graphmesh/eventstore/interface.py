@@ -45,6 +45,16 @@ def run_not_found(run_id: str) -> NotFound:
     )
 
 
+def thread_not_found(thread_id: str) -> NotFound:
+    """The error for a thread id the store does not know."""
+    return NotFound(
+        f"no thread {thread_id}",
+        reason="THREAD_NOT_FOUND",
+        field="thread_id",
+        metadata={"thread_id": thread_id},
+    )
+
+
 class RunLog(abc.ABC):
     """Runs' event streams, append-only, the source of truth."""
 

@@ -12,7 +12,7 @@ from graphmesh.checkpoints import events as cpe
 from graphmesh.checkpoints.reader import MemoryCheckpoints
 from graphmesh.envelope import Event
 from graphmesh.errors import AlreadyExists, FailedPrecondition
-from graphmesh.eventstore.interface import EventStore, run_not_found
+from graphmesh.eventstore.interface import EventStore, run_not_found, thread_not_found
 from graphmesh.eventstore.rules import (
     AppendOutcome,
     ClaimResult,
@@ -98,6 +98,13 @@ class MemoryEventStore(EventStore):
                 raise FailedPrecondition("thread has a run", reason="THREAD_BUSY")
             if thread is not None and any(e.type == cpe.THREAD_CREATED for e in fresh):
                 raise AlreadyExists("thread exists", reason="THREAD_EXISTS")
+            types = [e.type for e in fresh]
+            if (
+                cpe.THREAD_UPDATED in types
+                and (thread is None or not thread.exists)
+                and cpe.THREAD_CREATED not in types[: types.index(cpe.THREAD_UPDATED)]
+            ):
+                raise thread_not_found(thread_id)
             if require_latest_parent:
                 check_latest_parent(thread_id, self.checkpoints.latest_root(thread_id), fresh)
             thread = self._threads.setdefault(thread_id, ThreadHead(thread_id))

@@ -31,7 +31,7 @@ from graphmesh.errors import AlreadyExists, FailedPrecondition
 from graphmesh.eventstore import postgres_sql as sql
 from graphmesh.eventstore import postgres_threads as threads
 from graphmesh.eventstore.group import GroupAppender
-from graphmesh.eventstore.interface import EventStore, run_not_found
+from graphmesh.eventstore.interface import EventStore, run_not_found, thread_not_found
 from graphmesh.eventstore.rules import (
     AppendOutcome,
     ClaimOutcome,
@@ -207,6 +207,10 @@ class PostgresEventStore(EventStore):
                             metadata={"thread_id": thread_id},
                         )
                     metadata = dict(json.loads(item.payload_json).get("metadata") or {})
+                elif item.type == cpe.THREAD_UPDATED:
+                    if row is None and not any(e.type == cpe.THREAD_CREATED for e in stored):
+                        raise thread_not_found(thread_id)
+                    metadata.update(json.loads(item.payload_json).get("metadata") or {})
                 deleted = deleted or item.type == cpe.THREAD_DELETED
                 last_seq += 1
                 stored.append(

@@ -31,6 +31,7 @@ class StreamMode(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     STREAM_MODE_DEBUG: _ClassVar[StreamMode]
     STREAM_MODE_TASKS: _ClassVar[StreamMode]
     STREAM_MODE_CHECKPOINTS: _ClassVar[StreamMode]
+    STREAM_MODE_EVENTS: _ClassVar[StreamMode]
 RUN_STATUS_UNSPECIFIED: RunStatus
 RUN_STATUS_PENDING: RunStatus
 RUN_STATUS_RUNNING: RunStatus
@@ -47,6 +48,7 @@ STREAM_MODE_CUSTOM: StreamMode
 STREAM_MODE_DEBUG: StreamMode
 STREAM_MODE_TASKS: StreamMode
 STREAM_MODE_CHECKPOINTS: StreamMode
+STREAM_MODE_EVENTS: StreamMode
 
 class RunError(_message.Message):
     __slots__ = ("type", "message")

@@ -49,6 +49,11 @@ class ThreadServiceStub:
                 request_serializer=graphmesh_dot_v1_dot_thread__service__pb2.GetThreadRequest.SerializeToString,
                 response_deserializer=graphmesh_dot_v1_dot_thread__service__pb2.GetThreadResponse.FromString,
                 _registered_method=True)
+        self.UpdateThread = channel.unary_unary(
+                '/graphmesh.v1.ThreadService/UpdateThread',
+                request_serializer=graphmesh_dot_v1_dot_thread__service__pb2.UpdateThreadRequest.SerializeToString,
+                response_deserializer=graphmesh_dot_v1_dot_thread__service__pb2.UpdateThreadResponse.FromString,
+                _registered_method=True)
         self.ListThreads = channel.unary_unary(
                 '/graphmesh.v1.ThreadService/ListThreads',
                 request_serializer=graphmesh_dot_v1_dot_thread__service__pb2.ListThreadsRequest.SerializeToString,
@@ -94,6 +99,13 @@ class ThreadServiceServicer:
 
     def GetThread(self, request, context):
         """Returns one thread and its status.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateThread(self, request, context):
+        """Adds to a thread's metadata (entries of the same key are replaced).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -149,6 +161,11 @@ def add_ThreadServiceServicer_to_server(servicer, server):
                     servicer.GetThread,
                     request_deserializer=graphmesh_dot_v1_dot_thread__service__pb2.GetThreadRequest.FromString,
                     response_serializer=graphmesh_dot_v1_dot_thread__service__pb2.GetThreadResponse.SerializeToString,
+            ),
+            'UpdateThread': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateThread,
+                    request_deserializer=graphmesh_dot_v1_dot_thread__service__pb2.UpdateThreadRequest.FromString,
+                    response_serializer=graphmesh_dot_v1_dot_thread__service__pb2.UpdateThreadResponse.SerializeToString,
             ),
             'ListThreads': grpc.unary_unary_rpc_method_handler(
                     servicer.ListThreads,
@@ -235,6 +252,33 @@ class ThreadService:
             '/graphmesh.v1.ThreadService/GetThread',
             graphmesh_dot_v1_dot_thread__service__pb2.GetThreadRequest.SerializeToString,
             graphmesh_dot_v1_dot_thread__service__pb2.GetThreadResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateThread(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/graphmesh.v1.ThreadService/UpdateThread',
+            graphmesh_dot_v1_dot_thread__service__pb2.UpdateThreadRequest.SerializeToString,
+            graphmesh_dot_v1_dot_thread__service__pb2.UpdateThreadResponse.FromString,
             options,
             channel_credentials,
             insecure,

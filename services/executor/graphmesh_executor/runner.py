@@ -212,17 +212,24 @@ async def execute_run(graph: Pregel[Any] | None, ctx: RunContext) -> Event:
         ):
             return out(ev.RUN_FAILED, {"error": refusal})
         async with limit:
-            async for item in runnable.astream(
-                graph_input,
-                config,
-                stream_mode=cast(Any, recorder.modes),
-                subgraphs=recorder.subgraphs,
-                durability=options.durability.value,
-                context=options.context,
-                interrupt_before=_breakpoints(options.interrupt_before),
-                interrupt_after=_breakpoints(options.interrupt_after),
-            ):
-                recorder.record(item)
+            arguments: dict[str, Any] = {
+                "stream_mode": recorder.modes,
+                "subgraphs": recorder.subgraphs,
+                "durability": options.durability.value,
+                "context": options.context,
+                "interrupt_before": _breakpoints(options.interrupt_before),
+                "interrupt_after": _breakpoints(options.interrupt_after),
+            }
+            if recorder.records_events:
+                # As LangGraph Server: the run's stream items are the root
+                # graph's own `on_chain_stream` events, the rest are events.
+                async for event in runnable.astream_events(
+                    graph_input, config, version="v2", **arguments
+                ):
+                    recorder.record_run_event(event)
+            else:
+                async for item in runnable.astream(graph_input, config, **arguments):
+                    recorder.record(item)
             recorder.flush()
     except asyncio.CancelledError:
         action = ctx.cancel_action()
@@ -351,12 +358,31 @@ class _StreamRecorder:
         #: A failure to emit waiting chunks from the loop's callback.
         self._failure: Exception | None = None
         self.recorded = frozenset(options.recorded_modes)
-        self.modes = sorted(self.recorded | {"values", "updates"})
+        #: The modes `astream` streams (`events` is not one of them).
+        self.modes = sorted((self.recorded - {"events"}) | {"values", "updates"})
+        self.records_events = "events" in self.recorded
         self.subgraphs = options.stream_subgraphs
         self.values: Any = None
         self.interrupts: list[dict[str, Any]] = []
         #: True once the root graph paused (interrupt or breakpoint).
         self.paused = False
+
+    def record_run_event(self, event: Any) -> None:
+        """One of LangChain's run events (`astream_events`): the root graph's
+        stream items are recorded by their modes, the other events in the
+        `events` mode (those LangChain hides from traces left out)."""
+        if event.get("event") == "on_chain_stream" and not event.get("parent_ids"):
+            self.record(event["data"]["chunk"])
+            return
+        if "langsmith:hidden" in (event.get("tags") or ()):
+            return
+        self.flush()
+        text = dumps({"data": event})
+        if len(text.encode()) > self._out.max_event_bytes:
+            # Its inputs or outputs are too large to store: what it was stays.
+            kept = {k: event.get(k) for k in ("event", "name", "run_id", "tags", "parent_ids")}
+            text = dumps({"data": {**kept, "metadata": {}, "data": {"truncated": True}}})
+        self._out.emit_text(ev.STREAM_EVENT, text)
 
     def record(self, item: Any) -> None:
         ns, mode, chunk = item if self.subgraphs else ((), *item)

@@ -164,6 +164,7 @@ async def serve(settings: GatewaySettings, stop: asyncio.Event) -> None:
                         settings.public_tls,
                         settings.shutdown_grace_seconds,
                         settings.http_cors_origins,
+                        settings.max_message_bytes,
                     )
                 )
                 log.info("serving_http", listen=address)

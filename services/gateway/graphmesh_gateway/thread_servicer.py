@@ -15,7 +15,7 @@ from langgraph.types import PregelTask, StateSnapshot
 from graphmesh import tenancy
 from graphmesh.checkpoints import events as cpe
 from graphmesh.checkpoints.saver import append_thread_event
-from graphmesh.errors import AlreadyExists, FailedPrecondition, InvalidArgument
+from graphmesh.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
 from graphmesh.grpcutil import handle_errors, translated_rpc_errors
 from graphmesh.internal.v1 import checkpoint_service_pb2 as cp_pb2
 from graphmesh.jsonutil import dumps
@@ -117,6 +117,23 @@ class ThreadServicer(pb_grpc.ThreadServiceServicer):
         self, request: pb.GetThreadRequest, context: grpc.aio.ServicerContext
     ) -> pb.GetThreadResponse:
         return pb.GetThreadResponse(thread=_public(await self._record(request.thread_id)))
+
+    @handle_errors
+    async def UpdateThread(
+        self, request: pb.UpdateThreadRequest, context: grpc.aio.ServicerContext
+    ) -> pb.UpdateThreadResponse:
+        labels = validation.metadata(dict(request.metadata))
+        record = await self._record(request.thread_id)
+        validation.metadata({**record.metadata, **labels})  # the whole stays in bounds
+        if labels:
+            try:
+                await append_thread_event(
+                    self._threads.stub, record.thread_id, cpe.THREAD_UPDATED, {"metadata": labels}
+                )
+            except (NotFound, FailedPrecondition) as exc:  # deleted meanwhile
+                raise thread_not_found(record.thread_id, deleted=True) from exc
+            record = await self._threads.live_record(record.thread_id)
+        return pb.UpdateThreadResponse(thread=_public(record))
 
     @handle_errors
     async def ListThreads(

@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Final
 
+import structlog
 from opentelemetry import trace
 from prometheus_client import Counter, Histogram
 from starlette.applications import Starlette
@@ -29,7 +30,9 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from graphmesh import tracing
 from graphmesh.client import AsyncClient
 from graphmesh.errors import GraphmeshError, Unauthenticated
-from graphmesh_gateway.http.errors import error_response, invalid
+from graphmesh_gateway.http.errors import TooLarge, error_response, invalid
+
+log = structlog.get_logger("graphmesh_gateway.http")
 
 HTTP_REQUESTS: Final = Counter(
     "graphmesh_http_requests_total",
@@ -73,9 +76,26 @@ def credentials(request: Request) -> str | None:
     return request.headers.get("x-api-key") or None
 
 
+#: The largest request body read when the app says no other (its
+#: `state.max_body_bytes`).
+DEFAULT_MAX_BODY_BYTES = 4 << 20
+
+
 async def json_body(request: Request) -> Any:
-    """The request's JSON body ({} when empty), or a 422."""
-    raw = await request.body()
+    """The request's JSON body ({} when empty); 413 for a body over the
+    app's limit (refused before more of it is read), 422 for one that is
+    not JSON."""
+    limit = getattr(request.app.state, "max_body_bytes", DEFAULT_MAX_BODY_BYTES)
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise TooLarge(limit)
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise TooLarge(limit)
+        chunks.append(chunk)
+    raw = b"".join(chunks)
     if not raw.strip():
         return {}
     try:
@@ -143,9 +163,19 @@ def _route_template(scope: Scope) -> str:
     return "unmatched"
 
 
-def build_app(routes: list[BaseRoute], cors_origins: tuple[str, ...] = ()) -> Starlette:
+def build_app(
+    routes: list[BaseRoute],
+    cors_origins: tuple[str, ...] = (),
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+) -> Starlette:
     """The ASGI application serving `routes`; pages of `cors_origins` ("*":
-    any) may call it from a browser (as LangGraph's UIs do)."""
+    any) may call it from a browser (as LangGraph's UIs do); request bodies
+    over `max_body_bytes` are refused."""
+
+    async def internal(request: Request, exc: Exception) -> Response:
+        # A bug: said as JSON like any other error, and logged with its trace.
+        log.error("http_request_failed", path=request.url.path, exc_info=exc)
+        return JSONResponse({"detail": "internal error", "reason": "INTERNAL"}, 500)
 
     async def not_found(request: Request, exc: Exception) -> Response:
         return JSONResponse({"detail": "Not Found", "reason": "ROUTE_NOT_FOUND"}, 404)
@@ -153,7 +183,11 @@ def build_app(routes: list[BaseRoute], cors_origins: tuple[str, ...] = ()) -> St
     async def not_allowed(request: Request, exc: Exception) -> Response:
         return JSONResponse({"detail": "Method Not Allowed", "reason": "METHOD_NOT_ALLOWED"}, 405)
 
-    app = Starlette(routes=routes, exception_handlers={404: not_found, 405: not_allowed})
+    app = Starlette(
+        routes=routes,
+        exception_handlers={404: not_found, 405: not_allowed, Exception: internal},
+    )
+    app.state.max_body_bytes = max_body_bytes
     if cors_origins:
         app.add_middleware(
             CORSMiddleware,

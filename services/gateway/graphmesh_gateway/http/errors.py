@@ -14,11 +14,21 @@ class NotServed(errors.GraphmeshError):
     """A part of LangGraph Server's API that graphmesh does not serve (501)."""
 
 
+class TooLarge(errors.ResourceExhausted):
+    """A request body over the API's limit (413)."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(
+            f"the request body is larger than {limit} bytes", reason="REQUEST_TOO_LARGE"
+        )
+
+
 #: The HTTP status of each error class (the gRPC status's HTTP twin, as
 #: LangGraph Server answers: 422 for a request it cannot read, 409 for a
 #: busy thread or an id that exists).
 HTTP_STATUS: dict[type[errors.GraphmeshError], int] = {
     NotServed: 501,
+    TooLarge: 413,
     errors.InvalidArgument: 422,
     errors.NotFound: 404,
     errors.AlreadyExists: 409,

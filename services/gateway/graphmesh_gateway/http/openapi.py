@@ -92,7 +92,12 @@ OPERATIONS: Final[dict[tuple[str, str], tuple[str, str, Any, Any]]] = {
     ("POST", "/threads/search"): ("Threads", "Search threads", _OBJECT, _list("Thread")),
     ("POST", "/threads/count"): ("Threads", "Count threads", _OBJECT, {"type": "integer"}),
     ("GET", "/threads/{thread_id}"): ("Threads", "Get a thread", _NONE, _ref("Thread")),
-    ("PATCH", "/threads/{thread_id}"): ("Threads", "Not served yet (501)", _OBJECT, _ref("Thread")),
+    ("PATCH", "/threads/{thread_id}"): (
+        "Threads",
+        "Add to a thread's metadata",
+        _OBJECT,
+        _ref("Thread"),
+    ),
     ("DELETE", "/threads/{thread_id}"): ("Threads", "Delete a thread", _NONE, None),
     ("POST", "/threads/{thread_id}/copy"): (
         "Threads",

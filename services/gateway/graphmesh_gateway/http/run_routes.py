@@ -208,7 +208,9 @@ async def _create(client: AsyncClient, wanted: RunRequest, *, stateless: bool) -
         else:
             await client.get_thread(thread_id)
     del stateless  # a stateless run gets a new thread of its own
-    return await client.create_run(wanted.target, wanted.input, **wanted.options)
+    # (The client takes text as JSON text: a string input is encoded here.)
+    given = json.dumps(wanted.input) if isinstance(wanted.input, str) else wanted.input
+    return await client.create_run(wanted.target, given, **wanted.options)
 
 
 async def _run_in_path(client: AsyncClient, request: Request) -> Run:

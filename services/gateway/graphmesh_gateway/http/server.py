@@ -80,10 +80,12 @@ async def http_api(
     tls: ServerTls | None,
     grace_seconds: float,
     cors_origins: tuple[str, ...] = (),
+    max_body_bytes: int = 4 << 20,
 ) -> AsyncIterator[str]:
     """Serves the HTTP API on `listen` ("host:port") in front of the gRPC
     API at `grpc_target` while the context lasts (browsers may call it from
-    pages of `cors_origins`); yields the address it listens on."""
+    pages of `cors_origins`; bodies over `max_body_bytes` are refused);
+    yields the address it listens on."""
     host, _, port = listen.rpartition(":")
     sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -97,7 +99,7 @@ async def http_api(
         api = Api(AsyncClient(channel=channel, timeout=None), version())
         with _tls_files(tls) as files:
             config = uvicorn.Config(
-                build_app(all_routes(api), cors_origins),
+                build_app(all_routes(api), cors_origins, max_body_bytes),
                 loop="none",
                 lifespan="off",
                 log_config=None,

@@ -31,9 +31,10 @@ RECORDED_MODE: Final = {
     "debug": "debug",
     "tasks": "tasks",
     "checkpoints": "checkpoints",
+    "events": "events",
 }
 #: Modes LangGraph Server streams that graphmesh does not record yet.
-UNSERVED_MODES: Final = frozenset({"events"})
+UNSERVED_MODES: Final[frozenset[str]] = frozenset()
 #: What LangGraph Server streams when a client names no mode.
 DEFAULT_MODES: Final = ("values",)
 

@@ -36,7 +36,7 @@ def routes(api: Api) -> list[Route]:
         if_exists = body.get("if_exists") or "raise"
         if if_exists not in ("raise", "do_nothing"):
             raise invalid("REQUEST_MALFORMED", "if_exists must be raise or do_nothing", "if_exists")
-        metadata = body.get("metadata") or {}
+        metadata = {} if body.get("metadata") is None else body["metadata"]
         if not isinstance(metadata, dict):
             raise invalid("REQUEST_MALFORMED", "metadata must be a JSON object", "metadata")
         if isinstance(body.get("graph_id"), str):
@@ -55,10 +55,15 @@ def routes(api: Api) -> list[Route]:
         return JSONResponse(thread_json(thread, await _state_or_none(client, thread)))
 
     async def patch(request: Request) -> Response:
-        await api.caller(request).get_thread(request.path_params["thread_id"])
-        raise NotServed(
-            "changing a thread's metadata is not served yet", reason="THREAD_UPDATE_NOT_SERVED"
-        )
+        client = api.caller(request)
+        body = body_object(await json_body(request))
+        metadata = {} if body.get("metadata") is None else body["metadata"]
+        if not isinstance(metadata, dict):
+            raise invalid("REQUEST_MALFORMED", "metadata must be a JSON object", "metadata")
+        if body.get("ttl") is not None:
+            raise NotServed("a thread's ttl is not served yet", reason="FIELD_NOT_SERVED")
+        thread = await client.update_thread(request.path_params["thread_id"], metadata_in(metadata))
+        return JSONResponse(thread_json(thread, await _state_or_none(client, thread)))
 
     async def delete(request: Request) -> Response:
         await api.caller(request).delete_thread(request.path_params["thread_id"])
@@ -92,7 +97,7 @@ def routes(api: Api) -> list[Route]:
         client = api.caller(request)
         thread_id = request.path_params["thread_id"]
         body = body_object(await json_body(request))
-        checkpoint = body.get("checkpoint") or {}
+        checkpoint = {} if body.get("checkpoint") is None else body["checkpoint"]
         if not isinstance(checkpoint, dict):
             raise invalid("REQUEST_MALFORMED", "checkpoint must be a JSON object", "checkpoint")
         found = await client.get_thread_state(
@@ -114,7 +119,7 @@ def routes(api: Api) -> list[Route]:
             )
         if values is not None and not isinstance(values, dict):
             raise invalid("UPDATE_INVALID", "values must be a JSON object", "values")
-        checkpoint = body.get("checkpoint") or {}
+        checkpoint = {} if body.get("checkpoint") is None else body["checkpoint"]
         if not isinstance(checkpoint, dict):
             raise invalid("REQUEST_MALFORMED", "checkpoint must be a JSON object", "checkpoint")
         as_node = body.get("as_node") or ""
@@ -190,7 +195,7 @@ async def _search(client: AsyncClient, body: dict[str, Any], count: int | None) 
     status = body.get("status")
     if status is not None and status not in _STATUSES:
         raise invalid("STATUS_UNKNOWN", f"status must be one of {', '.join(_STATUSES)}", "status")
-    metadata = body.get("metadata") or {}
+    metadata = {} if body.get("metadata") is None else body["metadata"]
     if not isinstance(metadata, dict):
         raise invalid("REQUEST_MALFORMED", "metadata must be a JSON object", "metadata")
     sort_by = body.get("sort_by") or "updated_at"
@@ -236,10 +241,10 @@ async def _history(
     before = body.get("before")
     if isinstance(before, dict):
         before = (before.get("configurable") or before).get("checkpoint_id")
-    metadata = body.get("metadata") or {}
+    metadata = {} if body.get("metadata") is None else body["metadata"]
     if not isinstance(metadata, dict):
         raise invalid("REQUEST_MALFORMED", "metadata must be a JSON object", "metadata")
-    checkpoint = body.get("checkpoint") or {}
+    checkpoint = {} if body.get("checkpoint") is None else body["checkpoint"]
     if isinstance(checkpoint, dict) and checkpoint.get("checkpoint_ns"):
         raise NotServed("a subgraph's history is not served yet", reason="FIELD_NOT_SERVED")
     found: list[ThreadState] = []
