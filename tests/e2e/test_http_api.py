@@ -215,6 +215,51 @@ async def test_a_busy_thread_refuses_a_run_with_reject_and_queues_with_enqueue(
     assert (await sdk.runs.get(thread, queued["run_id"]))["status"] == "success"
 
 
+@pytest.mark.parametrize("strategy", ["interrupt", "rollback"])
+async def test_a_new_run_interrupts_or_rolls_back_the_running_one(
+    sdk: LangGraphClient, strategy: str
+) -> None:
+    thread = (await sdk.threads.create())["thread_id"]
+    first = await sdk.runs.create(thread, "sleeper", input={"seconds": 30.0, "slept": 0})
+    for _ in range(400):  # until it runs (20 s at most)
+        if (await sdk.runs.get(thread, first["run_id"]))["status"] == "running":
+            break
+        await asyncio.sleep(0.05)
+    second = await sdk.runs.wait(
+        thread, "chain3", input={"n": 0, "trail": []}, multitask_strategy=strategy
+    )
+    assert second["n"] == 3
+    # graphmesh keeps a rolled-back run in its log (LangGraph Server deletes it).
+    assert (await sdk.runs.get(thread, first["run_id"]))["status"] == "interrupted"
+    values = (await sdk.threads.get_state(thread))["values"]
+    if strategy == "rollback":  # the first run's checkpoints went with it
+        assert values == {"n": 3, "trail": ["s0", "s1", "s2"]}
+
+
+async def test_a_stream_whose_client_goes_cancels_its_run_when_asked(
+    sdk: LangGraphClient, stack: LocalStack
+) -> None:
+    thread = (await sdk.threads.create())["thread_id"]
+    body = {
+        "assistant_id": "sleeper",
+        "input": {"seconds": 30.0, "slept": 0},
+        "on_disconnect": "cancel",
+        "stream_mode": ["values"],
+    }
+    async with (
+        httpx.AsyncClient(base_url=stack.http_url, timeout=30) as http,
+        http.stream("POST", f"/threads/{thread}/runs/stream", json=body) as answer,
+    ):
+        lines = answer.aiter_lines()
+        while not (await anext(lines)).startswith("event: values"):
+            pass
+        run_id = answer.headers["content-location"].rsplit("/", 1)[1]
+    deadline = asyncio.get_running_loop().time() + 20
+    while (await sdk.runs.get(thread, run_id))["status"] != "interrupted":
+        assert asyncio.get_running_loop().time() < deadline, "the run went on"
+        await asyncio.sleep(0.1)
+
+
 async def test_a_run_is_cancelled_and_waits_for_its_end(sdk: LangGraphClient) -> None:
     thread = (await sdk.threads.create())["thread_id"]
     run = await sdk.runs.create(thread, "sleeper", input={"seconds": 30.0, "slept": 0})
@@ -224,6 +269,10 @@ async def test_a_run_is_cancelled_and_waits_for_its_end(sdk: LangGraphClient) ->
 
 
 async def test_assistants_keep_versions(sdk: LangGraphClient) -> None:
+    # A graph's default assistant reads as searches list it (a graph id names it).
+    default = await sdk.assistants.get("chain3")
+    listed = await sdk.assistants.search(graph_id="chain3", metadata={"created_by": "system"})
+    assert listed == [default] and not default["created_at"].startswith("1970")
     name = f"a-{uuid.uuid4().hex[:8]}"
     made = await sdk.assistants.create(
         "chain3", config={"tags": ["x"]}, metadata={"team": name}, name=name
