@@ -12,7 +12,8 @@ Figures (DESIGN.md's reference workload):
 - cancel_ms / cancel_p99_ms: from asking to cancel a running run (its node
   awaiting a 60 s sleep) to the run's RunCancelled being stored (CancelRun
   with wait); bare: `task.cancel()` of `ainvoke` until the task has ended.
-Every output is checked; a wrong output fails the benchmark.
+Every output is checked; a wrong output fails the benchmark. `--api http`
+measures the same through LangGraph Server's HTTP API (`bench_http`).
 
 The line also says whether each of issue 15's targets (`TARGETS`, set as
 ratios to bare LangGraph measured in the same run) is met, and, for a
@@ -29,6 +30,7 @@ import json
 import os
 import platform
 import statistics
+import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
@@ -132,6 +134,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--cancel-runs", type=int, default=30, help="runs cancelled mid-node")
     parser.add_argument("--executors", type=int, default=1, help="executors when starting a stack")
     parser.add_argument(
+        "--api",
+        choices=("grpc", "http"),
+        default="grpc",
+        help="the reference workload through the gRPC API (graphmesh's client) or"
+        " LangGraph Server's HTTP API (langgraph-sdk)",
+    )
+    parser.add_argument(
+        "--http-url", default="", help="the HTTP API of a --target mesh (--api http)"
+    )
+    parser.add_argument(
         "--workload",
         choices=("reference", "stream"),
         default="reference",
@@ -172,7 +184,7 @@ async def _sequential(n: int, one: Callable[[], Awaitable[None]]) -> list[float]
     return samples
 
 
-async def _figures(
+async def reference_figures(
     args: argparse.Namespace,
     chain3_once: Callable[[], Awaitable[None]],
     fanout_once: Callable[[], Awaitable[None]],
@@ -237,7 +249,7 @@ async def bench_bare(args: argparse.Namespace) -> dict[str, float]:
             return (time.perf_counter() - started) * 1000
         raise BenchmarkError("bare sleeper was not cancelled")
 
-    return await _figures(args, chain3_once, fanout_once, first_chunk, cancel_once)
+    return await reference_figures(args, chain3_once, fanout_once, first_chunk, cancel_once)
 
 
 async def bench_mesh(
@@ -287,7 +299,7 @@ async def bench_mesh(
                 raise BenchmarkError(f"graphmesh cancel left the run {done.status.name}")
             return elapsed
 
-        return await _figures(
+        return await reference_figures(
             args, chain3_once, fanout_once, first_event, cancel_once, cpu, cpu_per_run
         )
 
@@ -297,6 +309,9 @@ def main(args: argparse.Namespace) -> int:
     from graphmesh.testing.stack import LocalStack, StackConfig
     from graphmesh_cli import bench_stream
 
+    if args.api == "http" and args.target and not args.http_url:
+        print("error: --api http against a --target mesh needs its --http-url", file=sys.stderr)
+        return 2
     stack = None
     tmp = None
     target = args.target
@@ -324,7 +339,13 @@ def main(args: argparse.Namespace) -> int:
         if args.workload == "stream":
             line = bench_stream.run(args, target, cpu)
         else:
-            mesh = asyncio.run(bench_mesh(target, args, cpu, cpu_per_run))
+            if args.api == "http":
+                from graphmesh_cli.bench_http import bench_http
+
+                url = stack.http_url if stack is not None else args.http_url
+                mesh = asyncio.run(bench_http(url, args, cpu, cpu_per_run))
+            else:
+                mesh = asyncio.run(bench_mesh(target, args, cpu, cpu_per_run))
             bare = asyncio.run(bench_bare(args))
     finally:
         if stack is not None:
@@ -360,6 +381,7 @@ def main(args: argparse.Namespace) -> int:
                     "cancelled": args.cancel_runs,
                 },
                 "executors": args.executors if stack is not None else None,
+                "api": args.api,
                 "outputs_checked": True,
                 "target": "started" if stack is not None else target,
                 "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},

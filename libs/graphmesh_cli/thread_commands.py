@@ -96,6 +96,13 @@ def cmd_label(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_copy(args: argparse.Namespace) -> int:
+    """Copies a thread."""
+    with connect(args) as client:
+        print_json(_thread_dict(client.copy_thread(args.thread_id, args.to or "")))
+    return 0
+
+
 def cmd_get(args: argparse.Namespace) -> int:
     """Shows a thread."""
     with connect(args) as client:
@@ -173,6 +180,9 @@ def add_thread_commands(sub: Any) -> None:
     label = command("label", "add labels to a thread (replacing those of a key)", cmd_label)
     label.add_argument("thread_id")
     label.add_argument("--metadata", action="append", required=True, help="KEY=VALUE label")
+    copy = command("copy", "copy a thread: a new one going on from the same state", cmd_copy)
+    copy.add_argument("thread_id")
+    copy.add_argument("--to", help="the copy's id (default: a new UUID)")
     command("get", "show a thread and its status", cmd_get).add_argument("thread_id")
     lst = command("list", "list threads, most recently updated first", cmd_list)
     lst.add_argument("--status", choices=["idle", "busy", "interrupted", "error"])

@@ -311,6 +311,9 @@ async def test_threads_are_created_searched_and_deleted(sdk: LangGraphClient) ->
     assert [t["thread_id"] for t in found] == [made["thread_id"]]
     assert found[0]["values"] == {"n": 3, "trail": ["s0", "s1", "s2"]}
     assert await sdk.threads.count(metadata={"label": label}) == 1
+    copy = await sdk.threads.copy(made["thread_id"])
+    assert copy["thread_id"] != made["thread_id"] and copy["values"] == found[0]["values"]
+    assert copy["metadata"]["label"] == label
     changed = await sdk.threads.update(made["thread_id"], metadata={"stage": "done"})
     assert changed["metadata"] == {"label": label, "stage": "done", "graph_id": "chain3"}
     assert (await sdk.threads.get(made["thread_id"]))["metadata"]["stage"] == "done"

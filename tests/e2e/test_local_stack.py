@@ -174,6 +174,23 @@ def test_bench_checks_outputs_and_prints_both_sides_with_ratios(stack: LocalStac
     assert figures["cpu_ms_per_run"] == {} and figures["executors"] is None
 
 
+def test_bench_measures_the_http_api_with_langgraphs_client(stack: LocalStack) -> None:
+    small = ["--runs", "24", "--concurrency", "6", "--sequential", "4", "--fanout-runs", "6"]
+    small += ["--first-event-runs", "3", "--cancel-runs", "2"]
+    figures = _bench(stack, "--api", "http", "--http-url", stack.http_url, *small)
+    assert figures["api"] == "http" and figures["outputs_checked"] is True
+    assert set(figures["graphmesh"]) == set(figures["bare_langgraph"])
+    assert all(v > 0 for v in figures["graphmesh"].values())
+    refused = subprocess.run(
+        [*CLI, "bench", "--target", stack.gateway_target, "--api", "http", "--runs", "1"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert refused.returncode != 0 and "--http-url" in refused.stderr
+
+
 def test_bench_stream_workload_checks_every_token_through_reconnects(stack: LocalStack) -> None:
     figures = _bench(
         stack,

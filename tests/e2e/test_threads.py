@@ -500,3 +500,56 @@ def test_labels_are_added_to_a_thread_later(
     )
     assert store_counts(stack) == before
     assert client.get_thread(thread_id).metadata["owner"] == "bob"
+
+
+def test_a_copied_thread_goes_on_from_the_same_state_apart_from_the_original(
+    client: Client,
+    stack: LocalStack,
+    thread_stub: thread_service_pb2_grpc.ThreadServiceStub,
+    thread_id: str,
+) -> None:
+    client.create_thread(thread_id, {"team": "support"})
+    paused = client.create_run("hitl", {"trail": []}, thread_id=thread_id)
+    assert client.wait_run(paused.run_id, timeout=60).status is RunStatus.INTERRUPTED
+    copy = client.copy_thread(thread_id, f"{thread_id}-copy")
+    assert (copy.thread_id, copy.metadata, copy.graph_id) == (
+        f"{thread_id}-copy",
+        {"team": "support"},
+        "hitl",
+    )
+    original, copied = client.get_thread_state(thread_id), client.get_thread_state(copy.thread_id)
+    assert (copied.values, copied.next, copied.interrupts) == (
+        original.values,
+        original.next,
+        original.interrupts,
+    )
+    resumed = client.create_run("hitl", None, thread_id=copy.thread_id, resume="yes")
+    done = client.wait_run(resumed.run_id, timeout=60)
+    assert done.output == {"trail": ["a", "approved:yes", "b"]}
+    assert client.get_thread_state(thread_id).next == ["approve"]  # the original waits on
+    assert client.get_thread(thread_id).status == "INTERRUPTED"
+    # A copy onto an id in use, or of a thread that is not there, changes nothing.
+    before = store_counts(stack)
+    expect(
+        lambda: thread_stub.CopyThread(
+            pb.CopyThreadRequest(thread_id=thread_id, new_thread_id=copy.thread_id)
+        ),
+        grpc.StatusCode.ALREADY_EXISTS,
+        "THREAD_EXISTS",
+        "new_thread_id",
+    )
+    expect(
+        lambda: thread_stub.CopyThread(pb.CopyThreadRequest(thread_id=f"{thread_id}-none")),
+        grpc.StatusCode.NOT_FOUND,
+        "THREAD_NOT_FOUND",
+        "thread_id",
+    )
+    expect(
+        lambda: thread_stub.CopyThread(
+            pb.CopyThreadRequest(thread_id=thread_id, new_thread_id="bad id!")
+        ),
+        grpc.StatusCode.INVALID_ARGUMENT,
+        "THREAD_ID_MALFORMED",
+        "new_thread_id",
+    )
+    assert store_counts(stack) == before

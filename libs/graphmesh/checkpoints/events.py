@@ -208,6 +208,8 @@ def payload_problem(type_: str, payload_json: str) -> str | None:
             if not (isinstance(runs, list) and all(isinstance(r, str) for r in runs)):
                 return "run_ids must be a list of strings"
         elif type_ in (THREAD_CREATED, THREAD_UPDATED):
+            if not isinstance(payload.get("graph_id", ""), str):
+                return "graph_id must be a string"
             metadata = payload.get("metadata") or {}
             if not (
                 isinstance(metadata, dict) and all(isinstance(v, str) for v in metadata.values())

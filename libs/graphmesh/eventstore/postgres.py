@@ -194,6 +194,7 @@ class PostgresEventStore(EventStore):
                 latest = await conn.fetchval(sql.LATEST_ROOT_CHECKPOINT, thread_id) or ""
                 check_latest_parent(thread_id, latest, fresh)
             metadata = json_object(row["metadata"]) if row is not None else {}
+            graph_id = ""
             deleted = False
             now = datetime.now(UTC)
             stored: list[Event] = []
@@ -206,7 +207,9 @@ class PostgresEventStore(EventStore):
                             field="thread_id",
                             metadata={"thread_id": thread_id},
                         )
-                    metadata = dict(json.loads(item.payload_json).get("metadata") or {})
+                    created = json.loads(item.payload_json)
+                    metadata = dict(created.get("metadata") or {})
+                    graph_id = str(created.get("graph_id") or "")
                 elif item.type == cpe.THREAD_UPDATED:
                     if row is None and not any(e.type == cpe.THREAD_CREATED for e in stored):
                         raise thread_not_found(thread_id)
@@ -237,7 +240,7 @@ class PostgresEventStore(EventStore):
                 EVENTS_CHANNEL,
                 stored[0].run_id,
             )
-            await threads.save_stream(conn, thread_id, last_seq, metadata, now, deleted)
+            await threads.save_stream(conn, thread_id, last_seq, metadata, now, deleted, graph_id)
             await apply_checkpoint_events(conn, stored)
             return last_seq, len(stored)
 

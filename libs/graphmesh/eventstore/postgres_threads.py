@@ -64,11 +64,13 @@ THREAD_COLUMNS = (
 _LOCK_STREAM = f"SELECT {THREAD_COLUMNS} FROM threads WHERE thread_id = $1 FOR UPDATE"
 
 _SAVE_STREAM = """
-INSERT INTO threads (thread_id, stream_id, last_seq, metadata, created_at, updated_at, deleted)
-VALUES ($1, $2, $3, $4::jsonb, $5, $5, $6)
+INSERT INTO threads (thread_id, stream_id, last_seq, metadata, created_at, updated_at, deleted,
+                     graph_id)
+VALUES ($1, $2, $3, $4::jsonb, $5, $5, $6, $7)
 ON CONFLICT (thread_id) DO UPDATE SET
     last_seq = EXCLUDED.last_seq, metadata = EXCLUDED.metadata,
-    updated_at = EXCLUDED.updated_at, deleted = EXCLUDED.deleted
+    updated_at = EXCLUDED.updated_at, deleted = EXCLUDED.deleted,
+    graph_id = CASE WHEN EXCLUDED.graph_id = '' THEN threads.graph_id ELSE EXCLUDED.graph_id END
 """
 
 
@@ -141,8 +143,10 @@ async def save_stream(
     metadata: dict[str, str],
     updated_at: datetime,
     deleted: bool,
+    graph_id: str = "",
 ) -> None:
-    """Saves the thread stream's head (creating the record if needed)."""
+    """Saves the thread stream's head (creating the record if needed); a
+    `graph_id` given (a copy's: its source's graph) becomes the thread's."""
     await conn.execute(
         _SAVE_STREAM,
         thread_id,
@@ -151,4 +155,5 @@ async def save_stream(
         json.dumps(metadata),
         updated_at,
         deleted,
+        graph_id,
     )

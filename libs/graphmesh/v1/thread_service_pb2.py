@@ -26,7 +26,7 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from graphmesh.v1 import run_pb2 as graphmesh_dot_v1_dot_run__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!graphmesh/v1/thread_service.proto\x12\x0cgraphmesh.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x16graphmesh/v1/run.proto\"\xb5\x02\n\x06Thread\x12\x11\n\tthread_id\x18\x01 \x01(\t\x12*\n\x06status\x18\x02 \x01(\x0e\x32\x1a.graphmesh.v1.ThreadStatus\x12\x34\n\x08metadata\x18\x03 \x03(\x0b\x32\".graphmesh.v1.Thread.MetadataEntry\x12.\n\ncreated_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08graph_id\x18\x06 \x01(\t\x12\x13\n\x0blast_run_id\x18\x07 \x01(\t\x1a/\n\rMetadataEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\xb6\x01\n\x13\x43reateThreadRequest\x12\x11\n\tthread_id\x18\x01 \x01(\t\x12\x41\n\x08metadata\x18\x02 \x03(\x0b\x32/.graphmesh.v1.CreateThreadRequest.MetadataEntry\x12\x18\n\x10if_exists_return\x18\x03 \x01(\x08\x1a/\n\rMetadataEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"M\n\x14\x43reateThreadResponse\x12$\n\x06thread\x18\x01 \x01(\x0b\x32\x14.graphmesh.v1.Thread\x12\x0f\n\x07\x63reated\x18\x02 \x01(\x08\"\x9c\x01\n\x13UpdateThreadRequest\x12\x11\n\tthread_id\x18\x01 \x01(\t\x12\x41\n\x08metadata\x18\x02 \x03(\x0b\x32/.graphmesh.v1.UpdateThreadRequest.MetadataEntry\x1a/\n\rMetadataEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"<\n\x14UpdateThreadResponse\x12$\n\x06thread\x18\x01 \x01(\x0b\x32\x14.graphmesh.v1.Thread\"%\n\x10GetThreadRequest\x12\x11\n\tthread_id\x18\x01 \x01(\t\"9\n\x11GetThreadResponse\x12$\n\x06thread\x18\x01 \x01(\x0b\x32\x14.graphmesh.v1.Thread\"\xff\x01\n\x12ListThreadsRequest\x12*\n\x06status\x18\x01 \x01(\x0e\x32\x1a.graphmesh.v1.ThreadStatus\x12\x10\n\x08graph_id\x18\x02 \x01(\t\x12@\n\x08metadata\x18\x03 \x03(\x0b\x32..graphmesh.v1.ListThreadsRequest.MetadataEntry\x12\x16\n\tpage_size\x18\x04 \x01(\x05H\x00\x88\x01\x01\x12\x12\n\npage_token\x18\x05 \x01(\t\x1a/\n\rMetadataEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x42\x0c\n\n_page_size\"U\n\x13ListThreadsResponse\x12%\n\x07threads\x18\x01 \x03(\x0b\x32\x14.graphmesh.v1.Thread\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\x99\x02\n\x0bThreadState\x12\x13\n\x0bvalues_json\x18\x01 \x01(\t\x12\x0c\n\x04next\x18\x02 \x03(\t\x12+\n\ninterrupts\x18\x03 \x03(\x0b\x32\x17.graphmesh.v1.Interrupt\x12\x15\n\rcheckpoint_id\x18\x04 \x01(\t\x12\x1c\n\x14parent_checkpoint_id\x18\x05 \x01(\t\x12\x15\n\rmetadata_json\x18\x06 \x01(\t\x12.\n\ncreated_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\'\n\x05tasks\x18\x08 \x03(\x0b\x32\x18.graphmesh.v1.ThreadTask\x12\x15\n\rcheckpoint_ns\x18\t \x01(\t\"\xa1\x01\n\nThreadTask\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\r\n\x05\x65rror\x18\x03 \x01(\t\x12+\n\ninterrupts\x18\x04 \x03(\x0b\x32\x17.graphmesh.v1.Interrupt\x12(\n\x05state\x18\x05 \x01(\x0b\x32\x19.graphmesh.v1.ThreadState\x12\x13\n\x0bresult_json\x18\x06 \x01(\t\"T\n\x15GetThreadStateRequest\x12\x11\n\tthread_id\x18\x01 \x01(\t\x12\x15\n\rcheckpoint_id\x18\x02 \x01(\t\x12\x11\n\tsubgraphs\x18\x03 \x01(\x08\"B\n\x16GetThreadStateResponse\x12(\n\x05state\x18\x01 \x01(\x0b\x32\x19.graphmesh.v1.ThreadState\"f\n\x17GetThreadHistoryRequest\x12\x11\n\tthread_id\x18\x01 \x01(\t\x12\x16\n\tpage_size\x18\x02 \x01(\x05H\x00\x88\x01\x01\x12\x12\n\npage_token\x18\x03 \x01(\tB\x0c\n\n_page_size\"^\n\x18GetThreadHistoryResponse\x12)\n\x06states\x18\x01 \x03(\x0b\x32\x19.graphmesh.v1.ThreadState\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\x81\x01\n\x18UpdateThreadStateRequest\x12\x11\n\tthread_id\x18\x01 \x01(\t\x12\x13\n\x0bvalues_json\x18\x02 \x01(\t\x12\x0f\n\x07\x61s_node\x18\x03 \x01(\t\x12\x15\n\rcheckpoint_id\x18\x04 \x01(\t\x12\x15\n\rcheckpoint_ns\x18\x05 \x01(\t\"2\n\x19UpdateThreadStateResponse\x12\x15\n\rcheckpoint_id\x18\x01 \x01(\t\"(\n\x13\x44\x65leteThreadRequest\x12\x11\n\tthread_id\x18\x01 \x01(\t\"\x16\n\x14\x44\x65leteThreadResponse*\x95\x01\n\x0cThreadStatus\x12\x1d\n\x19THREAD_STATUS_UNSPECIFIED\x10\x00\x12\x16\n\x12THREAD_STATUS_IDLE\x10\x01\x12\x16\n\x12THREAD_STATUS_BUSY\x10\x02\x12\x1d\n\x19THREAD_STATUS_INTERRUPTED\x10\x03\x12\x17\n\x13THREAD_STATUS_ERROR\x10\x04\x32\xdc\x05\n\rThreadService\x12U\n\x0c\x43reateThread\x12!.graphmesh.v1.CreateThreadRequest\x1a\".graphmesh.v1.CreateThreadResponse\x12L\n\tGetThread\x12\x1e.graphmesh.v1.GetThreadRequest\x1a\x1f.graphmesh.v1.GetThreadResponse\x12U\n\x0cUpdateThread\x12!.graphmesh.v1.UpdateThreadRequest\x1a\".graphmesh.v1.UpdateThreadResponse\x12R\n\x0bListThreads\x12 .graphmesh.v1.ListThreadsRequest\x1a!.graphmesh.v1.ListThreadsResponse\x12[\n\x0eGetThreadState\x12#.graphmesh.v1.GetThreadStateRequest\x1a$.graphmesh.v1.GetThreadStateResponse\x12\x61\n\x10GetThreadHistory\x12%.graphmesh.v1.GetThreadHistoryRequest\x1a&.graphmesh.v1.GetThreadHistoryResponse\x12\x64\n\x11UpdateThreadState\x12&.graphmesh.v1.UpdateThreadStateRequest\x1a\'.graphmesh.v1.UpdateThreadStateResponse\x12U\n\x0c\x44\x65leteThread\x12!.graphmesh.v1.DeleteThreadRequest\x1a\".graphmesh.v1.DeleteThreadResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!graphmesh/v1/thread_service.proto\x12\x0cgraphmesh.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x16graphmesh/v1/run.proto\"\xb5\x02\n\x06Thread\x12\x11\n\tthread_id\x18\x01 \x01(\t\x12*\n\x06status\x18\x02 \x01(\x0e\x32\x1a.graphmesh.v1.ThreadStatus\x12\x34\n\x08metadata\x18\x03 \x03(\x0b\x32\".graphmesh.v1.Thread.MetadataEntry\x12.\n\ncreated_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08graph_id\x18\x06 \x01(\t\x12\x13\n\x0blast_run_id\x18\x07 \x01(\t\x1a/\n\rMetadataEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\xb6\x01\n\x13\x43reateThreadRequest\x12\x11\n\tthread_id\x18\x01 \x01(\t\x12\x41\n\x08metadata\x18\x02 \x03(\x0b\x32/.graphmesh.v1.CreateThreadRequest.MetadataEntry\x12\x18\n\x10if_exists_return\x18\x03 \x01(\x08\x1a/\n\rMetadataEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"M\n\x14\x43reateThreadResponse\x12$\n\x06thread\x18\x01 \x01(\x0b\x32\x14.graphmesh.v1.Thread\x12\x0f\n\x07\x63reated\x18\x02 \x01(\x08\"\x9c\x01\n\x13UpdateThreadRequest\x12\x11\n\tthread_id\x18\x01 \x01(\t\x12\x41\n\x08metadata\x18\x02 \x03(\x0b\x32/.graphmesh.v1.UpdateThreadRequest.MetadataEntry\x1a/\n\rMetadataEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"<\n\x14UpdateThreadResponse\x12$\n\x06thread\x18\x01 \x01(\x0b\x32\x14.graphmesh.v1.Thread\"=\n\x11\x43opyThreadRequest\x12\x11\n\tthread_id\x18\x01 \x01(\t\x12\x15\n\rnew_thread_id\x18\x02 \x01(\t\":\n\x12\x43opyThreadResponse\x12$\n\x06thread\x18\x01 \x01(\x0b\x32\x14.graphmesh.v1.Thread\"%\n\x10GetThreadRequest\x12\x11\n\tthread_id\x18\x01 \x01(\t\"9\n\x11GetThreadResponse\x12$\n\x06thread\x18\x01 \x01(\x0b\x32\x14.graphmesh.v1.Thread\"\xff\x01\n\x12ListThreadsRequest\x12*\n\x06status\x18\x01 \x01(\x0e\x32\x1a.graphmesh.v1.ThreadStatus\x12\x10\n\x08graph_id\x18\x02 \x01(\t\x12@\n\x08metadata\x18\x03 \x03(\x0b\x32..graphmesh.v1.ListThreadsRequest.MetadataEntry\x12\x16\n\tpage_size\x18\x04 \x01(\x05H\x00\x88\x01\x01\x12\x12\n\npage_token\x18\x05 \x01(\t\x1a/\n\rMetadataEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x42\x0c\n\n_page_size\"U\n\x13ListThreadsResponse\x12%\n\x07threads\x18\x01 \x03(\x0b\x32\x14.graphmesh.v1.Thread\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\x99\x02\n\x0bThreadState\x12\x13\n\x0bvalues_json\x18\x01 \x01(\t\x12\x0c\n\x04next\x18\x02 \x03(\t\x12+\n\ninterrupts\x18\x03 \x03(\x0b\x32\x17.graphmesh.v1.Interrupt\x12\x15\n\rcheckpoint_id\x18\x04 \x01(\t\x12\x1c\n\x14parent_checkpoint_id\x18\x05 \x01(\t\x12\x15\n\rmetadata_json\x18\x06 \x01(\t\x12.\n\ncreated_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\'\n\x05tasks\x18\x08 \x03(\x0b\x32\x18.graphmesh.v1.ThreadTask\x12\x15\n\rcheckpoint_ns\x18\t \x01(\t\"\xa1\x01\n\nThreadTask\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\r\n\x05\x65rror\x18\x03 \x01(\t\x12+\n\ninterrupts\x18\x04 \x03(\x0b\x32\x17.graphmesh.v1.Interrupt\x12(\n\x05state\x18\x05 \x01(\x0b\x32\x19.graphmesh.v1.ThreadState\x12\x13\n\x0bresult_json\x18\x06 \x01(\t\"T\n\x15GetThreadStateRequest\x12\x11\n\tthread_id\x18\x01 \x01(\t\x12\x15\n\rcheckpoint_id\x18\x02 \x01(\t\x12\x11\n\tsubgraphs\x18\x03 \x01(\x08\"B\n\x16GetThreadStateResponse\x12(\n\x05state\x18\x01 \x01(\x0b\x32\x19.graphmesh.v1.ThreadState\"f\n\x17GetThreadHistoryRequest\x12\x11\n\tthread_id\x18\x01 \x01(\t\x12\x16\n\tpage_size\x18\x02 \x01(\x05H\x00\x88\x01\x01\x12\x12\n\npage_token\x18\x03 \x01(\tB\x0c\n\n_page_size\"^\n\x18GetThreadHistoryResponse\x12)\n\x06states\x18\x01 \x03(\x0b\x32\x19.graphmesh.v1.ThreadState\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\x81\x01\n\x18UpdateThreadStateRequest\x12\x11\n\tthread_id\x18\x01 \x01(\t\x12\x13\n\x0bvalues_json\x18\x02 \x01(\t\x12\x0f\n\x07\x61s_node\x18\x03 \x01(\t\x12\x15\n\rcheckpoint_id\x18\x04 \x01(\t\x12\x15\n\rcheckpoint_ns\x18\x05 \x01(\t\"2\n\x19UpdateThreadStateResponse\x12\x15\n\rcheckpoint_id\x18\x01 \x01(\t\"(\n\x13\x44\x65leteThreadRequest\x12\x11\n\tthread_id\x18\x01 \x01(\t\"\x16\n\x14\x44\x65leteThreadResponse*\x95\x01\n\x0cThreadStatus\x12\x1d\n\x19THREAD_STATUS_UNSPECIFIED\x10\x00\x12\x16\n\x12THREAD_STATUS_IDLE\x10\x01\x12\x16\n\x12THREAD_STATUS_BUSY\x10\x02\x12\x1d\n\x19THREAD_STATUS_INTERRUPTED\x10\x03\x12\x17\n\x13THREAD_STATUS_ERROR\x10\x04\x32\xad\x06\n\rThreadService\x12U\n\x0c\x43reateThread\x12!.graphmesh.v1.CreateThreadRequest\x1a\".graphmesh.v1.CreateThreadResponse\x12L\n\tGetThread\x12\x1e.graphmesh.v1.GetThreadRequest\x1a\x1f.graphmesh.v1.GetThreadResponse\x12U\n\x0cUpdateThread\x12!.graphmesh.v1.UpdateThreadRequest\x1a\".graphmesh.v1.UpdateThreadResponse\x12O\n\nCopyThread\x12\x1f.graphmesh.v1.CopyThreadRequest\x1a .graphmesh.v1.CopyThreadResponse\x12R\n\x0bListThreads\x12 .graphmesh.v1.ListThreadsRequest\x1a!.graphmesh.v1.ListThreadsResponse\x12[\n\x0eGetThreadState\x12#.graphmesh.v1.GetThreadStateRequest\x1a$.graphmesh.v1.GetThreadStateResponse\x12\x61\n\x10GetThreadHistory\x12%.graphmesh.v1.GetThreadHistoryRequest\x1a&.graphmesh.v1.GetThreadHistoryResponse\x12\x64\n\x11UpdateThreadState\x12&.graphmesh.v1.UpdateThreadStateRequest\x1a\'.graphmesh.v1.UpdateThreadStateResponse\x12U\n\x0c\x44\x65leteThread\x12!.graphmesh.v1.DeleteThreadRequest\x1a\".graphmesh.v1.DeleteThreadResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -41,8 +41,8 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_UPDATETHREADREQUEST_METADATAENTRY']._serialized_options = b'8\001'
   _globals['_LISTTHREADSREQUEST_METADATAENTRY']._loaded_options = None
   _globals['_LISTTHREADSREQUEST_METADATAENTRY']._serialized_options = b'8\001'
-  _globals['_THREADSTATUS']._serialized_start=2401
-  _globals['_THREADSTATUS']._serialized_end=2550
+  _globals['_THREADSTATUS']._serialized_start=2524
+  _globals['_THREADSTATUS']._serialized_end=2673
   _globals['_THREAD']._serialized_start=109
   _globals['_THREAD']._serialized_end=418
   _globals['_THREAD_METADATAENTRY']._serialized_start=371
@@ -59,36 +59,40 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_UPDATETHREADREQUEST_METADATAENTRY']._serialized_end=418
   _globals['_UPDATETHREADRESPONSE']._serialized_start=843
   _globals['_UPDATETHREADRESPONSE']._serialized_end=903
-  _globals['_GETTHREADREQUEST']._serialized_start=905
-  _globals['_GETTHREADREQUEST']._serialized_end=942
-  _globals['_GETTHREADRESPONSE']._serialized_start=944
-  _globals['_GETTHREADRESPONSE']._serialized_end=1001
-  _globals['_LISTTHREADSREQUEST']._serialized_start=1004
-  _globals['_LISTTHREADSREQUEST']._serialized_end=1259
+  _globals['_COPYTHREADREQUEST']._serialized_start=905
+  _globals['_COPYTHREADREQUEST']._serialized_end=966
+  _globals['_COPYTHREADRESPONSE']._serialized_start=968
+  _globals['_COPYTHREADRESPONSE']._serialized_end=1026
+  _globals['_GETTHREADREQUEST']._serialized_start=1028
+  _globals['_GETTHREADREQUEST']._serialized_end=1065
+  _globals['_GETTHREADRESPONSE']._serialized_start=1067
+  _globals['_GETTHREADRESPONSE']._serialized_end=1124
+  _globals['_LISTTHREADSREQUEST']._serialized_start=1127
+  _globals['_LISTTHREADSREQUEST']._serialized_end=1382
   _globals['_LISTTHREADSREQUEST_METADATAENTRY']._serialized_start=371
   _globals['_LISTTHREADSREQUEST_METADATAENTRY']._serialized_end=418
-  _globals['_LISTTHREADSRESPONSE']._serialized_start=1261
-  _globals['_LISTTHREADSRESPONSE']._serialized_end=1346
-  _globals['_THREADSTATE']._serialized_start=1349
-  _globals['_THREADSTATE']._serialized_end=1630
-  _globals['_THREADTASK']._serialized_start=1633
-  _globals['_THREADTASK']._serialized_end=1794
-  _globals['_GETTHREADSTATEREQUEST']._serialized_start=1796
-  _globals['_GETTHREADSTATEREQUEST']._serialized_end=1880
-  _globals['_GETTHREADSTATERESPONSE']._serialized_start=1882
-  _globals['_GETTHREADSTATERESPONSE']._serialized_end=1948
-  _globals['_GETTHREADHISTORYREQUEST']._serialized_start=1950
-  _globals['_GETTHREADHISTORYREQUEST']._serialized_end=2052
-  _globals['_GETTHREADHISTORYRESPONSE']._serialized_start=2054
-  _globals['_GETTHREADHISTORYRESPONSE']._serialized_end=2148
-  _globals['_UPDATETHREADSTATEREQUEST']._serialized_start=2151
-  _globals['_UPDATETHREADSTATEREQUEST']._serialized_end=2280
-  _globals['_UPDATETHREADSTATERESPONSE']._serialized_start=2282
-  _globals['_UPDATETHREADSTATERESPONSE']._serialized_end=2332
-  _globals['_DELETETHREADREQUEST']._serialized_start=2334
-  _globals['_DELETETHREADREQUEST']._serialized_end=2374
-  _globals['_DELETETHREADRESPONSE']._serialized_start=2376
-  _globals['_DELETETHREADRESPONSE']._serialized_end=2398
-  _globals['_THREADSERVICE']._serialized_start=2553
-  _globals['_THREADSERVICE']._serialized_end=3285
+  _globals['_LISTTHREADSRESPONSE']._serialized_start=1384
+  _globals['_LISTTHREADSRESPONSE']._serialized_end=1469
+  _globals['_THREADSTATE']._serialized_start=1472
+  _globals['_THREADSTATE']._serialized_end=1753
+  _globals['_THREADTASK']._serialized_start=1756
+  _globals['_THREADTASK']._serialized_end=1917
+  _globals['_GETTHREADSTATEREQUEST']._serialized_start=1919
+  _globals['_GETTHREADSTATEREQUEST']._serialized_end=2003
+  _globals['_GETTHREADSTATERESPONSE']._serialized_start=2005
+  _globals['_GETTHREADSTATERESPONSE']._serialized_end=2071
+  _globals['_GETTHREADHISTORYREQUEST']._serialized_start=2073
+  _globals['_GETTHREADHISTORYREQUEST']._serialized_end=2175
+  _globals['_GETTHREADHISTORYRESPONSE']._serialized_start=2177
+  _globals['_GETTHREADHISTORYRESPONSE']._serialized_end=2271
+  _globals['_UPDATETHREADSTATEREQUEST']._serialized_start=2274
+  _globals['_UPDATETHREADSTATEREQUEST']._serialized_end=2403
+  _globals['_UPDATETHREADSTATERESPONSE']._serialized_start=2405
+  _globals['_UPDATETHREADSTATERESPONSE']._serialized_end=2455
+  _globals['_DELETETHREADREQUEST']._serialized_start=2457
+  _globals['_DELETETHREADREQUEST']._serialized_end=2497
+  _globals['_DELETETHREADRESPONSE']._serialized_start=2499
+  _globals['_DELETETHREADRESPONSE']._serialized_end=2521
+  _globals['_THREADSERVICE']._serialized_start=2676
+  _globals['_THREADSERVICE']._serialized_end=3489
 # @@protoc_insertion_point(module_scope)

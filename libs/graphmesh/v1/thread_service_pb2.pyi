@@ -95,6 +95,20 @@ class UpdateThreadResponse(_message.Message):
     thread: Thread
     def __init__(self, thread: _Optional[_Union[Thread, _Mapping]] = ...) -> None: ...
 
+class CopyThreadRequest(_message.Message):
+    __slots__ = ("thread_id", "new_thread_id")
+    THREAD_ID_FIELD_NUMBER: _ClassVar[int]
+    NEW_THREAD_ID_FIELD_NUMBER: _ClassVar[int]
+    thread_id: str
+    new_thread_id: str
+    def __init__(self, thread_id: _Optional[str] = ..., new_thread_id: _Optional[str] = ...) -> None: ...
+
+class CopyThreadResponse(_message.Message):
+    __slots__ = ("thread",)
+    THREAD_FIELD_NUMBER: _ClassVar[int]
+    thread: Thread
+    def __init__(self, thread: _Optional[_Union[Thread, _Mapping]] = ...) -> None: ...
+
 class GetThreadRequest(_message.Message):
     __slots__ = ("thread_id",)
     THREAD_ID_FIELD_NUMBER: _ClassVar[int]

@@ -54,6 +54,11 @@ class ThreadServiceStub:
                 request_serializer=graphmesh_dot_v1_dot_thread__service__pb2.UpdateThreadRequest.SerializeToString,
                 response_deserializer=graphmesh_dot_v1_dot_thread__service__pb2.UpdateThreadResponse.FromString,
                 _registered_method=True)
+        self.CopyThread = channel.unary_unary(
+                '/graphmesh.v1.ThreadService/CopyThread',
+                request_serializer=graphmesh_dot_v1_dot_thread__service__pb2.CopyThreadRequest.SerializeToString,
+                response_deserializer=graphmesh_dot_v1_dot_thread__service__pb2.CopyThreadResponse.FromString,
+                _registered_method=True)
         self.ListThreads = channel.unary_unary(
                 '/graphmesh.v1.ThreadService/ListThreads',
                 request_serializer=graphmesh_dot_v1_dot_thread__service__pb2.ListThreadsRequest.SerializeToString,
@@ -106,6 +111,14 @@ class ThreadServiceServicer:
 
     def UpdateThread(self, request, context):
         """Adds to a thread's metadata (entries of the same key are replaced).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CopyThread(self, request, context):
+        """Makes a new thread with a copy of a thread's checkpoints and metadata:
+        it goes on from the same state, apart from the original.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -166,6 +179,11 @@ def add_ThreadServiceServicer_to_server(servicer, server):
                     servicer.UpdateThread,
                     request_deserializer=graphmesh_dot_v1_dot_thread__service__pb2.UpdateThreadRequest.FromString,
                     response_serializer=graphmesh_dot_v1_dot_thread__service__pb2.UpdateThreadResponse.SerializeToString,
+            ),
+            'CopyThread': grpc.unary_unary_rpc_method_handler(
+                    servicer.CopyThread,
+                    request_deserializer=graphmesh_dot_v1_dot_thread__service__pb2.CopyThreadRequest.FromString,
+                    response_serializer=graphmesh_dot_v1_dot_thread__service__pb2.CopyThreadResponse.SerializeToString,
             ),
             'ListThreads': grpc.unary_unary_rpc_method_handler(
                     servicer.ListThreads,
@@ -279,6 +297,33 @@ class ThreadService:
             '/graphmesh.v1.ThreadService/UpdateThread',
             graphmesh_dot_v1_dot_thread__service__pb2.UpdateThreadRequest.SerializeToString,
             graphmesh_dot_v1_dot_thread__service__pb2.UpdateThreadResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CopyThread(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/graphmesh.v1.ThreadService/CopyThread',
+            graphmesh_dot_v1_dot_thread__service__pb2.CopyThreadRequest.SerializeToString,
+            graphmesh_dot_v1_dot_thread__service__pb2.CopyThreadResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -16,7 +16,7 @@ from graphmesh import tenancy
 from graphmesh.checkpoints import events as cpe
 from graphmesh.checkpoints.saver import append_thread_event
 from graphmesh.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
-from graphmesh.grpcutil import handle_errors, translated_rpc_errors
+from graphmesh.grpcutil import call_patiently, handle_errors, translated_rpc_errors
 from graphmesh.internal.v1 import checkpoint_service_pb2 as cp_pb2
 from graphmesh.jsonutil import dumps
 from graphmesh.thread_records import ThreadRecord
@@ -134,6 +134,47 @@ class ThreadServicer(pb_grpc.ThreadServiceServicer):
                 raise thread_not_found(record.thread_id, deleted=True) from exc
             record = await self._threads.live_record(record.thread_id)
         return pb.UpdateThreadResponse(thread=_public(record))
+
+    @handle_errors
+    async def CopyThread(
+        self, request: pb.CopyThreadRequest, context: grpc.aio.ServicerContext
+    ) -> pb.CopyThreadResponse:
+        caller = Caller.current()
+        copy_id = caller.thread(
+            validation.thread_id(request.new_thread_id, "new_thread_id") or str(uuid.uuid4())
+        )
+        source = await self._record(request.thread_id)
+        # One append: the copy exists with its checkpoints, or not at all.
+        made = {"metadata": source.metadata, "graph_id": source.graph_id}
+        copied = {"source_thread_id": source.thread_id}
+        append = cp_pb2.AppendThreadEventsRequest(
+            thread_id=copy_id,
+            events=[
+                cp_pb2.ThreadEvent(
+                    event_id=str(uuid.uuid4()), type=cpe.THREAD_CREATED, payload_json=dumps(made)
+                ),
+                cp_pb2.ThreadEvent(
+                    event_id=str(uuid.uuid4()),
+                    type=cpe.CHECKPOINTS_COPIED,
+                    payload_json=dumps(copied),
+                ),
+            ],
+        )
+        try:
+            await call_patiently(
+                lambda: self._threads.stub.AppendThreadEvents(append), "copying the thread"
+            )
+        except AlreadyExists as exc:
+            raise AlreadyExists(
+                f"thread {tenancy.public_thread(copy_id)} exists",
+                reason="THREAD_EXISTS",
+                field="new_thread_id",
+            ) from exc
+        except FailedPrecondition as exc:
+            if exc.reason == "THREAD_DELETED":
+                raise thread_not_found(copy_id, deleted=True) from exc
+            raise
+        return pb.CopyThreadResponse(thread=_public(await self._threads.live_record(copy_id)))
 
     @handle_errors
     async def ListThreads(

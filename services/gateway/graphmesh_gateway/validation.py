@@ -69,13 +69,13 @@ def items(values: Sequence[Any], field: str, max_items: int = MAX_LIST_ITEMS) ->
     return values
 
 
-def thread_id(value: str) -> str:
+def thread_id(value: str, field: str = "thread_id") -> str:
     """A client-given thread id ("" means: make one)."""
     if value and not THREAD_ID_PATTERN.match(value):
         raise InvalidArgument(
-            "thread_id must be 1-128 letters, digits or '._:-', starting with a letter or digit",
+            f"{field} must be 1-128 letters, digits or '._:-', starting with a letter or digit",
             reason="THREAD_ID_MALFORMED",
-            field="thread_id",
+            field=field,
         )
     return value
 

@@ -70,8 +70,9 @@ def routes(api: Api) -> list[Route]:
         return Response(status_code=204)
 
     async def copy(request: Request) -> Response:
-        await api.caller(request).get_thread(request.path_params["thread_id"])
-        raise NotServed("copying a thread is not served yet", reason="THREAD_COPY_NOT_SERVED")
+        client = api.caller(request)
+        thread = await client.copy_thread(request.path_params["thread_id"])
+        return JSONResponse(thread_json(thread, await _state_or_none(client, thread)))
 
     async def search(request: Request) -> Response:
         client = api.caller(request)
