@@ -492,3 +492,22 @@ async def test_the_events_mode_streams_langchains_run_events(sdk: LangGraphClien
     assert parts[0].event == "metadata"
     assert {p.event for p in parts[1:]} == {"events"}
     assert run_events([p.data for p in parts[1:]]) == run_events(expected)
+
+
+@pytest.mark.parametrize("on_completion", ["delete", "keep"])
+async def test_a_stateless_runs_thread_goes_once_it_ends_unless_kept(
+    stack: LocalStack, on_completion: str
+) -> None:
+    body = {"assistant_id": "chain3", "input": {"n": 0, "trail": []}}
+    async with httpx.AsyncClient(base_url=stack.http_url, timeout=60) as http:
+        answer = await http.post("/runs/wait", json={**body, "on_completion": on_completion})
+        assert answer.json() == {"n": 3, "trail": ["s0", "s1", "s2"]}
+        thread = answer.headers["content-location"].split("/")[2]
+        deadline = asyncio.get_running_loop().time() + 20
+        status = 200
+        while asyncio.get_running_loop().time() < deadline:
+            status = (await http.get(f"/threads/{thread}")).status_code
+            if status == 404 or on_completion == "keep":
+                break
+            await asyncio.sleep(0.05)
+    assert status == (404 if on_completion == "delete" else 200)

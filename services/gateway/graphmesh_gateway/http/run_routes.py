@@ -314,14 +314,31 @@ async def _cancel_on_disconnect(
                 await asyncio.shield(client.cancel_run(run.run_id, wait=False))
 
 
+#: Deletions of stateless runs' threads under way (referenced until done).
+_DELETIONS: set[asyncio.Task[None]] = set()
+
+
+def _delete_thread_soon(client: AsyncClient, thread_id: str) -> None:
+    """Deletes a stateless run's thread after its answer has gone (the
+    client does not wait for it, as with LangGraph Server); a deletion that
+    fails leaves the thread, which does no harm."""
+
+    async def delete() -> None:
+        with contextlib.suppress(GraphmeshError):
+            await client.delete_thread(thread_id)
+
+    task = asyncio.get_running_loop().create_task(delete())
+    _DELETIONS.add(task)
+    task.add_done_callback(_DELETIONS.discard)
+
+
 async def _delete_thread_after(
     client: AsyncClient, run: Run, events: AsyncIterator[SseEvent]
 ) -> AsyncIterator[SseEvent]:
     """`events`; a stateless run's thread is deleted once it has ended."""
     async for event in events:
         yield event
-    with contextlib.suppress(GraphmeshError):
-        await client.delete_thread(run.thread_id)
+    _delete_thread_soon(client, run.thread_id)
 
 
 def _event_stream(events: AsyncIterator[SseEvent], run: Run) -> Response:
@@ -393,8 +410,7 @@ def _result(client: AsyncClient, run: Run, *, cancel: bool, delete: bool = False
                 with contextlib.suppress(GraphmeshError):
                     await asyncio.shield(client.cancel_run(run.run_id, wait=False))
             if delete and ended:
-                with contextlib.suppress(GraphmeshError):
-                    await client.delete_thread(run.thread_id)
+                _delete_thread_soon(client, run.thread_id)
 
     return StreamingResponse(
         body(),
