@@ -175,6 +175,21 @@ def test_schemas_and_the_drawing_of_an_assistant_s_graph(client: Client) -> None
     assert not [n["id"] for n in flat["nodes"] if ":" in n["id"]]
 
 
+def test_an_assistant_s_subgraphs_are_its_graph_s_as_langgraph_lists_them(client: Client) -> None:
+    graph = in_process_graph("control", "nested")
+    expected = {ns: sub.get_input_jsonschema() for ns, sub in graph.get_subgraphs()}
+    found = client.get_assistant_subgraphs("nested")
+    assert set(found) == set(expected) == {"child"}
+    assert found["child"]["input_schema"] == json.loads(json.dumps(expected["child"]))
+    assert set(found["child"]["state_schema"]["properties"]) == {"trail"}
+    assert client.get_assistant_subgraphs("nested", "child") == found
+    assert client.get_assistant_subgraphs("nested", "nowhere") == {}
+    assert client.get_assistant_subgraphs("chain3", recurse=True) == {}
+    with pytest.raises(InvalidArgument) as refused:
+        client.get_assistant_subgraphs("nested", "x" * 1025)
+    assert refused.value.reason == "NAMESPACE_TOO_LONG"
+
+
 @pytest.mark.parametrize(
     ("call", "error", "reason"),
     [

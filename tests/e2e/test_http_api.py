@@ -291,6 +291,10 @@ async def test_assistants_keep_versions(sdk: LangGraphClient) -> None:
     assert out["n"] == 3
     schemas = await sdk.assistants.get_schemas(made["assistant_id"])
     assert schemas["graph_id"] == "chain3" and schemas["input_schema"]
+    assert await sdk.assistants.get_subgraphs("nested") == {
+        "child": (await sdk.assistants.get_subgraphs("nested", namespace="child"))["child"]
+    }
+    assert await sdk.assistants.get_subgraphs(made["assistant_id"]) == {}
     graph = await sdk.assistants.get_graph(made["assistant_id"])
     assert {n["id"] for n in graph["nodes"]} >= {"s0", "s1", "s2"}
     await sdk.assistants.delete(made["assistant_id"])

@@ -84,8 +84,8 @@ def test_every_rpc_refuses_missing_bad_and_expired_credentials(secure: SecureMes
                     ):
                         failures.append(f"{rpc.name} with {name}: {code} {got}")
     assert failures == []
-    # RunService 6, ThreadService 9, GraphService 3, AssistantService 10, StoreService 5
-    assert len(PUBLIC_RPCS) == 33
+    # RunService 6, ThreadService 9, GraphService 3, AssistantService 11, StoreService 5
+    assert len(PUBLIC_RPCS) == 34
     assert store_counts(secure.mesh) == before
 
 

@@ -313,6 +313,17 @@ class AsyncClient(_calls.Connection):
             await self._call(self._assistants.GetAssistantSchemas, request)
         )
 
+    async def get_assistant_subgraphs(
+        self, assistant_id: str, namespace: str = "", *, recurse: bool = False
+    ) -> dict[str, Any]:
+        """{namespace: schemas} of the assistant's graph's subgraphs (only the
+        one at `namespace` if given; with `recurse`, nested ones too)."""
+        request = as_pb2.GetAssistantSubgraphsRequest(
+            assistant_id=assistant_id, namespace=namespace, recurse=recurse
+        )
+        answer = await self._call(self._assistants.GetAssistantSubgraphs, request)
+        return _calls.subgraph_schemas(answer)
+
     async def get_assistant_graph(
         self, assistant_id: str, *, xray: int = 0
     ) -> tuple[dict[str, Any], str]:

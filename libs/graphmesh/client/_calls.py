@@ -223,6 +223,23 @@ def assistant_versions(
     return request
 
 
+def subgraph_schemas(answer: as_pb2.GetAssistantSubgraphsResponse) -> dict[str, Any]:
+    """{namespace: its schemas as JSON data (None where it has none)}."""
+    return {
+        sub.namespace: {
+            key: json.loads(text) if text else None
+            for key, text in (
+                ("input_schema", sub.input_schema_json),
+                ("output_schema", sub.output_schema_json),
+                ("state_schema", sub.state_schema_json),
+                ("config_schema", sub.config_schema_json),
+                ("context_schema", sub.context_schema_json),
+            )
+        }
+        for sub in answer.subgraphs
+    }
+
+
 def assistant_schemas(answer: as_pb2.GetAssistantSchemasResponse) -> dict[str, Any]:
     """The schemas as JSON data (None where the graph has none)."""
     return {

@@ -216,3 +216,35 @@ class GetAssistantGraphResponse(_message.Message):
     graph_json: str
     mermaid: str
     def __init__(self, graph_json: _Optional[str] = ..., mermaid: _Optional[str] = ...) -> None: ...
+
+class GetAssistantSubgraphsRequest(_message.Message):
+    __slots__ = ("assistant_id", "namespace", "recurse")
+    ASSISTANT_ID_FIELD_NUMBER: _ClassVar[int]
+    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    RECURSE_FIELD_NUMBER: _ClassVar[int]
+    assistant_id: str
+    namespace: str
+    recurse: bool
+    def __init__(self, assistant_id: _Optional[str] = ..., namespace: _Optional[str] = ..., recurse: _Optional[bool] = ...) -> None: ...
+
+class SubgraphSchemas(_message.Message):
+    __slots__ = ("namespace", "input_schema_json", "output_schema_json", "state_schema_json", "config_schema_json", "context_schema_json")
+    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    INPUT_SCHEMA_JSON_FIELD_NUMBER: _ClassVar[int]
+    OUTPUT_SCHEMA_JSON_FIELD_NUMBER: _ClassVar[int]
+    STATE_SCHEMA_JSON_FIELD_NUMBER: _ClassVar[int]
+    CONFIG_SCHEMA_JSON_FIELD_NUMBER: _ClassVar[int]
+    CONTEXT_SCHEMA_JSON_FIELD_NUMBER: _ClassVar[int]
+    namespace: str
+    input_schema_json: str
+    output_schema_json: str
+    state_schema_json: str
+    config_schema_json: str
+    context_schema_json: str
+    def __init__(self, namespace: _Optional[str] = ..., input_schema_json: _Optional[str] = ..., output_schema_json: _Optional[str] = ..., state_schema_json: _Optional[str] = ..., config_schema_json: _Optional[str] = ..., context_schema_json: _Optional[str] = ...) -> None: ...
+
+class GetAssistantSubgraphsResponse(_message.Message):
+    __slots__ = ("subgraphs",)
+    SUBGRAPHS_FIELD_NUMBER: _ClassVar[int]
+    subgraphs: _containers.RepeatedCompositeFieldContainer[SubgraphSchemas]
+    def __init__(self, subgraphs: _Optional[_Iterable[_Union[SubgraphSchemas, _Mapping]]] = ...) -> None: ...

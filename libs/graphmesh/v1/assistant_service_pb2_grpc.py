@@ -98,6 +98,11 @@ class AssistantServiceStub:
                 request_serializer=graphmesh_dot_v1_dot_assistant__service__pb2.GetAssistantGraphRequest.SerializeToString,
                 response_deserializer=graphmesh_dot_v1_dot_assistant__service__pb2.GetAssistantGraphResponse.FromString,
                 _registered_method=True)
+        self.GetAssistantSubgraphs = channel.unary_unary(
+                '/graphmesh.v1.AssistantService/GetAssistantSubgraphs',
+                request_serializer=graphmesh_dot_v1_dot_assistant__service__pb2.GetAssistantSubgraphsRequest.SerializeToString,
+                response_deserializer=graphmesh_dot_v1_dot_assistant__service__pb2.GetAssistantSubgraphsResponse.FromString,
+                _registered_method=True)
 
 
 class AssistantServiceServicer:
@@ -191,6 +196,14 @@ class AssistantServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetAssistantSubgraphs(self, request, context):
+        """The schemas of the assistant's graph's subgraphs (LangGraph's
+        `get_subgraphs`), by namespace.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_AssistantServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -243,6 +256,11 @@ def add_AssistantServiceServicer_to_server(servicer, server):
                     servicer.GetAssistantGraph,
                     request_deserializer=graphmesh_dot_v1_dot_assistant__service__pb2.GetAssistantGraphRequest.FromString,
                     response_serializer=graphmesh_dot_v1_dot_assistant__service__pb2.GetAssistantGraphResponse.SerializeToString,
+            ),
+            'GetAssistantSubgraphs': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetAssistantSubgraphs,
+                    request_deserializer=graphmesh_dot_v1_dot_assistant__service__pb2.GetAssistantSubgraphsRequest.FromString,
+                    response_serializer=graphmesh_dot_v1_dot_assistant__service__pb2.GetAssistantSubgraphsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -529,6 +547,33 @@ class AssistantService:
             '/graphmesh.v1.AssistantService/GetAssistantGraph',
             graphmesh_dot_v1_dot_assistant__service__pb2.GetAssistantGraphRequest.SerializeToString,
             graphmesh_dot_v1_dot_assistant__service__pb2.GetAssistantGraphResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetAssistantSubgraphs(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/graphmesh.v1.AssistantService/GetAssistantSubgraphs',
+            graphmesh_dot_v1_dot_assistant__service__pb2.GetAssistantSubgraphsRequest.SerializeToString,
+            graphmesh_dot_v1_dot_assistant__service__pb2.GetAssistantSubgraphsResponse.FromString,
             options,
             channel_credentials,
             insecure,

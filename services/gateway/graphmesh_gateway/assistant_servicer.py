@@ -162,12 +162,28 @@ def _description(value: str) -> str:
     return validation.text(value, "description", MAX_DESCRIPTION_CHARS)
 
 
+#: The longest subgraph namespace a request may name.
+_MAX_NAMESPACE_CHARS = 1024
+
+
 def _schema(get: Any) -> str:
     try:
         schema = get()
     except Exception:
         return ""
     return json.dumps(schema, separators=(",", ":"), default=str) if schema else ""
+
+
+def _subgraph_schemas(namespace: str, graph: Any) -> pb.SubgraphSchemas:
+    """A subgraph's schemas, as GetAssistantSchemas gives a graph's."""
+    return pb.SubgraphSchemas(
+        namespace=namespace,
+        input_schema_json=_schema(graph.get_input_jsonschema),
+        output_schema_json=_schema(graph.get_output_jsonschema),
+        state_schema_json=_schema(lambda: _state_schema(graph)),
+        config_schema_json=_schema(lambda: _config_schema(graph)),
+        context_schema_json=_schema(graph.get_context_jsonschema),
+    )
 
 
 class AssistantServicer(pb_grpc.AssistantServiceServicer):
@@ -384,6 +400,18 @@ class AssistantServicer(pb_grpc.AssistantServiceServicer):
             state_schema_json=_schema(lambda: _state_schema(graph)),
             config_schema_json=_schema(lambda: _config_schema(graph)),
             context_schema_json=_schema(graph.get_context_jsonschema),
+        )
+
+    @handle_errors
+    async def GetAssistantSubgraphs(
+        self, request: pb.GetAssistantSubgraphsRequest, context: grpc.aio.ServicerContext
+    ) -> pb.GetAssistantSubgraphsResponse:
+        namespace = validation.text(request.namespace, "namespace", _MAX_NAMESPACE_CHARS)
+        assistant = await self._directory.get(Caller.current().tenant, request.assistant_id)
+        graph = self._registry.get(assistant.spec.graph_id).graph
+        found = graph.get_subgraphs(namespace=namespace or None, recurse=request.recurse)
+        return pb.GetAssistantSubgraphsResponse(
+            subgraphs=[_subgraph_schemas(ns, sub) for ns, sub in found]
         )
 
     @handle_errors

@@ -11,7 +11,7 @@ from starlette.routing import Route
 
 from graphmesh.client import Assistant, AssistantFields, AsyncClient
 from graphmesh_gateway.http.app import Api, json_body, route
-from graphmesh_gateway.http.errors import NotServed, invalid
+from graphmesh_gateway.http.errors import invalid
 from graphmesh_gateway.http.payloads import body_object, page
 from graphmesh_gateway.http.shapes import assistant_json
 
@@ -117,8 +117,13 @@ def routes(api: Api) -> list[Route]:
         return JSONResponse(drawn)
 
     async def subgraphs(request: Request) -> Response:
-        await api.caller(request).get_assistant(request.path_params["assistant_id"])
-        raise NotServed("an assistant's subgraphs are not served yet", reason="FIELD_NOT_SERVED")
+        recurse = request.query_params.get("recurse", "false").lower() in ("1", "true", "yes")
+        found = await api.caller(request).get_assistant_subgraphs(
+            request.path_params["assistant_id"],
+            request.path_params.get("namespace", ""),
+            recurse=recurse,
+        )
+        return JSONResponse(found)
 
     one = "/assistants/{assistant_id}"
     return [

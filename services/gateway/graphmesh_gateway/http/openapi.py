@@ -78,13 +78,13 @@ OPERATIONS: Final[dict[tuple[str, str], tuple[str, str, Any, Any]]] = {
     ),
     ("GET", "/assistants/{assistant_id}/subgraphs"): (
         "Assistants",
-        "Not served yet (501)",
+        "An assistant's subgraphs' schemas",
         _NONE,
         _OBJECT,
     ),
     ("GET", "/assistants/{assistant_id}/subgraphs/{namespace}"): (
         "Assistants",
-        "Not served yet (501)",
+        "An assistant's subgraphs' schemas",
         _NONE,
         _OBJECT,
     ),
