@@ -313,8 +313,15 @@ async def test_threads_are_created_searched_and_deleted(sdk: LangGraphClient) ->
     await sdk.runs.wait(made["thread_id"], "chain3", input={"n": 0, "trail": []})
     found = await sdk.threads.search(metadata={"label": label})
     assert [t["thread_id"] for t in found] == [made["thread_id"]]
+    # As the Agent Chat UI lists a graph's threads:
+    by_graph = await sdk.threads.search(metadata={"graph_id": "chain3", "label": label})
+    assert by_graph == found
+    assert await sdk.threads.search(metadata={"graph_id": "agent", "label": label}) == []
+    fresh = await sdk.threads.create(graph_id="agent", metadata={"label": label})  # no run yet
+    listed = await sdk.threads.search(metadata={"graph_id": "agent", "label": label})
+    assert [t["thread_id"] for t in listed] == [fresh["thread_id"]]
     assert found[0]["values"] == {"n": 3, "trail": ["s0", "s1", "s2"]}
-    assert await sdk.threads.count(metadata={"label": label}) == 1
+    assert await sdk.threads.count(metadata={"label": label}) == 2
     copy = await sdk.threads.copy(made["thread_id"])
     assert copy["thread_id"] != made["thread_id"] and copy["values"] == found[0]["values"]
     assert copy["metadata"]["label"] == label

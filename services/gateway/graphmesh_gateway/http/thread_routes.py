@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from graphmesh.client import AsyncClient, Thread, ThreadState
+from graphmesh.client import AsyncClient, Thread, ThreadFilters, ThreadState
 from graphmesh.errors import FailedPrecondition, NotFound
 from graphmesh_gateway.http.app import Api, json_body, route
 from graphmesh_gateway.http.errors import NotServed, invalid
@@ -211,23 +211,31 @@ async def _search(client: AsyncClient, body: dict[str, Any], count: int | None) 
     # The API lists threads by their last change, newest first: any other
     # order, or a list of ids, needs them all.
     whole = count is None or ids is not None or (sort_by, sort_order) != ("updated_at", "desc")
-    found: list[Thread] = []
-    token = ""
-    while whole or len(found) < (count or 0):
-        threads, token = await client.list_threads(
-            status=status.upper() if status else "",
-            metadata=metadata_in(metadata),
-            page_token=token,
-            page_size=100,
-        )
-        found.extend(threads)
-        if not token:
-            break
+    labels = metadata_in(metadata)
+    queries: list[ThreadFilters] = [{"metadata": labels}]
+    if "graph_id" in labels:
+        # LangGraph Server keeps a thread's graph in its metadata; graphmesh
+        # keeps the graph of its latest run beside it: either matches.
+        others = {k: v for k, v in labels.items() if k != "graph_id"}
+        queries.append({"metadata": others, "graph_id": labels["graph_id"]})
+    found: dict[str, Thread] = {}
+    for query in queries:
+        query["status"] = status.upper() if status else ""
+        query["page_size"] = 100
+        token, seen = "", 0
+        while whole or seen < (count or 0):
+            query["page_token"] = token
+            threads, token = await client.list_threads(**query)
+            seen += len(threads)
+            found.update((t.thread_id, t) for t in threads)
+            if not token:
+                break
+    matched = list(found.values())
     if ids is not None:
         wanted = {str(i) for i in ids} if isinstance(ids, list) else set()
-        found = [t for t in found if t.thread_id in wanted]
-    found.sort(key=lambda t: _sort_key(t, sort_by), reverse=sort_order == "desc")
-    return found if count is None else found[:count]
+        matched = [t for t in matched if t.thread_id in wanted]
+    matched.sort(key=lambda t: _sort_key(t, sort_by), reverse=sort_order == "desc")
+    return matched if count is None else matched[:count]
 
 
 def _sort_key(thread: Thread, key: str) -> Any:
