@@ -23,6 +23,7 @@ from langgraph_sdk import get_client
 from langgraph_sdk.client import LangGraphClient
 from langgraph_sdk.errors import ConflictError, NotFoundError, UnprocessableEntityError
 
+from graphmesh.assistants import default_assistant_id
 from graphmesh.jsonutil import to_jsonable
 from graphmesh.testing import LocalStack
 from tests.e2e.helpers import in_process_graph
@@ -326,7 +327,15 @@ async def test_threads_are_created_searched_and_deleted(sdk: LangGraphClient) ->
     assert copy["thread_id"] != made["thread_id"] and copy["values"] == found[0]["values"]
     assert copy["metadata"]["label"] == label
     changed = await sdk.threads.update(made["thread_id"], metadata={"stage": "done"})
-    assert changed["metadata"] == {"label": label, "stage": "done", "graph_id": "chain3"}
+    chain3 = default_assistant_id("chain3")
+    assert changed["metadata"] == {
+        "label": label,
+        "stage": "done",
+        "graph_id": "chain3",
+        "assistant_id": chain3,  # labelled by its run, as LangGraph Server does
+    }
+    by_assistant = await sdk.threads.search(metadata={"assistant_id": chain3, "label": label})
+    assert {t["thread_id"] for t in by_assistant} == {made["thread_id"], copy["thread_id"]}
     assert (await sdk.threads.get(made["thread_id"]))["metadata"]["stage"] == "done"
     await sdk.threads.delete(made["thread_id"])
     with pytest.raises(NotFoundError):

@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from graphmesh.client import AsyncClient, Run, RunFilters, RunStatus
+from graphmesh.client import AsyncClient, Run, RunFilters, RunStatus, Thread
 from graphmesh.errors import GraphmeshError, NotFound
 from graphmesh_gateway.http.app import Api, json_body, route
 from graphmesh_gateway.http.errors import NotServed, error_body, invalid
@@ -200,17 +200,29 @@ def joined_modes(run: Run) -> tuple[str, ...]:
 
 async def _create(client: AsyncClient, wanted: RunRequest, *, stateless: bool) -> Run:
     """Submits the run; on a thread, refuses one that is not there unless
-    `if_not_exists` is "create" (as LangGraph Server does)."""
+    `if_not_exists` is "create" (as LangGraph Server does), and labels the
+    thread with the run's graph and assistant, as LangGraph Server does
+    (clients find a graph's threads by them: the Agent Chat UI does)."""
     thread_id = wanted.options.get("thread_id", "")
+    thread: Thread | None = None
     if thread_id:
         if wanted.if_not_exists == "create":
-            await client.create_thread(thread_id, if_exists_return=True)
+            thread = await client.create_thread(thread_id, if_exists_return=True)
         else:
-            await client.get_thread(thread_id)
+            thread = await client.get_thread(thread_id)
     del stateless  # a stateless run gets a new thread of its own
     # (The client takes text as JSON text: a string input is encoded here.)
     given = json.dumps(wanted.input) if isinstance(wanted.input, str) else wanted.input
-    return await client.create_run(wanted.target, given, **wanted.options)
+    run = await client.create_run(wanted.target, given, **wanted.options)
+    if thread is not None:
+        labels = {"graph_id": run.graph_id, "assistant_id": run.assistant_id}
+        changed = {k: v for k, v in labels.items() if v and thread.metadata.get(k) != v}
+        if changed:
+            # Best effort: the run is created whatever becomes of its labels
+            # (a thread at its 64 labels keeps them as they are).
+            with contextlib.suppress(GraphmeshError):
+                await client.update_thread(thread_id, changed)
+    return run
 
 
 async def _run_in_path(client: AsyncClient, request: Request) -> Run:
