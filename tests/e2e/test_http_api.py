@@ -378,6 +378,9 @@ async def test_bad_input_gets_langgraph_servers_statuses(
         assert answer.status_code == 413 and answer.json()["reason"] == "REQUEST_TOO_LARGE"
         answer = await http.patch(f"/threads/{thread}", json={"metadata": []})
         assert answer.status_code == 422
+        answer = await http.get(f"/threads/{thread}/stream")
+        assert (answer.status_code, answer.json()["reason"]) == (501, "THREAD_STREAM_NOT_SERVED")
+        assert (await http.get(f"/threads/{uuid.uuid4()}/stream")).status_code == 404
     assert await sdk.runs.list(thread) == []  # nothing was created
 
 

@@ -100,6 +100,7 @@ OPERATIONS: Final[dict[tuple[str, str], tuple[str, str, Any, Any]]] = {
     ),
     ("DELETE", "/threads/{thread_id}"): ("Threads", "Delete a thread", _NONE, None),
     ("POST", "/threads/{thread_id}/copy"): ("Threads", "Copy a thread", _NONE, _ref("Thread")),
+    ("GET", "/threads/{thread_id}/stream"): ("Threads", "Not served yet (501)", _NONE, "sse"),
     ("GET", "/threads/{thread_id}/state"): (
         "Threads",
         "A thread's state",

@@ -74,6 +74,13 @@ def routes(api: Api) -> list[Route]:
         thread = await client.copy_thread(request.path_params["thread_id"])
         return JSONResponse(thread_json(thread, await _state_or_none(client, thread)))
 
+    async def stream(request: Request) -> Response:
+        await api.caller(request).get_thread(request.path_params["thread_id"])
+        raise NotServed(
+            "a thread's own stream is not served yet: join its runs' streams",
+            reason="THREAD_STREAM_NOT_SERVED",
+        )
+
     async def search(request: Request) -> Response:
         client = api.caller(request)
         body = body_object(await json_body(request))
@@ -169,6 +176,7 @@ def routes(api: Api) -> list[Route]:
         route(one, patch, "PATCH"),
         route(one, delete, "DELETE"),
         route(f"{one}/copy", copy, "POST"),
+        route(f"{one}/stream", stream, "GET"),
         route(f"{one}/state", state, "GET"),
         route(f"{one}/state", update_state, "POST"),
         route(f"{one}/state/checkpoint", state_at, "POST"),
