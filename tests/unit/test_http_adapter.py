@@ -194,3 +194,28 @@ def test_run_events_are_sent_as_recorded() -> None:
     (sent,) = SseTranslator(("events",)).translate(stored)
     assert (sent.event, sent.data, sent.id) == ("events", event, "c5")
     assert SseTranslator(("values",)).translate(stored) == []
+
+
+def test_a_debug_checkpoint_names_its_checkpoints_as_langgraph_server_does() -> None:
+    config = {"configurable": {"thread_id": "t", "checkpoint_ns": "", "checkpoint_id": "c2"}}
+    parent = {"configurable": {"thread_id": "t", "checkpoint_ns": "", "checkpoint_id": "c1"}}
+    task = {"id": "k", "name": "child", "state": {"configurable": {"checkpoint_ns": "child:k"}}}
+    item = {
+        "type": "checkpoint",
+        "step": 1,
+        "payload": {"config": config, "parent_config": parent, "values": {}, "tasks": [task]},
+    }
+    stored = _event(ev.DEBUG_EVENT, {"data": item}, 6, "debug")
+    (sent,) = SseTranslator(("debug",)).translate(stored)
+    payload = sent.data["payload"]
+    assert payload["checkpoint"] == {"checkpoint_id": "c2", "thread_id": "t", "checkpoint_ns": ""}
+    assert payload["parent_checkpoint"]["checkpoint_id"] == "c1"
+    assert payload["tasks"] == [
+        {"id": "k", "name": "child", "checkpoint": {"checkpoint_ns": "child:k"}}
+    ]
+    assert payload["config"] == config  # kept, as LangGraph Server keeps it
+    other = {"type": "task", "payload": {"id": "k"}}
+    (kept,) = SseTranslator(("debug",)).translate(
+        _event(ev.DEBUG_EVENT, {"data": other}, 7, "debug")
+    )
+    assert kept.data == other

@@ -92,7 +92,8 @@ class SseTranslator:
             if event.mode == "messages":
                 out += self._message(item, event)
             elif event.mode in self.modes:
-                out.append(SseEvent(self._name(event.mode, event.namespace), item, event.cursor))
+                data = debug_item(item) if event.mode == "debug" else item
+                out.append(SseEvent(self._name(event.mode, event.namespace), data, event.cursor))
         # Only the last carries the cursor: a client resuming from it has
         # had every SSE event this stored event gave.
         return [replace(e, id=None) for e in out[:-1]] + out[-1:]
@@ -155,3 +156,54 @@ def _chunk_object(message: dict[str, Any]) -> Any:
         return cls(**{k: v for k, v in message.items() if k != "type"})
     except (TypeError, ValueError):
         return None
+
+
+def debug_item(item: Any) -> Any:
+    """A `debug` item as LangGraph Server sends it: a checkpoint's payload
+    also names its checkpoint and its parent as the API names checkpoints
+    (`checkpoint`, `parent_checkpoint`), and each task's subgraph state by
+    its checkpoint."""
+    if not isinstance(item, dict) or item.get("type") != "checkpoint":
+        return item
+    payload = item.get("payload")
+    if not isinstance(payload, dict):
+        return item
+    tasks = [_debug_task(t) for t in payload.get("tasks") or []]
+    return {
+        **item,
+        "payload": {
+            **payload,
+            "checkpoint": _checkpoint_of(payload.get("config")),
+            "parent_checkpoint": _checkpoint_of(payload.get("parent_config")),
+            "tasks": tasks,
+        },
+    }
+
+
+def _debug_task(task: Any) -> Any:
+    if not isinstance(task, dict) or not isinstance(task.get("state"), dict):
+        return task
+    configurable = task["state"].get("configurable")
+    if not configurable:
+        return task
+    return {**{k: v for k, v in task.items() if k != "state"}, "checkpoint": configurable}
+
+
+def _checkpoint_of(config: Any) -> dict[str, Any] | None:
+    """A LangGraph config as the API's checkpoint address (None: none)."""
+    configurable = config.get("configurable") if isinstance(config, dict) else None
+    if (
+        not configurable
+        or not configurable.get("thread_id")
+        or not configurable.get("checkpoint_id")
+    ):
+        return None
+    checkpoint = {
+        "checkpoint_id": configurable["checkpoint_id"],
+        "thread_id": configurable["thread_id"],
+    }
+    if "checkpoint_ns" in configurable:
+        checkpoint["checkpoint_ns"] = configurable["checkpoint_ns"] or ""
+    if "checkpoint_map" in configurable:
+        checkpoint["checkpoint_map"] = configurable["checkpoint_map"]
+    return checkpoint
