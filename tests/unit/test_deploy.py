@@ -96,6 +96,10 @@ def test_the_compose_file_is_valid_and_complete() -> None:
         assert not unknown, f"{name} sets variables no code reads: {unknown}"
     gateway = services["gateway"]["environment"]
     assert gateway["GRAPHMESH_AUTH_REQUIRED"] == "true"
+    # The HTTP API is served and published.
+    http_port = int(gateway["GRAPHMESH_HTTP_LISTEN"].rsplit(":", 1)[1])
+    published = [(int(p["published"]), int(p["target"])) for p in services["gateway"]["ports"]]
+    assert (http_port, http_port) in published
     assert gateway["GRAPHMESH_TLS_CERT_FILE"].startswith("/etc/graphmesh/certs/")
     # No token secret, no mesh: compose refuses rather than run with a default.
     refused = _compose_config()
@@ -166,6 +170,13 @@ def test_every_deployment_is_probed_limited_and_protected() -> None:
     assert gateway_env["GRAPHMESH_AUTH_REQUIRED"] == "true"
     assert gateway_env["GRAPHMESH_TLS_CERT_FILE"].startswith("/etc/graphmesh/tls/")
     assert "GRAPHMESH_TOKEN_SECRET_FILE" in gateway_env
+    # The HTTP API is served, on a named port the Service exposes.
+    http_port = int(gateway_env["GRAPHMESH_HTTP_LISTEN"].rsplit(":", 1)[1])
+    assert {"name": "http", "containerPort": http_port} in gateway["ports"]
+    [service] = [
+        d for _, d in docs if d["kind"] == "Service" and d["metadata"]["name"] == "gateway"
+    ]
+    assert {"name": "http", "port": http_port, "targetPort": "http"} in service["spec"]["ports"]
     [hpa] = [d for _, d in docs if d["kind"] == "HorizontalPodAutoscaler"]
     assert hpa["spec"]["scaleTargetRef"]["name"] == "executor"
     partitions = int(config["data"]["GRAPHMESH_PARTITIONS"])
