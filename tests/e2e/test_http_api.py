@@ -395,16 +395,11 @@ async def test_the_openapi_document_names_every_route(stack: LocalStack) -> None
 JS_DIR = Path(__file__).resolve().parents[1] / "js"
 
 
-def _events(seen: list[list[Any]], name: str) -> list[Any]:
-    return [data for event, data, _ in seen if event == name]
-
-
-async def test_langgraphs_javascript_client_drives_the_mesh(stack: LocalStack) -> None:
-    """tests/js/sdk_scenarios.mjs (`@langchain/langgraph-sdk` from npm, run
-    with Node) against the mesh, beside the same graphs in-process."""
+async def _node(script: str, *args: str) -> Any:
+    """What a script of tests/js printed (one JSON object); it must succeed."""
     result = await asyncio.to_thread(
         subprocess.run,
-        ["node", "sdk_scenarios.mjs", stack.http_url],
+        ["node", script, *args],
         cwd=JS_DIR,
         capture_output=True,
         text=True,
@@ -412,7 +407,17 @@ async def test_langgraphs_javascript_client_drives_the_mesh(stack: LocalStack) -
         check=False,
     )
     assert result.returncode == 0, result.stderr
-    seen = json.loads(result.stdout)
+    return json.loads(result.stdout)
+
+
+def _events(seen: list[list[Any]], name: str) -> list[Any]:
+    return [data for event, data, _ in seen if event == name]
+
+
+async def test_langgraphs_javascript_client_drives_the_mesh(stack: LocalStack) -> None:
+    """tests/js/sdk_scenarios.mjs (`@langchain/langgraph-sdk` from npm, run
+    with Node) against the mesh, beside the same graphs in-process."""
+    seen = await _node("sdk_scenarios.mjs", stack.http_url)
 
     hitl = in_process_graph("workload", "hitl")
     config = {"configurable": {"thread_id": "t"}}
@@ -469,17 +474,7 @@ async def test_reacts_use_stream_shows_the_agents_streamed_messages_in_chromium(
     origin of its own, in headless Chromium (driven by playwright-core),
     asks the agent a question through the mesh's HTTP API."""
     question = "what is 19 + 23?"
-    result = await asyncio.to_thread(
-        subprocess.run,
-        ["node", "use_stream.mjs", stack.http_url, question],
-        cwd=JS_DIR,
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    shown = json.loads(result.stdout)
+    shown = await _node("use_stream.mjs", stack.http_url, question)
     assert shown["error"] == "" and shown["refused"] == [], shown
     agent = in_process_graph("agent", "agent")
     final = await agent.ainvoke(

@@ -102,13 +102,32 @@ async def append_thread_event(
     require_no_runs: bool = False,
     require_latest_parent: bool = False,
 ) -> int:
-    """Appends one event to a thread's stream; returns the stream's last seq.
-    The event id is fixed before the first try, so a retried call is not
-    applied twice."""
+    """Appends one event to a thread's stream; returns the stream's last seq."""
+    return await append_thread_events(
+        stub,
+        thread_id,
+        [(type_, payload)],
+        require_no_runs=require_no_runs,
+        require_latest_parent=require_latest_parent,
+    )
+
+
+async def append_thread_events(
+    stub: pb_grpc.CheckpointServiceStub,
+    thread_id: str,
+    events: Sequence[tuple[str, dict[str, Any]]],
+    *,
+    require_no_runs: bool = False,
+    require_latest_parent: bool = False,
+) -> int:
+    """Appends (type, payload) events to a thread's stream in one append (all
+    or none); returns the stream's last seq. The event ids are fixed before
+    the first try, so a retried call is not applied twice."""
     request = pb.AppendThreadEventsRequest(
         thread_id=thread_id,
         events=[
             pb.ThreadEvent(event_id=str(uuid.uuid4()), type=type_, payload_json=dumps(payload))
+            for type_, payload in events
         ],
         require_no_runs=require_no_runs,
         require_latest_parent=require_latest_parent,

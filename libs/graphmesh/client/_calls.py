@@ -223,38 +223,32 @@ def assistant_versions(
     return request
 
 
-def subgraph_schemas(answer: as_pb2.GetAssistantSubgraphsResponse) -> dict[str, Any]:
-    """{namespace: its schemas as JSON data (None where it has none)}."""
+_SCHEMA_FIELDS = (
+    "input_schema",
+    "output_schema",
+    "state_schema",
+    "config_schema",
+    "context_schema",
+)
+
+
+def _schemas(message: Any) -> dict[str, Any]:
+    """The five `*_schema_json` fields of a message as JSON data (None where
+    the graph has none)."""
     return {
-        sub.namespace: {
-            key: json.loads(text) if text else None
-            for key, text in (
-                ("input_schema", sub.input_schema_json),
-                ("output_schema", sub.output_schema_json),
-                ("state_schema", sub.state_schema_json),
-                ("config_schema", sub.config_schema_json),
-                ("context_schema", sub.context_schema_json),
-            )
-        }
-        for sub in answer.subgraphs
+        key: json.loads(text) if (text := getattr(message, f"{key}_json")) else None
+        for key in _SCHEMA_FIELDS
     }
+
+
+def subgraph_schemas(answer: as_pb2.GetAssistantSubgraphsResponse) -> dict[str, Any]:
+    """{namespace: its schemas as JSON data}."""
+    return {sub.namespace: _schemas(sub) for sub in answer.subgraphs}
 
 
 def assistant_schemas(answer: as_pb2.GetAssistantSchemasResponse) -> dict[str, Any]:
     """The schemas as JSON data (None where the graph has none)."""
-    return {
-        "graph_id": answer.graph_id,
-        **{
-            key: json.loads(text) if text else None
-            for key, text in (
-                ("input_schema", answer.input_schema_json),
-                ("output_schema", answer.output_schema_json),
-                ("state_schema", answer.state_schema_json),
-                ("config_schema", answer.config_schema_json),
-                ("context_schema", answer.context_schema_json),
-            )
-        },
-    }
+    return {"graph_id": answer.graph_id, **_schemas(answer)}
 
 
 def put_item(

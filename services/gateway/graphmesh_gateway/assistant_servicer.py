@@ -174,16 +174,16 @@ def _schema(get: Any) -> str:
     return json.dumps(schema, separators=(",", ":"), default=str) if schema else ""
 
 
-def _subgraph_schemas(namespace: str, graph: Any) -> pb.SubgraphSchemas:
-    """A subgraph's schemas, as GetAssistantSchemas gives a graph's."""
-    return pb.SubgraphSchemas(
-        namespace=namespace,
-        input_schema_json=_schema(graph.get_input_jsonschema),
-        output_schema_json=_schema(graph.get_output_jsonschema),
-        state_schema_json=_schema(lambda: _state_schema(graph)),
-        config_schema_json=_schema(lambda: _config_schema(graph)),
-        context_schema_json=_schema(graph.get_context_jsonschema),
-    )
+def _schema_fields(graph: Any) -> dict[str, str]:
+    """A graph's JSON schemas as the API's `*_schema_json` fields (a graph's
+    in GetAssistantSchemas, a subgraph's in GetAssistantSubgraphs)."""
+    return {
+        "input_schema_json": _schema(graph.get_input_jsonschema),
+        "output_schema_json": _schema(graph.get_output_jsonschema),
+        "state_schema_json": _schema(lambda: _state_schema(graph)),
+        "config_schema_json": _schema(lambda: _config_schema(graph)),
+        "context_schema_json": _schema(graph.get_context_jsonschema),
+    }
 
 
 class AssistantServicer(pb_grpc.AssistantServiceServicer):
@@ -394,12 +394,7 @@ class AssistantServicer(pb_grpc.AssistantServiceServicer):
         assistant = await self._directory.get(Caller.current().tenant, request.assistant_id)
         graph = self._registry.get(assistant.spec.graph_id).graph
         return pb.GetAssistantSchemasResponse(
-            graph_id=assistant.spec.graph_id,
-            input_schema_json=_schema(graph.get_input_jsonschema),
-            output_schema_json=_schema(graph.get_output_jsonschema),
-            state_schema_json=_schema(lambda: _state_schema(graph)),
-            config_schema_json=_schema(lambda: _config_schema(graph)),
-            context_schema_json=_schema(graph.get_context_jsonschema),
+            graph_id=assistant.spec.graph_id, **_schema_fields(graph)
         )
 
     @handle_errors
@@ -411,7 +406,7 @@ class AssistantServicer(pb_grpc.AssistantServiceServicer):
         graph = self._registry.get(assistant.spec.graph_id).graph
         found = graph.get_subgraphs(namespace=namespace or None, recurse=request.recurse)
         return pb.GetAssistantSubgraphsResponse(
-            subgraphs=[_subgraph_schemas(ns, sub) for ns, sub in found]
+            subgraphs=[pb.SubgraphSchemas(namespace=ns, **_schema_fields(sub)) for ns, sub in found]
         )
 
     @handle_errors

@@ -14,9 +14,9 @@ from langgraph.types import PregelTask, StateSnapshot
 
 from graphmesh import tenancy
 from graphmesh.checkpoints import events as cpe
-from graphmesh.checkpoints.saver import append_thread_event
+from graphmesh.checkpoints.saver import append_thread_event, append_thread_events
 from graphmesh.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
-from graphmesh.grpcutil import call_patiently, handle_errors, translated_rpc_errors
+from graphmesh.grpcutil import handle_errors, translated_rpc_errors
 from graphmesh.internal.v1 import checkpoint_service_pb2 as cp_pb2
 from graphmesh.jsonutil import dumps
 from graphmesh.thread_records import ThreadRecord
@@ -147,22 +147,11 @@ class ThreadServicer(pb_grpc.ThreadServiceServicer):
         # One append: the copy exists with its checkpoints, or not at all.
         made = {"metadata": source.metadata, "graph_id": source.graph_id}
         copied = {"source_thread_id": source.thread_id}
-        append = cp_pb2.AppendThreadEventsRequest(
-            thread_id=copy_id,
-            events=[
-                cp_pb2.ThreadEvent(
-                    event_id=str(uuid.uuid4()), type=cpe.THREAD_CREATED, payload_json=dumps(made)
-                ),
-                cp_pb2.ThreadEvent(
-                    event_id=str(uuid.uuid4()),
-                    type=cpe.CHECKPOINTS_COPIED,
-                    payload_json=dumps(copied),
-                ),
-            ],
-        )
         try:
-            await call_patiently(
-                lambda: self._threads.stub.AppendThreadEvents(append), "copying the thread"
+            await append_thread_events(
+                self._threads.stub,
+                copy_id,
+                [(cpe.THREAD_CREATED, made), (cpe.CHECKPOINTS_COPIED, copied)],
             )
         except AlreadyExists as exc:
             raise AlreadyExists(

@@ -127,7 +127,6 @@ class Observed:
             await self.app(scope, receive, send)
             return
         method = scope["method"]
-        template = _route_template(scope)
         headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]]
         status = 500
         started = time.perf_counter()
@@ -139,28 +138,22 @@ class Observed:
             await send(message)
 
         with tracing.tracer.start_as_current_span(
-            f"{method} {template}",
+            method,
             context=tracing.context_from_metadata(headers),
             kind=trace.SpanKind.SERVER,
-            attributes={"http.request.method": method, "http.route": template},
+            attributes={"http.request.method": method},
         ) as span:
             try:
                 await self.app(scope, receive, observe)
             finally:
+                # The route the router matched, as written ("/threads/{thread_id}"),
+                # so that spans and metrics are not named by ids.
+                template = str(getattr(scope.get("route"), "path", "unmatched"))
+                span.update_name(f"{method} {template}")
+                span.set_attribute("http.route", template)
                 span.set_attribute("http.response.status_code", status)
                 HTTP_REQUESTS.labels(method, template, str(status)).inc()
                 HTTP_LATENCY.labels(method, template).observe(time.perf_counter() - started)
-
-
-def _route_template(scope: Scope) -> str:
-    """The route a request matches, as written ("/threads/{thread_id}"),
-    so that metrics are not labelled by ids."""
-    app = scope.get("app")
-    for candidate in getattr(getattr(app, "router", None), "routes", ()):
-        match, _ = candidate.matches(scope)
-        if match.name == "FULL":
-            return str(candidate.path)
-    return "unmatched"
 
 
 def build_app(

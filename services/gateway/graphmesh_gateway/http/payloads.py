@@ -6,13 +6,13 @@ input for the same reason; what is read here is only the JSON's shape."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Final
 
 from graphmesh.client import CreateRunOptions
 from graphmesh_gateway.http.errors import NotServed, invalid
 from graphmesh_gateway.http.shapes import metadata_in
-from graphmesh_gateway.http.sse import DEFAULT_MODES, RECORDED_MODE, UNSERVED_MODES, recorded_modes
+from graphmesh_gateway.http.sse import DEFAULT_MODES, RECORDED_MODE, recorded_modes
 
 #: Run parameters LangGraph Server takes that graphmesh does not serve yet.
 UNSERVED_RUN_FIELDS: Final = ("webhook", "after_seconds", "feedback_keys")
@@ -38,7 +38,6 @@ class RunRequest:
     #: Stateless runs: "delete" removes the thread once the run has ended.
     on_completion: str = "delete"
     multitask_strategy: str = "enqueue"
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def body_object(body: Any, what: str = "the request body") -> dict[str, Any]:
@@ -92,11 +91,6 @@ def stream_modes(value: Any) -> tuple[str, ...]:
     if not isinstance(modes, list) or not all(isinstance(m, str) for m in modes):
         raise invalid("STREAM_MODE_UNKNOWN", "stream_mode must be a name or a list of names")
     for mode in modes:
-        if mode in UNSERVED_MODES:
-            raise NotServed(
-                f"stream mode {mode!r} is not served by graphmesh yet",
-                reason="STREAM_MODE_NOT_SERVED",
-            )
         if mode not in RECORDED_MODE:
             raise invalid(
                 "STREAM_MODE_UNKNOWN",

@@ -43,7 +43,7 @@ def routes(api: Api) -> list[Route]:
         client = api.caller(request)
         thread_id = request.path_params.get("thread_id", "")
         wanted = run_request(await json_body(request), thread_id)
-        run = await _create(client, wanted, stateless=not thread_id)
+        run = await _create(client, wanted)
         return JSONResponse(
             run_json(run, wanted.multitask_strategy),
             headers={"Content-Location": _run_path(run)},
@@ -55,7 +55,7 @@ def routes(api: Api) -> list[Route]:
         if not isinstance(bodies, list):
             raise invalid("REQUEST_MALFORMED", "the request body must be a JSON array of runs")
         wanted = [run_request(body) for body in bodies]
-        created = [await _create(client, w, stateless=True) for w in wanted]
+        created = [await _create(client, w) for w in wanted]
         return JSONResponse(
             [run_json(run, w.multitask_strategy) for run, w in zip(created, wanted, strict=True)]
         )
@@ -64,7 +64,7 @@ def routes(api: Api) -> list[Route]:
         client = api.caller(request)
         thread_id = request.path_params.get("thread_id", "")
         wanted = run_request(await json_body(request), thread_id)
-        run = await _create(client, wanted, stateless=not thread_id)
+        run = await _create(client, wanted)
         translator = SseTranslator(wanted.stream_modes, wanted.stream_subgraphs)
         events = _sse(client, run, translator, "", metadata=True)
         if wanted.on_disconnect == "cancel":
@@ -77,7 +77,7 @@ def routes(api: Api) -> list[Route]:
         client = api.caller(request)
         thread_id = request.path_params.get("thread_id", "")
         wanted = run_request(await json_body(request), thread_id)
-        run = await _create(client, wanted, stateless=not thread_id)
+        run = await _create(client, wanted)
         delete = not thread_id and wanted.on_completion == "delete"
         return _result(client, run, cancel=wanted.on_disconnect == "cancel", delete=delete)
 
@@ -198,7 +198,7 @@ def joined_modes(run: Run) -> tuple[str, ...]:
     return tuple("messages-tuple" if m == "messages" else m for m in run.stream_modes)
 
 
-async def _create(client: AsyncClient, wanted: RunRequest, *, stateless: bool) -> Run:
+async def _create(client: AsyncClient, wanted: RunRequest) -> Run:
     """Submits the run; on a thread, refuses one that is not there unless
     `if_not_exists` is "create" (as LangGraph Server does), and labels the
     thread with the run's graph and assistant, as LangGraph Server does
@@ -210,7 +210,6 @@ async def _create(client: AsyncClient, wanted: RunRequest, *, stateless: bool) -
             thread = await client.create_thread(thread_id, if_exists_return=True)
         else:
             thread = await client.get_thread(thread_id)
-    del stateless  # a stateless run gets a new thread of its own
     # (The client takes text as JSON text: a string input is encoded here.)
     given = json.dumps(wanted.input) if isinstance(wanted.input, str) else wanted.input
     run = await client.create_run(wanted.target, given, **wanted.options)

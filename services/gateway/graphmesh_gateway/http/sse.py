@@ -33,8 +33,6 @@ RECORDED_MODE: Final = {
     "checkpoints": "checkpoints",
     "events": "events",
 }
-#: Modes LangGraph Server streams that graphmesh does not record yet.
-UNSERVED_MODES: Final[frozenset[str]] = frozenset()
 #: What LangGraph Server streams when a client names no mode.
 DEFAULT_MODES: Final = ("values",)
 

@@ -242,12 +242,8 @@ async def _search(client: AsyncClient, body: dict[str, Any], count: int | None) 
     if ids is not None:
         wanted = {str(i) for i in ids} if isinstance(ids, list) else set()
         matched = [t for t in matched if t.thread_id in wanted]
-    matched.sort(key=lambda t: _sort_key(t, sort_by), reverse=sort_order == "desc")
+    matched.sort(key=lambda t: getattr(t, sort_by), reverse=sort_order == "desc")
     return matched if count is None else matched[:count]
-
-
-def _sort_key(thread: Thread, key: str) -> Any:
-    return getattr(thread, key)
 
 
 async def _history(
